@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast install init-db bench docs clean
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-nlp.txt setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -r requirements-nlp.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the API on http://localhost:$${CODOC_PORT:-8000}/v4.3.0/ with the embedded store in ./data (Ctrl-C stops all).
+run: $(STAMP)
+	$(BIN)/codoc run
+
+## The whole suite: mongomock tier, wire-server tier, real Redis tier, NLP tier.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Only the fast tier (mongomock, no NLP pipeline).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not wire and not nlp and not redis"
+
+init-db: $(STAMP)
+	$(BIN)/codoc init-db
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,46 @@
+"""The Codoc FHIR API app factory: config, store, handler registry, routes, one error mapping."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from config import load_config
+from fhirstore import MongoFHIRStore, connect
+from handlers.outcome import register_error_handlers
+from handlers.registry import Registry
+from handlers.routes import fhir, future
+
+log = logging.getLogger("codoc")
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build an app; ``overrides`` (tests) win over the profile and the environment."""
+    settings = load_config(overrides)
+    if not settings["CODOC_MONGO_URI"]:
+        raise RuntimeError("CODOC_MONGO_URI is empty: start the app with `make run` (which launches the embedded "
+                           "store) or set CODOC_MONGO_URI (mongomock:// for a throwaway store)")
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["CODOC_MAX_BODY_BYTES"]
+    app.json.sort_keys = False
+
+    store = MongoFHIRStore(connect(settings["CODOC_MONGO_URI"], settings["CODOC_MONGO_DB"],
+                                   settings["CODOC_MONGO_WRITE_CONCERN"]))
+    registry = Registry(store, app.config)
+    app.extensions["codoc.store"] = store
+    app.extensions["codoc.registry"] = registry
+    if settings["CODOC_CREATE_INDEXES"]:
+        registry.ensure_indexes()
+
+    app.register_blueprint(fhir)
+    app.register_blueprint(future)
+    register_error_handlers(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return app

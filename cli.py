@@ -1,0 +1,85 @@
+"""The ``codoc`` command: run the server (with its embedded store), create indexes."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+log = logging.getLogger("codoc")
+
+
+def _serve(app_uri_env: dict[str, str], port: int, workers: int, threads: int) -> None:
+    """Serve ``app:create_app()`` with gunicorn in this process (Ctrl-C stops it)."""
+    from gunicorn.app.base import BaseApplication
+
+    os.environ.update(app_uri_env)
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"0.0.0.0:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query: may hold PII
+
+        def load(self):
+            from app import create_app
+
+            return create_app()
+
+    Server().run()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the embedded store when no CODOC_MONGO_URI is set, then the server; stop both on exit."""
+    from config import load_config
+
+    settings = load_config()
+    port = args.port or settings["CODOC_PORT"]
+    uri = settings["CODOC_MONGO_URI"]
+    if uri.startswith("mongomock://") and args.workers > 1:
+        log.error("mongomock lives in one process: use --workers 1 or a real store")
+        return 2
+    embedded = None
+    if not uri:
+        from fhirstore.embedded import EmbeddedMongo
+
+        embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
+        uri = embedded.start()
+    try:
+        log.info("Codoc FHIR API on http://localhost:%s/v4.3.0/ (profile %s)", port, settings["CODOC_ENV"])
+        _serve({"CODOC_MONGO_URI": uri}, port, args.workers, args.threads)
+    finally:
+        if embedded:
+            embedded.stop()
+    return 0
+
+
+def init_db(args: argparse.Namespace) -> int:
+    """Create every index the search parameters and rules need (idempotent)."""
+    from app import create_app
+
+    app = create_app({"CODOC_CREATE_INDEXES": False})
+    created = app.extensions["codoc.registry"].ensure_indexes()
+    for collection, names in created.items():
+        print(f"{collection}: {', '.join(names)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="codoc", description="Codoc FHIR API")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("run", help="serve the API (embedded store unless CODOC_MONGO_URI is set)")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=run)
+    commands.add_parser("init-db", help="create the MongoDB indexes").set_defaults(func=init_db)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Development profile: the default of ``make run``; anonymous access, embedded store, every CORS origin."""

@@ -1,0 +1,5 @@
+"""Production profile: real MongoDB (replica set, majority writes), Redis limiter, explicit CORS origins."""
+
+CODOC_CORS_ORIGINS: list[str] = []
+CODOC_CREATE_INDEXES = False
+CODOC_MONGO_WRITE_CONCERN = "majority"

@@ -1,0 +1,89 @@
+"""The store interface. No Flask here: the store raises ``fhirstore.errors`` exceptions, never builds answers."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An index declared as data: ``keys`` as pymongo (field, direction) pairs."""
+
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+    partial: Mapping[str, Any] | None = None
+    history: bool = False  # on the history collection instead of the current one
+
+    @property
+    def name(self) -> str:
+        return "_".join(f"{k}_{d}" for k, d in self.keys) + ("_unique" if self.unique else "")
+
+
+@dataclass
+class Page:
+    """One page of search results."""
+
+    resources: list[dict]
+    total: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FHIRStore(ABC):
+    """Create/read/vread/update/delete/history/search of FHIR JSON resources, with server-owned versions.
+
+    ``index_fields`` are helper values for indexing, kept under ``_codoc`` and never served.
+    """
+
+    @abstractmethod
+    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None) -> dict:
+        """Store version 1 of a new resource (its ``id`` is set); :raises ConflictError: id or unique field taken."""
+
+    @abstractmethod
+    def read(self, resource_type: str, resource_id: str) -> dict:
+        """:raises NotFoundError: never stored. :raises GoneError: deleted."""
+
+    @abstractmethod
+    def vread(self, resource_type: str, resource_id: str, version_id: str) -> dict:
+        """One version; :raises GoneError: that version is a deletion."""
+
+    @abstractmethod
+    def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
+               index_fields: dict | None = None) -> tuple[dict, bool]:
+        """Store a new version (or version 1 if unknown: update-as-create); returns (stored, created).
+
+        :raises VersionConflictError: ``expected_version`` is not the current version.
+        """
+
+    @abstractmethod
+    def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None) -> str | None:
+        """Delete (idempotent); returns the deletion's versionId, or None when nothing was live."""
+
+    @abstractmethod
+    def history(self, resource_type: str, resource_id: str, count: int | None = None) -> list[dict]:
+        """Every version, newest first; a deletion is ``{"deleted": True, "meta": ...}``."""
+
+    @abstractmethod
+    def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
+               offset: int = 0, limit: int = 20, count_total: bool = True) -> Page:
+        """Live resources matching a MongoDB query over the FHIR JSON."""
+
+    @abstractmethod
+    def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
+        """Those of ``ids`` that are live resources of ``resource_type``."""
+
+    @abstractmethod
+    def expunge(self, resource_type: str, resource_id: str) -> int:
+        """Erase a resource and all its versions; returns the number of documents removed."""
+
+    @abstractmethod
+    def append(self, collection: str, document: dict) -> None:
+        """Append a document to an append-only collection (audit trail)."""
+
+    @abstractmethod
+    def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
+        """Create the declared indexes (idempotent); returns their names."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """:raises StoreUnavailableError: the database cannot be reached."""

@@ -1,0 +1,69 @@
+"""Launch the embedded MongoDB wire-protocol server (nx-27017, SQLite inside) on a free local port."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class EmbeddedMongo:
+    """An nx-27017 process keeping its data in ``data_dir``; use as a context manager or call start()/stop()."""
+
+    def __init__(self, data_dir: str | os.PathLike, port: int | None = None):
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 30.0) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        executable = shutil.which("nx-27017") or str(Path(sys.executable).with_name("nx-27017"))
+        log_file = self.data_dir / "nx-27017.log"
+        self.process = subprocess.Popen(
+            [executable, "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             "--log-file", str(log_file), "--pid-file", str(self.data_dir / "nx-27017.pid")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nx-27017 exited with {self.process.returncode}; see {log_file}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    log.info("embedded MongoDB (nx-27017) on port %s, data in %s", self.port, self.data_dir)
+                    return self.uri
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nx-27017 did not listen on port {self.port} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+    def __enter__(self) -> "EmbeddedMongo":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

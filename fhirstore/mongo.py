@@ -1,0 +1,293 @@
+"""The pymongo implementation of the store: one code path for MongoDB, nx-27017 and mongomock."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+import pymongo
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.write_concern import WriteConcern
+
+from fhirstore.base import FHIRStore, IndexSpec, Page
+from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError,
+                              VersionConflictError)
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "_codoc"
+MAX_WRITE_ATTEMPTS = 20
+
+
+def now_instant() -> str:
+    """The current UTC time as a FHIR instant with milliseconds (sorts lexicographically)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def connect(uri: str, database: str, write_concern: str = ""):
+    """A pymongo (or mongomock, for ``mongomock://``) database handle."""
+    if uri.startswith("mongomock://"):
+        import mongomock
+
+        return mongomock.MongoClient()[database]
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=False)
+    db = client[database]
+    if write_concern:
+        db = db.with_options(write_concern=WriteConcern(w=int(write_concern) if write_concern.isdigit()
+                                                         else write_concern))
+    return db
+
+
+def served(document: dict) -> dict:
+    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields."""
+    return {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+
+
+class MongoFHIRStore(FHIRStore):
+    """Current versions in ``{Type}_{version}``, every version in ``{Type}_{version}_History``.
+
+    A write replaces the current document only if its ``meta.versionId`` is still the one read (optimistic
+    locking in the filter, never read-then-write), then records that version in the history collection.
+    """
+
+    def __init__(self, db, fhir_version: str = "4.3.0"):
+        self.db = db
+        self.suffix = fhir_version.replace(".", "_")
+
+    # -- collections -------------------------------------------------------------------------------------------
+    def collection(self, resource_type: str):
+        return self.db[f"{resource_type}_{self.suffix}"]
+
+    def history_collection(self, resource_type: str):
+        return self.db[f"{resource_type}_{self.suffix}_History"]
+
+    def unique_collection(self, resource_type: str):
+        """Claims of unique keys (e.g. ``system|value`` of an IPP): ``_id`` = key, ``owner`` = resource id."""
+        return self.db[f"{resource_type}_{self.suffix}_Unique"]
+
+    # -- writes ------------------------------------------------------------------------------------------------
+    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None) -> dict:
+        stored = self._versioned(resource, "1")
+        with _store_errors():
+            claimed = self._claim(resource_type, stored["id"], index_fields)
+            try:
+                self.collection(resource_type).insert_one(self._document(stored, index_fields))
+            except DuplicateKeyError:
+                self._release(resource_type, stored["id"], claimed)
+                error = ConflictError(f"{resource_type}/{stored['id']} already exists")
+                error.field = "_id"
+                raise error from None
+            self._record_version(resource_type, stored)
+        return stored
+
+    def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
+               index_fields: dict | None = None) -> tuple[dict, bool]:
+        resource_id = resource["id"]
+        collection = self.collection(resource_type)
+        with _store_errors():
+            for _ in range(MAX_WRITE_ATTEMPTS):
+                current = collection.find_one({"_id": resource_id}, {"meta": 1, INTERNAL: 1})
+                if current is None:
+                    if expected_version is not None:
+                        raise VersionConflictError(f"{resource_type}/{resource_id} does not exist; "
+                                                   f"If-Match names version {expected_version}")
+                    try:
+                        return self.create(resource_type, resource, index_fields), True
+                    except ConflictError as exc:
+                        if getattr(exc, "field", None) == "_id":
+                            continue  # another writer created it first: update on top of it
+                        raise
+                version = current["meta"]["versionId"]
+                if expected_version is not None and expected_version != version:
+                    raise VersionConflictError(f"{resource_type}/{resource_id} is at version {version}, "
+                                               f"not {expected_version}")
+                stored = self._versioned(resource, str(int(version) + 1))
+                claimed = self._claim(resource_type, resource_id, index_fields)
+                result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
+                                                self._document(stored, index_fields))
+                if result.matched_count == 1:
+                    self._record_version(resource_type, stored)
+                    self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)) - claimed)
+                    return stored, False
+                if expected_version is not None:
+                    raise VersionConflictError(f"{resource_type}/{resource_id} changed during the update")
+            raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
+
+    def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None) -> str | None:
+        collection = self.collection(resource_type)
+        with _store_errors():
+            for _ in range(MAX_WRITE_ATTEMPTS):
+                current = collection.find_one({"_id": resource_id}, {"meta": 1, INTERNAL: 1})
+                if current is None or current.get(INTERNAL, {}).get("deleted"):
+                    return None
+                version = current["meta"]["versionId"]
+                if expected_version is not None and expected_version != version:
+                    raise VersionConflictError(f"{resource_type}/{resource_id} is at version {version}, "
+                                               f"not {expected_version}")
+                tombstone = {"id": resource_id, "meta": {"versionId": str(int(version) + 1),
+                                                         "lastUpdated": now_instant()}}
+                result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
+                                                {"_id": resource_id, **tombstone, INTERNAL: {"deleted": True}})
+                if result.matched_count == 1:
+                    self._record_version(resource_type, tombstone, deleted=True)
+                    self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)))
+                    return tombstone["meta"]["versionId"]
+            raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
+
+    def expunge(self, resource_type: str, resource_id: str) -> int:
+        with _store_errors():
+            removed = self.unique_collection(resource_type).delete_many({"owner": resource_id}).deleted_count
+            removed += self.collection(resource_type).delete_one({"_id": resource_id}).deleted_count
+            removed += self.history_collection(resource_type).delete_many(
+                {f"{INTERNAL}.rid": resource_id}).deleted_count
+        return removed
+
+    def append(self, collection: str, document: dict) -> None:
+        with _store_errors():
+            self.db[collection].insert_one(dict(document))
+
+    # -- reads -------------------------------------------------------------------------------------------------
+    def read(self, resource_type: str, resource_id: str) -> dict:
+        with _store_errors():
+            document = self.collection(resource_type).find_one({"_id": resource_id})
+        if document is None:
+            raise NotFoundError(f"{resource_type}/{resource_id} is not known")
+        if document.get(INTERNAL, {}).get("deleted"):
+            raise GoneError(f"{resource_type}/{resource_id} was deleted "
+                            f"(version {document['meta']['versionId']})")
+        return served(document)
+
+    def vread(self, resource_type: str, resource_id: str, version_id: str) -> dict:
+        with _store_errors():
+            document = self.history_collection(resource_type).find_one({"_id": f"{resource_id}/_history/{version_id}"})
+        if document is None:
+            raise NotFoundError(f"{resource_type}/{resource_id} has no version {version_id}")
+        if document[INTERNAL].get("deleted"):
+            raise GoneError(f"version {version_id} of {resource_type}/{resource_id} is its deletion")
+        return served(document)
+
+    def history(self, resource_type: str, resource_id: str, count: int | None = None) -> list[dict]:
+        with _store_errors():
+            cursor = self.history_collection(resource_type).find({f"{INTERNAL}.rid": resource_id}).sort(
+                f"{INTERNAL}.v", pymongo.DESCENDING)
+            if count:
+                cursor = cursor.limit(count)
+            versions = [({"deleted": True, "meta": d["meta"], "id": resource_id} if d[INTERNAL].get("deleted")
+                         else served(d)) for d in cursor]
+        if not versions:
+            raise NotFoundError(f"{resource_type}/{resource_id} is not known")
+        return versions
+
+    def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
+               offset: int = 0, limit: int = 20, count_total: bool = True) -> Page:
+        live = {**query, f"{INTERNAL}.deleted": {"$exists": False}}
+        collection = self.collection(resource_type)
+        with _store_errors():
+            cursor = collection.find(live)
+            if sort:
+                cursor = cursor.sort(list(sort))
+            documents = [served(d) for d in cursor.skip(offset).limit(limit)]
+            total = collection.count_documents(live) if count_total else -1
+        return Page(documents, total)
+
+    def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
+        wanted = list(set(ids))
+        if not wanted:
+            return set()
+        with _store_errors():
+            cursor = self.collection(resource_type).find(
+                {"_id": {"$in": wanted}, f"{INTERNAL}.deleted": {"$exists": False}}, {"_id": 1})
+            return {d["_id"] for d in cursor}
+
+    def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
+        names = []
+        base_specs = [IndexSpec(((f"{INTERNAL}.rid", 1), (f"{INTERNAL}.v", -1)), history=True)]
+        with _store_errors():
+            for spec in [*base_specs, *specs]:
+                target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
+                options: dict[str, Any] = {"name": spec.name, "unique": spec.unique}
+                if spec.partial:
+                    options["partialFilterExpression"] = dict(spec.partial)
+                names.append(target.create_index(list(spec.keys), **options))
+        return names
+
+    def ping(self) -> None:
+        with _store_errors():
+            self.db.command("ping")
+
+    # -- internals ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _versioned(resource: dict, version: str) -> dict:
+        meta = {**resource.get("meta", {}), "versionId": version, "lastUpdated": now_instant()}
+        return {"resourceType": resource["resourceType"], "id": resource["id"], "meta": meta, **{
+            k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}}
+
+    @staticmethod
+    def _document(stored: dict, index_fields: dict | None) -> dict:
+        document = {"_id": stored["id"], **stored}
+        if index_fields:
+            document[INTERNAL] = index_fields
+        return document
+
+    def _claim(self, resource_type: str, owner: str, index_fields: dict | None) -> set[str]:
+        """Claim every ``index_fields["unique"]`` key for ``owner`` before the write.
+
+        Uniqueness rests on ``_id`` of the claims collection, the one unique index every backend enforces, so two
+        concurrent writers of one key cannot both win. A claim whose owner no longer holds the key (a write that
+        died between claim and release) is taken over.
+        :raises ConflictError: another live resource holds a key; ``holder`` names it.
+        """
+        keys = _unique_keys(index_fields)
+        claims = self.unique_collection(resource_type)
+        taken: set[str] = set()
+        for key in sorted(keys):
+            try:
+                claims.insert_one({"_id": key, "owner": owner})
+                taken.add(key)
+                continue
+            except DuplicateKeyError:
+                claim = claims.find_one({"_id": key}) or {"owner": None}
+            holder = claim["owner"]
+            if holder == owner:
+                continue
+            holder_doc = self.collection(resource_type).find_one({"_id": holder}, {INTERNAL: 1}) if holder else None
+            if holder_doc and key in _unique_keys(holder_doc.get(INTERNAL)):
+                self._release(resource_type, owner, taken)
+                error = ConflictError(f"a unique identifier is already held by {resource_type}/{holder}")
+                error.field, error.holder, error.key = "unique", holder, key
+                raise error
+            if claims.update_one({"_id": key, "owner": holder}, {"$set": {"owner": owner}}).modified_count != 1:
+                self._release(resource_type, owner, taken)
+                raise ConflictError(f"an identifier of {resource_type}/{owner} is being claimed concurrently; retry")
+            taken.add(key)
+        return keys
+
+    def _release(self, resource_type: str, owner: str, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if keys:
+            self.unique_collection(resource_type).delete_many({"_id": {"$in": keys}, "owner": owner})
+
+    def _record_version(self, resource_type: str, stored: dict, deleted: bool = False) -> None:
+        """Keep this version in the history collection (idempotent by ``{id}/_history/{versionId}``)."""
+        version = stored["meta"]["versionId"]
+        document = {**stored, "_id": f"{stored['id']}/_history/{version}",
+                    INTERNAL: {"rid": stored["id"], "v": int(version), **({"deleted": True} if deleted else {})}}
+        self.history_collection(resource_type).replace_one({"_id": document["_id"]}, document, upsert=True)
+
+
+class _store_errors:
+    """Turn driver connection failures into a 503 ``StoreUnavailableError`` (a context manager)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and isinstance(exc, PyMongoError) and not isinstance(exc, DuplicateKeyError):
+            if isinstance(exc, (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)):
+                log.error("database unavailable: %s", type(exc).__name__)
+                raise StoreUnavailableError("the database is unavailable; retry later") from None
+        return False
+
+
+def _unique_keys(index_fields: dict | None) -> set[str]:
+    return set((index_fields or {}).get("unique", ()))

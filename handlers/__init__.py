@@ -1,0 +1,1 @@
+"""Handlers: the registry, the generic handler, per-resource rules, routes and the error mapping."""

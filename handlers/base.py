@@ -1,0 +1,177 @@
+"""The generic handler: validate → hospital rules → store, for every interaction of one resource type."""
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from fhirstore.base import FHIRStore, IndexSpec
+from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, NotFoundError
+from handlers import bundles
+from handlers.context import RequestContext
+from handlers.references import local_references
+from schemas import check_id, validate_resource
+
+if TYPE_CHECKING:
+    from handlers.registry import Registry
+
+REFERENCE_INDEX = IndexSpec((("_codoc.refs", 1),))
+
+
+class ResourceHandler:
+    """Create/read/vread/update/delete/history/search/$validate of one type; subclasses add rules via hooks.
+
+    ``name`` is what routes and the registry call it (``Phenotype``); ``resource_type`` what is validated and
+    stored (``Observation``).
+    """
+
+    resource_type: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    profile: ClassVar[str | None] = None
+    interactions: ClassVar[tuple[str, ...]] = ("read", "vread", "update", "delete", "history-instance", "create",
+                                               "search-type")
+    index_specs: ClassVar[tuple[IndexSpec, ...]] = ()
+    #: name → ("type"|"instance", HTTP method, method name on this class)
+    operations: ClassVar[dict[str, tuple[str, str, str]]] = {"validate": ("type", "POST", "validate")}
+
+    def __init__(self, store: FHIRStore, config: dict[str, Any], registry: "Registry"):
+        self.store = store
+        self.config = config
+        self.registry = registry
+
+    # -- hooks for per-resource rules ------------------------------------------------------------------------
+    def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
+        """Business rules on a resource about to be written; :raises BusinessRuleError:."""
+
+    def index_fields(self, resource: dict) -> dict:
+        """Helper values kept under ``_codoc`` for indexing; ``unique`` keys are claimed by the store."""
+        return {"refs": local_references(resource)}
+
+    def after_write(self, stored: dict, ctx: RequestContext) -> dict:
+        """Side effects of a successful create/update (e.g. NLP enrichment); returns the resource to serve."""
+        return stored
+
+    def after_delete(self, resource_id: str, ctx: RequestContext) -> None:
+        """Side effects of a successful delete."""
+
+    # -- interactions ------------------------------------------------------------------------------------------
+    def create(self, body: Any, ctx: RequestContext) -> dict:
+        resource = self._prepare(body)
+        resource["id"] = str(uuid.uuid4())
+        self._check_rules(resource, None, ctx)
+        stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+        return self.after_write(stored, ctx)
+
+    def read(self, resource_id: str, ctx: RequestContext) -> dict:
+        return self._owned(self.store.read(self.resource_type, check_id(resource_id)), resource_id)
+
+    def vread(self, resource_id: str, version_id: str, ctx: RequestContext) -> dict:
+        check_id(version_id, "meta.versionId")
+        return self._owned(self.store.vread(self.resource_type, check_id(resource_id), version_id), resource_id)
+
+    def update(self, resource_id: str, body: Any, ctx: RequestContext) -> tuple[dict, bool]:
+        """Returns (stored, created); creates with the client's id when unknown (update-as-create)."""
+        check_id(resource_id)
+        resource = self._prepare(body)
+        if resource.get("id") != resource_id:
+            raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
+                               expression=f"{self.resource_type}.id")
+        previous = self._current_or_none(resource_id)
+        self._check_rules(resource, previous, ctx)
+        stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
+                                            self.index_fields(resource))
+        return self.after_write(stored, ctx), created
+
+    def delete(self, resource_id: str, ctx: RequestContext) -> str | None:
+        check_id(resource_id)
+        current = self._current_or_none(resource_id)
+        if current is None:
+            return None
+        if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
+            self._refuse_if_referenced(resource_id)
+        version = self.store.delete(self.resource_type, resource_id, ctx.if_match)
+        self.after_delete(resource_id, ctx)
+        return version
+
+    def history(self, resource_id: str, ctx: RequestContext, count: int | None = None) -> dict:
+        versions = self.store.history(self.resource_type, check_id(resource_id), count)
+        live = [v for v in versions if not v.get("deleted")]
+        if live and not self._matches_profile(live[0]):
+            raise NotFoundError(f"{self.name}/{resource_id} is not known")
+        return bundles.history_bundle(ctx.base_url, self.resource_type, versions)
+
+    def search(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
+        from handlers import search
+
+        return search.run(self, params, ctx)
+
+    def validate(self, body: Any, ctx: RequestContext) -> dict:
+        """``$validate``: the whole check of a create, nothing stored; 200 OperationOutcome listing the issues."""
+        if isinstance(body, dict) and body.get("resourceType") == "Parameters":
+            body = next((p.get("resource") for p in body.get("parameter", []) if p.get("name") == "resource"), None)
+        try:
+            resource = self._prepare(body)
+            resource.setdefault("id", "validate")
+            self._check_rules(resource, None, ctx)
+        except (InvalidError, BusinessRuleError) as error:
+            return bundles.operation_outcome([issue.as_fhir() for issue in error.issues])
+        return bundles.information(f"{self.name} is valid")
+
+    # -- shared steps ------------------------------------------------------------------------------------------
+    def _prepare(self, body: Any) -> dict:
+        """Validate the body and apply the server's own settings (profile)."""
+        resource = dict(validate_resource(body, self.resource_type))
+        if self.profile:
+            meta = dict(resource.get("meta") or {})
+            profiles = list(meta.get("profile") or [])
+            if self.profile not in profiles:
+                meta["profile"] = profiles + [self.profile]
+            resource["meta"] = meta
+        return resource
+
+    def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
+        if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
+            self._check_references_resolve(resource)
+        self.check(resource, previous, ctx)
+
+    def _check_references_resolve(self, resource: dict) -> None:
+        """Local references to hosted types must name live resources. :raises BusinessRuleError:"""
+        by_type: dict[str, set[str]] = {}
+        for reference in local_references(resource):
+            target_type, target_id = reference.split("/", 1)
+            if target_type in self.registry.stored_types and reference != f"{self.resource_type}/{resource['id']}":
+                by_type.setdefault(target_type, set()).add(target_id)
+        missing = [f"{t}/{i}" for t, ids in by_type.items() for i in sorted(ids - self.store.existing_ids(t, ids))]
+        if missing:
+            raise BusinessRuleError(f"reference(s) to unknown resource(s): {', '.join(missing)}",
+                                    expression=f"{self.resource_type}")
+
+    def referrers(self, resource_id: str, limit: int = 20) -> list[str]:
+        """``Type/id`` of live resources that reference this one."""
+        target = f"{self.resource_type}/{resource_id}"
+        found = []
+        for stored_type in self.registry.stored_types:
+            page = self.store.search(stored_type, {"_codoc.refs": target}, limit=limit, count_total=False)
+            found += [f"{stored_type}/{r['id']}" for r in page.resources if r["id"] != resource_id or
+                      stored_type != self.resource_type]
+        return found[:limit]
+
+    def _refuse_if_referenced(self, resource_id: str) -> None:
+        referrers = self.referrers(resource_id)
+        if referrers:
+            raise ConflictError(f"{self.resource_type}/{resource_id} is referenced by {', '.join(referrers)}; "
+                                f"delete or update them first")
+
+    def _current_or_none(self, resource_id: str) -> dict | None:
+        try:
+            return self.read(resource_id, RequestContext(base_url=""))
+        except (NotFoundError, GoneError):  # a deleted resource may be recreated by update
+            return None
+
+    def _matches_profile(self, resource: dict) -> bool:
+        return not self.profile or self.profile in (resource.get("meta") or {}).get("profile", [])
+
+    def _owned(self, resource: dict, resource_id: str) -> dict:
+        """Hide resources of the shared collection that lack this handler's profile (Phenotype)."""
+        if not self._matches_profile(resource):
+            raise NotFoundError(f"{self.name}/{resource_id} is not known")
+        return resource

@@ -1,0 +1,83 @@
+"""The CapabilityStatement, generated from the registry so it never drifts from what is served."""
+from __future__ import annotations
+
+from typing import Any
+
+from fhirstore.mongo import now_instant
+from handlers.search import COMMON_PARAMS
+
+SOFTWARE_VERSION = "0.1.0"
+SEARCH_TYPE_URL = "http://hl7.org/fhir/SearchParameter/{type}-{name}"
+
+
+def capability_statement(registry, config: dict[str, Any], base_url: str) -> dict:
+    """One ``rest.resource`` per stored type; profiles (Phenotype) appear as ``supportedProfile``."""
+    resources: dict[str, dict] = {}
+    for handler in sorted(registry, key=lambda h: (h.resource_type, h.profile is not None)):
+        entry = resources.setdefault(handler.resource_type, {
+            "type": handler.resource_type,
+            "interaction": [{"code": code} for code in handler.interactions],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": True,
+            "conditionalDelete": "not-supported",
+            "referencePolicy": ["literal", "local"],
+            "searchParam": [],
+            "operation": [],
+        })
+        if handler.profile:
+            entry.setdefault("supportedProfile", []).append(handler.profile)
+        known = {p["name"] for p in entry["searchParam"]}
+        for param in (*COMMON_PARAMS, *getattr(handler, "search_params", ())):
+            if param.name not in known:
+                entry["searchParam"].append({"name": param.name, "type": _search_type(param.type),
+                                             "documentation": param.description or param.name})
+                known.add(param.name)
+        have = {o["name"] for o in entry["operation"]}
+        for op_name in handler.operations:
+            if op_name not in have:
+                entry["operation"].append({"name": op_name,
+                                           "definition": f"http://hl7.org/fhir/OperationDefinition/"
+                                                         f"{handler.resource_type}-{op_name}"})
+    for entry in resources.values():
+        if not entry["operation"]:
+            del entry["operation"]
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "codoc-fhir-api",
+        "url": f"{config['CODOC_CANONICAL_BASE'].rstrip('/')}/CapabilityStatement/codoc-fhir-api",
+        "name": "CodocFHIRAPI",
+        "title": "Codoc FHIR API",
+        "status": "active",
+        "date": now_instant(),
+        "publisher": "Codoc",
+        "kind": "instance",
+        "software": {"name": "Codoc FHIR API", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "FHIR R4B API for hospital clinical data", "url": base_url},
+        "fhirVersion": "4.3.0",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Seed routes (/patient/{id}/) and FHIR routes (/Patient/{id}) reach the same handlers. "
+                             "GET on a type without search parameters answers 405.",
+            "security": security_section(config),
+            "resource": list(resources.values()),
+        }],
+    }
+
+
+def security_section(config: dict[str, Any]) -> dict:
+    anonymous = config.get("CODOC_ENV") != "production"
+    return {
+        "cors": True,
+        "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                 "code": "SMART-on-FHIR"}], "text": "OAuth2 bearer tokens (JWT) with SMART scopes"}],
+        "description": ("Get a token with POST /auth/token (grant_type=client_credentials, client_id, "
+                        "client_secret), then send Authorization: Bearer <token>. "
+                        + ("Anonymous access is allowed in this development profile."
+                           if anonymous else "Every route but /metadata and /auth/token needs a token.")),
+    }
+
+
+def _search_type(kind: str) -> str:
+    return {"special": "token"}.get(kind, kind)

@@ -1,0 +1,65 @@
+"""The handler registry: which resource types this server hosts and which handler serves each."""
+from __future__ import annotations
+
+from typing import Any
+
+from fhirstore.base import FHIRStore
+from fhirstore.errors import NotFoundError
+from handlers.base import REFERENCE_INDEX, ResourceHandler
+
+HANDLER_CLASSES: dict[str, type[ResourceHandler]] = {}
+
+
+def register(cls: type[ResourceHandler]) -> type[ResourceHandler]:
+    """Class decorator: serve ``cls.name`` with ``cls``."""
+    HANDLER_CLASSES[cls.name] = cls
+    return cls
+
+
+def plain(resource_type: str) -> type[ResourceHandler]:
+    """A handler with no rules of its own."""
+    return register(type(f"{resource_type}Handler", (ResourceHandler,),
+                         {"resource_type": resource_type, "name": resource_type}))
+
+
+for _type in ("Patient", "Organization", "Encounter", "DocumentReference", "Observation", "Procedure",
+              "MedicationRequest", "DiagnosticReport", "CodeSystem"):
+    plain(_type)
+
+# Types with rules of their own replace their plain handler when their module registers.
+from handlers import phenotype  # noqa: E402,F401  (registers Phenotype)
+
+
+class Registry:
+    """The handlers of one app, keyed by name, reachable by FHIR name or lowercase route segment."""
+
+    def __init__(self, store: FHIRStore, config: dict[str, Any]):
+        self.handlers = {name: cls(store, config, self) for name, cls in HANDLER_CLASSES.items()}
+        self._by_segment = {}
+        for name, handler in self.handlers.items():
+            self._by_segment[name] = handler
+            self._by_segment[name.lower()] = handler
+        self.stored_types = sorted({h.resource_type for h in self.handlers.values()})
+        self.store = store
+
+    def get(self, segment: str) -> ResourceHandler:
+        """:raises NotFoundError: no such type here."""
+        try:
+            return self._by_segment[segment]
+        except KeyError:
+            raise NotFoundError(f"unknown resource type {segment!r}; this server hosts "
+                                f"{', '.join(sorted(self.handlers))}") from None
+
+    def __iter__(self):
+        return iter(self.handlers.values())
+
+    def ensure_indexes(self) -> dict[str, list[str]]:
+        """Create every declared index of every stored type (idempotent)."""
+        created: dict[str, list[str]] = {}
+        for stored_type in self.stored_types:
+            specs = {REFERENCE_INDEX}
+            for handler in self:
+                if handler.resource_type == stored_type:
+                    specs.update(handler.index_specs)
+            created[stored_type] = self.store.ensure_indexes(stored_type, sorted(specs, key=lambda s: s.name))
+        return created
