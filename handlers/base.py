@@ -30,8 +30,6 @@ class ResourceHandler:
     interactions: ClassVar[tuple[str, ...]] = ("read", "vread", "update", "delete", "history-instance", "create",
                                                "search-type")
     index_specs: ClassVar[tuple[IndexSpec, ...]] = ()
-    #: name → ("type"|"instance", HTTP method, method name on this class)
-    operations: ClassVar[dict[str, tuple[str, str, str]]] = {"validate": ("type", "POST", "validate")}
 
     def __init__(self, store: FHIRStore, config: dict[str, Any], registry: "Registry"):
         self.store = store

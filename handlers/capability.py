@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhirstore.mongo import now_instant
+from handlers.registry import operations_of
 from handlers.search import COMMON_PARAMS
 
 SOFTWARE_VERSION = "0.1.0"
@@ -34,11 +35,12 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
                                              "documentation": param.description or param.name})
                 known.add(param.name)
         have = {o["name"] for o in entry["operation"]}
-        for op_name in handler.operations:
-            if op_name not in have:
-                entry["operation"].append({"name": op_name,
+        for op in operations_of(handler):
+            if op.name not in have:
+                entry["operation"].append({"name": op.name, "documentation": op.description,
                                            "definition": f"http://hl7.org/fhir/OperationDefinition/"
-                                                         f"{handler.resource_type}-{op_name}"})
+                                                         f"{handler.resource_type}-{op.name}"})
+                have.add(op.name)
     for entry in resources.values():
         if not entry["operation"]:
             del entry["operation"]

@@ -1,13 +1,47 @@
 """The handler registry: which resource types this server hosts and which handler serves each."""
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from fhirstore.base import FHIRStore
 from fhirstore.errors import NotFoundError
 from handlers.base import REFERENCE_INDEX, ResourceHandler
 
 HANDLER_CLASSES: dict[str, type[ResourceHandler]] = {}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A FHIR ``$operation``: ``func(handler, ctx, payload, resource_id)`` returns a body or (body, status)."""
+
+    name: str
+    level: str  # "type" | "instance"
+    method: str  # "GET" | "POST"
+    func: Callable
+    description: str = ""
+
+
+#: (handler name or "*", operation name) → Operation
+OPERATIONS: dict[tuple[str, str], Operation] = {}
+
+
+def operation(on: str, name: str, level: str = "instance", method: str = "POST", description: str = ""):
+    """Decorator registering ``$name`` on handler ``on`` (``"*"`` = every type)."""
+    def decorate(func: Callable) -> Callable:
+        OPERATIONS[(on, name)] = Operation(name, level, method, func, description or (func.__doc__ or "").strip())
+        return func
+    return decorate
+
+
+def find_operation(handler: ResourceHandler, name: str) -> Operation | None:
+    return OPERATIONS.get((handler.name, name)) or OPERATIONS.get(("*", name))
+
+
+def operations_of(handler: ResourceHandler) -> list[Operation]:
+    return [op for (on, _), op in sorted(OPERATIONS.items()) if on in (handler.name, "*")]
 
 
 def register(cls: type[ResourceHandler]) -> type[ResourceHandler]:
@@ -26,8 +60,19 @@ for _type in ("Patient", "Organization", "Encounter", "DocumentReference", "Obse
               "MedicationRequest", "DiagnosticReport", "CodeSystem"):
     plain(_type)
 
-# Types with rules of their own replace their plain handler when their module registers.
-from handlers import phenotype  # noqa: E402,F401  (registers Phenotype)
+
+@operation("*", "validate", level="type")
+def validate(handler: ResourceHandler, ctx, payload, resource_id=None):
+    """Validate a resource (all checks of a create) without storing it."""
+    return handler.validate(payload, ctx)
+
+
+# Modules with rules of their own: they register handlers (replacing the plain ones) and operations.
+RULE_MODULES = ("handlers.phenotype", "handlers.patient", "handlers.organization", "handlers.encounter",
+                "handlers.documentreference", "handlers.gdpr")
+for _module in RULE_MODULES:
+    if importlib.util.find_spec(_module) is not None:
+        importlib.import_module(_module)
 
 
 class Registry:

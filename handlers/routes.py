@@ -13,7 +13,8 @@ from handlers.base import ResourceHandler
 from handlers.capability import capability_statement
 from handlers.context import RequestContext
 from handlers.outcome import fhir_json, request_id
-from handlers.registry import Registry
+from handlers.registry import Registry, find_operation
+from schemas import check_id
 
 FHIR_VERSION = "4.3.0"
 JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
@@ -78,16 +79,14 @@ def resource_response(resource: dict, status: int = 200, location: bool = False)
 
 
 def _operation(handler: ResourceHandler, name: str, level: str, resource_id: str | None = None) -> Response:
-    """Run a ``$operation`` declared by the handler."""
-    spec = handler.operations.get(name.removeprefix("$"))
-    if spec is None or spec[0] != level:
+    """Run a registered ``$operation``."""
+    op = find_operation(handler, name.removeprefix("$"))
+    if op is None or op.level != level:
         raise NotFoundError(f"{handler.name} has no {level}-level operation {name}")
-    if spec[1] != request.method:
-        raise MethodNotAllowedError(f"{name} is called with {spec[1]}", headers={"Allow": spec[1]})
-    method = getattr(handler, spec[2])
+    if request.method not in (op.method, "HEAD" if op.method == "GET" else op.method):
+        raise MethodNotAllowedError(f"{name} is called with {op.method}", headers={"Allow": op.method})
     payload = body() if request.method == "POST" and (request.content_length or request.data) else None
-    args = (payload, context()) if level == "type" else (resource_id, payload, context())
-    result = method(*args)
+    result = op.func(handler, context(), payload, check_id(resource_id) if resource_id else None)
     if isinstance(result, Response):
         return result
     status = 200
