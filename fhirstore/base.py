@@ -77,6 +77,14 @@ class FHIRStore(ABC):
         """Erase a resource and all its versions; returns the number of documents removed."""
 
     @abstractmethod
+    def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None]) -> list[dict]:
+        """Store version 1 of many new server-generated resources in bulk."""
+
+    @abstractmethod
+    def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
+        """Erase every resource matching ``query`` and all their versions."""
+
+    @abstractmethod
     def append(self, collection: str, document: dict) -> None:
         """Append a document to an append-only collection (audit trail)."""
 

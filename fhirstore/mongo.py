@@ -77,8 +77,33 @@ class MongoFHIRStore(FHIRStore):
                 error = ConflictError(f"{resource_type}/{stored['id']} already exists")
                 error.field = "_id"
                 raise error from None
-            self._record_version(resource_type, stored)
+            self._record_version(resource_type, stored, index_fields)
         return stored
+
+    def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None]) -> list[dict]:
+        """Store version 1 of many new resources in two bulk writes (server-generated data, e.g. Phenotypes).
+
+        Unique-key claims are not supported here.
+        """
+        stored = [self._versioned(r, "1") for r in resources]
+        if stored:
+            with _store_errors():
+                self.collection(resource_type).insert_many(
+                    [self._document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
+                self.history_collection(resource_type).insert_many(
+                    [self._history_document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
+        return stored
+
+    def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
+        """Erase every resource matching ``query`` (current documents) and all their versions."""
+        with _store_errors():
+            ids = [d["_id"] for d in self.collection(resource_type).find(dict(query), {"_id": 1})]
+            if not ids:
+                return 0
+            removed = self.collection(resource_type).delete_many({"_id": {"$in": ids}}).deleted_count
+            removed += self.history_collection(resource_type).delete_many(
+                {f"{INTERNAL}.rid": {"$in": ids}}).deleted_count
+        return removed
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
                index_fields: dict | None = None) -> tuple[dict, bool]:
@@ -106,7 +131,7 @@ class MongoFHIRStore(FHIRStore):
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
                                                 self._document(stored, index_fields))
                 if result.matched_count == 1:
-                    self._record_version(resource_type, stored)
+                    self._record_version(resource_type, stored, index_fields)
                     self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)) - claimed)
                     return stored, False
                 if expected_version is not None:
@@ -129,7 +154,7 @@ class MongoFHIRStore(FHIRStore):
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
                                                 {"_id": resource_id, **tombstone, INTERNAL: {"deleted": True}})
                 if result.matched_count == 1:
-                    self._record_version(resource_type, tombstone, deleted=True)
+                    self._record_version(resource_type, tombstone, {"deleted": True})
                     self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)))
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
@@ -201,7 +226,8 @@ class MongoFHIRStore(FHIRStore):
 
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
-        base_specs = [IndexSpec(((f"{INTERNAL}.rid", 1), (f"{INTERNAL}.v", -1)), history=True)]
+        base_specs = [IndexSpec(((f"{INTERNAL}.rid", 1), (f"{INTERNAL}.v", -1)), history=True),
+                      IndexSpec(((f"{INTERNAL}.refs", 1),), history=True)]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
@@ -267,12 +293,20 @@ class MongoFHIRStore(FHIRStore):
         if keys:
             self.unique_collection(resource_type).delete_many({"_id": {"$in": keys}, "owner": owner})
 
-    def _record_version(self, resource_type: str, stored: dict, deleted: bool = False) -> None:
+    def _record_version(self, resource_type: str, stored: dict, index_fields: dict | None) -> None:
         """Keep this version in the history collection (idempotent by ``{id}/_history/{versionId}``)."""
-        version = stored["meta"]["versionId"]
-        document = {**stored, "_id": f"{stored['id']}/_history/{version}",
-                    INTERNAL: {"rid": stored["id"], "v": int(version), **({"deleted": True} if deleted else {})}}
+        document = self._history_document(stored, index_fields)
         self.history_collection(resource_type).replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    @staticmethod
+    def _history_document(stored: dict, index_fields: dict | None) -> dict:
+        """A version: the FHIR JSON, ``_id`` = ``{id}/_history/{versionId}``, its references kept for erasure."""
+        version = stored["meta"]["versionId"]
+        internal = {"rid": stored["id"], "v": int(version)}
+        for key in ("deleted", "refs"):
+            if index_fields and index_fields.get(key):
+                internal[key] = index_fields[key]
+        return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
 
 
 class _store_errors:
