@@ -227,7 +227,7 @@ class MongoFHIRStore(FHIRStore):
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
         base_specs = [IndexSpec(((f"{INTERNAL}.rid", 1), (f"{INTERNAL}.v", -1)), history=True),
-                      IndexSpec(((f"{INTERNAL}.refs", 1),), history=True)]
+                      IndexSpec(((f"{INTERNAL}.refs", 1), (f"{INTERNAL}.rid", 1)), history=True)]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
