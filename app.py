@@ -1,4 +1,4 @@
-"""The Codoc FHIR API app factory: config, store, handler registry, routes, one error mapping."""
+"""The Codoc FHIR API app factory: config, store, handler registry, security, routes, one error mapping."""
 from __future__ import annotations
 
 import logging
@@ -8,9 +8,12 @@ from flask import Flask
 
 from config import load_config
 from fhirstore import MongoFHIRStore, connect
+import security
+from handlers import audit
 from handlers.outcome import register_error_handlers
 from handlers.registry import Registry
 from handlers.routes import fhir, future
+from security import production
 
 log = logging.getLogger("codoc")
 
@@ -18,6 +21,7 @@ log = logging.getLogger("codoc")
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build an app; ``overrides`` (tests) win over the profile and the environment."""
     settings = load_config(overrides)
+    production.check(settings)
     if not settings["CODOC_MONGO_URI"]:
         raise RuntimeError("CODOC_MONGO_URI is empty: start the app with `make run` (which launches the embedded "
                            "store) or set CODOC_MONGO_URI (mongomock:// for a throwaway store)")
@@ -33,14 +37,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["codoc.registry"] = registry
     if settings["CODOC_CREATE_INDEXES"]:
         registry.ensure_indexes()
+        audit.ensure_indexes(store)
 
+    security.init_app(app)
     app.register_blueprint(fhir)
     app.register_blueprint(future)
     register_error_handlers(app)
-
-    @app.after_request
-    def security_headers(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
     return app

@@ -1,4 +1,4 @@
-"""The ``codoc`` command: run the server (with its embedded store), create indexes."""
+"""The ``codoc`` command: run the server (with its embedded store), create indexes, create API clients."""
 from __future__ import annotations
 
 import argparse
@@ -59,11 +59,44 @@ def run(args: argparse.Namespace) -> int:
 def init_db(args: argparse.Namespace) -> int:
     """Create every index the search parameters and rules need (idempotent)."""
     from app import create_app
+    from handlers import audit
 
     app = create_app({"CODOC_CREATE_INDEXES": False})
     created = app.extensions["codoc.registry"].ensure_indexes()
+    created["AuditEvent"] = audit.ensure_indexes(app.extensions["codoc.store"])
     for collection, names in created.items():
         print(f"{collection}: {', '.join(names)}")
+    return 0
+
+
+def create_client(args: argparse.Namespace) -> int:
+    """Register an API client of POST /auth/token; its secret is printed once and stored only as a hash."""
+    from config import load_config
+    from security import clients
+
+    settings = load_config()
+    embedded = None
+    uri = settings["CODOC_MONGO_URI"]
+    if not uri:
+        from fhirstore.embedded import EmbeddedMongo
+
+        embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
+        uri = embedded.start()
+    try:
+        from fhirstore import connect
+
+        db = connect(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+        client_id, secret = clients.create_client(db, args.scopes.replace(",", " ").split(), args.name,
+                                                  args.client_id)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
+    finally:
+        if embedded:
+            embedded.stop()
+    print(f"client_id:     {client_id}")
+    print(f"client_secret: {secret}")
+    print("The secret is shown once and stored only as a hash: keep it now.")
     return 0
 
 
@@ -77,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=run)
     commands.add_parser("init-db", help="create the MongoDB indexes").set_defaults(func=init_db)
+    client = commands.add_parser("create-client", help="create an API client of POST /auth/token")
+    client.add_argument("--scopes", required=True, help='SMART scopes, e.g. "system/*.read codoc/admin"')
+    client.add_argument("--name", default="", help="who the client is (shown in nothing but the database)")
+    client.add_argument("--client-id", default=None, help="the client id (default: a random codoc-… id)")
+    client.set_defaults(func=create_client)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -36,3 +36,24 @@ CODOC_ENFORCE_REFERENCES_ON_DELETE = True
 CODOC_ENFORCE_REFERENCES_ON_WRITE = True
 #: MongoDB write concern in production (``majority``); empty = server default.
 CODOC_MONGO_WRITE_CONCERN = ""
+
+# -- security (docs/security.md) ---------------------------------------------------------------------------------
+#: Requests without a token: allowed in development and testing (with a start-up warning), refused in production.
+CODOC_ALLOW_ANONYMOUS = True
+#: Lifetime of the tokens issued by /auth/token, in seconds.
+CODOC_TOKEN_TTL = 3600
+#: ``iss`` and ``aud`` of the tokens issued by /auth/token (checked on every request).
+CODOC_TOKEN_ISSUER = "codoc-fhir-api"
+CODOC_TOKEN_AUDIENCE = "codoc-fhir-api"
+#: External identity provider (RS256 tokens): its issuer, the audience it puts in tokens for this API, and either
+#: a PEM public key file or a JWKS file (keys chosen by ``kid``). Empty issuer = no external tokens.
+CODOC_IDP_ISSUER = ""
+CODOC_IDP_AUDIENCE = ""
+CODOC_IDP_PUBLIC_KEY_FILE = ""
+CODOC_IDP_JWKS_FILE = ""
+#: Rate limiting (flask-limiter); off only for benchmarks, production refuses it off.
+CODOC_RATELIMIT_ENABLED = True
+#: Reverse proxies in front of the app whose X-Forwarded-For is trusted (0 = use the peer address).
+CODOC_TRUSTED_PROXIES = 0
+#: The audit trail of patient-data access (AuditEvent_4_3_0); off only for benchmarks, production refuses it off.
+CODOC_AUDIT_ENABLED = True

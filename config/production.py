@@ -1,5 +1,6 @@
-"""Production profile: real MongoDB (replica set, majority writes), Redis limiter, explicit CORS origins."""
+"""Production profile: real MongoDB (replica set, majority writes), Redis limiter, explicit CORS origins, tokens."""
 
 CODOC_CORS_ORIGINS: list[str] = []
 CODOC_CREATE_INDEXES = False
 CODOC_MONGO_WRITE_CONCERN = "majority"
+CODOC_ALLOW_ANONYMOUS = False

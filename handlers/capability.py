@@ -69,15 +69,23 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
 
 
 def security_section(config: dict[str, Any]) -> dict:
-    anonymous = config.get("CODOC_ENV") != "production"
+    """How to get a token and what scopes mean (docs/security.md has the full story)."""
+    anonymous = config.get("CODOC_ALLOW_ANONYMOUS") and config.get("CODOC_ENV") != "production"
     return {
-        "cors": True,
+        "cors": bool(config.get("CODOC_CORS_ORIGINS")),
         "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                  "code": "SMART-on-FHIR"}], "text": "OAuth2 bearer tokens (JWT) with SMART scopes"}],
-        "description": ("Get a token with POST /auth/token (grant_type=client_credentials, client_id, "
-                        "client_secret), then send Authorization: Bearer <token>. "
-                        + ("Anonymous access is allowed in this development profile."
-                           if anonymous else "Every route but /metadata and /auth/token needs a token.")),
+        "description": (
+            "Get a token with POST /auth/token (grant_type=client_credentials; client_id and client_secret as form "
+            "or JSON fields, or HTTP Basic), then send Authorization: Bearer <token>. Scopes follow SMART: "
+            "system/Patient.read, system/*.write, system/*.* (user/ alike; v2 .cruds letters accepted); "
+            "Phenotype routes need Observation scopes; $everything needs read on every type; the audit trail "
+            "(GET AuditEvent?entity=) needs codoc/admin, $expunge codoc/admin and delete on every type. "
+            "Missing or bad token: 401; scope too narrow: 403. Rate limits: "
+            f"{config.get('CODOC_RATELIMIT_ANONYMOUS')} per IP anonymous, "
+            f"{config.get('CODOC_RATELIMIT_AUTHENTICATED')} per token subject (429 throttled). "
+            + ("Anonymous access is allowed in this profile (never with real data)."
+               if anonymous else "Every route but /metadata and /auth/token needs a token.")),
     }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 
 import orjson
@@ -59,6 +60,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        log.exception("unexpected error, request %s", request_id())
+        # Type and stack only: an exception's message may quote patient data (a name, an IPP, note text).
+        log.error("unexpected %s, request %s\n%s", type(error).__name__, request_id(),
+                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
         return outcome_response(500, [{"severity": "fatal", "code": "exception",
                                        "diagnostics": f"unexpected server error; request id {request_id()}"}])

@@ -1,0 +1,50 @@
+"""Security of the API: tokens (JWT, SMART scopes), rate limits, CORS, security headers, production checks.
+
+``init_app`` wires them in the order a request meets them: CORS preflight → authentication → rate limit; the FHIR
+routes' gate (handlers/routes.py) then checks the scopes and records the audit trail.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from security import cors, limiter, tokens
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+#: Loggers that would print stored documents (patient data) at DEBUG level: capped at INFO.
+DOCUMENT_LOGGERS = ("pymongo.command",)
+
+
+def init_app(app: Flask) -> None:
+    for name in DOCUMENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    hops = int(app.config["CODOC_TRUSTED_PROXIES"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+    @app.after_request  # registered first, so it runs last (Flask runs after_request hooks in reverse)
+    def security_headers(response):
+        """Headers of every answer; no ``Server`` banner from the app (gunicorn's own carries no version);
+        ``Retry-After`` only where it means something (flask-limiter adds it to every answer)."""
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["CODOC_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.headers.pop("Server", None)
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
+    cors.init_app(app)
+    tokens.init_app(app)
+    limiter.init_app(app)
