@@ -121,7 +121,7 @@ def describe_access() -> Access:
     if endpoint.startswith("audit_"):
         return Access("audit", audit.AUDIT_TYPE, args.get("event_id"))
     if "segment" not in args:
-        return Access("transaction", "*")
+        return Access("transaction", "Bundle")
     resource_type = registry().get(args["segment"]).resource_type
     resource_id, action = args.get("resource_id"), args.get("action")
     if resource_id and resource_id.startswith("$"):
@@ -188,7 +188,7 @@ def _entities(access: Access, response: Response) -> list[str]:
     """References the request touched: the instance, a created id, or the resources a Bundle answer holds."""
     own = f"{access.resource_type}/{access.resource_id}" if access.resource_id and SAFE_ID.match(
         access.resource_id) else access.resource_type
-    found = [] if access.interaction in ("search", "create") else [own]
+    found = [] if access.interaction in ("search", "create", "transaction") else [own]
     if response.status_code < 300 and response.mimetype == "application/fhir+json" and (
             access.interaction in ("search", "create", "operation", "transaction")):
         try:
@@ -196,8 +196,12 @@ def _entities(access: Access, response: Response) -> list[str]:
         except orjson.JSONDecodeError:
             answer = {}
         if answer.get("resourceType") == "Bundle":
-            found += [f"{r['resourceType']}/{r['id']}" for r in (e.get("resource") for e in answer.get("entry", ()))
-                      if r and "id" in r and r.get("resourceType") != "OperationOutcome"]
+            for entry in answer.get("entry", ()):
+                resource, location = entry.get("resource") or {}, (entry.get("response") or {}).get("location", "")
+                if "id" in resource and resource.get("resourceType") != "OperationOutcome":
+                    found.append(f"{resource['resourceType']}/{resource['id']}")
+                elif location:  # transaction-response without bodies: Type/id/_history/n
+                    found.append("/".join(location.split("/_history")[0].rstrip("/").split("/")[-2:]))
         elif access.interaction == "create" and "id" in answer:
             found.append(f"{answer['resourceType']}/{answer['id']}")
     return list(dict.fromkeys(found)) or [own]

@@ -130,3 +130,16 @@ def test_unwritable_audit_trail_withholds_reads_but_not_finished_writes(client, 
 def test_audit_can_be_turned_off_for_benchmarks(client, store):
     client.post(f"{BASE}/Patient", json=MINIMAL["Patient"])
     assert events(store) == []
+
+
+def test_bundle_answers_are_audited_by_their_entries(app):
+    from flask import Response
+
+    from handlers.routes import Access, _entities
+
+    bundle = {"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"response": {"status": "201 Created", "location": "Patient/p1/_history/1"}},
+        {"resource": {"resourceType": "Observation", "id": "o1"}, "response": {"status": "200 OK"}},
+        {"resource": {"resourceType": "OperationOutcome"}, "response": {"status": "400 Bad Request"}}]}
+    answer = Response(json.dumps(bundle), content_type="application/fhir+json")
+    assert _entities(Access("transaction", "Bundle"), answer) == ["Patient/p1", "Observation/o1"]
