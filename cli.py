@@ -9,17 +9,28 @@ import sys
 log = logging.getLogger("codoc")
 
 
+def _own_process_group(server, worker) -> None:
+    """gunicorn post_fork hook: keep Ctrl-C (sent to the terminal's process group) away from the workers, which
+    would quick-quit; the arbiter alone gets it and stops them gracefully."""
+    os.setpgrp()
+
+
 def _serve(app_uri_env: dict[str, str], port: int, workers: int, threads: int) -> None:
     """Serve ``app:create_app()`` with gunicorn in this process (Ctrl-C stops it)."""
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
 
     os.environ.update(app_uri_env)
+    # Ctrl-C stops gracefully (SIGTERM to the workers): gthread's quick quit (SIGQUIT) runs the thread pool's
+    # shutdown inside a signal handler and deadlocks when the signal lands while a request is being queued.
+    Arbiter.handle_int = Arbiter.handle_term
 
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"0.0.0.0:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            self.cfg.set("post_fork", _own_process_group)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query: may hold PII
 
