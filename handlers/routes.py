@@ -18,6 +18,7 @@ from handlers.capability import capability_statement
 from handlers.context import RequestContext
 from handlers.outcome import fhir_json, outcome_response, request_id
 from handlers.registry import Registry, find_operation
+from handlers.transaction import process as process_bundle
 from schemas import check_id
 from security import scopes as smart
 from security.tokens import unauthorized
@@ -205,6 +206,12 @@ def _entities(access: Access, response: Response) -> list[str]:
         elif access.interaction == "create" and "id" in answer:
             found.append(f"{answer['resourceType']}/{answer['id']}")
     return list(dict.fromkeys(found)) or [own]
+
+
+@fhir.route("/", methods=["POST"], strict_slashes=False)
+def transaction():
+    """A batch or transaction Bundle."""
+    return fhir_json(process_bundle(registry(), body(), context()))
 
 
 @fhir.get("/metadata")
