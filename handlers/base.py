@@ -5,16 +5,17 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore.base import FHIRStore, IndexSpec
-from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, NotFoundError
-from handlers import bundles
+from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
+from handlers import bundles, search, searchparams
 from handlers.context import RequestContext
-from handlers.references import local_references
+from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from schemas import check_id, validate_resource
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
 
-REFERENCE_INDEX = IndexSpec((("_codoc.refs", 1),))
+#: Compound on purpose: through a single-key index on an array field nx-27017 misses the array's elements.
+REFERENCE_INDEX = IndexSpec((("_codoc.refs", 1), ("id", 1)))
 
 
 class ResourceHandler:
@@ -29,7 +30,18 @@ class ResourceHandler:
     profile: ClassVar[str | None] = None
     interactions: ClassVar[tuple[str, ...]] = ("read", "vread", "update", "delete", "history-instance", "create",
                                                "search-type")
+    search_params: ClassVar[tuple[search.SearchParam, ...]] = ()
     index_specs: ClassVar[tuple[IndexSpec, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        """Every handler of a type serves the type's search parameters (``handlers.searchparams``) and declares
+        the indexes behind them, besides its own ``search_params`` and ``index_specs``."""
+        super().__init_subclass__(**kwargs)
+        if cls.resource_type:
+            params = {p.name: p for p in (*searchparams.params_of(cls.resource_type), *cls.search_params)}
+            cls.search_params = tuple(params.values())
+            cls.index_specs = tuple(dict.fromkeys(
+                (*cls.index_specs, *(s for p in (*search.COMMON_PARAMS, *cls.search_params) for s in p.index_specs))))
 
     def __init__(self, store: FHIRStore, config: dict[str, Any], registry: "Registry"):
         self.store = store
@@ -41,12 +53,20 @@ class ResourceHandler:
         """Business rules on a resource about to be written; :raises BusinessRuleError:."""
 
     def index_fields(self, resource: dict) -> dict:
-        """Helper values kept under ``_codoc`` for indexing; ``unique`` keys are claimed by the store."""
-        return {"refs": local_references(resource)}
+        """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: search helpers); ``unique`` keys are
+        claimed by the store."""
+        fields: dict[str, Any] = {"refs": local_references(resource)}
+        values = search.index_values(self.search_params, resource)
+        if values:
+            fields["sp"] = values
+        return fields
 
     def after_write(self, stored: dict, ctx: RequestContext) -> dict:
         """Side effects of a successful create/update (e.g. NLP enrichment); returns the resource to serve."""
         return stored
+
+    def before_delete(self, current: dict, ctx: RequestContext) -> None:
+        """Rules on a live resource about to be deleted; :raises ConflictError:."""
 
     def after_delete(self, resource_id: str, ctx: RequestContext) -> None:
         """Side effects of a successful delete."""
@@ -84,6 +104,7 @@ class ResourceHandler:
         current = self._current_or_none(resource_id)
         if current is None:
             return None
+        self.before_delete(current, ctx)
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
             self._refuse_if_referenced(resource_id)
         version = self.store.delete(self.resource_type, resource_id, ctx.if_match)
@@ -110,7 +131,7 @@ class ResourceHandler:
             resource = self._prepare(body)
             resource.setdefault("id", "validate")
             self._check_rules(resource, None, ctx)
-        except (InvalidError, BusinessRuleError) as error:
+        except (InvalidError, BusinessRuleError, ConflictError) as error:
             return bundles.operation_outcome([issue.as_fhir() for issue in error.issues])
         return bundles.information(f"{self.name} is valid")
 
@@ -133,15 +154,21 @@ class ResourceHandler:
 
     def _check_references_resolve(self, resource: dict) -> None:
         """Local references to hosted types must name live resources. :raises BusinessRuleError:"""
+        itself = f"{self.resource_type}/{resource['id']}"
+        candidates = [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
+                      if ref != itself]
         by_type: dict[str, set[str]] = {}
-        for reference in local_references(resource):
-            target_type, target_id = reference.split("/", 1)
-            if target_type in self.registry.stored_types and reference != f"{self.resource_type}/{resource['id']}":
-                by_type.setdefault(target_type, set()).add(target_id)
-        missing = [f"{t}/{i}" for t, ids in by_type.items() for i in sorted(ids - self.store.existing_ids(t, ids))]
-        if missing:
-            raise BusinessRuleError(f"reference(s) to unknown resource(s): {', '.join(missing)}",
-                                    expression=f"{self.resource_type}")
+        for reference, _ in candidates:
+            match = LOCAL_REFERENCE.match(reference)
+            if match:
+                by_type.setdefault(match.group(1), set()).add(match.group(2))
+        live = {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+        dangling = [(ref, path) for ref, path in candidates if ref not in live]
+        if dangling:
+            issues = [Issue("business-rule", f"{self.resource_type}.{path}: {ref} is not a live resource here",
+                            expression=f"{self.resource_type}.{path}") for ref, path in dangling]
+            raise BusinessRuleError(f"reference(s) to unknown resource(s): "
+                                    f"{', '.join(dict.fromkeys(ref for ref, _ in dangling))}", issues=issues)
 
     def referrers(self, resource_id: str, limit: int = 20) -> list[str]:
         """``Type/id`` of live resources that reference this one."""

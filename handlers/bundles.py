@@ -20,9 +20,9 @@ def searchset(base_url: str, resource_type: str, resources: list[dict], total: i
         return {"relation": relation, "url": f"{base_url}/{resource_type}?{urlencode(query)}"}
 
     links = [link("self", offset)]
-    if total < 0 and len(resources) == count or 0 <= offset + count < total:
+    if count > 0 and (total < 0 and len(resources) == count or 0 <= offset + count < total):
         links.append(link("next", offset + count))
-    if offset > 0:
+    if count > 0 and offset > 0:
         links.append(link("previous", max(0, offset - count)))
     entries = [{"fullUrl": full_url(base_url, r), "resource": r, "search": {"mode": "match"}} for r in resources]
     entries += [{"fullUrl": full_url(base_url, r), "resource": r, "search": {"mode": "include"}} for r in included]
