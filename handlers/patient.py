@@ -1,0 +1,239 @@
+"""Patient: Multi-IPP (one master IPP, identifiers unique across patients) and the identity merge ``$merge``."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fhirstore.errors import (BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError,
+                              VersionConflictError)
+from handlers import audit, bundles
+from handlers.base import ResourceHandler
+from handlers.context import RequestContext
+from handlers.references import repoint
+from handlers.registry import operation, register
+
+MAX_ATTEMPTS = 5
+PAGE = 200
+
+
+def identifier_key(identifier: dict) -> str | None:
+    """``system|value`` of an identifier (``|value`` without a system); None when it has no value."""
+    value = identifier.get("value")
+    return f"{identifier.get('system') or ''}|{value}" if value else None
+
+
+@register
+class PatientHandler(ResourceHandler):
+    """``official`` = master IPP (at most one), ``usual`` = current IPP, ``old`` = former IPPs.
+
+    An identifier (system + value) belongs to one live patient. The store claims every ``system|value`` before the
+    write (``index_fields()["unique"]``), so two concurrent writers of one IPP cannot both win; ``check`` looks
+    first to answer the common case with the identifier's position.
+    """
+
+    resource_type = name = "Patient"
+
+    def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
+        identifiers = resource.get("identifier") or []
+        first_official: dict = {}  # a repeated identical identifier counts once
+        for i, ident in enumerate(identifiers):
+            if ident.get("use") == "official":
+                first_official.setdefault(identifier_key(ident) or f"#{i}", i)
+        official = sorted(first_official.values())
+        if len(official) > 1:
+            raise BusinessRuleError(
+                "a patient has at most one official (master) IPP; mark the others usual or old",
+                issues=[Issue("business-rule", f"Patient.identifier[{i}] is a second official identifier",
+                              expression=f"Patient.identifier[{i}]") for i in official[1:]])
+        keys = {identifier_key(ident): i for i, ident in enumerate(identifiers) if identifier_key(ident)}
+        if not keys:
+            return
+        page = self.store.search("Patient", {"_codoc.sp.identifier": {"$in": sorted(keys)}}, limit=10,
+                                 count_total=False)
+        issues = []
+        for holder in page.resources:
+            if holder["id"] == resource["id"]:
+                continue
+            for ident in holder.get("identifier") or []:
+                index = keys.get(identifier_key(ident))
+                if index is not None:
+                    system = identifiers[index].get("system") or "no system"
+                    issues.append(Issue("duplicate", f"Patient.identifier[{index}] ({system}) is already held by "
+                                                     f"Patient/{holder['id']}",
+                                        expression=f"Patient.identifier[{index}]"))
+        if issues:
+            raise ConflictError(issues[0].diagnostics, issues=[Issue("conflict", i.diagnostics,
+                                                                     expression=i.expression) for i in issues])
+
+    def index_fields(self, resource: dict) -> dict:
+        fields = super().index_fields(resource)
+        unique = sorted({key for key in map(identifier_key, resource.get("identifier") or []) if key})
+        if unique:
+            fields["unique"] = unique
+        return fields
+
+    def create(self, body: Any, ctx: RequestContext) -> dict:
+        try:
+            return super().create(body, ctx)
+        except ConflictError as error:
+            raise _held(error) from None
+
+    def update(self, resource_id: str, body: Any, ctx: RequestContext) -> tuple[dict, bool]:
+        try:
+            return super().update(resource_id, body, ctx)
+        except ConflictError as error:
+            raise _held(error) from None
+
+
+def _held(error: ConflictError) -> ConflictError:
+    """The store's claim conflict (a concurrent writer won the IPP), naming the holder like ``check`` does."""
+    holder = getattr(error, "holder", None)
+    if holder is None:
+        return error
+    return ConflictError(f"an identifier of this patient is already held by Patient/{holder}",
+                         expression="Patient.identifier")
+
+
+# -- $merge ------------------------------------------------------------------------------------------------------
+@operation("Patient", "merge", level="type", method="POST")
+def merge(handler: PatientHandler, ctx: RequestContext, payload: Any, resource_id=None):
+    """Merge two records of one person: the source's identifiers move to the target as old IPPs, the source becomes
+    inactive and replaced-by the target, and every resource referencing the source references the target."""
+    source_id, target_id = _merge_inputs(handler, payload)
+    store = handler.store
+    source, target = _live(store, source_id, "source-patient"), _live(store, target_id, "target-patient")
+    for role, patient in (("source", source), ("target", target)):
+        replaced_by = [link for link in patient.get("link") or [] if link.get("type") == "replaced-by"]
+        if replaced_by:
+            raise BusinessRuleError(f"the {role} Patient/{patient['id']} was already merged into "
+                                    f"{replaced_by[0]['other'].get('reference')}",
+                                    expression=f"Parameters.parameter('{role}-patient')")
+
+    moved = [{**copy.deepcopy(ident), "use": "old"} for ident in source.get("identifier") or []]
+    new_source = {k: v for k, v in source.items() if k not in ("identifier", "meta")}
+    new_source["active"] = False
+    new_source["link"] = [link for link in source.get("link") or [] if _other(link) != f"Patient/{target_id}"] + [
+        {"other": {"reference": f"Patient/{target_id}"}, "type": "replaced-by"}]
+    new_target = {k: v for k, v in target.items() if k != "meta"}
+    new_target["identifier"] = list(target.get("identifier") or []) + moved
+    new_target["link"] = [link for link in target.get("link") or [] if _other(link) != f"Patient/{source_id}"] + [
+        {"other": {"reference": f"Patient/{source_id}"}, "type": "replaces"}]
+
+    # Release the source's identifiers first: the store would refuse them to the target while the source holds them.
+    stored_source, _ = store.update("Patient", new_source, source["meta"]["versionId"],
+                                    handler.index_fields(new_source))
+    try:
+        stored_target, _ = store.update("Patient", new_target, target["meta"]["versionId"],
+                                        handler.index_fields(new_target))
+    except (ConflictError, VersionConflictError):
+        restored = {k: v for k, v in source.items() if k != "meta"}
+        store.update("Patient", restored, stored_source["meta"]["versionId"], handler.index_fields(restored))
+        raise
+    repointed = _repoint_all(handler, f"Patient/{source_id}", f"Patient/{target_id}")
+    audit.record(store, ctx, "operation", [f"Patient/{source_id}", f"Patient/{target_id}", *repointed],
+                 detail="$merge")
+    outcome = bundles.information(f"Patient/{source_id} merged into Patient/{target_id}: {len(moved)} identifier(s) "
+                                  f"moved as old, {len(repointed)} resource(s) now reference the target")
+    return {"resourceType": "Parameters", "parameter": [
+        {"name": "outcome", "resource": outcome},
+        {"name": "result", "resource": stored_target},
+    ]}
+
+
+def _merge_inputs(handler: PatientHandler, payload: Any) -> tuple[str, str]:
+    """Source and target ids from Parameters ``source-patient``/``target-patient`` (valueReference) or
+    ``source-patient-identifier``/``target-patient-identifier`` (valueIdentifier). :raises InvalidError:"""
+    if not isinstance(payload, dict) or payload.get("resourceType") != "Parameters":
+        raise InvalidError("$merge takes a Parameters resource with source-patient and target-patient")
+    found: dict[str, str] = {}
+    for parameter in payload.get("parameter") or []:
+        name = parameter.get("name")
+        for role in ("source", "target"):
+            if name == f"{role}-patient":
+                reference = (parameter.get("valueReference") or {}).get("reference") or ""
+                kind, _, rid = reference.partition("/")
+                if kind != "Patient" or not rid or "/" in rid:
+                    raise InvalidError(f"{name} must be a valueReference to Patient/{{id}}, not {reference!r}",
+                                       expression=f"Parameters.parameter('{name}')")
+                found[role] = rid
+            elif name == f"{role}-patient-identifier":
+                found[role] = _by_identifier(handler, parameter.get("valueIdentifier") or {}, name)
+    for role in ("source", "target"):
+        if role not in found:
+            raise InvalidError(f"$merge needs {role}-patient (a Patient reference)",
+                               expression=f"Parameters.parameter('{role}-patient')")
+    if found["source"] == found["target"]:
+        raise BusinessRuleError("a patient cannot be merged into itself", expression="Parameters.parameter")
+    return found["source"], found["target"]
+
+
+def _by_identifier(handler: PatientHandler, identifier: dict, name: str) -> str:
+    key = identifier_key(identifier)
+    if not key:
+        raise InvalidError(f"{name} must be a valueIdentifier with a value",
+                           expression=f"Parameters.parameter('{name}')")
+    page = handler.store.search("Patient", {"_codoc.sp.identifier": key}, limit=2, count_total=False)
+    if not page.resources:
+        raise BusinessRuleError(f"{name}: no patient holds that identifier",
+                                expression=f"Parameters.parameter('{name}')")
+    return page.resources[0]["id"]
+
+
+def _live(store, patient_id: str, name: str) -> dict:
+    try:
+        return store.read("Patient", patient_id)
+    except (NotFoundError, GoneError):
+        raise BusinessRuleError(f"{name}: Patient/{patient_id} is not a live patient",
+                                expression=f"Parameters.parameter('{name}')") from None
+
+
+def _other(link: dict) -> str | None:
+    return (link.get("other") or {}).get("reference")
+
+
+def _repoint_all(handler: PatientHandler, old: str, new: str) -> list[str]:
+    """Make every live resource that references ``old`` reference ``new`` (a new version of each, history kept).
+
+    The two patients of the merge are left alone: their links name each other on purpose.
+    """
+    registry, store = handler.registry, handler.store
+    changed = []
+    for stored_type in registry.stored_types:
+        writer = registry.get(stored_type)
+        ids, offset = [], 0
+        while True:
+            page = store.search(stored_type, {"_codoc.refs": old}, sort=[("id", 1)], offset=offset, limit=PAGE,
+                                count_total=False)
+            ids += [r["id"] for r in page.resources]
+            if len(page.resources) < PAGE:
+                break
+            offset += PAGE
+        for resource_id in ids:
+            reference = f"{stored_type}/{resource_id}"
+            if reference in (old, new):
+                continue
+            if _repoint_one(store, writer, stored_type, resource_id, old, new):
+                changed.append(reference)
+    return changed
+
+
+def _repoint_one(store, writer: ResourceHandler, stored_type: str, resource_id: str, old: str, new: str) -> bool:
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            current = store.read(stored_type, resource_id)
+        except (NotFoundError, GoneError):
+            return False
+        updated = repoint(current, old, new)
+        try:
+            store.update(stored_type, updated, current["meta"]["versionId"],
+                         {**_other_internal_fields(store, stored_type, resource_id), **writer.index_fields(updated)})
+            return True
+        except VersionConflictError:
+            continue
+    raise ConflictError(f"{stored_type}/{resource_id} changed too often while repointing it; retry the merge")
+
+
+def _other_internal_fields(store, stored_type: str, resource_id: str) -> dict:
+    """Internal fields that the type's handler does not compute (e.g. the enrichment run of a Phenotype)."""
+    document = store.collection(stored_type).find_one({"_id": resource_id}, {"_codoc": 1}) or {}
+    return {k: v for k, v in (document.get("_codoc") or {}).items() if k not in ("refs", "sp", "unique")}
