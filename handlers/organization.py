@@ -1,0 +1,153 @@
+"""Organization: the hospital hierarchy instance → site → department → unit, and ``$hierarchy``."""
+from __future__ import annotations
+
+from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, NotFoundError
+from fhirstore.mongo import now_instant
+from handlers import bundles
+from handlers.base import ResourceHandler
+from handlers.context import RequestContext
+from handlers.registry import operation, register
+
+LEVELS = ("instance", "site", "department", "unit")
+PARENT_LEVEL = {"instance": None, "site": "instance", "department": "site", "unit": "department"}
+LEVEL_PATH = "/CodeSystem/organization-level"
+#: A walk up ``partOf`` longer than this is a cycle or a broken hierarchy.
+MAX_DEPTH = 32
+#: Most organizations ``$hierarchy`` returns.
+MAX_SUBTREE = 5000
+PAGE = 500
+
+
+def level_system(config: dict) -> str:
+    """The server's own CodeSystem of hierarchy levels."""
+    return config["CODOC_CANONICAL_BASE"].rstrip("/") + LEVEL_PATH
+
+
+def level_of(organization: dict, config: dict) -> str | None:
+    """The level of an organization: a ``type.coding`` with one of the four codes and no system or the server's
+    level system. :raises BusinessRuleError: two different levels."""
+    system = level_system(config)
+    found = {coding.get("code") for concept in organization.get("type") or [] for coding in concept.get("coding") or []
+             if coding.get("code") in LEVELS and coding.get("system") in (None, system)}
+    if len(found) > 1:
+        raise BusinessRuleError(f"an organization has one hierarchy level, not {', '.join(sorted(found))}",
+                                expression="Organization.type")
+    return found.pop() if found else None
+
+
+def _parent_reference(organization: dict) -> str | None:
+    return (organization.get("partOf") or {}).get("reference")
+
+
+@register
+class OrganizationHandler(ResourceHandler):
+    """An instance has no ``partOf``; a site's parent is an instance, a department's a site, a unit's a department.
+
+    Organizations without a level (a lab, a GP practice, a payer) are unconstrained, but a leveled organization's
+    parent must be leveled. ``partOf`` never makes a cycle. An organization with children cannot be deleted.
+    """
+
+    resource_type = name = "Organization"
+
+    def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
+        level = level_of(resource, self.config)
+        parent_ref = _parent_reference(resource)
+        if parent_ref is not None:
+            parent = self._parent(resource, parent_ref, level)
+        else:
+            parent = None
+        if level == "instance" and parent_ref is not None:
+            raise BusinessRuleError("an instance is the top of the hierarchy: it has no partOf",
+                                    expression="Organization.partOf")
+        if level in LEVELS[1:]:
+            expected = PARENT_LEVEL[level]
+            if parent_ref is None:
+                raise BusinessRuleError(f"a {level} must be partOf an Organization of level {expected}",
+                                        expression="Organization.partOf")
+            parent_level = level_of(parent, self.config) if parent else None
+            if parent_level != expected:
+                raise BusinessRuleError(f"a {level}'s parent must be of level {expected}, but {parent_ref} is "
+                                        f"{'of level ' + parent_level if parent_level else 'not leveled'}",
+                                        expression="Organization.partOf")
+        if previous is not None:
+            self._children_still_fit(resource, level)
+
+    def _parent(self, resource: dict, parent_ref: str, level: str | None) -> dict | None:
+        """The parent, after checking that walking up from it never comes back. :raises BusinessRuleError:"""
+        kind, _, parent_id = parent_ref.partition("/")
+        if kind != "Organization" or not parent_id or "/" in parent_id:
+            if level is None:
+                return None  # unleveled: an external parent is the client's business
+            raise BusinessRuleError(f"a {level}'s partOf must be a local Organization/{{id}}, not {parent_ref!r}",
+                                    expression="Organization.partOf")
+        seen = {resource["id"]}
+        current_id, parent = parent_id, None
+        for _ in range(MAX_DEPTH):
+            if current_id in seen:
+                raise BusinessRuleError(f"partOf {parent_ref} would make a cycle: Organization/{resource['id']} "
+                                        f"would be its own ancestor", expression="Organization.partOf")
+            seen.add(current_id)
+            try:
+                node = self.store.read("Organization", current_id)
+            except (NotFoundError, GoneError):
+                if parent is None:
+                    raise BusinessRuleError(f"the parent {parent_ref} is not a live Organization",
+                                            expression="Organization.partOf") from None
+                return parent
+            parent = parent or node
+            above = _parent_reference(node)
+            if not above or not above.startswith("Organization/"):
+                return parent
+            current_id = above.split("/", 1)[1]
+        raise BusinessRuleError(f"the chain of partOf above {parent_ref} is deeper than {MAX_DEPTH}",
+                                expression="Organization.partOf")
+
+    def _children_still_fit(self, resource: dict, level: str | None) -> None:
+        """An update must not strand the leveled children (e.g. a site with departments turned into a unit)."""
+        page = self.store.search("Organization", {"_codoc.sp.partof": f"Organization/{resource['id']}"},
+                                 sort=[("id", 1)], limit=PAGE, count_total=False)
+        misfits = []
+        for child in page.resources:
+            child_level = level_of(child, self.config)
+            if child_level is not None and PARENT_LEVEL[child_level] != level:
+                misfits.append(f"Organization/{child['id']} ({child_level})")
+        if misfits:
+            raise BusinessRuleError(f"Organization/{resource['id']} as {level or 'unleveled'} would no longer fit "
+                                    f"its children: {', '.join(misfits[:10])}", expression="Organization.type")
+
+    def before_delete(self, current: dict, ctx: RequestContext) -> None:
+        children = self.children([current["id"]], limit=10)
+        if children:
+            raise ConflictError(f"Organization/{current['id']} still has children: "
+                                f"{', '.join('Organization/' + c['id'] for c in children)}; delete or move them first")
+
+    def children(self, parent_ids: list[str], limit: int = PAGE, offset: int = 0) -> list[dict]:
+        references = [f"Organization/{i}" for i in parent_ids]
+        query = {"_codoc.sp.partof": references[0] if len(references) == 1 else {"$in": references}}
+        return self.store.search("Organization", query, sort=[("id", 1)], offset=offset, limit=limit,
+                                 count_total=False).resources
+
+
+@operation("Organization", "hierarchy", level="instance", method="GET")
+def hierarchy(handler: OrganizationHandler, ctx: RequestContext, payload, resource_id: str):
+    """The organization and all its descendants (breadth first) as a collection Bundle."""
+    root = handler.read(resource_id, ctx)
+    found = [root]
+    seen = {root["id"]}
+    frontier = [root["id"]]
+    while frontier and len(found) < MAX_SUBTREE:
+        level_ids, frontier = frontier, []
+        for start in range(0, len(level_ids), PAGE):
+            batch, offset = level_ids[start:start + PAGE], 0
+            while True:
+                children = handler.children(batch, offset=offset)
+                for child in children:
+                    if child["id"] not in seen:
+                        seen.add(child["id"])
+                        found.append(child)
+                        frontier.append(child["id"])
+                if len(children) < PAGE:
+                    break
+                offset += PAGE
+    return {"resourceType": "Bundle", "type": "collection", "meta": {"lastUpdated": now_instant()},
+            "entry": [{"fullUrl": bundles.full_url(ctx.base_url, r), "resource": r} for r in found[:MAX_SUBTREE]]}
