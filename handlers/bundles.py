@@ -12,15 +12,21 @@ def full_url(base_url: str, resource: dict) -> str:
 
 
 def searchset(base_url: str, resource_type: str, resources: list[dict], total: int, params: list[tuple[str, str]],
-              offset: int, count: int, included: list[dict] = (), outcome: dict | None = None) -> dict:
-    """A ``searchset`` Bundle with ``self``/``next``/``previous`` links (offset paging)."""
+              offset: int, count: int, included: list[dict] = (), outcome: dict | None = None,
+              more: bool | None = None) -> dict:
+    """A ``searchset`` Bundle with ``self``/``next``/``previous`` links (offset paging).
+
+    ``more``: whether matches follow this page, when the caller knows; else guessed from ``total``.
+    """
     def link(relation: str, at: int) -> dict:
         query = [(k, v) for k, v in params if k not in ("_offset", "_count")] + [("_count", str(count)),
                                                                                ("_offset", str(at))]
         return {"relation": relation, "url": f"{base_url}/{resource_type}?{urlencode(query)}"}
 
     links = [link("self", offset)]
-    if count > 0 and (total < 0 and len(resources) == count or 0 <= offset + count < total):
+    if more is None:
+        more = total < 0 and len(resources) == count or 0 <= offset + count < total
+    if count > 0 and more:
         links.append(link("next", offset + count))
     if count > 0 and offset > 0:
         links.append(link("previous", max(0, offset - count)))

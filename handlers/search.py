@@ -323,15 +323,21 @@ def run(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestC
     store = handler.store
     fetch = 0 if search.summary_count else search.count
     page = store.search(handler.resource_type, search.query, sort=search.sort, offset=search.offset,
-                        limit=max(fetch, 1), count_total=search.count_total or search.summary_count)
-    resources = page.resources[:fetch]
+                        limit=fetch + 1, count_total=False)
+    resources, more = page.resources[:fetch], len(page.resources) > fetch
+    total = -1
+    if search.count_total or search.summary_count:
+        if not more and (page.resources or search.offset == 0):
+            total = search.offset + len(page.resources)  # the page tells: no count (nx-27017 counts by scanning)
+        else:
+            total = store.search(handler.resource_type, search.query, limit=1).total
     included = _included(handler, search.includes, resources)
     outcome = None
     if search.warnings:
         outcome = bundles.operation_outcome([{"severity": "warning", "code": "not-supported", "diagnostics": w}
                                              for w in search.warnings])
-    return bundles.searchset(ctx.base_url, handler.name, resources, page.total, params, search.offset, fetch,
-                             included=included, outcome=outcome)
+    return bundles.searchset(ctx.base_url, handler.name, resources, total, params, search.offset, fetch,
+                             included=included, outcome=outcome, more=more)
 
 
 def combine(clauses: list[dict]) -> dict:
