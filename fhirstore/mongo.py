@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 INTERNAL = "_codoc"
 MAX_WRITE_ATTEMPTS = 20
+#: A claim of a unique key younger than this may belong to a write in flight: it is never taken over.
+CLAIM_LEASE_SECONDS = 30.0
 
 
 def now_instant() -> str:
@@ -259,32 +262,34 @@ class MongoFHIRStore(FHIRStore):
         """Claim every ``index_fields["unique"]`` key for ``owner`` before the write.
 
         Uniqueness rests on ``_id`` of the claims collection, the one unique index every backend enforces, so two
-        concurrent writers of one key cannot both win. A claim whose owner no longer holds the key (a write that
-        died between claim and release) is taken over.
-        :raises ConflictError: another live resource holds a key; ``holder`` names it.
+        concurrent writers of one key cannot both win. A claim is taken over only when its owner does not hold the
+        key AND the claim is older than :data:`CLAIM_LEASE_SECONDS` (a write that died between claim and release);
+        a younger claim may belong to a write still in flight.
+        :raises ConflictError: another resource holds (or is writing) a key; ``holder`` names it.
         """
         keys = _unique_keys(index_fields)
         claims = self.unique_collection(resource_type)
         taken: set[str] = set()
         for key in sorted(keys):
             try:
-                claims.insert_one({"_id": key, "owner": owner})
+                claims.insert_one({"_id": key, "owner": owner, "at": time.time()})
                 taken.add(key)
                 continue
             except DuplicateKeyError:
-                claim = claims.find_one({"_id": key}) or {"owner": None}
+                claim = claims.find_one({"_id": key}) or {"owner": None, "at": 0}
             holder = claim["owner"]
             if holder == owner:
                 continue
             holder_doc = self.collection(resource_type).find_one({"_id": holder}, {INTERNAL: 1}) if holder else None
-            if holder_doc and key in _unique_keys(holder_doc.get(INTERNAL)):
+            held = holder_doc is not None and key in _unique_keys(holder_doc.get(INTERNAL))
+            fresh = time.time() - claim.get("at", 0) < CLAIM_LEASE_SECONDS and holder_doc is None
+            if held or fresh or claims.update_one(
+                    {"_id": key, "owner": holder, "at": claim.get("at")},
+                    {"$set": {"owner": owner, "at": time.time()}}).modified_count != 1:
                 self._release(resource_type, owner, taken)
                 error = ConflictError(f"a unique identifier is already held by {resource_type}/{holder}")
                 error.field, error.holder, error.key = "unique", holder, key
                 raise error
-            if claims.update_one({"_id": key, "owner": holder}, {"$set": {"owner": owner}}).modified_count != 1:
-                self._release(resource_type, owner, taken)
-                raise ConflictError(f"an identifier of {resource_type}/{owner} is being claimed concurrently; retry")
             taken.add(key)
         return keys
 

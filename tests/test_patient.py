@@ -94,11 +94,6 @@ def test_an_ipp_dropped_or_deleted_can_be_given_to_another_patient(client):
 
 def test_concurrent_creates_with_one_ipp_let_exactly_one_win(app, backend, request):
     """The store claims each IPP before the write: threads racing for one IPP get one 201 and 409s naming it."""
-    if backend == "wire":
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "fhirstore MongoFHIRStore._claim takes over a claim whose owner's document is not written yet (an "
-            "in-flight create looks like a dead one), so on nx-27017 two creates can both win (measured ~40% of runs)"
-            "; needs a lease time on claims in fhirstore/mongo.py")))
     results: list = []
     barrier = threading.Barrier(6)
 

@@ -1,0 +1,41 @@
+"""The store on both backends: unique-key claims, optimistic locking, history (below the HTTP layer)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fhirstore.errors import ConflictError, VersionConflictError
+
+
+def patient(pid: str) -> dict:
+    return {"resourceType": "Patient", "id": pid}
+
+
+def test_claim_left_by_a_dead_write_is_taken_over_after_the_lease(store):
+    store.unique_collection("Patient").insert_one({"_id": "urn:ipp|42", "owner": "ghost", "at": 0})
+    stored = store.create("Patient", patient("p1"), {"unique": ["urn:ipp|42"]})
+    assert stored["meta"]["versionId"] == "1"
+    assert store.unique_collection("Patient").find_one({"_id": "urn:ipp|42"})["owner"] == "p1"
+
+
+def test_young_claim_of_a_write_in_flight_is_not_taken_over(store):
+    store.unique_collection("Patient").insert_one({"_id": "urn:ipp|43", "owner": "in-flight", "at": time.time()})
+    with pytest.raises(ConflictError) as caught:
+        store.create("Patient", patient("p2"), {"unique": ["urn:ipp|43"]})
+    assert caught.value.holder == "in-flight"
+    assert store.collection("Patient").count_documents({"_id": "p2"}) == 0
+
+
+def test_update_releases_keys_no_longer_held(store):
+    store.create("Patient", patient("p3"), {"unique": ["urn:ipp|1", "urn:ipp|2"]})
+    store.update("Patient", patient("p3"), "1", {"unique": ["urn:ipp|2"]})
+    assert store.create("Patient", patient("p4"), {"unique": ["urn:ipp|1"]})["id"] == "p4"
+
+
+def test_stale_expected_version_is_refused(store):
+    store.create("Patient", patient("p5"))
+    store.update("Patient", patient("p5"), "1")
+    with pytest.raises(VersionConflictError):
+        store.update("Patient", patient("p5"), "1")
+    assert [v["meta"]["versionId"] for v in store.history("Patient", "p5")] == ["2", "1"]
