@@ -24,7 +24,8 @@ def identifier_key(identifier: dict) -> str | None:
 
 @register
 class PatientHandler(ResourceHandler):
-    """``official`` = master IPP (at most one), ``usual`` = current IPP, ``old`` = former IPPs.
+    """``official`` = master IPP (at most one per identifier system: an official INS beside the official IPP is
+    fine), ``usual`` = current IPP, ``old`` = former IPPs.
 
     An identifier (system + value) belongs to one live patient. The store claims every ``system|value`` before the
     write (``index_fields()["unique"]``), so two concurrent writers of one IPP cannot both win; ``check`` looks
@@ -35,16 +36,17 @@ class PatientHandler(ResourceHandler):
 
     def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         identifiers = resource.get("identifier") or []
-        first_official: dict = {}  # a repeated identical identifier counts once
+        first_official: dict = {}  # per system; a repeated identical identifier counts once
         for i, ident in enumerate(identifiers):
             if ident.get("use") == "official":
-                first_official.setdefault(identifier_key(ident) or f"#{i}", i)
-        official = sorted(first_official.values())
-        if len(official) > 1:
+                first_official.setdefault(ident.get("system") or "", {}).setdefault(
+                    identifier_key(ident) or f"#{i}", i)
+        extra = sorted(i for by_key in first_official.values() for i in sorted(by_key.values())[1:])
+        if extra:
             raise BusinessRuleError(
-                "a patient has at most one official (master) IPP; mark the others usual or old",
-                issues=[Issue("business-rule", f"Patient.identifier[{i}] is a second official identifier",
-                              expression=f"Patient.identifier[{i}]") for i in official[1:]])
+                "a patient has at most one official (master) IPP per identifier system; mark the others usual or old",
+                issues=[Issue("business-rule", f"Patient.identifier[{i}] is a second official identifier of its "
+                              "system", expression=f"Patient.identifier[{i}]") for i in extra])
         keys = {identifier_key(ident): i for i, ident in enumerate(identifiers) if identifier_key(ident)}
         if not keys:
             return

@@ -28,7 +28,7 @@ def start(data_dir: Path, port: int) -> subprocess.Popen:
         try:
             if requests.get(f"http://127.0.0.1:{port}/v4.3.0/metadata", timeout=1).status_code == 200:
                 return process
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     process.kill()
     raise AssertionError("codoc run did not answer /metadata: " + process.stderr.read().decode()[-2000:])

@@ -39,6 +39,12 @@ def test_two_official_ipps_return_422_and_store_nothing(client, store):
     assert store.collection("Patient").count_documents({}) == 0
 
 
+def test_official_ins_beside_the_official_ipp_is_accepted(client):
+    ins = {"use": "official", "system": "urn:oid:1.2.250.1.213.1.4.8", "value": "180017512345678"}
+    created = client.post(f"{BASE}/Patient", json=patient(ipp("INS-1"), ins))
+    assert created.status_code == 201, created.get_data(as_text=True)
+
+
 def test_update_adding_a_second_official_ipp_returns_422(client):
     created = create(client, "Patient", patient(ipp("1")))
     changed = {**created, "identifier": [ipp("1"), ipp("2", "usual"), ipp("3")]}
