@@ -1,0 +1,277 @@
+"""The EDS-NLP backed implementation of :class:`nlp.Engine`."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Sequence
+
+from . import config
+from .lexicon import is_case_sensitive
+from .pipeline import LEXICON_LABEL, MATCHERS, QUALIFIERS, SPAN_GROUP, SPANS_KEY, Payload, parse_key
+from .textutil import Candidate, format_icd10, select_spans, split_chunks
+from .types import (
+    AFFIRMED,
+    ATC_SYSTEM,
+    FAMILY,
+    HYPOTHETICAL,
+    ICD10_SYSTEM,
+    NEGATED,
+    Concept,
+    LocalTerm,
+    NoteTooLargeError,
+)
+
+log = logging.getLogger("codoc.nlp")
+
+# Priorities on equal span length (lower wins).
+P_LEXICON, P_WRITTEN_CODE, P_DRUG, P_CIM10 = 0, 1, 2, 3
+
+# ICD-10 codes written in the note with their dot ("E11.9", "I48.0").
+_WRITTEN_CODE = re.compile(r"(?<![A-Za-z0-9.])([A-Z][0-9]{2})\.([0-9]{1,3})(?![0-9A-Za-z])")
+# eds.cim10 also matches bare codes ("J15", "H48", "T12"): in French notes these
+# are days, hours, vertebrae... so bare-code matches of eds.cim10 are dropped.
+_BARE_CODE = re.compile(r"^[^\W\d_]\s?[0-9]")
+
+LOCAL_MATCHER_CACHE_SIZE = 16
+
+
+def _silence_edsnlp_logs() -> None:
+    """edsnlp logs through loguru, and some messages quote the note (e.g. the
+    tokenizer's "Missed some characters ..." warning): never let them out."""
+    try:
+        from loguru import logger
+
+        logger.disable("edsnlp")
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def resolve_assertion(family: bool, negated: bool, hypothetical: bool) -> str:
+    """Precedence family > negated > hypothetical > affirmed: "no family
+    history of X" is family information, "no suspicion of X" is a negation."""
+    if family:
+        return FAMILY
+    if negated:
+        return NEGATED
+    if hypothetical:
+        return HYPOTHETICAL
+    return AFFIRMED
+
+
+def local_terms_hash(local_terms: Sequence[LocalTerm]) -> str:
+    material = [[t.system, t.code, t.display, list(t.synonyms)] for t in local_terms]
+    return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+
+
+class _LocalMatcher:
+    """Phrase matchers for the concepts of server-side CodeSystems.
+
+    Built on the pipeline's vocabulary and normaliser (same matching rules as
+    the lexicon: capitalised abbreviations case-sensitive, the rest ignores
+    case and accents); the big pipeline is never rebuilt."""
+
+    def __init__(self, nlp, local_terms: Sequence[LocalTerm]):
+        from edsnlp.matchers.phrase import EDSPhraseMatcher
+
+        self.terms = list(local_terms)
+        ci: dict[str, list[str]] = {}
+        cs: dict[str, list[str]] = {}
+        for i, term in enumerate(self.terms):
+            words = {w.strip() for w in (term.display, *term.synonyms) if w and w.strip()}
+            for w in sorted(words):
+                (cs if is_case_sensitive(w) else ci).setdefault(str(i), []).append(w)
+        self.ci = EDSPhraseMatcher(nlp.vocab, attr="NORM", ignore_excluded=False)
+        self.cs = EDSPhraseMatcher(nlp.vocab, attr="TEXT", ignore_excluded=False)
+        self.ci.build_patterns(nlp=nlp, terms=ci)
+        self.cs.build_patterns(nlp=nlp, terms=cs)
+        self.size = sum(map(len, ci.values())) + sum(map(len, cs.values()))
+        self.displays = {}
+        for term in self.terms:
+            self.displays.setdefault((term.system, term.code), term.display)
+
+    def __call__(self, doc) -> list[Candidate]:
+        out = []
+        for matcher in (self.ci, self.cs):
+            for span in matcher(doc, as_spans=True):
+                term = self.terms[int(span.label_)]
+                out.append(
+                    Candidate(span.start, span.end, span.start_char, span.end_char, 0,
+                              term.system, term.code)
+                )
+        return out
+
+
+class EdsEngine:
+    """Thread-safe (a lock serialises documents: the work is CPU-bound under
+    the GIL anyway, and spaCy's shared vocabulary is mutated while parsing)."""
+
+    def __init__(self, payload: Payload, *, max_chars: int | None = None,
+                 chunk_chars: int | None = None, vocab_budget: int | None = None):
+        self.payload = payload
+        self.nlp = payload.nlp
+        pipes = dict(self.nlp.pipeline)
+        self._matchers = [pipes[name] for name in MATCHERS]
+        self._qualifiers = [pipes[name] for name in QUALIFIERS]
+        self._max_chars = max_chars
+        self._chunk_chars = chunk_chars
+        self._lock = threading.RLock()
+        self._local_cache: OrderedDict[str, _LocalMatcher] = OrderedDict()
+        self.info = dict(payload.info)
+        # spaCy's vocabulary learns every new word it parses (names, numbers,
+        # dates...): memory grows without bound. The vocabulary may learn up to
+        # `vocab_budget` new strings (so frequent words stay on the fast path);
+        # past that, each chunk is parsed in a spaCy memory zone and the
+        # strings/lexemes it created are freed afterwards.
+        vocab = self.nlp.vocab
+        vocab.strings.add(SPAN_GROUP)  # permanent: added outside any memory zone
+        budget = vocab_budget if vocab_budget is not None else config.vocab_budget()
+        self._vocab_limit = len(vocab.strings) + budget
+        self._memory_zone = getattr(vocab, "memory_zone", None)
+        _silence_edsnlp_logs()
+
+    # ------------------------------------------------------------ settings
+    @property
+    def max_chars(self) -> int:
+        return self._max_chars if self._max_chars is not None else config.max_chars()
+
+    @property
+    def chunk_chars(self) -> int:
+        return self._chunk_chars if self._chunk_chars is not None else config.chunk_chars()
+
+    # ---------------------------------------------------------------- API
+    def extract(self, text: str, local_terms: Sequence[LocalTerm] = ()) -> list[Concept]:
+        if not isinstance(text, str):
+            raise TypeError("text must be a str")
+        if not text or text.isspace():
+            return []
+        limit = self.max_chars
+        if len(text) > limit:
+            raise NoteTooLargeError(len(text), limit)
+        local_terms = tuple(local_terms or ())
+        t0 = time.perf_counter()
+        with self._lock:
+            # built outside the memory zone: its strings must outlive the call
+            local = self._local_matcher(local_terms) if local_terms else None
+            concepts: list[Concept] = []
+            n_chunks = 0
+            for start, end in split_chunks(text, self.chunk_chars):
+                n_chunks += 1
+                chunk = text[start:end]
+                if chunk.isspace():
+                    continue
+                with self._zone():
+                    concepts.extend(self._extract_chunk(chunk, start, local))
+        concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
+        log.debug(
+            "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
+            len(text), n_chunks, len(concepts), (time.perf_counter() - t0) * 1000,
+        )
+        return concepts
+
+    # ------------------------------------------------------------ internals
+    def _zone(self):
+        if self._memory_zone is None or len(self.nlp.vocab.strings) < self._vocab_limit:
+            return contextlib.nullcontext()
+        return self._memory_zone()
+
+    def _local_matcher(self, local_terms: Sequence[LocalTerm]) -> _LocalMatcher:
+        key = local_terms_hash(local_terms)
+        matcher = self._local_cache.get(key)
+        if matcher is not None:
+            self._local_cache.move_to_end(key)
+            return matcher
+        t0 = time.perf_counter()
+        matcher = _LocalMatcher(self.nlp, local_terms)
+        self._local_cache[key] = matcher
+        while len(self._local_cache) > LOCAL_MATCHER_CACHE_SIZE:
+            self._local_cache.popitem(last=False)
+        log.info(
+            "local terminology matcher built: %d concepts, %d patterns, %.1f ms",
+            len(local_terms), matcher.size, (time.perf_counter() - t0) * 1000,
+        )
+        return matcher
+
+    def _candidates(self, doc) -> list[Candidate]:
+        cands: list[Candidate] = []
+        for span in doc.spans.get(LEXICON_LABEL, ()):
+            system, code = parse_key(span.kb_id_)
+            end_char = span.end_char
+            if span.text.endswith(".") and len(span.text) > 1:  # "EP." is one token
+                end_char -= 1
+            cands.append(Candidate(span.start, span.end, span.start_char, end_char,
+                                   P_LEXICON, system, code))
+        for span in doc.spans.get("drug", ()):
+            cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
+                                   P_DRUG, ATC_SYSTEM, span.kb_id_))
+        for span in doc.spans.get("cim10", ()):
+            if _BARE_CODE.match(span.text):
+                continue
+            cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
+                                   P_CIM10, ICD10_SYSTEM, format_icd10(span.kb_id_)))
+        labels = self.payload.icd_labels
+        for m in _WRITTEN_CODE.finditer(doc.text):
+            raw = m.group(1) + m.group(2)
+            if raw not in labels:
+                continue
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is None:  # pragma: no cover
+                continue
+            cands.append(Candidate(span.start, span.end, m.start(), m.end(),
+                                   P_WRITTEN_CODE, ICD10_SYSTEM, format_icd10(raw)))
+        return cands
+
+    def _display(self, system: str, code: str) -> str | None:
+        p = self.payload
+        display = p.lexicon_displays.get((system, code))
+        if display:
+            return display
+        if system == ICD10_SYSTEM:
+            return p.icd_labels.get(code.replace(".", ""))
+        if system == ATC_SYSTEM:
+            return p.atc_labels.get(code)
+        return None
+
+    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None) -> list[Concept]:
+        from spacy.tokens import Span
+
+        doc = self.nlp.make_doc(chunk)
+        for pipe in self._matchers:
+            doc = pipe(doc)
+        selected = [c for c in select_spans(self._candidates(doc)) if c.system is not None]
+        items: list[tuple[Candidate, str | None]] = [
+            (c, self._display(c.system, c.code)) for c in selected
+        ]
+        if local is not None:
+            items += [(c, local.displays.get((c.system, c.code))) for c in select_spans(local(doc))]
+        items.sort(key=lambda item: (item[0].start, item[0].end))
+        spans = [Span(doc, c.start, c.end, label=SPAN_GROUP) for c, _ in items]
+        doc.user_data[SPANS_KEY] = spans
+        for pipe in self._qualifiers:
+            doc = pipe(doc)
+
+        out = []
+        for (cand, display), span in zip(items, spans):
+            ext = span._  # one Underscore for the four qualifier flags
+            assertion = resolve_assertion(
+                bool(ext.family), bool(ext.negation), bool(ext.hypothesis)
+            )
+            out.append(
+                Concept(
+                    system=cand.system,
+                    code=cand.code,
+                    display=display,
+                    text=chunk[cand.cstart:cand.cend],
+                    start=offset + cand.cstart,
+                    end=offset + cand.cend,
+                    assertion=assertion,
+                    history=bool(ext.history),
+                )
+            )
+        return out
