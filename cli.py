@@ -111,6 +111,25 @@ def create_client(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    """Enrich the DocumentReferences queued in Redis by an API running with CODOC_NLP=async (Ctrl-C stops)."""
+    import signal
+    import threading
+
+    from app import create_app
+    from handlers.documentreference import enricher_of
+
+    app = create_app({"CODOC_NLP": "async", "CODOC_CREATE_INDEXES": False})
+    enricher = enricher_of(app.extensions["codoc.registry"].get("DocumentReference"))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("NLP worker: loading the engine, then waiting for documents")
+    done = enricher.work(stop)
+    log.info("NLP worker stopped after %d document(s)", done)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="codoc", description="Codoc FHIR API")
@@ -121,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=run)
     commands.add_parser("init-db", help="create the MongoDB indexes").set_defaults(func=init_db)
+    commands.add_parser("worker", help="enrich queued DocumentReferences (CODOC_NLP=async)").set_defaults(func=worker)
     client = commands.add_parser("create-client", help="create an API client of POST /auth/token")
     client.add_argument("--scopes", required=True, help='SMART scopes, e.g. "system/*.read codoc/admin"')
     client.add_argument("--name", default="", help="who the client is (shown in nothing but the database)")

@@ -1,7 +1,9 @@
 """Phenotype: an Observation profile for concepts that NLP found in a clinical note, stored with Observations."""
 from __future__ import annotations
 
+from fhirstore.base import IndexSpec
 from handlers.base import ResourceHandler
+from handlers.context import RequestContext
 from handlers.registry import register
 
 PROFILE_PATH = "/StructureDefinition/observation-phenotype"
@@ -11,8 +13,30 @@ def phenotype_profile(config: dict) -> str:
     return config["CODOC_CANONICAL_BASE"].rstrip("/") + PROFILE_PATH
 
 
+class CommittedPhenotypesOnly(ResourceHandler):
+    """Searches over Observations hide Phenotypes of an enrichment run that is not (or no longer) committed."""
+
+    index_specs = (IndexSpec((("_codoc.src", 1), ("_codoc.seq", 1))),)
+
+    def search(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
+        from handlers.documentreference import enricher_of
+
+        bundle = super().search(params, ctx)
+        matches = [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+        keep = {r["id"] for r in enricher_of(self).visible(matches)}
+        if len(keep) < len(matches):
+            bundle["entry"] = [e for e in bundle["entry"] if e.get("search", {}).get("mode") != "match"
+                               or e["resource"]["id"] in keep]
+        return bundle
+
+
 @register
-class PhenotypeHandler(ResourceHandler):
+class ObservationHandler(CommittedPhenotypesOnly):
+    resource_type = name = "Observation"
+
+
+@register
+class PhenotypeHandler(CommittedPhenotypesOnly):
     """``/phenotype/`` routes: Observations that carry the phenotype profile (set by the server on writes)."""
 
     resource_type = "Observation"

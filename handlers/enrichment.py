@@ -1,0 +1,323 @@
+"""Semantic enrichment: a DocumentReference's note → Phenotypes, swapped in atomically for readers.
+
+Each run inserts a new set of Phenotypes tagged with a run id (``meta.tag``), then moves the document's pointer
+in ``Enrichment_4_3_0`` (one single-document write, the commit point), then erases the sets it replaced.
+Searches show a tagged Phenotype only when its run is the one the pointer names, so a reader never sees both sets
+or neither. The pointer also carries the enrichment status (pending, done, failed, skipped) served on the document.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from pymongo.errors import DuplicateKeyError
+
+import nlp
+from fhirstore.mongo import INTERNAL, MongoFHIRStore, now_instant
+
+log = logging.getLogger("codoc.enrichment")
+
+STATUS_COLLECTION = "Enrichment_4_3_0"
+QUEUE_KEY = "codoc:nlp:queue"
+TEXT_TYPES = ("text/plain",)
+PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
+
+
+def canonical(config: dict, path: str) -> str:
+    return config["CODOC_CANONICAL_BASE"].rstrip("/") + path
+
+
+@dataclass
+class Note:
+    """The text of a document, or why there is none to read."""
+
+    text: str | None
+    reason: str | None = None
+
+
+def note_of(document: dict) -> Note:
+    """The first ``text/plain`` attachment with inline data, decoded; otherwise the reason it can't be read."""
+    reasons = []
+    for content in document.get("content") or []:
+        attachment = content.get("attachment") or {}
+        content_type = (attachment.get("contentType") or "").split(";")[0].strip().lower()
+        if "data" not in attachment:
+            reasons.append("attachment has no inline data")
+            continue
+        if content_type not in TEXT_TYPES:
+            reasons.append(f"attachment is {content_type or 'of unknown type'}, not text/plain")
+            continue
+        try:
+            raw = base64.b64decode(attachment["data"], validate=True)
+        except (binascii.Error, ValueError):
+            reasons.append("attachment data is not valid base64")
+            continue
+        try:
+            return Note(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            reasons.append("attachment text is not UTF-8")
+    return Note(None, "; ".join(reasons) or "no attachment")
+
+
+class Enricher:
+    """Runs enrichment for one app: in this process (``on``), through a Redis queue (``async``), or not (``off``)."""
+
+    def __init__(self, store: MongoFHIRStore, config: dict, index_fields: Callable[[dict], dict]):
+        """``index_fields``: the Phenotype handler's, so generated Phenotypes are searchable like posted ones."""
+        self.store = store
+        self._index_fields = index_fields
+        self.config = config
+        self.mode = config.get("CODOC_NLP", "on")
+        self.profile = canonical(config, "/StructureDefinition/observation-phenotype")
+        self.run_system = canonical(config, "/CodeSystem/nlp-run")
+        self.assertion_url = canonical(config, "/StructureDefinition/phenotype-assertion")
+        self.offsets_url = canonical(config, "/StructureDefinition/phenotype-offsets")
+        self.status_url = canonical(config, "/StructureDefinition/nlp-enrichment-status")
+        self._backlog: queue.Queue[str] | None = None
+        self._redis = None
+
+    @property
+    def statuses(self):
+        return self.store.db[STATUS_COLLECTION]
+
+    # -- entry points ------------------------------------------------------------------------------------------
+    def submit(self, document: dict) -> dict:
+        """Enrich a stored document now, later (engine loading, or ``async``), or not; returns its status."""
+        if self.mode == "off":
+            return {"status": SKIPPED, "reason": "enrichment is off (CODOC_NLP=off)"}
+        note = note_of(document)
+        if note.text is None:
+            return self._finish(document, None, [], SKIPPED, note.reason)
+        self._set_status(document, PENDING)
+        if self.mode == "async":
+            self._queue().lpush(QUEUE_KEY, document["id"])
+            return self.status(document["id"])
+        try:
+            engine = nlp.get_engine(wait=0)
+        except nlp.EngineError as exc:
+            return self._set_status(document, FAILED, f"NLP engine unavailable: {exc}")
+        if engine is None:
+            self._in_background(document["id"])
+            return self.status(document["id"])
+        return self.enrich(document["id"], engine)
+
+    def enrich(self, document_id: str, engine: Any = None) -> dict:
+        """(Re)compute the Phenotypes of the current version of a document; returns its status."""
+        try:
+            document = self.store.read("DocumentReference", document_id)
+        except Exception as exc:  # deleted or unknown meanwhile: nothing to do
+            return {"status": SKIPPED, "reason": type(exc).__name__}
+        note = note_of(document)
+        if note.text is None:
+            return self._finish(document, None, [], SKIPPED, note.reason)
+        started = time.perf_counter()
+        try:
+            engine = engine or nlp.get_engine(wait=None)
+            concepts = engine.extract(note.text, self.local_terms())
+        except nlp.NoteTooLargeError as exc:
+            return self._finish(document, None, [], FAILED, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the document stays stored, the status says why
+            log.error("enrichment of a document failed: %s", type(exc).__name__)
+            return self._set_status(document, FAILED, f"NLP failed: {type(exc).__name__}")
+        run = _run_id()
+        phenotypes = [self.phenotype(document, concept, run) for concept in concepts]
+        log.info("enriched a document: %d concepts in %.0f ms", len(phenotypes),
+                 (time.perf_counter() - started) * 1000)
+        return self._finish(document, run, phenotypes, DONE, None)
+
+    def forget(self, document_id: str) -> None:
+        """The document was deleted: erase its Phenotypes and make runs still in flight lose."""
+        tombstone = self.store.collection("DocumentReference").find_one({"_id": document_id}, {"meta": 1}) or {}
+        seq = _seq(int((tombstone.get("meta") or {}).get("versionId", 0)), "~")
+        self.statuses.replace_one({"_id": document_id}, {"_id": document_id, "status": SKIPPED, "seq": seq,
+                                                         "reason": "document deleted", "run": None,
+                                                         "updated": now_instant()}, upsert=True)
+        self.store.expunge_many("Observation", {f"{INTERNAL}.src": document_id})
+
+    def status(self, document_id: str) -> dict:
+        state = self.statuses.find_one({"_id": document_id}) or {"status": SKIPPED, "reason": "never enriched"}
+        return {k: v for k, v in state.items() if k not in ("_id", "seq")}
+
+    # -- the swap ----------------------------------------------------------------------------------------------
+    def _finish(self, document: dict, run: str | None, phenotypes: list[dict], status: str,
+                reason: str | None) -> dict:
+        """Insert the new set, move the pointer (the commit point), erase the sets it supersedes.
+
+        Runs are ordered by ``seq`` = (document version, time-ordered run id): the pointer only moves forward, and
+        a run erases only sets older than itself, so concurrent runs never leave a document with no set.
+        """
+        source, version = document["id"], int(document["meta"]["versionId"])
+        run = run or _run_id()
+        seq = _seq(version, run)
+        if phenotypes:
+            self.store.create_many("Observation", phenotypes,
+                                   [self.index_fields(p, source, seq) for p in phenotypes])
+        state = {"_id": source, "status": status, "run": run, "seq": seq, "version": version,
+                 "count": len(phenotypes), "updated": now_instant()}
+        if reason:
+            state["reason"] = reason
+        try:
+            result = self.statuses.replace_one(_older_than(source, seq), state, upsert=True)
+            committed = result.matched_count == 1 or result.upserted_id is not None
+        except DuplicateKeyError:  # a later run committed first
+            committed = False
+        if not committed:
+            self.store.expunge_many("Observation", {f"{INTERNAL}.src": source, f"{INTERNAL}.seq": seq})
+            return self.status(source)
+        self.store.expunge_many("Observation", {f"{INTERNAL}.src": source, f"{INTERNAL}.seq": {"$lt": seq}})
+        return self.status(source)
+
+    def _set_status(self, document: dict, status: str, reason: str | None = None) -> dict:
+        """Record pending/failed for a version without touching the committed set (it stays visible)."""
+        version = int(document["meta"]["versionId"])
+        update: dict[str, Any] = {"$set": {"status": status, "version": version, "updated": now_instant()}}
+        if reason:
+            update["$set"]["reason"] = reason
+        else:
+            update["$unset"] = {"reason": ""}
+        try:
+            self.statuses.update_one(_older_than(document["id"], _seq(version, "~")), update, upsert=True)
+        except DuplicateKeyError:
+            pass  # a later version owns the status
+        return self.status(document["id"])
+
+    # -- Phenotype resources -----------------------------------------------------------------------------------
+    def phenotype(self, document: dict, concept: "nlp.Concept", run: str) -> dict:
+        """An Observation with the phenotype profile for one concept found in the document."""
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": str(uuid.uuid4()),
+            "meta": {"profile": [self.profile], "tag": [{"system": self.run_system, "code": run}]},
+            "extension": [
+                {"url": self.assertion_url, "valueCode": concept.assertion},
+                {"url": self.offsets_url, "extension": [{"url": "start", "valueInteger": concept.start},
+                                                        {"url": "end", "valueInteger": concept.end}]},
+            ],
+            "status": "preliminary",
+            "code": {"coding": [{"system": concept.system, "code": concept.code,
+                                 **({"display": concept.display} if concept.display else {})}],
+                     "text": concept.text},
+            "derivedFrom": [{"reference": f"DocumentReference/{document['id']}"}],
+            "valueString": concept.text,
+        }
+        if concept.history:
+            resource["extension"].append({"url": canonical(self.config, "/StructureDefinition/phenotype-history"),
+                                          "valueBoolean": True})
+        subject = (document.get("subject") or {}).get("reference")
+        if subject:
+            resource["subject"] = {"reference": subject}
+        encounters = (document.get("context") or {}).get("encounter") or []
+        if encounters and encounters[0].get("reference"):
+            resource["encounter"] = {"reference": encounters[0]["reference"]}
+        return resource
+
+    def index_fields(self, phenotype: dict, source: str, seq: str) -> dict:
+        return {**self._index_fields(phenotype), "src": source, "seq": seq}
+
+    def local_terms(self) -> list["nlp.LocalTerm"]:
+        """Concepts (display and designations) of every stored CodeSystem."""
+        page = self.store.search("CodeSystem", {"concept": {"$exists": True}}, limit=10_000, count_total=False)
+        terms = []
+        for code_system in page.resources:
+            url = code_system.get("url")
+            if not url:
+                continue
+            for concept in _concepts(code_system.get("concept") or []):
+                display = concept.get("display")
+                synonyms = tuple(d["value"] for d in concept.get("designation") or [] if d.get("value"))
+                if display or synonyms:
+                    terms.append(nlp.LocalTerm(url, concept["code"], display or synonyms[0], synonyms))
+        return terms
+
+    # -- visibility --------------------------------------------------------------------------------------------
+    def visible(self, resources: list[dict]) -> list[dict]:
+        """Drop Phenotypes of runs that are not (or no longer) the committed one of their document."""
+        runs = {}
+        for resource in resources:
+            run = self._run_of(resource)
+            if run:
+                runs[resource["id"]] = run
+        if not runs:
+            return resources
+        sources = {_source_of(r) for r in resources if r["id"] in runs}
+        committed = {s["_id"]: s.get("run") for s in self.statuses.find({"_id": {"$in": list(sources)}})}
+        return [r for r in resources if r["id"] not in runs or committed.get(_source_of(r)) == runs[r["id"]]]
+
+    def _run_of(self, resource: dict) -> str | None:
+        for tag in (resource.get("meta") or {}).get("tag") or []:
+            if tag.get("system") == self.run_system:
+                return tag.get("code")
+        return None
+
+    # -- background and queue ----------------------------------------------------------------------------------
+    def _in_background(self, document_id: str) -> None:
+        """Queue for this process's worker thread, which waits for the engine to finish loading."""
+        if self._backlog is None:
+            self._backlog = queue.Queue()
+            threading.Thread(target=self._drain, name="codoc-enrichment", daemon=True).start()
+        self._backlog.put(document_id)
+
+    def _drain(self) -> None:
+        while True:
+            document_id = self._backlog.get()
+            try:
+                self.enrich(document_id)
+            except Exception as exc:  # noqa: BLE001 - keep the worker alive
+                log.error("background enrichment failed: %s", type(exc).__name__)
+
+    def _queue(self):
+        if self._redis is None:
+            import redis
+
+            if not self.config.get("CODOC_REDIS_URL"):
+                raise RuntimeError("CODOC_NLP=async needs CODOC_REDIS_URL")
+            self._redis = redis.Redis.from_url(self.config["CODOC_REDIS_URL"])
+        return self._redis
+
+    def work(self, stop: threading.Event | None = None, timeout: int = 1) -> int:
+        """The ``codoc worker`` loop: pop document ids from Redis and enrich them; returns how many were done."""
+        done = 0
+        connection = self._queue()
+        engine = nlp.get_engine(wait=None)
+        while not (stop and stop.is_set()):
+            item = connection.brpop([QUEUE_KEY], timeout=timeout)
+            if item is None:
+                continue
+            self.enrich(item[1].decode(), engine)
+            done += 1
+        return done
+
+
+def _run_id() -> str:
+    """Time-ordered and unique: later runs sort after earlier ones."""
+    return f"{time.time_ns():020d}{uuid.uuid4().hex[:8]}"
+
+
+def _seq(version: int, run: str) -> str:
+    return f"{version:012d}:{run}"
+
+
+def _older_than(source: str, seq: str) -> dict:
+    """The status document of ``source`` if its committed run is older than ``seq`` (or it has none)."""
+    return {"_id": source, "$or": [{"seq": {"$lt": seq}}, {"seq": {"$exists": False}}]}
+
+
+def _concepts(concepts: Iterable[dict]) -> Iterable[dict]:
+    for concept in concepts:
+        yield concept
+        yield from _concepts(concept.get("concept") or [])
+
+
+def _source_of(resource: dict) -> str | None:
+    for derived in resource.get("derivedFrom") or []:
+        reference = derived.get("reference") or ""
+        if reference.startswith("DocumentReference/"):
+            return reference.split("/", 1)[1]
+    return None
