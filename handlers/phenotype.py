@@ -1,12 +1,26 @@
 """Phenotype: an Observation profile for concepts that NLP found in a clinical note, stored with Observations."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from fhirstore.base import IndexSpec
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
 from handlers.registry import register
+from handlers.search import SearchParam
 
 PROFILE_PATH = "/StructureDefinition/observation-phenotype"
+ASSERTION_PATH = "/StructureDefinition/phenotype-assertion"
+
+
+@dataclass(frozen=True)
+class AssertionParam(SearchParam):
+    """``assertion``: the code of the phenotype-assertion extension (affirmed, negated, hypothetical, family)."""
+
+    def index_value(self, resource: dict) -> Any:
+        return next((e["valueCode"] for e in resource.get("extension") or []
+                     if str(e.get("url", "")).endswith(ASSERTION_PATH) and e.get("valueCode")), None)
 
 
 def phenotype_profile(config: dict) -> str:
@@ -17,6 +31,9 @@ class CommittedPhenotypesOnly(ResourceHandler):
     """Searches over Observations hide Phenotypes of an enrichment run that is not (or no longer) committed."""
 
     index_specs = (IndexSpec((("_codoc.src", 1), ("_codoc.seq", 1))),)
+    search_params = (AssertionParam("assertion", "token", ("extension",),
+                                    "A Phenotype's assertion: affirmed | negated | hypothetical | family",
+                                    single=True),)
 
     def search(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
         from handlers.documentreference import enricher_of

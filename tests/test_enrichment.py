@@ -82,6 +82,10 @@ def test_note_becomes_phenotypes_with_codes_assertions_and_offsets(client, patie
         start, end = (o["valueInteger"] for o in offsets)
         assert NOTE[start:end] == resource["valueString"]
         assert client.get(f"{BASE}/observation/{resource['id']}/").status_code == 200
+    negated = client.get(f"{BASE}/phenotype/?derived-from=DocumentReference/{created.get_json()['id']}"
+                         f"&assertion=negated").get_json()
+    assert {e["resource"]["code"]["coding"][0]["code"] for e in negated["entry"]} == {
+        p["code"]["coding"][0]["code"] for p in found.values() if p["assertion"] == "negated"}
     by_patient = client.get(f"{BASE}/phenotype/?subject=Patient/{patient_id}&_count=100").get_json()
     assert by_patient["total"] == len(found) or len(by_patient["entry"]) >= len(found)
 

@@ -109,6 +109,9 @@ CASES = [
     ("Phenotype", "category=laboratory", set()),
     ("Phenotype", "encounter=Encounter/mvt-1a", set()),
     ("Phenotype", "date=2024", set()),
+    ("Phenotype", "assertion=affirmed", {"phen-1"}),
+    ("Phenotype", "assertion=negated&subject=Patient/pat-dupont", set()),
+    ("Observation", "assertion=affirmed", {"phen-1"}),
     # DocumentReference
     ("DocumentReference", "_id=doc-cr-1", {"doc-cr-1"}),
     ("DocumentReference", "_lastUpdated=ge2000&status=current", {"doc-cr-1"}),
