@@ -77,8 +77,9 @@ class FHIRStore(ABC):
         """Erase a resource and all its versions; returns the number of documents removed."""
 
     @abstractmethod
-    def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None]) -> list[dict]:
-        """Store version 1 of many new server-generated resources in bulk."""
+    def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
+                    history: bool = True) -> list[dict]:
+        """Store version 1 of many new server-generated resources in bulk (``history=False``: no history copy)."""
 
     @abstractmethod
     def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:

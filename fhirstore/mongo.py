@@ -83,18 +83,21 @@ class MongoFHIRStore(FHIRStore):
             self._record_version(resource_type, stored, index_fields)
         return stored
 
-    def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None]) -> list[dict]:
-        """Store version 1 of many new resources in two bulk writes (server-generated data, e.g. Phenotypes).
+    def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
+                    history: bool = True) -> list[dict]:
+        """Store version 1 of many new resources in bulk (server-generated data, e.g. Phenotypes).
 
-        Unique-key claims are not supported here.
+        ``history=False`` skips the history copy: for data written once and never updated, whose only version is
+        then served from the current document (vread and history fall back to it). No unique-key claims here.
         """
         stored = [self._versioned(r, "1") for r in resources]
         if stored:
             with _store_errors():
                 self.collection(resource_type).insert_many(
                     [self._document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
-                self.history_collection(resource_type).insert_many(
-                    [self._history_document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
+                if history:
+                    self.history_collection(resource_type).insert_many(
+                        [self._history_document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
         return stored
 
     def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
@@ -188,6 +191,10 @@ class MongoFHIRStore(FHIRStore):
     def vread(self, resource_type: str, resource_id: str, version_id: str) -> dict:
         with _store_errors():
             document = self.history_collection(resource_type).find_one({"_id": f"{resource_id}/_history/{version_id}"})
+            if document is None:  # written without a history copy (create_many): its one version is current
+                current = self._current_without_history(resource_type, resource_id)
+                if current and current["meta"]["versionId"] == version_id:
+                    return current
         if document is None:
             raise NotFoundError(f"{resource_type}/{resource_id} has no version {version_id}")
         if document[INTERNAL].get("deleted"):
@@ -202,9 +209,18 @@ class MongoFHIRStore(FHIRStore):
                 cursor = cursor.limit(count)
             versions = [({"deleted": True, "meta": d["meta"], "id": resource_id} if d[INTERNAL].get("deleted")
                          else served(d)) for d in cursor]
+            if not versions:
+                current = self._current_without_history(resource_type, resource_id)
+                versions = [current] if current else []
         if not versions:
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
         return versions
+
+    def _current_without_history(self, resource_type: str, resource_id: str) -> dict | None:
+        document = self.collection(resource_type).find_one({"_id": resource_id})
+        if document is None or document.get(INTERNAL, {}).get("deleted"):
+            return None
+        return served(document)
 
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
                offset: int = 0, limit: int = 20, count_total: bool = True) -> Page:

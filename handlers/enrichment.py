@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 from pymongo.errors import DuplicateKeyError
 
 import nlp
+from fhirstore.errors import GoneError, NotFoundError
 from fhirstore.mongo import INTERNAL, MongoFHIRStore, now_instant
 
 log = logging.getLogger("codoc.enrichment")
@@ -95,28 +96,32 @@ class Enricher:
         note = note_of(document)
         if note.text is None:
             return self._finish(document, None, [], SKIPPED, note.reason)
-        self._set_status(document, PENDING)
         if self.mode == "async":
+            status = self._set_status(document, PENDING)
             self._queue().lpush(QUEUE_KEY, document["id"])
-            return self.status(document["id"])
+            return status
         try:
             engine = nlp.get_engine(wait=0)
         except nlp.EngineError as exc:
             return self._set_status(document, FAILED, f"NLP engine unavailable: {exc}")
         if engine is None:
+            status = self._set_status(document, PENDING)
             self._in_background(document["id"])
-            return self.status(document["id"])
-        return self.enrich(document["id"], engine)
+            return status
+        return self._extract(document, note, engine)
 
     def enrich(self, document_id: str, engine: Any = None) -> dict:
         """(Re)compute the Phenotypes of the current version of a document; returns its status."""
         try:
             document = self.store.read("DocumentReference", document_id)
-        except Exception as exc:  # deleted or unknown meanwhile: nothing to do
+        except (NotFoundError, GoneError) as exc:  # deleted or unknown meanwhile: nothing to do
             return {"status": SKIPPED, "reason": type(exc).__name__}
         note = note_of(document)
         if note.text is None:
             return self._finish(document, None, [], SKIPPED, note.reason)
+        return self._extract(document, note, engine)
+
+    def _extract(self, document: dict, note: Note, engine: Any = None) -> dict:
         started = time.perf_counter()
         try:
             engine = engine or nlp.get_engine(wait=None)
@@ -158,7 +163,7 @@ class Enricher:
         seq = _seq(version, run)
         if phenotypes:
             self.store.create_many("Observation", phenotypes,
-                                   [self.index_fields(p, source, seq) for p in phenotypes])
+                                   [self.index_fields(p, source, seq) for p in phenotypes], history=False)
         state = {"_id": source, "status": status, "run": run, "seq": seq, "version": version,
                  "count": len(phenotypes), "updated": now_instant()}
         if reason:
@@ -172,7 +177,7 @@ class Enricher:
             self.store.expunge_many("Observation", {f"{INTERNAL}.src": source, f"{INTERNAL}.seq": seq})
             return self.status(source)
         self.store.expunge_many("Observation", {f"{INTERNAL}.src": source, f"{INTERNAL}.seq": {"$lt": seq}})
-        return self.status(source)
+        return {k: v for k, v in state.items() if k not in ("_id", "seq")}
 
     def _set_status(self, document: dict, status: str, reason: str | None = None) -> dict:
         """Record pending/failed for a version without touching the committed set (it stays visible)."""

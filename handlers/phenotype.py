@@ -30,7 +30,7 @@ def phenotype_profile(config: dict) -> str:
 class CommittedPhenotypesOnly(ResourceHandler):
     """Searches over Observations hide Phenotypes of an enrichment run that is not (or no longer) committed."""
 
-    index_specs = (IndexSpec((("_codoc.src", 1), ("_codoc.seq", 1))),)
+    index_specs = (IndexSpec((("_codoc.src", 1),)),)  # single-key: nx-27017 uses no compound index here
     search_params = (AssertionParam("assertion", "token", ("extension",),
                                     "A Phenotype's assertion: affirmed | negated | hypothetical | family",
                                     single=True),)

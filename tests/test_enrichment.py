@@ -207,3 +207,12 @@ def test_concurrent_runs_leave_exactly_one_set(app, client, patient_id):
     assert len(bundle["entry"]) == expected and len(runs) == 1
     store = app.extensions["codoc.store"]
     assert store.collection("Observation").count_documents({"_codoc.src": created["id"]}) == expected
+
+
+def test_generated_phenotype_has_one_version_readable_by_vread_and_history(client, patient_id):
+    created = client.post(f"{BASE}/DocumentReference", json=document(patient_id, b64(NOTE))).get_json()
+    phenotype = next(iter(phenotypes(client, created["id"]).values()))
+    assert client.get(f"{BASE}/Phenotype/{phenotype['id']}/_history/1").status_code == 200
+    history = client.get(f"{BASE}/Phenotype/{phenotype['id']}/_history").get_json()
+    assert history["total"] == 1 and history["entry"][0]["resource"]["id"] == phenotype["id"]
+    assert client.get(f"{BASE}/Phenotype/{phenotype['id']}/_history/2").status_code == 404
