@@ -170,6 +170,34 @@ class ResourceHandler:
             raise BusinessRuleError(f"reference(s) to unknown resource(s): "
                                     f"{', '.join(dict.fromkeys(ref for ref, _ in dangling))}", issues=issues)
 
+    def parent_via_part_of(self, resource: dict, parent_ref: str, max_depth: int = 32) -> dict:
+        """The live resource ``parent_ref`` (``Type/id`` of this type) that ``resource`` is ``partOf``, after checking
+        that walking up ``partOf`` from it never comes back to ``resource``.
+
+        :raises BusinessRuleError: the parent is not live, ``partOf`` makes a cycle, or the chain is too deep.
+        """
+        expression = f"{self.resource_type}.partOf"
+        seen, current_id, parent = {resource["id"]}, parent_ref.split("/", 1)[1], None
+        for _ in range(max_depth):
+            if current_id in seen:
+                raise BusinessRuleError(f"partOf {parent_ref} would make a cycle: {self.resource_type}/"
+                                        f"{resource['id']} would be its own ancestor", expression=expression)
+            seen.add(current_id)
+            try:
+                node = self.store.read(self.resource_type, current_id)
+            except (NotFoundError, GoneError):
+                if parent is None:
+                    raise BusinessRuleError(f"the parent {parent_ref} is not a live {self.resource_type}",
+                                            expression=expression) from None
+                return parent
+            parent = parent or node
+            above = (node.get("partOf") or {}).get("reference") or ""
+            if not above.startswith(f"{self.resource_type}/"):
+                return parent
+            current_id = above.split("/", 1)[1]
+        raise BusinessRuleError(f"the chain of partOf above {parent_ref} is deeper than {max_depth}",
+                                expression=expression)
+
     def referrers(self, resource_id: str, limit: int = 20) -> list[str]:
         """``Type/id`` of live resources that reference this one."""
         target = f"{self.resource_type}/{resource_id}"

@@ -1,7 +1,7 @@
 """Encounter: a hospital stay and its intra-hospital movements (an Encounter ``partOf`` its stay)."""
 from __future__ import annotations
 
-from fhirstore.errors import BusinessRuleError, GoneError, NotFoundError
+from fhirstore.errors import BusinessRuleError
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
 from handlers.registry import register
@@ -29,34 +29,10 @@ class EncounterHandler(ResourceHandler):
     def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         stay_ref = _reference(resource.get("partOf"))
         if stay_ref and stay_ref.startswith("Encounter/"):
-            stay = self._stay(resource, stay_ref)
+            stay = self.parent_via_part_of(resource, stay_ref, MAX_DEPTH)
             self._fits_in(resource, stay, stay_ref)
         if previous is not None:
             self._movements_still_fit(resource)
-
-    def _stay(self, resource: dict, stay_ref: str) -> dict:
-        """The stay, after checking that walking up ``partOf`` from it never comes back. :raises BusinessRuleError:"""
-        seen = {resource["id"]}
-        current_id, stay = stay_ref.split("/", 1)[1], None
-        for _ in range(MAX_DEPTH):
-            if current_id in seen:
-                raise BusinessRuleError(f"partOf {stay_ref} would make a cycle: Encounter/{resource['id']} would "
-                                        f"be part of itself", expression="Encounter.partOf")
-            seen.add(current_id)
-            try:
-                node = self.store.read("Encounter", current_id)
-            except (NotFoundError, GoneError):
-                if stay is None:
-                    raise BusinessRuleError(f"the stay {stay_ref} is not a live Encounter",
-                                            expression="Encounter.partOf") from None
-                return stay
-            stay = stay or node
-            above = _reference(node.get("partOf"))
-            if not above or not above.startswith("Encounter/"):
-                return stay
-            current_id = above.split("/", 1)[1]
-        raise BusinessRuleError(f"the chain of partOf above {stay_ref} is deeper than {MAX_DEPTH}",
-                                expression="Encounter.partOf")
 
     def _fits_in(self, movement: dict, stay: dict, stay_ref: str) -> None:
         subject, stay_subject = _reference(movement.get("subject")), _reference(stay.get("subject"))

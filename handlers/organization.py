@@ -1,7 +1,7 @@
 """Organization: the hospital hierarchy instance → site → department → unit, and ``$hierarchy``."""
 from __future__ import annotations
 
-from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, NotFoundError
+from fhirstore.errors import BusinessRuleError, ConflictError
 from fhirstore.mongo import now_instant
 from handlers import bundles
 from handlers.base import ResourceHandler
@@ -80,27 +80,7 @@ class OrganizationHandler(ResourceHandler):
                 return None  # unleveled: an external parent is the client's business
             raise BusinessRuleError(f"a {level}'s partOf must be a local Organization/{{id}}, not {parent_ref!r}",
                                     expression="Organization.partOf")
-        seen = {resource["id"]}
-        current_id, parent = parent_id, None
-        for _ in range(MAX_DEPTH):
-            if current_id in seen:
-                raise BusinessRuleError(f"partOf {parent_ref} would make a cycle: Organization/{resource['id']} "
-                                        f"would be its own ancestor", expression="Organization.partOf")
-            seen.add(current_id)
-            try:
-                node = self.store.read("Organization", current_id)
-            except (NotFoundError, GoneError):
-                if parent is None:
-                    raise BusinessRuleError(f"the parent {parent_ref} is not a live Organization",
-                                            expression="Organization.partOf") from None
-                return parent
-            parent = parent or node
-            above = _parent_reference(node)
-            if not above or not above.startswith("Organization/"):
-                return parent
-            current_id = above.split("/", 1)[1]
-        raise BusinessRuleError(f"the chain of partOf above {parent_ref} is deeper than {MAX_DEPTH}",
-                                expression="Organization.partOf")
+        return self.parent_via_part_of(resource, parent_ref, MAX_DEPTH)
 
     def _children_still_fit(self, resource: dict, level: str | None) -> None:
         """An update must not strand the leveled children (e.g. a site with departments turned into a unit)."""

@@ -16,7 +16,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 def check_id(resource_id: str, expression: str = "id") -> str:
     """:raises InvalidError: the id is not a legal FHIR id."""
     if not ID_PATTERN.match(resource_id or ""):
-        raise InvalidError(f"illegal resource id: ids are 1-64 of [A-Za-z0-9-.]", expression=expression)
+        raise InvalidError("illegal resource id: ids are 1-64 of [A-Za-z0-9-.]", expression=expression)
     return resource_id
 
 
