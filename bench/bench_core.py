@@ -6,7 +6,6 @@ same backend. Usage: ``python bench/bench_core.py [--n 500] [--backend mongomock
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -15,6 +14,8 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import emit  # noqa: E402
 
 from app import create_app  # noqa: E402
 from fhirstore.embedded import EmbeddedMongo  # noqa: E402
@@ -69,11 +70,7 @@ def main() -> None:
     else:
         results = run("mongomock://", args.n)
     results = {"backend": args.backend, "n": args.n, **{k: round(v, 3) for k, v in results.items()}}
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for key, value in results.items():
-            print(f"{key:24} {value}")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.report import emit  # noqa: E402
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from bench.bench_nlp import make_notes  # noqa: E402
@@ -90,11 +91,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results = {**metadata_after_start(), **end_to_end(args.n)}
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for key, value in results.items():
-            print(f"{key:28} {value}")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ counting in memory or in a real Redis, one AuditEvent per request). Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -18,6 +17,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import emit  # noqa: E402
 
 from flask_jwt_extended import create_access_token  # noqa: E402
 
@@ -93,11 +94,7 @@ def main() -> None:
             redis_url = server.url
         results = run(uri, args.n, redis_url)
     results = {"backend": args.backend, "n": args.n, **{k: round(v, 3) for k, v in results.items()}}
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for key, value in results.items():
-            print(f"{key:24} {value}")
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,9 @@ import time
 
 import pytest
 
+from fhirstore.embedded import free_port
+
 INSTALL_HINT = "install it (Debian: apt-get install -y redis-server)"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:
