@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import logging
 import os
 import sys
@@ -67,16 +68,61 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def store_uri(settings: dict):
+    """CODOC_MONGO_URI, or the embedded store of CODOC_DATA_DIR started for the command (stop `make run` first)."""
+    if settings["CODOC_MONGO_URI"]:
+        yield settings["CODOC_MONGO_URI"]
+        return
+    from fhirstore.embedded import EmbeddedMongo
+
+    with EmbeddedMongo(settings["CODOC_DATA_DIR"]) as embedded:
+        yield embedded.uri
+
+
+def offline_app():
+    """An app for maintenance commands: no NLP loading, no index creation at start-up."""
+    from app import create_app
+
+    return create_app({"CODOC_CREATE_INDEXES": False, "CODOC_NLP": "off"})
+
+
 def init_db(args: argparse.Namespace) -> int:
     """Create every index the search parameters and rules need (idempotent)."""
-    from app import create_app
+    from config import load_config
     from handlers import audit
 
-    app = create_app({"CODOC_CREATE_INDEXES": False})
-    created = app.extensions["codoc.registry"].ensure_indexes()
-    created["AuditEvent"] = audit.ensure_indexes(app.extensions["codoc.store"])
+    with store_uri(load_config()) as uri:
+        os.environ["CODOC_MONGO_URI"] = uri
+        app = offline_app()
+        created = app.extensions["codoc.registry"].ensure_indexes()
+        created["AuditEvent"] = audit.ensure_indexes(app.extensions["codoc.store"])
     for collection, names in created.items():
         print(f"{collection}: {', '.join(names)}")
+    return 0
+
+
+def reindex(args: argparse.Namespace) -> int:
+    """Recompute the search helpers of every stored resource (after an upgrade that adds search parameters)."""
+    from tqdm import tqdm
+
+    from config import load_config
+
+    bars = []
+
+    def progress_for(resource_type: str, total: int):
+        bar = tqdm(total=total, desc=resource_type, unit="res", leave=True)
+        bars.append(bar)
+        return bar.update
+
+    with store_uri(load_config()) as uri:
+        os.environ["CODOC_MONGO_URI"] = uri
+        registry = offline_app().extensions["codoc.registry"]
+        registry.ensure_indexes()
+        changed = registry.reindex(progress_for)
+    for bar in bars:
+        bar.close()
+    print(", ".join(f"{t}: {n} updated" for t, n in changed.items()))
     return 0
 
 
@@ -86,25 +132,16 @@ def create_client(args: argparse.Namespace) -> int:
     from security import clients
 
     settings = load_config()
-    embedded = None
-    uri = settings["CODOC_MONGO_URI"]
-    if not uri:
-        from fhirstore.embedded import EmbeddedMongo
-
-        embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
-        uri = embedded.start()
     try:
-        from fhirstore import connect
+        with store_uri(settings) as uri:
+            from fhirstore import connect
 
-        db = connect(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
-        client_id, secret = clients.create_client(db, args.scopes.replace(",", " ").split(), args.name,
-                                                  args.client_id)
+            db = connect(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+            client_id, secret = clients.create_client(db, args.scopes.replace(",", " ").split(), args.name,
+                                                      args.client_id)
     except ValueError as exc:
         log.error("%s", exc)
         return 2
-    finally:
-        if embedded:
-            embedded.stop()
     print(f"client_id:     {client_id}")
     print(f"client_secret: {secret}")
     print("The secret is shown once and stored only as a hash: keep it now.")
@@ -140,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=run)
     commands.add_parser("init-db", help="create the MongoDB indexes").set_defaults(func=init_db)
+    commands.add_parser("reindex", help="recompute search helpers of stored resources").set_defaults(func=reindex)
     commands.add_parser("worker", help="enrich queued DocumentReferences (CODOC_NLP=async)").set_defaults(func=worker)
     client = commands.add_parser("create-client", help="create an API client of POST /auth/token")
     client.add_argument("--scopes", required=True, help='SMART scopes, e.g. "system/*.read codoc/admin"')

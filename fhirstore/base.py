@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,15 @@ class FHIRStore(ABC):
     @abstractmethod
     def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
         """Erase every resource matching ``query`` and all their versions."""
+
+    @abstractmethod
+    def reindex(self, resource_type: str, index_fields: Callable[[dict], dict],
+                progress: Callable[[int], None] | None = None) -> int:
+        """Recompute the helper fields of every live resource, without a new version; returns how many changed."""
+
+    @abstractmethod
+    def count(self, resource_type: str) -> int:
+        """How many documents the current collection holds (estimate)."""
 
     @abstractmethod
     def append(self, collection: str, document: dict) -> None:

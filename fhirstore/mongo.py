@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pymongo
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -172,6 +172,30 @@ class MongoFHIRStore(FHIRStore):
             removed += self.history_collection(resource_type).delete_many(
                 {f"{INTERNAL}.rid": resource_id}).deleted_count
         return removed
+
+    def reindex(self, resource_type: str, index_fields: Callable[[dict], dict],
+                progress: Callable[[int], None] | None = None) -> int:
+        """Recompute the helper fields of every live resource (after search parameters changed); no new version.
+
+        A resource written meanwhile is left alone: its write computed fresh fields. Returns how many changed.
+        """
+        changed = 0
+        collection = self.collection(resource_type)
+        with _store_errors():
+            for document in collection.find({f"{INTERNAL}.deleted": {"$exists": False}}):
+                internal = {**document.get(INTERNAL, {}), **index_fields(served(document))}
+                if internal != document.get(INTERNAL):
+                    changed += collection.update_one(
+                        {"_id": document["_id"], "meta.versionId": document["meta"]["versionId"]},
+                        {"$set": {INTERNAL: internal}}).modified_count
+                if progress:
+                    progress(1)
+        return changed
+
+    def count(self, resource_type: str) -> int:
+        """How many documents (live or tombstones) the current collection holds."""
+        with _store_errors():
+            return self.collection(resource_type).estimated_document_count()
 
     def append(self, collection: str, document: dict) -> None:
         with _store_errors():

@@ -98,6 +98,16 @@ class Registry:
     def __iter__(self):
         return iter(self.handlers.values())
 
+    def reindex(self, progress_for: Callable[[str, int], Callable[[int], None] | None] = lambda t, n: None
+                ) -> dict[str, int]:
+        """Recompute every stored resource's search helpers; ``progress_for(type, total)`` may give a callback."""
+        changed = {}
+        for stored_type in self.stored_types:
+            handler = self.handlers[stored_type]
+            progress = progress_for(stored_type, self.store.count(stored_type))
+            changed[stored_type] = self.store.reindex(stored_type, handler.index_fields, progress)
+        return changed
+
     def ensure_indexes(self) -> dict[str, list[str]]:
         """Create every declared index of every stored type (idempotent)."""
         created: dict[str, list[str]] = {}

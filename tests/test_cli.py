@@ -1,0 +1,50 @@
+"""The maintenance commands, run as an operator would: `codoc init-db` and `codoc reindex` against a store server."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BASE
+
+pytestmark = pytest.mark.wire
+CODOC = str(Path(sys.executable).with_name("codoc"))
+
+
+@pytest.fixture
+def backend():
+    return "wire"  # the command is another process: it needs a store server
+
+
+def codoc(settings: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **{k: str(v) for k, v in settings.items()}}
+    return subprocess.run([CODOC, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def first_keys(store, resource_type: str) -> set[str]:
+    return {info["key"][0][0] for info in store.collection(resource_type).index_information().values()}
+
+
+@pytest.mark.settings(CODOC_CREATE_INDEXES=False)
+def test_init_db_creates_the_declared_indexes(app, settings, store):
+    assert "_codoc.sp.identifier" not in first_keys(store, "Patient")
+    result = codoc(settings, "init-db")
+    assert result.returncode == 0, result.stderr
+    assert {"_codoc.refs", "_codoc.sp.identifier", "_codoc.sp.family"} <= first_keys(store, "Patient")
+    assert "_codoc.sp.derived_from" in first_keys(store, "Observation")
+
+
+def test_reindex_makes_old_documents_searchable_without_new_versions(client, settings, store):
+    created = client.post(f"{BASE}/Patient", json={"resourceType": "Patient", "name": [{"family": "Lefèvre"}]})
+    patient_id = created.get_json()["id"]
+    store.collection("Patient").update_one({"_id": patient_id}, {"$unset": {"_codoc.sp": ""}})  # written by an
+    assert client.get(f"{BASE}/Patient?family=lefevre").get_json()["total"] == 0  # older release
+    result = codoc(settings, "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "Patient: 1 updated" in result.stdout
+    found = client.get(f"{BASE}/Patient?family=lefevre").get_json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [patient_id]
+    assert found["entry"][0]["resource"]["meta"]["versionId"] == "1"
