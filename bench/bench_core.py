@@ -6,16 +6,14 @@ same backend. Usage: ``python bench/bench_core.py [--n 500] [--backend mongomock
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import emit  # noqa: E402
+from bench.report import emit, timed  # noqa: E402
 
 from app import create_app  # noqa: E402
 from fhirstore.embedded import EmbeddedMongo  # noqa: E402
@@ -23,17 +21,6 @@ from fhirstore.embedded import EmbeddedMongo  # noqa: E402
 PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-01",
            "name": [{"family": "Martin", "given": ["Claire"]}],
            "address": [{"city": "Lyon", "postalCode": "69003", "country": "FR"}]}
-
-
-def timed(fn, n: int) -> float:
-    """Median seconds per call over 5 rounds of n/5 calls."""
-    rounds = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(max(1, n // 5)):
-            fn()
-        rounds.append((time.perf_counter() - start) / max(1, n // 5))
-    return statistics.median(rounds)
 
 
 def run(uri: str, n: int) -> dict:

@@ -8,17 +8,15 @@ counting in memory or in a real Redis, one AuditEvent per request). Usage:
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import emit  # noqa: E402
+from bench.report import emit, timed  # noqa: E402
 
 from flask_jwt_extended import create_access_token  # noqa: E402
 
@@ -30,17 +28,6 @@ PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-
 OFF = {"CODOC_ALLOW_ANONYMOUS": True, "CODOC_RATELIMIT_ENABLED": False, "CODOC_AUDIT_ENABLED": False}
 ON = {"CODOC_ALLOW_ANONYMOUS": False, "CODOC_RATELIMIT_ENABLED": True, "CODOC_AUDIT_ENABLED": True,
       "CODOC_RATELIMIT_AUTHENTICATED": "100000000/hour"}
-
-
-def timed(fn, n: int) -> float:
-    """Median seconds per call over 5 rounds of n/5 calls."""
-    rounds = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(max(1, n // 5)):
-            fn()
-        rounds.append((time.perf_counter() - start) / max(1, n // 5))
-    return statistics.median(rounds)
 
 
 def measure(uri: str, settings: dict, n: int) -> dict[str, float]:
