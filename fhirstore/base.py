@@ -69,6 +69,10 @@ class FHIRStore(ABC):
         """Live resources matching a MongoDB query over the FHIR JSON."""
 
     @abstractmethod
+    def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
+        """Ids of resources any version of which referenced one of ``references`` (``Type/id``)."""
+
+    @abstractmethod
     def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
         """Those of ``ids`` that are live resources of ``resource_type``."""
 

@@ -258,6 +258,11 @@ class MongoFHIRStore(FHIRStore):
             total = collection.count_documents(live) if count_total else -1
         return Page(documents, total)
 
+    def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
+        with _store_errors():
+            return {d[INTERNAL]["rid"] for d in self.history_collection(resource_type).find(
+                {f"{INTERNAL}.refs": {"$in": list(references)}}, {INTERNAL: 1})}
+
     def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
         if not wanted:

@@ -139,8 +139,11 @@ class Enricher:
 
     def forget(self, document_id: str) -> None:
         """The document was deleted: erase its Phenotypes and make runs still in flight lose."""
-        tombstone = self.store.collection("DocumentReference").find_one({"_id": document_id}, {"meta": 1}) or {}
-        seq = _seq(int((tombstone.get("meta") or {}).get("versionId", 0)), "~")
+        try:
+            deletion = self.store.history("DocumentReference", document_id, count=1)[0]
+        except NotFoundError:
+            deletion = {"meta": {"versionId": "0"}}
+        seq = _seq(int(deletion["meta"]["versionId"]), "~")
         self.statuses.replace_one({"_id": document_id}, {"_id": document_id, "status": SKIPPED, "seq": seq,
                                                          "reason": "document deleted", "run": None,
                                                          "updated": now_instant()}, upsert=True)

@@ -80,17 +80,13 @@ def compartment(handler: ResourceHandler, patient_id: str, patient: dict | None)
 
 def _deleted_former_referrers(handler: ResourceHandler, references: list[str]) -> set[str]:
     """Deleted resources whose former versions referenced one of ``references`` (indexed history lookup)."""
-    history = getattr(handler.store, "history_collection", None)
-    if history is None:
-        return set()
     found: set[str] = set()
     for resource_type in handler.registry.stored_types:
         if resource_type in SHARED_TYPES:
             continue
         ids: set[str] = set()
         for start in range(0, len(references), BATCH):
-            query = {"_codoc.refs": {"$in": references[start:start + BATCH]}}
-            ids.update(d["_codoc"]["rid"] for d in history(resource_type).find(query, {"_codoc": 1}))
+            ids |= handler.store.former_referrers(resource_type, references[start:start + BATCH])
         live = handler.store.existing_ids(resource_type, ids)
         found.update(f"{resource_type}/{i}" for i in ids - live)
     return found
