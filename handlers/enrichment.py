@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 import nlp
 from fhirstore.errors import GoneError, NotFoundError
 from fhirstore.mongo import INTERNAL, MongoFHIRStore, now_instant
+from handlers.phenotype import ASSERTION_PATH, PROFILE_PATH, RUN_PATH, canonical
 
 log = logging.getLogger("codoc.enrichment")
 
@@ -29,10 +30,6 @@ STATUS_COLLECTION = "Enrichment_4_3_0"
 QUEUE_KEY = "codoc:nlp:queue"
 TEXT_TYPES = ("text/plain",)
 PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
-
-
-def canonical(config: dict, path: str) -> str:
-    return config["CODOC_CANONICAL_BASE"].rstrip("/") + path
 
 
 @dataclass
@@ -76,9 +73,9 @@ class Enricher:
         self._index_fields = index_fields
         self.config = config
         self.mode = config.get("CODOC_NLP", "on")
-        self.profile = canonical(config, "/StructureDefinition/observation-phenotype")
-        self.run_system = canonical(config, "/CodeSystem/nlp-run")
-        self.assertion_url = canonical(config, "/StructureDefinition/phenotype-assertion")
+        self.profile = canonical(config, PROFILE_PATH)
+        self.run_system = canonical(config, RUN_PATH)
+        self.assertion_url = canonical(config, ASSERTION_PATH)
         self.offsets_url = canonical(config, "/StructureDefinition/phenotype-offsets")
         self.status_url = canonical(config, "/StructureDefinition/nlp-enrichment-status")
         self._backlog: queue.Queue[str] | None = None
@@ -131,7 +128,7 @@ class Enricher:
         except Exception as exc:  # noqa: BLE001 - the document stays stored, the status says why
             log.error("enrichment of a document failed: %s", type(exc).__name__)
             return self._set_status(document, FAILED, f"NLP failed: {type(exc).__name__}")
-        run = _run_id()
+        run = _seq(int(document["meta"]["versionId"]), _run_id())
         phenotypes = [self.phenotype(document, concept, run) for concept in concepts]
         log.info("enriched a document: %d concepts in %.0f ms", len(phenotypes),
                  (time.perf_counter() - started) * 1000)
@@ -158,16 +155,15 @@ class Enricher:
                 reason: str | None) -> dict:
         """Insert the new set, move the pointer (the commit point), erase the sets it supersedes.
 
-        Runs are ordered by ``seq`` = (document version, time-ordered run id): the pointer only moves forward, and
+        Runs are ordered by their id ``seq`` = (document version, time-ordered id): the pointer only moves forward, and
         a run erases only sets older than itself, so concurrent runs never leave a document with no set.
         """
         source, version = document["id"], int(document["meta"]["versionId"])
-        run = run or _run_id()
-        seq = _seq(version, run)
-        if phenotypes:
-            self.store.create_many("Observation", phenotypes,
-                                   [self.index_fields(p, source, seq) for p in phenotypes], history=False)
-        state = {"_id": source, "status": status, "run": run, "seq": seq, "version": version,
+        seq = run or _seq(version, _run_id())
+        if phenotypes:  # their handler's index_fields() derive src and seq from derivedFrom and the run tag
+            self.store.create_many("Observation", phenotypes, [self._index_fields(p) for p in phenotypes],
+                                   history=False)
+        state = {"_id": source, "status": status, "run": seq, "seq": seq, "version": version,
                  "count": len(phenotypes), "updated": now_instant()}
         if reason:
             state["reason"] = reason
@@ -226,9 +222,6 @@ class Enricher:
             resource["encounter"] = {"reference": encounters[0]["reference"]}
         return resource
 
-    def index_fields(self, phenotype: dict, source: str, seq: str) -> dict:
-        return {**self._index_fields(phenotype), "src": source, "seq": seq}
-
     def local_terms(self) -> list["nlp.LocalTerm"]:
         """Concepts (display and designations) of every stored CodeSystem."""
         page = self.store.search("CodeSystem", {"concept": {"$exists": True}}, limit=10_000, count_total=False)
@@ -249,20 +242,14 @@ class Enricher:
         """Drop Phenotypes of runs that are not (or no longer) the committed one of their document."""
         runs = {}
         for resource in resources:
-            run = self._run_of(resource)
+            run = run_of(resource, self.run_system)
             if run:
                 runs[resource["id"]] = run
         if not runs:
             return resources
-        sources = {_source_of(r) for r in resources if r["id"] in runs}
+        sources = {source_of(r) for r in resources if r["id"] in runs}
         committed = {s["_id"]: s.get("run") for s in self.statuses.find({"_id": {"$in": list(sources)}})}
-        return [r for r in resources if r["id"] not in runs or committed.get(_source_of(r)) == runs[r["id"]]]
-
-    def _run_of(self, resource: dict) -> str | None:
-        for tag in (resource.get("meta") or {}).get("tag") or []:
-            if tag.get("system") == self.run_system:
-                return tag.get("code")
-        return None
+        return [r for r in resources if r["id"] not in runs or committed.get(source_of(r)) == runs[r["id"]]]
 
     # -- background and queue ----------------------------------------------------------------------------------
     def _in_background(self, document_id: str) -> None:
@@ -323,7 +310,16 @@ def _concepts(concepts: Iterable[dict]) -> Iterable[dict]:
         yield from _concepts(concept.get("concept") or [])
 
 
-def _source_of(resource: dict) -> str | None:
+def run_of(resource: dict, run_system: str) -> str | None:
+    """The enrichment run (``seq``) a generated Phenotype belongs to, from its ``meta.tag``."""
+    for tag in (resource.get("meta") or {}).get("tag") or []:
+        if tag.get("system") == run_system:
+            return tag.get("code")
+    return None
+
+
+def source_of(resource: dict) -> str | None:
+    """The id of the DocumentReference a Phenotype is derived from."""
     for derived in resource.get("derivedFrom") or []:
         reference = derived.get("reference") or ""
         if reference.startswith("DocumentReference/"):

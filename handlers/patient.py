@@ -227,15 +227,8 @@ def _repoint_one(store, writer: ResourceHandler, stored_type: str, resource_id: 
             return False
         updated = repoint(current, old, new)
         try:
-            store.update(stored_type, updated, current["meta"]["versionId"],
-                         {**_other_internal_fields(store, stored_type, resource_id), **writer.index_fields(updated)})
+            store.update(stored_type, updated, current["meta"]["versionId"], writer.index_fields(updated))
             return True
         except VersionConflictError:
             continue
     raise ConflictError(f"{stored_type}/{resource_id} changed too often while repointing it; retry the merge")
-
-
-def _other_internal_fields(store, stored_type: str, resource_id: str) -> dict:
-    """Internal fields that the type's handler does not compute (e.g. the enrichment run of a Phenotype)."""
-    document = store.collection(stored_type).find_one({"_id": resource_id}, {"_codoc": 1}) or {}
-    return {k: v for k, v in (document.get("_codoc") or {}).items() if k not in ("refs", "sp", "unique")}

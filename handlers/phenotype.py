@@ -12,6 +12,11 @@ from handlers.search import SearchParam
 
 PROFILE_PATH = "/StructureDefinition/observation-phenotype"
 ASSERTION_PATH = "/StructureDefinition/phenotype-assertion"
+RUN_PATH = "/CodeSystem/nlp-run"
+
+
+def canonical(config: dict, path: str) -> str:
+    return config["CODOC_CANONICAL_BASE"].rstrip("/") + path
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,7 @@ class AssertionParam(SearchParam):
 
 
 def phenotype_profile(config: dict) -> str:
-    return config["CODOC_CANONICAL_BASE"].rstrip("/") + PROFILE_PATH
+    return canonical(config, PROFILE_PATH)
 
 
 class CommittedPhenotypesOnly(ResourceHandler):
@@ -34,6 +39,17 @@ class CommittedPhenotypesOnly(ResourceHandler):
     search_params = (AssertionParam("assertion", "token", ("extension",),
                                     "A Phenotype's assertion: affirmed | negated | hypothetical | family",
                                     single=True),)
+
+    def index_fields(self, resource: dict) -> dict:
+        """Besides search helpers: for a generated Phenotype, its document (``src``) and enrichment run (``seq``),
+        derived from ``derivedFrom`` and the run tag, so any later write keeps them."""
+        from handlers.enrichment import run_of, source_of
+
+        fields = super().index_fields(resource)
+        run, source = run_of(resource, canonical(self.config, RUN_PATH)), source_of(resource)
+        if run and source:
+            fields.update(src=source, seq=run)
+        return fields
 
     def search(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
         from handlers.documentreference import enricher_of

@@ -216,3 +216,15 @@ def test_generated_phenotype_has_one_version_readable_by_vread_and_history(clien
     history = client.get(f"{BASE}/Phenotype/{phenotype['id']}/_history").get_json()
     assert history["total"] == 1 and history["entry"][0]["resource"]["id"] == phenotype["id"]
     assert client.get(f"{BASE}/Phenotype/{phenotype['id']}/_history/2").status_code == 404
+
+
+def test_edited_generated_phenotype_is_still_replaced_by_the_next_run(client, patient_id):
+    created = client.post(f"{BASE}/DocumentReference", json=document(patient_id, b64(NOTE))).get_json()
+    edited = phenotypes(client, created["id"])[(ICD10, "I10")]
+    body = {k: v for k, v in edited.items() if k != "assertion"}
+    body["note"] = [{"text": "relu par le Dr Martin"}]
+    assert client.put(f"{BASE}/Phenotype/{edited['id']}", json=body).status_code == 200
+    assert phenotypes(client, created["id"])[(ICD10, "I10")]["id"] == edited["id"]
+    assert client.post(f"{BASE}/DocumentReference/{created['id']}/$enrich").status_code == 200
+    assert client.get(f"{BASE}/Phenotype/{edited['id']}").status_code == 404
+    assert phenotypes(client, created["id"])[(ICD10, "I10")]["id"] != edited["id"]
