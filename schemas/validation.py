@@ -34,7 +34,9 @@ def validate_resource(resource: Any, resource_type: str) -> dict:
                            expression="resourceType")
     if "id" in resource:
         check_id(resource["id"] if isinstance(resource["id"], str) else "", f"{resource_type}.id")
-    issues: list[Issue] = []
+    issues: list[Issue] = list(_null_issues(resource, resource_type))
+    if issues:  # FHIR JSON has no nulls (but inside arrays, aligned with a ``_element`` array)
+        raise ValidationError(f"{resource_type} is not valid: {issues[0].diagnostics}", issues=issues)
     try:
         get_fhir_model_class(resource_type).model_validate(resource)
     except pydantic.ValidationError as exc:
@@ -58,6 +60,19 @@ def binding_issues(resource: dict, resource_type: str) -> list[Issue]:
                                     f"{resource_type}.{path} ({', '.join(sorted(allowed))})",
                                     expression=expression))
     return issues
+
+
+def _null_issues(node: Any, expression: str) -> Iterator[Issue]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if value is None:
+                yield Issue("structure", f"{expression}.{key}: null is not allowed in FHIR JSON (omit the element)",
+                            expression=f"{expression}.{key}")
+            else:
+                yield from _null_issues(value, f"{expression}.{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _null_issues(item, f"{expression}[{index}]")
 
 
 def _walk(node: Any, parts: list[str], expression: str) -> Iterator[tuple[str, Any]]:

@@ -31,6 +31,8 @@ def _unchanged(client, store, existing):
     (b'{"resourceType": "Patient", "name": "Martin"}', "application/json", 400, None),
     (b'{"resourceType": "Patient", "gender": "M"}', "application/json", 400, "code-invalid"),
     (b'{"resourceType": "Patient", "id": "not valid!"}', "application/json", 400, "invalid"),
+    (b'{"resourceType": "Patient", "meta": null}', "application/json", 400, "structure"),
+    (b'{"resourceType": "Patient", "name": [{"family": null}]}', "application/json", 400, "structure"),
 ])
 def test_bad_create_is_refused_and_stores_nothing(client, store, existing, data, content_type, status, code):
     for url in (f"{BASE}/patient/", f"{BASE}/Patient"):
