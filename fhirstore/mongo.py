@@ -36,8 +36,8 @@ def connect(uri: str, database: str, write_concern: str = ""):
     client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=False)
     db = client[database]
     if write_concern:
-        db = db.with_options(write_concern=WriteConcern(w=int(write_concern) if write_concern.isdigit()
-                                                         else write_concern))
+        level = int(write_concern) if write_concern.isascii() and write_concern.isdigit() else write_concern
+        db = db.with_options(write_concern=WriteConcern(w=level))
     return db
 
 

@@ -106,6 +106,6 @@ def _number(params: list[tuple[str, str]], name: str, default: int) -> int:
     raw = next((v for k, v in params if k == name), None)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidError(f"{name} must be a whole number", expression=name)
     return int(raw)

@@ -257,7 +257,7 @@ def instance_action(segment: str, resource_id: str, action: str):
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowedError("history is read with GET", headers={"Allow": "GET"})
     count = request.args.get("_count")
-    if count is not None and not count.isdigit():
+    if count is not None and not (count.isascii() and count.isdigit()):
         raise InvalidError(f"_count must be a whole number, not {count!r}", expression="_count")
     return fhir_json(handler.history(resource_id, context(), int(count) if count else None))
 

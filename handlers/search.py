@@ -478,7 +478,7 @@ def _int_param(params: list[tuple[str, str]], name: str, default: int, high: int
     raw = _one(params, name)
     if raw is None:
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidError(f"{name} must be a whole number ≥ 0, not {raw!r}", expression=name)
     return min(int(raw), high)
 

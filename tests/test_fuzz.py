@@ -54,3 +54,25 @@ def test_random_bytes_are_refused_cleanly(raw):
         json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         assert response.status_code == 400
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(entries=st.lists(st.fixed_dictionaries({
+    "request": st.fixed_dictionaries({"method": st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", ""]),
+                                      "url": st.sampled_from(["Patient", "Patient/fuzz-1", "Observation", "Nope/1",
+                                                              "Patient?name=x", "", "a/b/c", "Patient/bad id"])}),
+    "resource": st.one_of(st.none(), st.sampled_from([MINIMAL["Patient"], MINIMAL["Observation"], {}]), values),
+    "fullUrl": st.sampled_from(["urn:uuid:a", "urn:uuid:b", "x"])}), max_size=4),
+    kind=st.sampled_from(["transaction", "batch", "collection"]))
+def test_random_bundles_answer_cleanly(entries, kind):
+    assert_fhir_answer(CLIENT.post(f"{BASE}/", json={"resourceType": "Bundle", "type": kind, "entry": entries}))
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(operation=st.sampled_from(["$merge", "$validate", "$everything", "$expunge", "$hierarchy", "$enrich"]),
+       target=st.sampled_from(["Patient", "Organization", "DocumentReference"]),
+       instance=st.sampled_from([None, "fuzz-1", "unknown"]), payload=values)
+def test_random_operations_answer_cleanly(operation, target, instance, payload):
+    url = f"{BASE}/{target}/{instance + '/' if instance else ''}{operation}"
+    assert_fhir_answer(CLIENT.post(url, json=payload))
+    assert_fhir_answer(CLIENT.get(url))
