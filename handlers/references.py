@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 LOCAL_REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
 RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)[/?]")
@@ -31,9 +31,8 @@ def local_references(resource: dict) -> list[str]:
     """Distinct relative ``Type/id`` references (version suffix dropped), in order of appearance."""
     found: dict[str, None] = {}
     for reference in iter_references(resource):
-        match = LOCAL_REFERENCE.match(reference)
-        if match:
-            found[f"{match.group(1)}/{match.group(2)}"] = None
+        if LOCAL_REFERENCE.match(reference):
+            found[normalize_reference(reference)] = None
     return list(found)
 
 
@@ -57,23 +56,27 @@ def dangling_candidates(resource: dict, hosted_types: Iterable[str]) -> list[tup
     return candidates
 
 
-def repoint(node: Any, old: str, new: str) -> Any:
-    """A copy of ``node`` where every reference to ``old`` (``Type/id``, any version) names ``new`` instead."""
+def normalize_reference(reference: str, base_url: str = "") -> str:
+    """``Patient/1/_history/2`` → ``Patient/1``; an absolute URL to this server becomes relative."""
+    if base_url and reference.startswith(base_url.rstrip("/") + "/"):
+        reference = reference[len(base_url.rstrip("/")) + 1:]
+    match = LOCAL_REFERENCE.match(reference)
+    return f"{match.group(1)}/{match.group(2)}" if match else reference
+
+
+def rewrite_references(node: Any, replace: Callable[[str], str], into_contained: bool = False) -> Any:
+    """A copy of ``node`` with every ``reference`` string passed through ``replace``."""
     if isinstance(node, dict):
-        copy = {}
-        for key, value in node.items():
-            if key == "reference" and isinstance(value, str) and _refers_to(value, old):
-                copy[key] = new
-            elif key == "contained":
-                copy[key] = value
-            else:
-                copy[key] = repoint(value, old, new)
-        return copy
+        return {key: (replace(value) if key == "reference" and isinstance(value, str) else
+                      value if key == "contained" and not into_contained else
+                      rewrite_references(value, replace, into_contained))
+                for key, value in node.items()}
     if isinstance(node, list):
-        return [repoint(item, old, new) for item in node]
+        return [rewrite_references(item, replace, into_contained) for item in node]
     return node
 
 
-def _refers_to(reference: str, target: str) -> bool:
-    match = LOCAL_REFERENCE.match(reference)
-    return bool(match) and f"{match.group(1)}/{match.group(2)}" == target
+def repoint(node: Any, old: str, new: str) -> Any:
+    """A copy of ``node`` where every reference to ``old`` (``Type/id``, any version) names ``new`` instead;
+    contained resources are left as they are."""
+    return rewrite_references(node, lambda reference: new if normalize_reference(reference) == old else reference)

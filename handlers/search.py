@@ -19,7 +19,7 @@ from fhirstore.base import IndexSpec
 from fhirstore.errors import InvalidError, MethodNotAllowedError
 from handlers import bundles
 from handlers.context import RequestContext
-from handlers.references import LOCAL_REFERENCE
+from handlers.references import LOCAL_REFERENCE, normalize_reference
 
 if TYPE_CHECKING:
     from handlers.base import ResourceHandler
@@ -176,14 +176,6 @@ def string_keys(node: Any) -> list[str]:
     for word in words(node):
         keys += [word[:n] for n in range(1, min(len(word), PREFIX_MAX) + 1)]
     return keys
-
-
-def normalize_reference(reference: str, base_url: str = "") -> str:
-    """``Patient/1/_history/2`` → ``Patient/1``; an absolute URL to this server becomes relative."""
-    if base_url and reference.startswith(base_url.rstrip("/") + "/"):
-        reference = reference[len(base_url.rstrip("/")) + 1:]
-    match = LOCAL_REFERENCE.match(reference)
-    return f"{match.group(1)}/{match.group(2)}" if match else reference
 
 
 def reference_type(reference: str) -> str | None:

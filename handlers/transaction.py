@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from fhirstore.errors import FHIRError, InvalidError, Issue
 from handlers import bundles
 from handlers.context import RequestContext
-from handlers.references import iter_references
+from handlers.references import iter_references, rewrite_references
 
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
 
@@ -136,21 +136,13 @@ def _assign_ids(requests: list[dict]) -> None:
                 mapping[request["fullUrl"]] = f"{request['type']}/{request['assigned_id']}"
     for request in requests:
         if isinstance(request.get("resource"), dict) and mapping:
-            request["resource"] = _rewrite(request["resource"], mapping)
+            request["resource"] = rewrite_references(request["resource"], lambda r: mapping.get(r, r),
+                                                     into_contained=True)
     created = {f"{r['type']}/{r['assigned_id']}": r for r in requests if r.get("assigned_id")}
     for _ in range(len(created)):  # rank = depth in the graph of references between new resources
         for request in created.values():
             targets = [created[ref] for ref in iter_references(request["resource"]) if ref in created]
             request["rank"] = max([t.get("rank", 0) + 1 for t in targets if t is not request], default=0)
-
-
-def _rewrite(node: Any, mapping: dict[str, str]) -> Any:
-    if isinstance(node, dict):
-        return {k: (mapping.get(v, v) if k == "reference" and isinstance(v, str) else _rewrite(v, mapping))
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rewrite(item, mapping) for item in node]
-    return node
 
 
 def _before(registry, request: dict, ctx: RequestContext) -> dict | None:
