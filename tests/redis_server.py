@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from fhirstore.embedded import free_port
+from fhirstore.embedded import free_port, stop_process
 
 INSTALL_HINT = "install it (Debian: apt-get install -y redis-server)"
 
@@ -56,13 +56,7 @@ class RedisServer:
             assert sock.recv(64).startswith(b"+OK")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
