@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install init-db bench docs clean
+.PHONY: run test test-fast lint install init-db bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-nlp.txt setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/codoc run
 
-## The whole suite: mongomock tier, wire-server tier, real Redis tier, NLP tier.
+## The linter, then the whole suite: mongomock tier, wire-server tier, real Redis tier, NLP tier.
 test: $(STAMP)
+	$(BIN)/flake8
 	$(BIN)/python -m pytest
 
 ## Only the fast tier (mongomock, no NLP pipeline).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not wire and not nlp and not redis"
+
+lint: $(STAMP)
+	$(BIN)/flake8
 
 init-db: $(STAMP)
 	$(BIN)/codoc init-db

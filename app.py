@@ -1,4 +1,4 @@
-"""The Codoc FHIR API app factory: config, store, handler registry, security, routes, one error mapping."""
+"""The Codoc FHIR API app factory: settings → store → registry (handlers, operations) → security → http."""
 from __future__ import annotations
 
 import logging
@@ -6,13 +6,12 @@ from typing import Any
 
 from flask import Flask
 
-from config import load_config
-from fhirstore import MongoFHIRStore, connect
 import security
+from config import load_config
+from fhirstore import open_store
 from handlers import audit
-from handlers.outcome import register_error_handlers
+from handlers.http import routes
 from handlers.registry import Registry
-from handlers.routes import fhir, future
 from security import production
 
 log = logging.getLogger("codoc")
@@ -30,8 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings["CODOC_MAX_BODY_BYTES"]
     app.json.sort_keys = False
 
-    store = MongoFHIRStore(connect(settings["CODOC_MONGO_URI"], settings["CODOC_MONGO_DB"],
-                                   settings["CODOC_MONGO_WRITE_CONCERN"]))
+    store = open_store(settings["CODOC_MONGO_URI"], settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
     registry = Registry(store, app.config)
     app.extensions["codoc.store"] = store
     app.extensions["codoc.registry"] = registry
@@ -40,7 +38,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         audit.ensure_indexes(store)
 
     security.init_app(app)
-    app.register_blueprint(fhir)
-    app.register_blueprint(future)
-    register_error_handlers(app)
+    routes.init_app(app)
     return app

@@ -134,10 +134,10 @@ def create_client(args: argparse.Namespace) -> int:
     settings = load_config()
     try:
         with store_uri(settings) as uri:
-            from fhirstore import connect
+            from fhirstore import open_store
 
-            db = connect(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
-            client_id, secret = clients.create_client(db, args.scopes.replace(",", " ").split(), args.name,
+            store = open_store(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+            client_id, secret = clients.create_client(store, args.scopes.replace(",", " ").split(), args.name,
                                                       args.client_id)
     except ValueError as exc:
         log.error("%s", exc)
@@ -154,10 +154,9 @@ def worker(args: argparse.Namespace) -> int:
     import threading
 
     from app import create_app
-    from handlers.documentreference import enricher_of
 
     app = create_app({"CODOC_NLP": "async", "CODOC_CREATE_INDEXES": False})
-    enricher = enricher_of(app.extensions["codoc.registry"].get("DocumentReference"))
+    enricher = app.extensions["codoc.registry"].enricher
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -24,7 +24,8 @@ PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-
 
 
 def run(uri: str, n: int) -> dict:
-    app = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": uri, "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}"})
+    app = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": uri,
+                      "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}"})
     store, client = app.extensions["codoc.store"], app.test_client()
     ids = []
 

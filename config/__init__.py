@@ -6,6 +6,10 @@ from typing import Any
 
 from config import defaults, development, production, testing
 
+#: The FHIR release served at ``/v4.3.0`` (R4B); collections carry it as a suffix (``Patient_4_3_0``).
+FHIR_VERSION = "4.3.0"
+VERSION_SUFFIX = FHIR_VERSION.replace(".", "_")
+
 PROFILES = {"development": development, "production": production, "testing": testing}
 
 

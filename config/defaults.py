@@ -21,6 +21,15 @@ CODOC_RATELIMIT_AUTHENTICATED = "1000/hour"
 CODOC_CORS_ORIGINS = ["*"]
 #: NLP enrichment of DocumentReferences: ``on``, ``off`` or ``async``.
 CODOC_NLP = "on"
+#: Where the pickled NLP pipeline is cached (built on first start, ~1 min; loaded in seconds afterwards).
+CODOC_NLP_CACHE_DIR = "./data/nlp-cache"
+#: Longest note the engine reads, in characters (1,000,000 is ~500 pages, ~3-4 s on one core).
+CODOC_NLP_MAX_CHARS = 1_000_000
+#: Notes are read in chunks of at most this many characters, cut at a paragraph, line, sentence or word boundary.
+CODOC_NLP_CHUNK_CHARS = 20_000
+#: New words the shared spaCy vocabulary may learn for good (~0.6 KB each); past it, notes are parsed in memory
+#: zones and their new words forgotten (bounded memory, ~25 % slower per note).
+CODOC_NLP_VOCAB_BUDGET = 100_000
 #: Largest accepted request body, in bytes (10 MiB).
 CODOC_MAX_BODY_BYTES = 10 * 1024 * 1024
 #: Base of the canonical URLs this server defines (profiles, CodeSystems).

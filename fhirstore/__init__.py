@@ -1,5 +1,14 @@
-"""Storage of FHIR resources as native JSON, one MongoDB collection per type and FHIR version."""
-from fhirstore.base import FHIRStore, IndexSpec
-from fhirstore.mongo import MongoFHIRStore, connect
+"""Persistence only (no Flask, no FHIR rules): ``base.py`` the interface, ``mongo.py`` pymongo (MongoDB, nx-27017,
+mongomock), ``fields.py`` the internal helper schema, ``errors.py`` the one exception family, ``embedded.py`` the
+embedded store launcher."""
+from fhirstore.base import FHIRStore, IndexSpec, Page, Records, now_instant
 
-__all__ = ["FHIRStore", "IndexSpec", "MongoFHIRStore", "connect"]
+
+def open_store(uri: str, database: str, write_concern: str = "") -> FHIRStore:
+    """The store behind ``uri`` (``mongodb://…``, or ``mongomock://`` for a throwaway in-process one)."""
+    from fhirstore.mongo import MongoFHIRStore, connect
+
+    return MongoFHIRStore(connect(uri, database, write_concern))
+
+
+__all__ = ["FHIRStore", "IndexSpec", "Page", "Records", "now_instant", "open_store"]

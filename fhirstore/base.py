@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+
+def now_instant() -> str:
+    """The current UTC time as a FHIR instant with milliseconds (sorts lexicographically)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,38 @@ class Page:
 
     resources: list[dict]
     total: int
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Records(ABC):
+    """A side collection of plain documents keyed by ``_id`` (enrichment status, API clients): not FHIR resources.
+
+    ``when`` is an extra filter a write applies atomically with it (compare-and-set).
+    """
+
+    @abstractmethod
+    def get(self, record_id: str) -> dict | None:
+        """The record, or None."""
+
+    @abstractmethod
+    def find(self, query: Mapping[str, Any], limit: int = 1000) -> list[dict]:
+        """Records matching ``query``."""
+
+    @abstractmethod
+    def insert(self, record: dict) -> None:
+        """:raises ConflictError: the ``_id`` exists."""
+
+    @abstractmethod
+    def replace(self, record: dict, when: Mapping[str, Any] | None = None, upsert: bool = False) -> bool:
+        """Replace the record of ``record["_id"]`` if it matches ``when``; returns whether it was written."""
+
+    @abstractmethod
+    def update(self, record_id: str, changes: Mapping[str, Any], when: Mapping[str, Any] | None = None,
+               upsert: bool = False) -> bool:
+        """Apply update operators (``$set``, ``$unset``) if the record matches ``when``; returns whether it did."""
+
+    @abstractmethod
+    def delete(self, record_id: str) -> bool:
+        """Remove the record; returns whether there was one."""
 
 
 class FHIRStore(ABC):
@@ -69,6 +106,18 @@ class FHIRStore(ABC):
         """Live resources matching a MongoDB query over the FHIR JSON."""
 
     @abstractmethod
+    def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500) -> Iterator[dict]:
+        """Every live resource matching ``query``, in ``_id`` order, fetched ``batch`` at a time (the one pager)."""
+
+    @abstractmethod
+    def publish(self, resource_type: str, query: Mapping[str, Any]) -> int:
+        """Make pending resources matching ``query`` visible (see ``create_many(pending=True)``)."""
+
+    @abstractmethod
+    def records(self, name: str) -> Records:
+        """The side collection ``name`` (e.g. ``Client``)."""
+
+    @abstractmethod
     def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
         """Ids of resources any version of which referenced one of ``references`` (``Type/id``)."""
 
@@ -82,8 +131,9 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
-                    history: bool = True) -> list[dict]:
-        """Store version 1 of many new server-generated resources in bulk (``history=False``: no history copy)."""
+                    history: bool = True, pending: bool = False) -> list[dict]:
+        """Store version 1 of many new server-generated resources in bulk (``history=False``: no history copy;
+        ``pending=True``: hidden from reads and searches until :meth:`publish`)."""
 
     @abstractmethod
     def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:

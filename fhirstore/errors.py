@@ -1,5 +1,5 @@
 """The one exception family of the server. Each error knows its HTTP status and FHIR issue code; only
-``handlers/outcome.py`` turns them into OperationOutcome responses."""
+``handlers/http/errors.py`` turns them into OperationOutcome responses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,10 +93,6 @@ class BusinessRuleError(FHIRError):
     """A hospital rule is broken: hierarchy level, dangling reference, movement outside its stay (422)."""
 
     status, code = 422, "business-rule"
-
-
-class ThrottledError(FHIRError):
-    status, code = 429, "throttled"
 
 
 class NotImplementedFHIRError(FHIRError):

@@ -3,28 +3,23 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
-from fhirstore.base import FHIRStore, IndexSpec, Page
+from config import FHIR_VERSION
+from fhirstore.base import FHIRStore, IndexSpec, Page, Records, now_instant
 from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError,
                               VersionConflictError)
+from fhirstore.fields import DELETED, INTERNAL, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
 
 log = logging.getLogger(__name__)
 
-INTERNAL = "_codoc"
 MAX_WRITE_ATTEMPTS = 20
 #: A claim of a unique key younger than this may belong to a write in flight: it is never taken over.
 CLAIM_LEASE_SECONDS = 30.0
-
-
-def now_instant() -> str:
-    """The current UTC time as a FHIR instant with milliseconds (sorts lexicographically)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def connect(uri: str, database: str, write_concern: str = ""):
@@ -53,7 +48,7 @@ class MongoFHIRStore(FHIRStore):
     locking in the filter, never read-then-write), then records that version in the history collection.
     """
 
-    def __init__(self, db, fhir_version: str = "4.3.0"):
+    def __init__(self, db, fhir_version: str = FHIR_VERSION):
         self.db = db
         self.suffix = fhir_version.replace(".", "_")
 
@@ -84,17 +79,19 @@ class MongoFHIRStore(FHIRStore):
         return stored
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
-                    history: bool = True) -> list[dict]:
+                    history: bool = True, pending: bool = False) -> list[dict]:
         """Store version 1 of many new resources in bulk (server-generated data, e.g. Phenotypes).
 
         ``history=False`` skips the history copy: for data written once and never updated, whose only version is
         then served from the current document (vread and history fall back to it). No unique-key claims here.
+        ``pending=True`` hides them until :meth:`publish`.
         """
         stored = [self._versioned(r, "1") for r in resources]
         if stored:
+            marker = {PENDING: True} if pending else {}
             with _store_errors():
                 self.collection(resource_type).insert_many(
-                    [self._document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
+                    [self._document(s, {**(f or {}), **marker}) for s, f in zip(stored, index_fields)], ordered=True)
                 if history:
                     self.history_collection(resource_type).insert_many(
                         [self._history_document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
@@ -108,7 +105,7 @@ class MongoFHIRStore(FHIRStore):
                 return 0
             removed = self.collection(resource_type).delete_many({"_id": {"$in": ids}}).deleted_count
             removed += self.history_collection(resource_type).delete_many(
-                {f"{INTERNAL}.rid": {"$in": ids}}).deleted_count
+                {path(RESOURCE_ID): {"$in": ids}}).deleted_count
         return removed
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
@@ -149,7 +146,7 @@ class MongoFHIRStore(FHIRStore):
         with _store_errors():
             for _ in range(MAX_WRITE_ATTEMPTS):
                 current = collection.find_one({"_id": resource_id}, {"meta": 1, INTERNAL: 1})
-                if current is None or current.get(INTERNAL, {}).get("deleted"):
+                if current is None or current.get(INTERNAL, {}).get(DELETED):
                     return None
                 version = current["meta"]["versionId"]
                 if expected_version is not None and expected_version != version:
@@ -158,9 +155,9 @@ class MongoFHIRStore(FHIRStore):
                 tombstone = {"id": resource_id, "meta": {"versionId": str(int(version) + 1),
                                                          "lastUpdated": now_instant()}}
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
-                                                {"_id": resource_id, **tombstone, INTERNAL: {"deleted": True}})
+                                                {"_id": resource_id, **tombstone, INTERNAL: {DELETED: True}})
                 if result.matched_count == 1:
-                    self._record_version(resource_type, tombstone, {"deleted": True})
+                    self._record_version(resource_type, tombstone, {DELETED: True})
                     self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)))
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
@@ -170,7 +167,7 @@ class MongoFHIRStore(FHIRStore):
             removed = self.unique_collection(resource_type).delete_many({"owner": resource_id}).deleted_count
             removed += self.collection(resource_type).delete_one({"_id": resource_id}).deleted_count
             removed += self.history_collection(resource_type).delete_many(
-                {f"{INTERNAL}.rid": resource_id}).deleted_count
+                {path(RESOURCE_ID): resource_id}).deleted_count
         return removed
 
     def reindex(self, resource_type: str, index_fields: Callable[[dict], dict],
@@ -182,7 +179,7 @@ class MongoFHIRStore(FHIRStore):
         changed = 0
         collection = self.collection(resource_type)
         with _store_errors():
-            for document in collection.find({f"{INTERNAL}.deleted": {"$exists": False}}):
+            for document in collection.find({path(DELETED): {"$exists": False}}):
                 internal = {**document.get(INTERNAL, {}), **index_fields(served(document))}
                 if internal != document.get(INTERNAL):
                     changed += collection.update_one(
@@ -205,9 +202,9 @@ class MongoFHIRStore(FHIRStore):
     def read(self, resource_type: str, resource_id: str) -> dict:
         with _store_errors():
             document = self.collection(resource_type).find_one({"_id": resource_id})
-        if document is None:
+        if document is None or document.get(INTERNAL, {}).get(PENDING):
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
-        if document.get(INTERNAL, {}).get("deleted"):
+        if document.get(INTERNAL, {}).get(DELETED):
             raise GoneError(f"{resource_type}/{resource_id} was deleted "
                             f"(version {document['meta']['versionId']})")
         return served(document)
@@ -221,17 +218,17 @@ class MongoFHIRStore(FHIRStore):
                     return current
         if document is None:
             raise NotFoundError(f"{resource_type}/{resource_id} has no version {version_id}")
-        if document[INTERNAL].get("deleted"):
+        if document[INTERNAL].get(DELETED):
             raise GoneError(f"version {version_id} of {resource_type}/{resource_id} is its deletion")
         return served(document)
 
     def history(self, resource_type: str, resource_id: str, count: int | None = None) -> list[dict]:
         with _store_errors():
-            cursor = self.history_collection(resource_type).find({f"{INTERNAL}.rid": resource_id}).sort(
-                f"{INTERNAL}.v", pymongo.DESCENDING)
+            cursor = self.history_collection(resource_type).find({path(RESOURCE_ID): resource_id}).sort(
+                path(VERSION), pymongo.DESCENDING)
             if count:
                 cursor = cursor.limit(count)
-            versions = [({"deleted": True, "meta": d["meta"], "id": resource_id} if d[INTERNAL].get("deleted")
+            versions = [({"deleted": True, "meta": d["meta"], "id": resource_id} if d[INTERNAL].get(DELETED)
                          else served(d)) for d in cursor]
             if not versions:
                 current = self._current_without_history(resource_type, resource_id)
@@ -242,13 +239,13 @@ class MongoFHIRStore(FHIRStore):
 
     def _current_without_history(self, resource_type: str, resource_id: str) -> dict | None:
         document = self.collection(resource_type).find_one({"_id": resource_id})
-        if document is None or document.get(INTERNAL, {}).get("deleted"):
+        if document is None or document.get(INTERNAL, {}).get(DELETED) or document.get(INTERNAL, {}).get(PENDING):
             return None
         return served(document)
 
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
                offset: int = 0, limit: int = 20, count_total: bool = True) -> Page:
-        live = {**query, f"{INTERNAL}.deleted": {"$exists": False}}
+        live = {**query, path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
         collection = self.collection(resource_type)
         with _store_errors():
             cursor = collection.find(live)
@@ -258,10 +255,29 @@ class MongoFHIRStore(FHIRStore):
             total = collection.count_documents(live) if count_total else -1
         return Page(documents, total)
 
+    def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500) -> Iterator[dict]:
+        """Keyset paging on ``_id``: each page one indexed query, whatever the size of the result."""
+        after = None
+        while True:
+            page_query = dict(query) if after is None else {"$and": [dict(query), {"_id": {"$gt": after}}]}
+            page = self.search(resource_type, page_query, sort=[("_id", 1)], limit=batch, count_total=False)
+            yield from page.resources
+            if len(page.resources) < batch:
+                return
+            after = page.resources[-1]["id"]
+
+    def publish(self, resource_type: str, query: Mapping[str, Any]) -> int:
+        with _store_errors():
+            return self.collection(resource_type).update_many(
+                {**query, path(PENDING): True}, {"$unset": {path(PENDING): ""}}).modified_count
+
+    def records(self, name: str) -> "MongoRecords":
+        return MongoRecords(self.db[name])
+
     def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
         with _store_errors():
-            return {d[INTERNAL]["rid"] for d in self.history_collection(resource_type).find(
-                {f"{INTERNAL}.refs": {"$in": list(references)}}, {INTERNAL: 1})}
+            return {d[INTERNAL][RESOURCE_ID] for d in self.history_collection(resource_type).find(
+                {path(REFS): {"$in": list(references)}}, {INTERNAL: 1})}
 
     def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
@@ -269,13 +285,14 @@ class MongoFHIRStore(FHIRStore):
             return set()
         with _store_errors():
             cursor = self.collection(resource_type).find(
-                {"_id": {"$in": wanted}, f"{INTERNAL}.deleted": {"$exists": False}}, {"_id": 1})
+                {"_id": {"$in": wanted}, path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}},
+                {"_id": 1})
             return {d["_id"] for d in cursor}
 
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
-        base_specs = [IndexSpec(((f"{INTERNAL}.rid", 1), (f"{INTERNAL}.v", -1)), history=True),
-                      IndexSpec(((f"{INTERNAL}.refs", 1), (f"{INTERNAL}.rid", 1)), history=True)]
+        base_specs = [IndexSpec(((path(RESOURCE_ID), 1), (path(VERSION), -1)), history=True),
+                      IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True)]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
@@ -352,11 +369,54 @@ class MongoFHIRStore(FHIRStore):
     def _history_document(stored: dict, index_fields: dict | None) -> dict:
         """A version: the FHIR JSON, ``_id`` = ``{id}/_history/{versionId}``, its references kept for erasure."""
         version = stored["meta"]["versionId"]
-        internal = {"rid": stored["id"], "v": int(version)}
-        for key in ("deleted", "refs"):
+        internal = {RESOURCE_ID: stored["id"], VERSION: int(version)}
+        for key in (DELETED, REFS):
             if index_fields and index_fields.get(key):
                 internal[key] = index_fields[key]
         return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
+
+
+class MongoRecords(Records):
+    """A side collection through pymongo."""
+
+    def __init__(self, collection):
+        self.collection = collection
+
+    def get(self, record_id: str) -> dict | None:
+        with _store_errors():
+            return self.collection.find_one({"_id": record_id})
+
+    def find(self, query: Mapping[str, Any], limit: int = 1000) -> list[dict]:
+        with _store_errors():
+            return list(self.collection.find(dict(query)).limit(limit))
+
+    def insert(self, record: dict) -> None:
+        try:
+            with _store_errors():
+                self.collection.insert_one(dict(record))
+        except DuplicateKeyError:
+            raise ConflictError(f"{record['_id']!r} already exists") from None
+
+    def replace(self, record: dict, when: Mapping[str, Any] | None = None, upsert: bool = False) -> bool:
+        try:
+            with _store_errors():
+                result = self.collection.replace_one({**(when or {}), "_id": record["_id"]}, record, upsert=upsert)
+        except DuplicateKeyError:  # the record exists but does not match ``when``
+            return False
+        return result.matched_count == 1 or result.upserted_id is not None
+
+    def update(self, record_id: str, changes: Mapping[str, Any], when: Mapping[str, Any] | None = None,
+               upsert: bool = False) -> bool:
+        try:
+            with _store_errors():
+                result = self.collection.update_one({**(when or {}), "_id": record_id}, dict(changes), upsert=upsert)
+        except DuplicateKeyError:
+            return False
+        return result.matched_count == 1 or result.upserted_id is not None
+
+    def delete(self, record_id: str) -> bool:
+        with _store_errors():
+            return self.collection.delete_one({"_id": record_id}).deleted_count == 1
 
 
 class _store_errors:
@@ -374,4 +434,4 @@ class _store_errors:
 
 
 def _unique_keys(index_fields: dict | None) -> set[str]:
-    return set((index_fields or {}).get("unique", ()))
+    return set((index_fields or {}).get(UNIQUE, ()))

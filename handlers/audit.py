@@ -1,21 +1,23 @@
-"""The audit trail: one FHIR AuditEvent per access to patient data, appended to ``AuditEvent_4_3_0``.
+"""The audit trail: one FHIR AuditEvent per request on patient data, appended to ``AuditEvent_4_3_0``.
 
-Events hold references (``Patient/123``), the caller's subject and IP, never patient data. They are written
-by the FHIR routes' gate (handlers/routes.py) and read by administrators through ``GET /AuditEvent?entity=``.
+Events hold references (``Patient/123``: what the handlers recorded as served or written), the caller's subject and
+IP, never patient data. They are written by the HTTP layer's audit seam (handlers/http/gate.py), once per request,
+and read by administrators through ``GET /AuditEvent?entity=``.
 """
 from __future__ import annotations
 
 import uuid
 from typing import Iterable
 
-from fhirstore.base import FHIRStore, IndexSpec
+from config import VERSION_SUFFIX
+from fhirstore import FHIRStore, IndexSpec, now_instant
 from fhirstore.errors import InvalidError, MethodNotAllowedError
-from fhirstore.mongo import now_instant
 from handlers import bundles
 from handlers.context import RequestContext
+from handlers.search.plan import int_param
 
 AUDIT_TYPE = "AuditEvent"
-AUDIT_COLLECTION = "AuditEvent_4_3_0"
+AUDIT_COLLECTION = f"{AUDIT_TYPE}_{VERSION_SUFFIX}"
 ACTIONS = {"create": "C", "read": "R", "vread": "R", "history": "R", "search": "E", "update": "U", "delete": "D",
            "operation": "E"}
 INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
@@ -95,17 +97,8 @@ def search(store: FHIRStore, params: list[tuple[str, str]], ctx: RequestContext,
                        else {SEARCH_PATHS[key]: values[0]})
     if not clauses:
         raise MethodNotAllowedError("give entity= or agent= to read the audit trail", headers={"Allow": "GET"})
-    count = min(_number(params, "_count", page_size), page_max)
-    offset = _number(params, "_offset", 0)
+    count = int_param(params, "_count", page_size, page_max)
+    offset = int_param(params, "_offset", 0, 10_000_000)
     query = {"$and": clauses} if len(clauses) > 1 else clauses[0]
     page = store.search(AUDIT_TYPE, query, sort=[("recorded", -1)], offset=offset, limit=count)
     return bundles.searchset(ctx.base_url, AUDIT_TYPE, page.resources, page.total, params, offset, count)
-
-
-def _number(params: list[tuple[str, str]], name: str, default: int) -> int:
-    raw = next((v for k, v in params if k == name), None)
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit()):
-        raise InvalidError(f"{name} must be a whole number", expression=name)
-    return int(raw)

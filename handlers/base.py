@@ -4,18 +4,22 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fhirstore.base import FHIRStore, IndexSpec
+from fhirstore import FHIRStore, IndexSpec
 from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
-from handlers import bundles, search, searchparams
-from handlers.context import RequestContext
+from fhirstore.fields import REFS, SEARCH, path
+from handlers import bundles
+from handlers.context import RequestContext, internal
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
+from handlers.search import index, run, table
+from handlers.search.params import COMMON_PARAMS, SearchParam
+from handlers.search.plan import int_param
 from schemas import check_id, validate_resource
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
 
 #: Compound on purpose: through a single-key index on an array field nx-27017 misses the array's elements.
-REFERENCE_INDEX = IndexSpec((("_codoc.refs", 1), ("id", 1)))
+REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 
 
 class ResourceHandler:
@@ -30,18 +34,18 @@ class ResourceHandler:
     profile: ClassVar[str | None] = None
     interactions: ClassVar[tuple[str, ...]] = ("read", "vread", "update", "delete", "history-instance", "create",
                                                "search-type")
-    search_params: ClassVar[tuple[search.SearchParam, ...]] = ()
+    search_params: ClassVar[tuple[SearchParam, ...]] = ()
     index_specs: ClassVar[tuple[IndexSpec, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
-        """Every handler of a type serves the type's search parameters (``handlers.searchparams``) and declares
+        """Every handler of a type serves the type's search parameters (``handlers.search.table``) and declares
         the indexes behind them, besides its own ``search_params`` and ``index_specs``."""
         super().__init_subclass__(**kwargs)
         if cls.resource_type:
-            params = {p.name: p for p in (*searchparams.params_of(cls.resource_type), *cls.search_params)}
+            params = {p.name: p for p in (*table.params_of(cls.resource_type), *cls.search_params)}
             cls.search_params = tuple(params.values())
             cls.index_specs = tuple(dict.fromkeys(
-                (*cls.index_specs, *(s for p in (*search.COMMON_PARAMS, *cls.search_params) for s in p.index_specs))))
+                (*cls.index_specs, *(s for p in (*COMMON_PARAMS, *cls.search_params) for s in p.index_specs))))
 
     def __init__(self, store: FHIRStore, config: dict[str, Any], registry: "Registry"):
         self.store = store
@@ -55,10 +59,10 @@ class ResourceHandler:
     def index_fields(self, resource: dict) -> dict:
         """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: search helpers); ``unique`` keys are
         claimed by the store."""
-        fields: dict[str, Any] = {"refs": local_references(resource)}
-        values = search.index_values(self.search_params, resource)
+        fields: dict[str, Any] = {REFS: local_references(resource)}
+        values = index.index_values(self.search_params, resource)
         if values:
-            fields["sp"] = values
+            fields[SEARCH] = values
         return fields
 
     def after_write(self, stored: dict, ctx: RequestContext) -> dict:
@@ -71,16 +75,23 @@ class ResourceHandler:
     def after_delete(self, resource_id: str, ctx: RequestContext) -> None:
         """Side effects of a successful delete."""
 
+    def after_erase(self, resource_id: str, ctx: RequestContext) -> None:
+        """Side effects of erasing a resource and its history (rollback of its creation, expunge)."""
+        self.after_delete(resource_id, ctx)
+
     # -- interactions ------------------------------------------------------------------------------------------
     def create(self, body: Any, ctx: RequestContext) -> dict:
         resource = self._prepare(body)
         resource["id"] = str(uuid.uuid4())
         self._check_rules(resource, None, ctx)
         stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+        ctx.touch_resources([stored])
         return self.after_write(stored, ctx)
 
     def read(self, resource_id: str, ctx: RequestContext) -> dict:
-        return self._owned(self.store.read(self.resource_type, check_id(resource_id)), resource_id)
+        resource = self._owned(self.store.read(self.resource_type, check_id(resource_id)), resource_id)
+        ctx.touch_resources([resource])
+        return resource
 
     def vread(self, resource_id: str, version_id: str, ctx: RequestContext) -> dict:
         check_id(version_id, "meta.versionId")
@@ -97,6 +108,7 @@ class ResourceHandler:
         self._check_rules(resource, previous, ctx)
         stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
                                             self.index_fields(resource))
+        ctx.touch_resources([stored])
         return self.after_write(stored, ctx), created
 
     def delete(self, resource_id: str, ctx: RequestContext) -> str | None:
@@ -108,10 +120,13 @@ class ResourceHandler:
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
             self._refuse_if_referenced(resource_id)
         version = self.store.delete(self.resource_type, resource_id, ctx.if_match)
+        ctx.touch(f"{self.resource_type}/{resource_id}")
         self.after_delete(resource_id, ctx)
         return version
 
-    def history(self, resource_id: str, ctx: RequestContext, count: int | None = None) -> dict:
+    def history(self, resource_id: str, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
+        """Every version, newest first (``_count`` keeps the newest n)."""
+        count = int_param(params, "_count", 0, 1_000_000) or None
         versions = self.store.history(self.resource_type, check_id(resource_id), count)
         live = [v for v in versions if not v.get("deleted")]
         if live and not self._matches_profile(live[0]):
@@ -119,9 +134,18 @@ class ResourceHandler:
         return bundles.history_bundle(ctx.base_url, self.resource_type, versions)
 
     def search(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
-        from handlers import search
+        return run.run(self, params, ctx)
 
-        return search.run(self, params, ctx)
+    def erase(self, resource_id: str, ctx: RequestContext) -> int:
+        """Remove a resource and all its versions, with the side effects of a delete (rollback, expunge)."""
+        removed = self.store.expunge(self.resource_type, resource_id)
+        self.after_erase(resource_id, ctx)
+        return removed
+
+    def restore(self, previous: dict, ctx: RequestContext) -> dict:
+        """Make ``previous`` current again as a new version, with the side effects of a write (rollback)."""
+        stored, _ = self.store.update(self.resource_type, previous, None, self.index_fields(previous))
+        return self.after_write(stored, ctx)
 
     def validate(self, body: Any, ctx: RequestContext) -> dict:
         """``$validate``: the whole check of a create, nothing stored; 200 OperationOutcome listing the issues."""
@@ -203,7 +227,7 @@ class ResourceHandler:
         target = f"{self.resource_type}/{resource_id}"
         found = []
         for stored_type in self.registry.stored_types:
-            page = self.store.search(stored_type, {"_codoc.refs": target}, limit=limit, count_total=False)
+            page = self.store.search(stored_type, {path(REFS): target}, limit=limit, count_total=False)
             found += [f"{stored_type}/{r['id']}" for r in page.resources if r["id"] != resource_id or
                       stored_type != self.resource_type]
         return found[:limit]
@@ -216,7 +240,7 @@ class ResourceHandler:
 
     def _current_or_none(self, resource_id: str) -> dict | None:
         try:
-            return self.read(resource_id, RequestContext(base_url=""))
+            return self.read(resource_id, internal())
         except (NotFoundError, GoneError):  # a deleted resource may be recreated by update
             return None
 

@@ -1,9 +1,11 @@
-"""Semantic enrichment: a DocumentReference's note → Phenotypes, swapped in atomically for readers.
+"""Semantic enrichment: a DocumentReference's note → Phenotypes, committed by one pointer write.
 
-Each run inserts a new set of Phenotypes tagged with a run id (``meta.tag``), then moves the document's pointer
-in ``Enrichment_4_3_0`` (one single-document write, the commit point), then erases the sets it replaced.
-Searches show a tagged Phenotype only when its run is the one the pointer names, so a reader never sees both sets
-or neither. The pointer also carries the enrichment status (pending, done, failed, skipped) served on the document.
+Each run inserts a new set of Phenotypes tagged with a run id (``meta.tag``) as *pending* (hidden from every read
+and search by the store), then moves the document's pointer in ``Enrichment_4_3_0`` (one single-document write,
+the commit point), then publishes its set and erases the sets it replaced. A run that loses the race to a later
+one never becomes visible. Between publishing and erasing, a reader may briefly see both sets of a re-enriched
+document; a crash there leaves both until the next run, a crash before the commit leaves only hidden documents.
+The pointer also carries the enrichment status (pending, done, failed, skipped) served on the document.
 """
 from __future__ import annotations
 
@@ -17,19 +19,25 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from pymongo.errors import DuplicateKeyError
-
 import nlp
+from config import VERSION_SUFFIX
+from fhirstore import FHIRStore, now_instant
 from fhirstore.errors import GoneError, NotFoundError
-from fhirstore.mongo import INTERNAL, MongoFHIRStore, now_instant
-from handlers.phenotype import ASSERTION_PATH, PROFILE_PATH, RUN_PATH, canonical
+from fhirstore.fields import RUN, SOURCE, path
 
 log = logging.getLogger("codoc.enrichment")
 
-STATUS_COLLECTION = "Enrichment_4_3_0"
+PROFILE_PATH = "/StructureDefinition/observation-phenotype"
+ASSERTION_PATH = "/StructureDefinition/phenotype-assertion"
+RUN_PATH = "/CodeSystem/nlp-run"
+STATUS_COLLECTION = f"Enrichment_{VERSION_SUFFIX}"
 QUEUE_KEY = "codoc:nlp:queue"
 TEXT_TYPES = ("text/plain",)
 PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
+
+
+def canonical(config: dict, path: str) -> str:
+    return config["CODOC_CANONICAL_BASE"].rstrip("/") + path
 
 
 @dataclass
@@ -67,7 +75,7 @@ def note_of(document: dict) -> Note:
 class Enricher:
     """Runs enrichment for one app: in this process (``on``), through a Redis queue (``async``), or not (``off``)."""
 
-    def __init__(self, store: MongoFHIRStore, config: dict, index_fields: Callable[[dict], dict]):
+    def __init__(self, store: FHIRStore, config: dict, index_fields: Callable[[dict], dict]):
         """``index_fields``: the Phenotype handler's, so generated Phenotypes are searchable like posted ones."""
         self.store = store
         self._index_fields = index_fields
@@ -83,7 +91,7 @@ class Enricher:
 
     @property
     def statuses(self):
-        return self.store.db[STATUS_COLLECTION]
+        return self.store.records(STATUS_COLLECTION)
 
     # -- entry points ------------------------------------------------------------------------------------------
     def submit(self, document: dict) -> dict:
@@ -141,13 +149,17 @@ class Enricher:
         except NotFoundError:
             deletion = {"meta": {"versionId": "0"}}
         seq = _seq(int(deletion["meta"]["versionId"]), "~")
-        self.statuses.replace_one({"_id": document_id}, {"_id": document_id, "status": SKIPPED, "seq": seq,
-                                                         "reason": "document deleted", "run": None,
-                                                         "updated": now_instant()}, upsert=True)
-        self.store.expunge_many("Observation", {f"{INTERNAL}.src": document_id})
+        self.statuses.replace({"_id": document_id, "status": SKIPPED, "seq": seq, "reason": "document deleted",
+                               "run": None, "updated": now_instant()}, upsert=True)
+        self.store.expunge_many("Observation", {path(SOURCE): document_id})
+
+    def purge(self, document_id: str) -> None:
+        """The document is erased (expunge, rollback of its creation): its Phenotypes and status record too."""
+        self.store.expunge_many("Observation", {path(SOURCE): document_id})
+        self.statuses.delete(document_id)
 
     def status(self, document_id: str) -> dict:
-        state = self.statuses.find_one({"_id": document_id}) or {"status": SKIPPED, "reason": "never enriched"}
+        state = self.statuses.get(document_id) or {"status": SKIPPED, "reason": "never enriched"}
         return {k: v for k, v in state.items() if k not in ("_id", "seq")}
 
     # -- the swap ----------------------------------------------------------------------------------------------
@@ -162,20 +174,17 @@ class Enricher:
         seq = run or _seq(version, _run_id())
         if phenotypes:  # their handler's index_fields() derive src and seq from derivedFrom and the run tag
             self.store.create_many("Observation", phenotypes, [self._index_fields(p) for p in phenotypes],
-                                   history=False)
+                                   history=False, pending=True)
         state = {"_id": source, "status": status, "run": seq, "seq": seq, "version": version,
                  "count": len(phenotypes), "updated": now_instant()}
         if reason:
             state["reason"] = reason
-        try:
-            result = self.statuses.replace_one(_older_than(source, seq), state, upsert=True)
-            committed = result.matched_count == 1 or result.upserted_id is not None
-        except DuplicateKeyError:  # a later run committed first
-            committed = False
-        if not committed:
-            self.store.expunge_many("Observation", {f"{INTERNAL}.src": source, f"{INTERNAL}.seq": seq})
+        if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
+            self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
             return self.status(source)
-        self.store.expunge_many("Observation", {f"{INTERNAL}.src": source, f"{INTERNAL}.seq": {"$lt": seq}})
+        if phenotypes:
+            self.store.publish("Observation", {path(SOURCE): source, path(RUN): seq})
+        self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): {"$lt": seq}})
         return {k: v for k, v in state.items() if k not in ("_id", "seq")}
 
     def _set_status(self, document: dict, status: str, reason: str | None = None) -> dict:
@@ -186,11 +195,8 @@ class Enricher:
             update["$set"]["reason"] = reason
         else:
             update["$unset"] = {"reason": ""}
-        try:
-            self.statuses.update_one(_older_than(document["id"], _seq(version, "~")), update, upsert=True)
-        except DuplicateKeyError:
-            pass  # a later version owns the status
-        return self.status(document["id"])
+        self.statuses.update(document["id"], update, when=_older_than(_seq(version, "~")), upsert=True)
+        return self.status(document["id"])  # unchanged when a later version owns the status
 
     # -- Phenotype resources -----------------------------------------------------------------------------------
     def phenotype(self, document: dict, concept: "nlp.Concept", run: str) -> dict:
@@ -236,20 +242,6 @@ class Enricher:
                 if display or synonyms:
                     terms.append(nlp.LocalTerm(url, concept["code"], display or synonyms[0], synonyms))
         return terms
-
-    # -- visibility --------------------------------------------------------------------------------------------
-    def visible(self, resources: list[dict]) -> list[dict]:
-        """Drop Phenotypes of runs that are not (or no longer) the committed one of their document."""
-        runs = {}
-        for resource in resources:
-            run = run_of(resource, self.run_system)
-            if run:
-                runs[resource["id"]] = run
-        if not runs:
-            return resources
-        sources = {source_of(r) for r in resources if r["id"] in runs}
-        committed = {s["_id"]: s.get("run") for s in self.statuses.find({"_id": {"$in": list(sources)}})}
-        return [r for r in resources if r["id"] not in runs or committed.get(source_of(r)) == runs[r["id"]]]
 
     # -- background and queue ----------------------------------------------------------------------------------
     def _in_background(self, document_id: str) -> None:
@@ -299,9 +291,9 @@ def _seq(version: int, run: str) -> str:
     return f"{version:012d}:{run}"
 
 
-def _older_than(source: str, seq: str) -> dict:
-    """The status document of ``source`` if its committed run is older than ``seq`` (or it has none)."""
-    return {"_id": source, "$or": [{"seq": {"$lt": seq}}, {"seq": {"$exists": False}}]}
+def _older_than(seq: str) -> dict:
+    """A status record whose committed run is older than ``seq`` (or that has none)."""
+    return {"$or": [{"seq": {"$lt": seq}}, {"seq": {"$exists": False}}]}
 
 
 def _concepts(concepts: Iterable[dict]) -> Iterable[dict]:

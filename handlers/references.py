@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable, Iterator
 
-LOCAL_REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?$")
+from schemas import ID_CHARS
+
+LOCAL_REFERENCE = re.compile(f"^([A-Z][A-Za-z]+)/({ID_CHARS})(?:/_history/{ID_CHARS})?$")
 RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)[/?]")
 
 

@@ -1,91 +1,50 @@
-"""The handler registry: which resource types this server hosts and which handler serves each."""
+"""The handler registry: which resource types this server hosts, which handler serves each, which operations exist.
+
+Explicit lists, read by ``create_app``: importing a module registers nothing.
+"""
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from fhirstore.base import FHIRStore
+from fhirstore import FHIRStore
 from fhirstore.errors import NotFoundError
 from handlers.base import REFERENCE_INDEX, ResourceHandler
-
-HANDLER_CLASSES: dict[str, type[ResourceHandler]] = {}
-
-
-@dataclass(frozen=True)
-class Operation:
-    """A FHIR ``$operation``: ``func(handler, ctx, payload, resource_id)`` returns a body or (body, status)."""
-
-    name: str
-    level: str  # "type" | "instance"
-    method: str  # "GET" | "POST"
-    func: Callable
-    description: str = ""
-
-
-#: (handler name or "*", operation name) → Operation
-OPERATIONS: dict[tuple[str, str], Operation] = {}
-
-
-def operation(on: str, name: str, level: str = "instance", method: str = "POST", description: str = ""):
-    """Decorator registering ``$name`` on handler ``on`` (``"*"`` = every type)."""
-    def decorate(func: Callable) -> Callable:
-        OPERATIONS[(on, name)] = Operation(name, level, method, func, description or (func.__doc__ or "").strip())
-        return func
-    return decorate
-
-
-def find_operation(handler: ResourceHandler, name: str) -> Operation | None:
-    return OPERATIONS.get((handler.name, name)) or OPERATIONS.get(("*", name))
-
-
-def operations_of(handler: ResourceHandler) -> list[Operation]:
-    return [op for (on, _), op in sorted(OPERATIONS.items()) if on in (handler.name, "*")]
-
-
-def register(cls: type[ResourceHandler]) -> type[ResourceHandler]:
-    """Class decorator: serve ``cls.name`` with ``cls``."""
-    HANDLER_CLASSES[cls.name] = cls
-    return cls
+from handlers.enrichment import Enricher
+from handlers.operations import Operation, enrich, enrichment_status, everything, expunge, hierarchy, merge, validate
+from handlers.resources.documentreference import DocumentReferenceHandler
+from handlers.resources.encounter import EncounterHandler
+from handlers.resources.observation import ObservationHandler, PhenotypeHandler
+from handlers.resources.organization import OrganizationHandler
+from handlers.resources.patient import PatientHandler
 
 
 def plain(resource_type: str) -> type[ResourceHandler]:
     """A handler with no rules of its own."""
-    return register(type(f"{resource_type}Handler", (ResourceHandler,),
-                         {"resource_type": resource_type, "name": resource_type}))
+    return type(f"{resource_type}Handler", (ResourceHandler,), {"resource_type": resource_type, "name": resource_type})
 
 
-for _type in ("Patient", "Organization", "Encounter", "DocumentReference", "Observation", "Procedure",
-              "MedicationRequest", "DiagnosticReport", "CodeSystem"):
-    plain(_type)
-
-
-@operation("*", "validate", level="type")
-def validate(handler: ResourceHandler, ctx, payload, resource_id=None):
-    """Validate a resource (all checks of a create) without storing it."""
-    return handler.validate(payload, ctx)
-
-
-# Modules with rules of their own: they register handlers (replacing the plain ones) and operations.
-RULE_MODULES = ("handlers.phenotype", "handlers.patient", "handlers.organization", "handlers.encounter",
-                "handlers.documentreference", "handlers.gdpr")
-for _module in RULE_MODULES:
-    if importlib.util.find_spec(_module) is not None:
-        importlib.import_module(_module)
+HANDLERS: tuple[type[ResourceHandler], ...] = (
+    PatientHandler, OrganizationHandler, EncounterHandler, DocumentReferenceHandler, ObservationHandler,
+    PhenotypeHandler, plain("Procedure"), plain("MedicationRequest"), plain("DiagnosticReport"), plain("CodeSystem"),
+)
+OPERATIONS: tuple[Operation, ...] = tuple(module.OPERATION for module in (
+    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status))
 
 
 class Registry:
-    """The handlers of one app, keyed by name, reachable by FHIR name or lowercase route segment."""
+    """The handlers and operations of one app; handlers are reachable by FHIR name or lowercase route segment."""
 
-    def __init__(self, store: FHIRStore, config: dict[str, Any]):
-        self.handlers = {name: cls(store, config, self) for name, cls in HANDLER_CLASSES.items()}
+    def __init__(self, store: FHIRStore, config: dict[str, Any],
+                 handlers: Iterable[type[ResourceHandler]] = HANDLERS, operations: Iterable[Operation] = OPERATIONS):
+        self.store = store
+        self.handlers = {cls.name: cls(store, config, self) for cls in handlers}
         self._by_segment = {}
         for name, handler in self.handlers.items():
             self._by_segment[name] = handler
             self._by_segment[name.lower()] = handler
         self.stored_types = sorted({h.resource_type for h in self.handlers.values()})
-        self.store = store
+        self.operations = {(op.on, op.name): op for op in operations}
+        self.enricher = Enricher(store, config, lambda resource: self.get("Phenotype").index_fields(resource))
 
     def get(self, segment: str) -> ResourceHandler:
         """:raises NotFoundError: no such type here."""
@@ -97,6 +56,12 @@ class Registry:
 
     def __iter__(self):
         return iter(self.handlers.values())
+
+    def operation(self, handler: ResourceHandler, name: str) -> Operation | None:
+        return self.operations.get((handler.name, name)) or self.operations.get(("*", name))
+
+    def operations_of(self, handler: ResourceHandler) -> list[Operation]:
+        return [op for (on, _), op in sorted(self.operations.items()) if on in (handler.name, "*")]
 
     def reindex(self, progress_for: Callable[[str, int], Callable[[int], None] | None] = lambda t, n: None
                 ) -> dict[str, int]:

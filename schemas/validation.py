@@ -10,7 +10,9 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhirstore.errors import InvalidError, Issue, ValidationError
 from schemas.bindings import COMMON, REQUIRED_BINDINGS
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+#: A FHIR id: 1-64 of letters, digits, ``-`` and ``.`` (the one definition; references reuse it).
+ID_CHARS = r"[A-Za-z0-9\-.]{1,64}"
+ID_PATTERN = re.compile(f"^{ID_CHARS}$")
 
 
 def check_id(resource_id: str, expression: str = "id") -> str:

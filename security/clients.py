@@ -1,7 +1,8 @@
 """API clients of ``POST /auth/token``: created by ``codoc create-client``, secrets kept as salted scrypt hashes.
 
 The ``Client`` collection holds ``{_id: client_id, name, scopes, secret: "scrypt$n$r$p$salt$hash", created,
-active}``; the secret itself is shown once, at creation, and never stored. No Flask here.
+active}`` (a side collection of the store); the secret itself is shown once, at creation, and never stored.
+No Flask here.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
+from fhirstore import FHIRStore
 from security import scopes as smart
 
 CLIENT_COLLECTION = "Client"
@@ -51,7 +53,8 @@ def check_secret(secret: str, stored: str) -> bool:
 _DUMMY = hash_secret(secrets.token_urlsafe(16))
 
 
-def create_client(db, scopes: Iterable[str], name: str = "", client_id: str | None = None) -> tuple[str, str]:
+def create_client(store: FHIRStore, scopes: Iterable[str], name: str = "",
+                  client_id: str | None = None) -> tuple[str, str]:
     """Register an API client; returns (client_id, secret). The secret is not stored and cannot be shown again.
 
     :raises ValueError: a scope this server does not understand, or no scope.
@@ -62,15 +65,15 @@ def create_client(db, scopes: Iterable[str], name: str = "", client_id: str | No
         raise ValueError(f"unknown scope(s): {', '.join(unknown)}" if unknown else "give at least one scope")
     client_id = client_id or f"codoc-{secrets.token_hex(8)}"
     secret = secrets.token_urlsafe(32)
-    db[CLIENT_COLLECTION].insert_one({
+    store.records(CLIENT_COLLECTION).insert({
         "_id": client_id, "name": name, "scopes": wanted, "secret": hash_secret(secret), "active": True,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     return client_id, secret
 
 
-def authenticate(db, client_id: str, secret: str) -> Client | None:
+def authenticate(store: FHIRStore, client_id: str, secret: str) -> Client | None:
     """The active client with this id and secret, else None."""
-    document = db[CLIENT_COLLECTION].find_one({"_id": client_id}) if client_id else None
+    document = store.records(CLIENT_COLLECTION).get(client_id) if client_id else None
     if document is None or not document.get("active", True):
         check_secret(secret or "", _DUMMY)
         return None

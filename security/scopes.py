@@ -23,14 +23,6 @@ V1_ACTIONS = {"read": "rs", "write": "cud", "*": ALL}
 #: The permission letter each interaction needs.
 INTERACTIONS = {"read": "r", "vread": "r", "history": "r", "search": "s", "create": "c", "update": "u",
                 "delete": "d"}
-#: Operations: the permission letters they need on the types they touch, and whether they are admin-only.
-#: ``all_types``: the operation reads or erases data of every type (``$everything``, ``$expunge``).
-OPERATIONS = {
-    "validate": ("r", False, False),
-    "everything": ("rs", True, False),
-    "expunge": ("d", True, True),
-}
-
 _SCOPE = re.compile(r"^(?:user|system)/(?P<type>\*|[A-Z][A-Za-z]+)\.(?P<action>read|write|\*|c?r?u?d?s?)$")
 
 
@@ -82,13 +74,8 @@ def allows(scopes: Iterable[str], need: Need) -> bool:
     return all(set(need.letters) <= (wildcard | granted.get(t, set())) for t in need.types)
 
 
-def need_for(interaction: str, resource_type: str, stored_types: Iterable[str], operation: str | None = None,
-             method: str = "GET") -> Need:
-    """The need of one FHIR interaction; an unknown operation needs read (GET) or write (POST) on its type."""
-    if operation is not None:
-        letters, all_types, admin = OPERATIONS.get(operation, ("rs" if method in ("GET", "HEAD") else "cu",
-                                                               False, False))
-        return Need(tuple(sorted(stored_types)) if all_types else (resource_type,), letters, admin)
+def need_for(interaction: str, resource_type: str) -> Need:
+    """The need of one REST interaction on one type (operations declare their own)."""
     return Need((resource_type,), INTERACTIONS.get(interaction, ALL))
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_jwt_extended import JWTManager, create_access_token, decode_token
 
 from fhirstore.errors import UnauthorizedError
-from handlers.context import Principal
+from security.principal import Principal
 from security import clients
 from security import scopes as smart
 
@@ -69,7 +69,8 @@ def init_app(app: Flask) -> None:
     app.config.update(
         JWT_SECRET_KEY=cfg["CODOC_SECRET_KEY"], JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256", "RS256"] if idp else ["HS256"],
-        JWT_TOKEN_LOCATION=["headers"], JWT_COOKIE_CSRF_PROTECT=False, JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=cfg["CODOC_TOKEN_TTL"]),
+        JWT_TOKEN_LOCATION=["headers"], JWT_COOKIE_CSRF_PROTECT=False,
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=cfg["CODOC_TOKEN_TTL"]),
         JWT_ENCODE_ISSUER=cfg["CODOC_TOKEN_ISSUER"], JWT_ENCODE_AUDIENCE=cfg["CODOC_TOKEN_AUDIENCE"],
         JWT_DECODE_ISSUER=[cfg["CODOC_TOKEN_ISSUER"], *([idp] if idp else [])],
         JWT_DECODE_AUDIENCE=[cfg["CODOC_TOKEN_AUDIENCE"], *([cfg["CODOC_IDP_AUDIENCE"] or idp] if idp else [])])
@@ -165,7 +166,7 @@ def token():
     if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
         return _oauth_error(401 if basic else 400, "invalid_client" if basic else "invalid_request",
                             "client_id and client_secret are required")
-    client = clients.authenticate(current_app.extensions["codoc.store"].db, client_id, secret)
+    client = clients.authenticate(current_app.extensions["codoc.store"], client_id, secret)
     if client is None:
         return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
     requested = smart.parse(params.get("scope")) if isinstance(params.get("scope"), str) else client.scopes

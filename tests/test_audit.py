@@ -132,14 +132,21 @@ def test_audit_can_be_turned_off_for_benchmarks(client, store):
     assert events(store) == []
 
 
-def test_bundle_answers_are_audited_by_their_entries(app):
-    from flask import Response
+def test_a_batch_is_one_event_naming_what_its_entries_touched(client, store):
+    """One AuditEvent per request, fed by what the handlers served or wrote (not by re-reading the answer)."""
+    oid = client.post(f"{BASE}/Observation", json=MINIMAL["Observation"]).get_json()["id"]
+    before = len(events(store))
+    batch = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "POST", "url": "Patient"}, "resource": MINIMAL["Patient"]},
+        {"request": {"method": "GET", "url": f"Observation/{oid}"}},
+        {"request": {"method": "GET", "url": "Observation/unknown"}}]}
+    answer = client.post(f"{BASE}/", json=batch).get_json()
+    pid = answer["entry"][0]["response"]["location"].split("/")[1]
+    new = events(store)[before:]
+    assert len(new) == 1
+    assert [e["what"]["reference"] for e in new[0]["entity"]] == [f"Patient/{pid}", f"Observation/{oid}"]
 
-    from handlers.routes import Access, _entities
 
-    bundle = {"resourceType": "Bundle", "type": "transaction-response", "entry": [
-        {"response": {"status": "201 Created", "location": "Patient/p1/_history/1"}},
-        {"resource": {"resourceType": "Observation", "id": "o1"}, "response": {"status": "200 OK"}},
-        {"resource": {"resourceType": "OperationOutcome"}, "response": {"status": "400 Bad Request"}}]}
-    answer = Response(json.dumps(bundle), content_type="application/fhir+json")
-    assert _entities(Access("transaction", "Bundle"), answer) == ["Patient/p1", "Observation/o1"]
+def test_a_write_is_one_event(client, store):
+    client.post(f"{BASE}/Patient", json=MINIMAL["Patient"], headers={"X-Request-ID": "one-request"})
+    assert [e["agent"][0]["altId"] for e in events(store)] == ["one-request"]

@@ -158,7 +158,7 @@ def test_anonymous_may_not_read_the_audit_trail_nor_expunge(client):
 # -- /auth/token ----------------------------------------------------------------------------------------------------
 @pytest.fixture
 def api_client(store):
-    client_id, secret = clients.create_client(store.db, ["system/Patient.read", "system/Observation.read"], "test")
+    client_id, secret = clients.create_client(store, ["system/Patient.read", "system/Observation.read"], "test")
     return client_id, secret
 
 
@@ -218,14 +218,14 @@ def test_client_secret_is_stored_hashed_only(store, api_client):
     document = store.db[clients.CLIENT_COLLECTION].find_one({"_id": client_id})
     assert secret not in json.dumps(document, default=str)
     assert document["secret"].startswith("scrypt$")
-    assert clients.authenticate(store.db, client_id, secret).scopes == {"system/Patient.read",
+    assert clients.authenticate(store, client_id, secret).scopes == {"system/Patient.read",
                                                                          "system/Observation.read"}
-    assert clients.authenticate(store.db, client_id, secret + "x") is None
+    assert clients.authenticate(store, client_id, secret + "x") is None
 
 
 def test_create_client_refuses_unknown_scopes(store):
     with pytest.raises(ValueError, match="unknown scope"):
-        clients.create_client(store.db, ["system/Patient.delete-everything"])
+        clients.create_client(store, ["system/Patient.delete-everything"])
 
 
 @pytest.mark.wire

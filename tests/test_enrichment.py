@@ -192,10 +192,8 @@ def test_enrich_on_unknown_document_is_404(client):
 
 def test_concurrent_runs_leave_exactly_one_set(app, client, patient_id):
     """Readers see one complete set whatever the interleaving of runs of the same document."""
-    from handlers.documentreference import enricher_of
-
     created = client.post(f"{BASE}/DocumentReference", json=document(patient_id, b64(NOTE))).get_json()
-    enricher = enricher_of(app.extensions["codoc.registry"].get("DocumentReference"))
+    enricher = app.extensions["codoc.registry"].enricher
     threads = [threading.Thread(target=enricher.enrich, args=(created["id"],)) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -228,3 +226,36 @@ def test_edited_generated_phenotype_is_still_replaced_by_the_next_run(client, pa
     assert client.post(f"{BASE}/DocumentReference/{created['id']}/$enrich").status_code == 200
     assert client.get(f"{BASE}/Phenotype/{edited['id']}").status_code == 404
     assert phenotypes(client, created["id"])[(ICD10, "I10")]["id"] != edited["id"]
+
+
+def test_rolled_back_transaction_leaves_no_phenotype_of_its_document(client, store, patient_id):
+    """Rollback goes through the handlers: the DocumentReference's Phenotypes go with it."""
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:8c1f0c64-6a3e-4c55-9d7e-1b1e4b7d0a01", "request": {"method": "POST",
+                                                                               "url": "DocumentReference"},
+         "resource": document(patient_id, b64(NOTE))},
+        {"request": {"method": "POST", "url": "Observation"},  # valid, but its reference does not resolve
+         "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                      "subject": {"reference": "Patient/does-not-exist"}}}]}
+    assert_outcome(client.post(f"{BASE}/", json=bundle), 422)
+    assert client.get(f"{BASE}/phenotype/?subject=Patient/{patient_id}").get_json().get("entry", []) == []
+    assert store.collection("Observation").count_documents({}) == 0
+
+
+def test_phenotypes_of_an_unfinished_run_count_nowhere(app, client, store, patient_id):
+    """Visibility is a query clause: total, _count and next ignore a run still in flight."""
+    created = client.post(f"{BASE}/DocumentReference", json=document(patient_id, b64(NOTE))).get_json()
+    enricher = app.extensions["codoc.registry"].enricher
+    committed = enricher.status(created["id"])["count"]
+    assert committed > 1
+    in_flight = [enricher.phenotype(created, concept, "000000000009:run-in-flight")
+                 for concept in nlp.get_engine(wait=None).extract(NOTE, [])]
+    phenotype_fields = app.extensions["codoc.registry"].get("Phenotype").index_fields
+    store.create_many("Observation", in_flight, [phenotype_fields(p) for p in in_flight], history=False,
+                      pending=True)
+    query = f"{BASE}/phenotype/?derived-from=DocumentReference/{created['id']}"
+    first = client.get(f"{query}&_count=1").get_json()
+    assert first["total"] == committed and len(first["entry"]) == 1
+    last = client.get(f"{query}&_count=1&_offset={committed - 1}").get_json()
+    assert len(last["entry"]) == 1 and "next" not in {link["relation"] for link in last["link"]}
+    assert client.get(f"{BASE}/Observation/{in_flight[0]['id']}").status_code == 404

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.search import value_range
+from handlers.search.index import value_range
 from tests.conftest import BASE, assert_outcome
 from tests.hospital_fixtures import HOSPITAL, IPP, LEVEL_SYSTEM, NO_RATE_LIMIT, create, ids, load, resources, search
 

@@ -120,7 +120,7 @@ def test_config_from_env(monkeypatch):
     monkeypatch.delenv("CODOC_NLP_MAX_CHARS", raising=False)
     monkeypatch.delenv("CODOC_NLP_CACHE_DIR", raising=False)
     monkeypatch.delenv("CODOC_NLP_VOCAB_BUDGET", raising=False)
-    assert config.max_chars() == config.DEFAULT_MAX_CHARS == 1_000_000
+    assert config.max_chars() == 1_000_000
     assert config.cache_dir() == Path("./data/nlp-cache")
     monkeypatch.setenv("CODOC_NLP_MAX_CHARS", "2_000")
     monkeypatch.setenv("CODOC_NLP_CACHE_DIR", "/tmp/x")

@@ -6,6 +6,7 @@ import pytest
 from tests.conftest import BASE, assert_outcome
 from tests.hospital_fixtures import LEVEL_SYSTEM, create, ids, load, put, resource, search
 
+
 def org(org_id: str, level: str | None, parent: str | None = None, system: str | None = LEVEL_SYSTEM,
         **extra) -> dict:
     body = {"resourceType": "Organization", "id": org_id, "name": org_id}

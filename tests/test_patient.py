@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import BASE, assert_outcome
 from tests.hospital_fixtures import IPP, create, ids, put, search
+from tests.test_auth import bearer
 
 OLD_SYSTEM = "https://pellegrin.example/fhir/sid/ipp"
 
@@ -262,3 +263,11 @@ def test_merge_is_a_type_level_post(client):
     statement = client.get(f"{BASE}/metadata").get_json()
     patient_entry = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
     assert "merge" in {o["name"] for o in patient_entry["operation"]}
+
+
+def test_merge_needs_write_on_every_type_it_repoints(app, client, two_records):
+    body = parameters(two_records["source"]["id"], two_records["target"]["id"])
+    answer = client.post(f"{BASE}/Patient/$merge", json=body, headers=bearer(app, "system/Patient.cu"))
+    assert_outcome(answer, 403, "forbidden")
+    assert "Observation" in answer.get_json()["issue"][0]["diagnostics"]
+    assert client.post(f"{BASE}/Patient/$merge", json=body, headers=bearer(app, "system/*.*")).status_code == 200

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import search as search_module
+from handlers.search import index as search_index
+from handlers.search import plan as search_plan
 from handlers.context import RequestContext
 from tests.conftest import BASE, assert_outcome
 from tests.hospital_fixtures import (IPP, LEVEL_SYSTEM, follow, hospital, hospital_app, ids, link,  # noqa: F401
@@ -185,7 +186,7 @@ def test_every_declared_parameter_has_a_search_case(hospital_app):
     covered |= {(route.lower(), part.split("=")[0].split(":")[0]) for route, query, _ in CASES
                 for part in query.split("&")}
     for handler in hospital_app.extensions["codoc.registry"]:
-        for param in search_module.known_params(handler):
+        for param in search_plan.known_params(handler):
             assert (handler.name.lower(), param) in covered, f"no search case for {handler.name}?{param}"
 
 
@@ -193,7 +194,7 @@ def test_every_declared_parameter_is_in_the_capability_statement(hospital, hospi
     statement = hospital.get(f"{BASE}/metadata").get_json()
     by_type = {r["type"]: {p["name"]: p["type"] for p in r["searchParam"]} for r in statement["rest"][0]["resource"]}
     for handler in hospital_app.extensions["codoc.registry"]:
-        for name, param in search_module.known_params(handler).items():
+        for name, param in search_plan.known_params(handler).items():
             expected = "token" if param.type == "special" else param.type
             assert by_type[handler.resource_type].get(name) == expected, (handler.name, name)
 
@@ -204,7 +205,7 @@ def test_every_declared_parameter_is_backed_by_an_index(hospital_app):
     for handler in hospital_app.extensions["codoc.registry"]:
         indexes = store.collection(handler.resource_type).index_information().values()
         first_keys = {spec["key"][0][0] for spec in indexes}
-        for param in search_module.known_params(handler).values():
+        for param in search_plan.known_params(handler).values():
             for field in param.fields:
                 assert field in first_keys, f"{handler.name}?{param.name}: no index starts with {field}"
 
@@ -221,12 +222,12 @@ def test_explain_shows_the_wire_server_uses_an_index(hospital_app):
     for handler in hospital_app.extensions["codoc.registry"]:
         if handler.profile:
             continue
-        for param in search_module.known_params(handler).values():
+        for param in search_plan.known_params(handler).values():
             if not (param.single or param.type in ("date", "special")):
                 continue
             value = {"date": "ge2024-01-01", "special": "x", "token": "x", "uri": "http://x",
                      "reference": f"{(param.targets or ('Patient',))[0]}/x"}[param.type]
-            plan = search_module.plan(handler, [(param.name, value)], ctx)
+            plan = search_plan.plan(handler, [(param.name, value)], ctx)
             query = {**plan.query, "_codoc.deleted": {"$exists": False}}
             explained = store.collection(handler.resource_type).find(query).sort(plan.sort).limit(20).explain()
             winning = str(explained["queryPlanner"]["winningPlan"])
@@ -386,11 +387,11 @@ def test_escaped_comma_is_part_of_the_value(hospital):
     ("2024-03-01T10:00:00.1234Z", "2024-03-01T10:00:00.123Z", "2024-03-01T10:00:00.123Z"),
 ])
 def test_date_range_covers_the_precision_in_utc(text, lo, hi):
-    assert search_module.date_range(text) == (lo, hi)
+    assert search_index.date_range(text) == (lo, hi)
 
 
 def test_string_keys_are_unaccented_lowercase_word_prefixes():
-    keys = search_module.string_keys({"family": "Lefèvre-Martin", "given": ["Élodie"]})
+    keys = search_index.string_keys({"family": "Lefèvre-Martin", "given": ["Élodie"]})
     assert {"l", "lefevre", "m", "martin", "e", "elodie", "=Lefèvre-Martin", "=Élodie"} <= set(keys)
     assert "lefèvre" not in keys and "Lefevre" not in keys
 
@@ -403,5 +404,5 @@ def test_docs_list_every_parameter_of_every_type(hospital_app):
     for handler in hospital_app.extensions["codoc.registry"]:
         for param in getattr(handler, "search_params", ()):
             assert f"| `{param.name}` |" in sections[handler.resource_type], (handler.resource_type, param.name)
-    for param in search_module.COMMON_PARAMS:
+    for param in search_plan.COMMON_PARAMS:
         assert f"| `{param.name}` |" in text

@@ -5,7 +5,7 @@ indexed: ``ResourceHandler`` declares ``param.index_specs`` for every entry and 
 """
 from __future__ import annotations
 
-from handlers.search import SearchParam
+from handlers.search.params import SearchParam
 
 SUBJECTS = ("Patient", "Group", "Device", "Location")
 

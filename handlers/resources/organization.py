@@ -1,21 +1,18 @@
-"""Organization: the hospital hierarchy instance → site → department → unit, and ``$hierarchy``."""
+"""Organization: the hospital hierarchy instance → site → department → unit (``$hierarchy`` walks it down)."""
 from __future__ import annotations
 
 from fhirstore.errors import BusinessRuleError, ConflictError
-from fhirstore.mongo import now_instant
-from handlers import bundles
+from fhirstore.fields import SEARCH, path
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
-from handlers.registry import operation, register
 
 LEVELS = ("instance", "site", "department", "unit")
 PARENT_LEVEL = {"instance": None, "site": "instance", "department": "site", "unit": "department"}
 LEVEL_PATH = "/CodeSystem/organization-level"
 #: A walk up ``partOf`` longer than this is a cycle or a broken hierarchy.
 MAX_DEPTH = 32
-#: Most organizations ``$hierarchy`` returns.
-MAX_SUBTREE = 5000
 PAGE = 500
+PARTOF_HELPER = path(SEARCH, "partof")
 
 
 def level_system(config: dict) -> str:
@@ -39,7 +36,6 @@ def _parent_reference(organization: dict) -> str | None:
     return (organization.get("partOf") or {}).get("reference")
 
 
-@register
 class OrganizationHandler(ResourceHandler):
     """An instance has no ``partOf``; a site's parent is an instance, a department's a site, a unit's a department.
 
@@ -84,7 +80,7 @@ class OrganizationHandler(ResourceHandler):
 
     def _children_still_fit(self, resource: dict, level: str | None) -> None:
         """An update must not strand the leveled children (e.g. a site with departments turned into a unit)."""
-        page = self.store.search("Organization", {"_codoc.sp.partof": f"Organization/{resource['id']}"},
+        page = self.store.search("Organization", {PARTOF_HELPER: f"Organization/{resource['id']}"},
                                  sort=[("id", 1)], limit=PAGE, count_total=False)
         misfits = []
         for child in page.resources:
@@ -101,33 +97,16 @@ class OrganizationHandler(ResourceHandler):
             raise ConflictError(f"Organization/{current['id']} still has children: "
                                 f"{', '.join('Organization/' + c['id'] for c in children)}; delete or move them first")
 
-    def children(self, parent_ids: list[str], limit: int = PAGE, offset: int = 0) -> list[dict]:
+    def children(self, parent_ids: list[str], limit: int = PAGE) -> list[dict]:
+        """The first ``limit`` children of these organizations, in id order."""
+        children = []
+        for child in self.store.scan("Organization", self.children_query(parent_ids), batch=min(limit, PAGE)):
+            children.append(child)
+            if len(children) >= limit:
+                break
+        return children
+
+    @staticmethod
+    def children_query(parent_ids: list[str]) -> dict:
         references = [f"Organization/{i}" for i in parent_ids]
-        query = {"_codoc.sp.partof": references[0] if len(references) == 1 else {"$in": references}}
-        return self.store.search("Organization", query, sort=[("id", 1)], offset=offset, limit=limit,
-                                 count_total=False).resources
-
-
-@operation("Organization", "hierarchy", level="instance", method="GET")
-def hierarchy(handler: OrganizationHandler, ctx: RequestContext, payload, resource_id: str):
-    """The organization and all its descendants (breadth first) as a collection Bundle."""
-    root = handler.read(resource_id, ctx)
-    found = [root]
-    seen = {root["id"]}
-    frontier = [root["id"]]
-    while frontier and len(found) < MAX_SUBTREE:
-        level_ids, frontier = frontier, []
-        for start in range(0, len(level_ids), PAGE):
-            batch, offset = level_ids[start:start + PAGE], 0
-            while True:
-                children = handler.children(batch, offset=offset)
-                for child in children:
-                    if child["id"] not in seen:
-                        seen.add(child["id"])
-                        found.append(child)
-                        frontier.append(child["id"])
-                if len(children) < PAGE:
-                    break
-                offset += PAGE
-    return {"resourceType": "Bundle", "type": "collection", "meta": {"lastUpdated": now_instant()},
-            "entry": [{"fullUrl": bundles.full_url(ctx.base_url, r), "resource": r} for r in found[:MAX_SUBTREE]]}
+        return {PARTOF_HELPER: references[0] if len(references) == 1 else {"$in": references}}

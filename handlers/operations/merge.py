@@ -1,103 +1,22 @@
-"""Patient: Multi-IPP (one master IPP, identifiers unique across patients) and the identity merge ``$merge``."""
+"""``Patient/$merge``: two records of one person become one; needs write on every type it repoints."""
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from fhirstore.errors import (BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError,
-                              VersionConflictError)
-from handlers import audit, bundles
+from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, NotFoundError, \
+    VersionConflictError
+from fhirstore.fields import REFS, path
+from handlers import bundles
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
+from handlers.operations import EVERY_TYPE, Operation
 from handlers.references import repoint
-from handlers.registry import operation, register
+from handlers.resources.patient import PatientHandler, find_by_identifier, identifier_key
 
 MAX_ATTEMPTS = 5
-PAGE = 200
 
 
-def identifier_key(identifier: dict) -> str | None:
-    """``system|value`` of an identifier (``|value`` without a system); None when it has no value."""
-    value = identifier.get("value")
-    return f"{identifier.get('system') or ''}|{value}" if value else None
-
-
-@register
-class PatientHandler(ResourceHandler):
-    """``official`` = master IPP (at most one per identifier system: an official INS beside the official IPP is
-    fine), ``usual`` = current IPP, ``old`` = former IPPs.
-
-    An identifier (system + value) belongs to one live patient. The store claims every ``system|value`` before the
-    write (``index_fields()["unique"]``), so two concurrent writers of one IPP cannot both win; ``check`` looks
-    first to answer the common case with the identifier's position.
-    """
-
-    resource_type = name = "Patient"
-
-    def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
-        identifiers = resource.get("identifier") or []
-        first_official: dict = {}  # per system; a repeated identical identifier counts once
-        for i, ident in enumerate(identifiers):
-            if ident.get("use") == "official":
-                first_official.setdefault(ident.get("system") or "", {}).setdefault(
-                    identifier_key(ident) or f"#{i}", i)
-        extra = sorted(i for by_key in first_official.values() for i in sorted(by_key.values())[1:])
-        if extra:
-            raise BusinessRuleError(
-                "a patient has at most one official (master) IPP per identifier system; mark the others usual or old",
-                issues=[Issue("business-rule", f"Patient.identifier[{i}] is a second official identifier of its "
-                              "system", expression=f"Patient.identifier[{i}]") for i in extra])
-        keys = {identifier_key(ident): i for i, ident in enumerate(identifiers) if identifier_key(ident)}
-        if not keys:
-            return
-        page = self.store.search("Patient", {"_codoc.sp.identifier": {"$in": sorted(keys)}}, limit=10,
-                                 count_total=False)
-        issues = []
-        for holder in page.resources:
-            if holder["id"] == resource["id"]:
-                continue
-            for ident in holder.get("identifier") or []:
-                index = keys.get(identifier_key(ident))
-                if index is not None:
-                    system = identifiers[index].get("system") or "no system"
-                    issues.append(Issue("duplicate", f"Patient.identifier[{index}] ({system}) is already held by "
-                                                     f"Patient/{holder['id']}",
-                                        expression=f"Patient.identifier[{index}]"))
-        if issues:
-            raise ConflictError(issues[0].diagnostics, issues=[Issue("conflict", i.diagnostics,
-                                                                     expression=i.expression) for i in issues])
-
-    def index_fields(self, resource: dict) -> dict:
-        fields = super().index_fields(resource)
-        unique = sorted({key for key in map(identifier_key, resource.get("identifier") or []) if key})
-        if unique:
-            fields["unique"] = unique
-        return fields
-
-    def create(self, body: Any, ctx: RequestContext) -> dict:
-        try:
-            return super().create(body, ctx)
-        except ConflictError as error:
-            raise _held(error) from None
-
-    def update(self, resource_id: str, body: Any, ctx: RequestContext) -> tuple[dict, bool]:
-        try:
-            return super().update(resource_id, body, ctx)
-        except ConflictError as error:
-            raise _held(error) from None
-
-
-def _held(error: ConflictError) -> ConflictError:
-    """The store's claim conflict (a concurrent writer won the IPP), naming the holder like ``check`` does."""
-    holder = getattr(error, "holder", None)
-    if holder is None:
-        return error
-    return ConflictError(f"an identifier of this patient is already held by Patient/{holder}",
-                         expression="Patient.identifier")
-
-
-# -- $merge ------------------------------------------------------------------------------------------------------
-@operation("Patient", "merge", level="type", method="POST")
 def merge(handler: PatientHandler, ctx: RequestContext, payload: Any, resource_id=None):
     """Merge two records of one person: the source's identifiers move to the target as old IPPs, the source becomes
     inactive and replaced-by the target, and every resource referencing the source references the target."""
@@ -132,8 +51,7 @@ def merge(handler: PatientHandler, ctx: RequestContext, payload: Any, resource_i
         store.update("Patient", restored, stored_source["meta"]["versionId"], handler.index_fields(restored))
         raise
     repointed = _repoint_all(handler, f"Patient/{source_id}", f"Patient/{target_id}")
-    audit.record(store, ctx, "operation", [f"Patient/{source_id}", f"Patient/{target_id}", *repointed],
-                 detail="$merge")
+    ctx.touch(f"Patient/{source_id}", f"Patient/{target_id}", *repointed)
     outcome = bundles.information(f"Patient/{source_id} merged into Patient/{target_id}: {len(moved)} identifier(s) "
                                   f"moved as old, {len(repointed)} resource(s) now reference the target")
     return {"resourceType": "Parameters", "parameter": [
@@ -170,15 +88,14 @@ def _merge_inputs(handler: PatientHandler, payload: Any) -> tuple[str, str]:
 
 
 def _by_identifier(handler: PatientHandler, identifier: dict, name: str) -> str:
-    key = identifier_key(identifier)
-    if not key:
+    if not identifier_key(identifier):
         raise InvalidError(f"{name} must be a valueIdentifier with a value",
                            expression=f"Parameters.parameter('{name}')")
-    page = handler.store.search("Patient", {"_codoc.sp.identifier": key}, limit=2, count_total=False)
-    if not page.resources:
+    found = find_by_identifier(handler.store, identifier)
+    if found is None:
         raise BusinessRuleError(f"{name}: no patient holds that identifier",
                                 expression=f"Parameters.parameter('{name}')")
-    return page.resources[0]["id"]
+    return found
 
 
 def _live(store, patient_id: str, name: str) -> dict:
@@ -202,14 +119,7 @@ def _repoint_all(handler: PatientHandler, old: str, new: str) -> list[str]:
     changed = []
     for stored_type in registry.stored_types:
         writer = registry.get(stored_type)
-        ids, offset = [], 0
-        while True:
-            page = store.search(stored_type, {"_codoc.refs": old}, sort=[("id", 1)], offset=offset, limit=PAGE,
-                                count_total=False)
-            ids += [r["id"] for r in page.resources]
-            if len(page.resources) < PAGE:
-                break
-            offset += PAGE
+        ids = [r["id"] for r in store.scan(stored_type, {path(REFS): old})]
         for resource_id in ids:
             reference = f"{stored_type}/{resource_id}"
             if reference in (old, new):
@@ -232,3 +142,6 @@ def _repoint_one(store, writer: ResourceHandler, stored_type: str, resource_id: 
         except VersionConflictError:
             continue
     raise ConflictError(f"{stored_type}/{resource_id} changed too often while repointing it; retry the merge")
+
+
+OPERATION = Operation("merge", "Patient", "type", "POST", merge, letters="ru", types=EVERY_TYPE)

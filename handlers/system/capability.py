@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhirstore.mongo import now_instant
-from handlers.registry import operations_of
+from config import FHIR_VERSION
+from fhirstore import now_instant
 from handlers.search import COMMON_PARAMS
 
 SOFTWARE_VERSION = "0.1.0"
@@ -35,7 +35,7 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
                                              "documentation": param.description or param.name})
                 known.add(param.name)
         have = {o["name"] for o in entry["operation"]}
-        for op in operations_of(handler):
+        for op in registry.operations_of(handler):
             if op.name not in have:
                 entry["operation"].append({"name": op.name, "documentation": op.description,
                                            "definition": f"http://hl7.org/fhir/OperationDefinition/"
@@ -56,7 +56,7 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
         "kind": "instance",
         "software": {"name": "Codoc FHIR API", "version": SOFTWARE_VERSION},
         "implementation": {"description": "FHIR R4B API for hospital clinical data", "url": base_url},
-        "fhirVersion": "4.3.0",
+        "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from fhirstore.errors import BusinessRuleError
+from fhirstore.fields import SEARCH, path
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
-from handlers.registry import register
-from handlers.search import value_range
+from handlers.search.index import value_range
 
 MAX_DEPTH = 16
 
@@ -19,7 +19,6 @@ def _describe(period: dict | None) -> str:
     return f"[{period.get('start', '…')} – {period.get('end', '…')}]"
 
 
-@register
 class EncounterHandler(ResourceHandler):
     """A movement's period lies within its stay's period (open ends included), it is about the stay's patient, and
     ``partOf`` never makes a cycle; a stay's update may not leave one of its movements outside."""
@@ -49,8 +48,9 @@ class EncounterHandler(ResourceHandler):
         outer = value_range(stay.get("period"))
         if not outer:
             return
-        query = {"_codoc.sp.part_of": f"Encounter/{stay['id']}",
-                 "$or": [{"_codoc.sp.date.lo": {"$lt": outer[0]}}, {"_codoc.sp.date.hi": {"$gt": outer[1]}}]}
+        query = {path(SEARCH, "part_of"): f"Encounter/{stay['id']}",
+                 "$or": [{path(SEARCH, "date", "lo"): {"$lt": outer[0]}},
+                         {path(SEARCH, "date", "hi"): {"$gt": outer[1]}}]}
         outside = self.store.search("Encounter", query, sort=[("id", 1)], limit=10, count_total=False).resources
         if outside:
             raise BusinessRuleError(f"the period {_describe(stay.get('period'))} would leave movement(s) outside the "

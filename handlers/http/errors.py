@@ -3,36 +3,17 @@ from __future__ import annotations
 
 import logging
 import traceback
-import uuid
 
-import orjson
-from flask import Flask, Response, g, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from fhirstore.errors import FHIRError
+from handlers.http.io import outcome_response, request_id
 
 log = logging.getLogger("codoc")
-
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 HTTP_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
               409: "conflict", 410: "deleted", 412: "conflict", 413: "too-long", 415: "not-supported",
               422: "business-rule", 429: "throttled", 501: "not-supported", 503: "transient"}
-
-
-def fhir_json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
-    """A FHIR JSON response (indented when ``_pretty=true``)."""
-    option = orjson.OPT_INDENT_2 if request and request.args.get("_pretty") == "true" else 0
-    return Response(orjson.dumps(body, option=option), status=status, headers=headers or {}, content_type=FHIR_JSON)
-
-
-def outcome_response(status: int, issues: list[dict], headers: dict | None = None) -> Response:
-    return fhir_json({"resourceType": "OperationOutcome", "issue": issues}, status, headers)
-
-
-def request_id() -> str:
-    if "request_id" not in g:
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-    return g.request_id
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -52,7 +33,8 @@ def register_error_handlers(app: Flask) -> None:
                        413: "the request body is larger than this server accepts"}.get(status, error.description)
         retry_after = getattr(error, "retry_after", None)
         if status == 429 and error.response is not None:
-            headers.update({k: v for k, v in error.response.headers.items() if k.lower().startswith(("retry", "x-rate"))})
+            headers.update({k: v for k, v in error.response.headers.items()
+                            if k.lower().startswith(("retry", "x-rate"))})
         elif retry_after:
             headers["Retry-After"] = str(retry_after)
         return outcome_response(status, [{"severity": "error", "code": HTTP_CODES.get(status, "exception"),

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fhirstore.errors import FHIRError, InvalidError, Issue
 from handlers import bundles
-from handlers.context import RequestContext
+from handlers.context import RequestContext, internal
 from handlers.references import iter_references, rewrite_references
 
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
@@ -31,8 +31,7 @@ def process(registry, bundle: Any, ctx: RequestContext) -> dict:
         responses = [_run_isolated(registry, r, ctx) for r in requests]
     else:
         responses = _run_transaction(registry, requests, ctx)
-    return {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": f"{kind}-response",
-            "entry": responses}
+    return bundles.bundle(f"{kind}-response", responses)
 
 
 def _request(index: int, entry: dict) -> dict:
@@ -56,7 +55,7 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
     if method == "GET":
         if rid:
             resource = handler.read(rid, ctx)
-            return _ok("200 OK", resource), resource
+            return bundles.entry_response("200 OK", resource), resource
         result = handler.search(request["query"], ctx)
         return {"status": "200 OK"}, result
     if method == "DELETE":
@@ -70,19 +69,11 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
                                        ctx)
         else:
             stored = handler.create(request["resource"], ctx)
-        return _ok("201 Created", stored, location=True), stored
+        return bundles.entry_response("201 Created", stored, location=True), stored
     if not rid:
         raise InvalidError("PUT needs Type/id")
     stored, created = handler.update(rid, request["resource"], ctx)
-    return _ok("201 Created" if created else "200 OK", stored, location=True), stored
-
-
-def _ok(status: str, resource: dict, location: bool = False) -> dict:
-    response = {"status": status, "etag": f'W/"{resource["meta"]["versionId"]}"',
-                "lastModified": resource["meta"]["lastUpdated"]}
-    if location:
-        response["location"] = f"{resource['resourceType']}/{resource['id']}/_history/{resource['meta']['versionId']}"
-    return response
+    return bundles.entry_response("201 Created" if created else "200 OK", stored, location=True), stored
 
 
 def _run_isolated(registry, request: dict, ctx: RequestContext) -> dict:
@@ -152,10 +143,11 @@ def _before(registry, request: dict, ctx: RequestContext) -> dict | None:
 
 
 def _undo(registry, undo: list, ctx: RequestContext) -> None:
-    """Compensate applied writes, newest first."""
+    """Compensate applied writes, newest first, through the handlers (so their side effects are undone too:
+    a rolled-back DocumentReference takes its Phenotypes with it)."""
     for resource_type, resource_id, method, before in reversed(undo):
         handler = registry.get(resource_type)
         if before is None:
-            handler.store.expunge(handler.resource_type, resource_id)
+            handler.erase(resource_id, internal())
         else:
-            handler.store.update(handler.resource_type, before, None, handler.index_fields(before))
+            handler.restore(before, internal())

@@ -1,0 +1,123 @@
+"""The two seams of every FHIR route: the security gate (token, SMART scopes) before it, the audit trail after."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, current_app, g, request
+
+from fhirstore.errors import ForbiddenError
+from handlers import audit
+from handlers.http.io import context, outcome_response, request_id
+from handlers.registry import Registry
+from schemas import ID_PATTERN
+from security import scopes as smart
+from security.tokens import unauthorized
+
+PARAM_NAME = re.compile(r"^[A-Za-z0-9_\-:.]{1,64}$")
+log = logging.getLogger("codoc")
+
+
+def registry() -> Registry:
+    return current_app.extensions["codoc.registry"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a request does to which data: the gate checks it against the token, the audit trail records it."""
+
+    interaction: str  # read vread history search create update delete operation transaction audit
+    resource_type: str  # the stored type (a Phenotype is an Observation)
+    resource_id: str | None = None
+    operation: str | None = None
+    need: smart.Need | None = None
+
+
+def describe_access() -> Access:
+    """The interaction of a FHIR request and what it needs, from its route and method alone.
+
+    :raises NotFoundError: unknown type.
+    """
+    args, method = request.view_args or {}, request.method
+    endpoint = (request.endpoint or "").rpartition(".")[2]
+    stored_types = registry().stored_types
+    if endpoint.startswith("audit_"):
+        return Access("audit", audit.AUDIT_TYPE, args.get("event_id"), need=smart.Need((), "", admin=True))
+    if "segment" not in args:
+        return Access("transaction", "Bundle", need=smart.Need(tuple(stored_types), smart.ALL))
+    handler = registry().get(args["segment"])
+    resource_type = handler.resource_type
+    resource_id, action = args.get("resource_id"), args.get("action")
+    name = resource_id if resource_id and resource_id.startswith("$") else action \
+        if action and action.startswith("$") else None
+    if name:
+        operation = registry().operation(handler, name[1:])
+        if operation is None:  # the route answers 404; ask for what the method implies meanwhile
+            need = smart.Need((resource_type,), "rs" if method in ("GET", "HEAD") else "cu")
+        else:
+            need = operation.need(resource_type, stored_types)
+        return Access("operation", resource_type, None if name == resource_id else resource_id, name[1:], need)
+    if "version_id" in args:
+        interaction = "vread"
+    elif action == "_history":
+        interaction = "history"
+    else:
+        by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "DELETE": "delete"} if resource_id else \
+            {"GET": "search", "HEAD": "search", "POST": "create"}
+        interaction = by_method.get(method, "update")
+    return Access(interaction, resource_type, resource_id, need=smart.need_for(interaction, resource_type))
+
+
+def gate():
+    """Authentication and SMART scopes of every FHIR route but /metadata: one place, not one per route."""
+    if request.endpoint == "fhir.metadata" or request.endpoint is None:
+        return
+    access = g.codoc_access = describe_access()
+    error, principal = g.get("codoc_auth_error"), g.get("codoc_principal")
+    if error is not None:
+        raise error
+    if principal is None and not current_app.config["CODOC_ALLOW_ANONYMOUS"]:
+        raise unauthorized("a bearer token is required: POST /auth/token, then send 'Authorization: Bearer …'")
+    if not smart.allows(principal.scopes if principal else smart.ANONYMOUS_SCOPES, access.need):
+        raise ForbiddenError(f"the token's scopes do not allow this: it needs {access.need.describe()}",
+                             headers={"WWW-Authenticate": 'Bearer realm="codoc", error="insufficient_scope"'})
+
+
+def audit_trail(response: Response) -> Response:
+    """One AuditEvent per FHIR interaction on patient data, failures included (not 429: no audit flood), naming
+    what the handlers recorded as served or written in the request context."""
+    access = g.pop("codoc_access", None)
+    if access is None or access.interaction == "audit" or response.status_code == 429 \
+            or not current_app.config["CODOC_AUDIT_ENABLED"]:
+        return response
+    status = response.status_code
+    ctx = context()
+    interaction = "operation" if access.interaction == "transaction" else access.interaction
+    detail = ctx.audit_detail or (f"${access.operation}" if access.operation else (
+        "transaction" if access.interaction == "transaction" else None))
+    if access.interaction == "search":  # parameter names only: values may be names or IPPs
+        detail = "parameters: " + ", ".join(sorted(k for k in request.args if PARAM_NAME.match(k)))
+    try:
+        audit.record(registry().store, ctx, interaction, entities(access, ctx.touched),
+                     "0" if status < 400 else "4" if status < 500 else "8", detail)
+    except Exception as exc:  # the audit store failing must not pass silently, nor disclose unaudited data
+        log.error("audit trail not written (%s), request %s", type(exc).__name__, request_id())
+        if status < 400 and request.method in ("GET", "HEAD"):
+            return outcome_response(503, [{"severity": "error", "code": "transient",
+                                           "diagnostics": "the audit trail is unavailable; retry later"}])
+    return response
+
+
+def entities(access: Access, touched: list[str]) -> list[str]:
+    """The instance the route names (when it names one), then every resource the handlers served or wrote."""
+    own = f"{access.resource_type}/{access.resource_id}" if access.resource_id and ID_PATTERN.match(
+        access.resource_id) else access.resource_type
+    found = [] if access.interaction in ("search", "create", "transaction") else [own]
+    return list(dict.fromkeys([*found, *touched])) or [own]
+
+
+def install(blueprint: Blueprint) -> None:
+    """The gate before every route of ``blueprint``, the audit trail after."""
+    blueprint.before_request(gate)
+    blueprint.after_request(audit_trail)

@@ -1,0 +1,84 @@
+"""Request and response I/O: the parsed body, the request as handlers see it, FHIR JSON answers with headers."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from email.utils import format_datetime
+
+import orjson
+from flask import Response, current_app, g, request
+
+from config import FHIR_VERSION
+from fhirstore.errors import InvalidError, PayloadTooLargeError, UnsupportedMediaTypeError
+from handlers import bundles
+from handlers.context import RequestContext
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
+BASE_PATH = f"/v{FHIR_VERSION}"
+
+
+def request_id() -> str:
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+    return g.request_id
+
+
+def context() -> RequestContext:
+    """The request as handlers see it, built once per request (the audit reads what handlers recorded in it)."""
+    if "codoc_context" in g:
+        return g.codoc_context
+    if_match = request.headers.get("If-Match")
+    version = if_match.strip().removeprefix("W/").strip('"') if if_match else None
+    prefer = {}
+    for part in request.headers.get("Prefer", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key:
+            prefer[key.lower()] = value.strip('"').lower()
+    g.codoc_context = RequestContext(base_url=request.url_root.rstrip("/") + BASE_PATH, request_id=request_id(),
+                                     if_match=version, prefer=prefer, client_ip=request.remote_addr,
+                                     principal=g.get("codoc_principal"))
+    return g.codoc_context
+
+
+def body() -> object:
+    """The parsed JSON body. :raises UnsupportedMediaTypeError, PayloadTooLargeError, InvalidError:"""
+    mimetype = (request.mimetype or "").lower()
+    if mimetype not in JSON_TYPES:
+        raise UnsupportedMediaTypeError(f"Content-Type must be application/fhir+json or application/json, "
+                                        f"not {request.content_type or 'none'}")
+    limit = current_app.config["CODOC_MAX_BODY_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLargeError(f"the body is over the {limit} bytes limit")
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise PayloadTooLargeError(f"the body is over the {limit} bytes limit")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidError(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
+            from None
+
+
+def fhir_json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """A FHIR JSON response (indented when ``_pretty=true``)."""
+    option = orjson.OPT_INDENT_2 if request and request.args.get("_pretty") == "true" else 0
+    return Response(orjson.dumps(body, option=option), status=status, headers=headers or {}, content_type=FHIR_JSON)
+
+
+def outcome_response(status: int, issues: list[dict], headers: dict | None = None) -> Response:
+    return fhir_json(bundles.operation_outcome(issues), status, headers)
+
+
+def resource_response(resource: dict, status: int = 200, location: bool = False) -> Response:
+    """A resource with its ETag, Last-Modified and (after a write) Location headers."""
+    meta = resource.get("meta", {})
+    headers = {}
+    if "versionId" in meta:
+        headers["ETag"] = bundles.etag(meta["versionId"])
+    if "lastUpdated" in meta:
+        when = datetime.fromisoformat(meta["lastUpdated"].replace("Z", "+00:00"))
+        headers["Last-Modified"] = format_datetime(when, usegmt=True)
+    if location:
+        headers["Location"] = bundles.version_location(resource, context().base_url)
+    return fhir_json(resource, status, headers)

@@ -1,0 +1,124 @@
+"""One blueprint serving both URL spellings (``/patient/123/`` and ``/Patient/123``) through the registry."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError
+from handlers import audit, bundles
+from handlers.base import ResourceHandler
+from handlers.http import gate
+from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response
+from handlers.system.capability import capability_statement
+from handlers.system.transaction import process as process_bundle
+from schemas import check_id
+
+fhir = Blueprint("fhir", __name__, url_prefix=BASE_PATH)
+future = Blueprint("future", __name__, url_prefix="/v5.0.0")
+gate.install(fhir)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+registry = gate.registry
+
+
+def _operation(handler: ResourceHandler, name: str, level: str, resource_id: str | None = None) -> Response:
+    """Run a registered ``$operation``."""
+    op = registry().operation(handler, name.removeprefix("$"))
+    if op is None or op.level != level:
+        raise NotFoundError(f"{handler.name} has no {level}-level operation {name}")
+    if request.method not in (op.method, "HEAD" if op.method == "GET" else op.method):
+        raise MethodNotAllowedError(f"{name} is called with {op.method}", headers={"Allow": op.method})
+    payload = body() if request.method == "POST" and (request.content_length or request.data) else None
+    result = op.func(handler, context(), payload, check_id(resource_id) if resource_id else None)
+    status = 200
+    if isinstance(result, tuple):
+        result, status = result
+    return fhir_json(result, status)
+
+
+@fhir.route("/", methods=["POST"], strict_slashes=False)
+def transaction():
+    """A batch or transaction Bundle."""
+    return fhir_json(process_bundle(registry(), body(), context()))
+
+
+@fhir.get("/metadata")
+def metadata():
+    return fhir_json(capability_statement(registry(), current_app.config, context().base_url))
+
+
+@fhir.route("/<segment>/", methods=ALL_METHODS, strict_slashes=False)
+def type_level(segment: str):
+    handler = registry().get(segment)
+    if request.method == "POST":
+        return resource_response(handler.create(body(), context()), 201, location=True)
+    if request.method in ("GET", "HEAD"):
+        return fhir_json(handler.search(list(request.args.items(multi=True)), context()))
+    raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}", headers={"Allow": "GET, POST"})
+
+
+@fhir.route("/<segment>/<resource_id>/", methods=ALL_METHODS, strict_slashes=False)
+def instance_level(segment: str, resource_id: str):
+    handler = registry().get(segment)
+    if resource_id.startswith("$"):
+        return _operation(handler, resource_id, "type")
+    if request.method in ("GET", "HEAD"):
+        return resource_response(handler.read(resource_id, context()))
+    if request.method == "PUT":
+        stored, created = handler.update(resource_id, body(), context())
+        return resource_response(stored, 201 if created else 200, location=True)
+    if request.method == "DELETE":
+        version = handler.delete(resource_id, context())
+        return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
+    raise MethodNotAllowedError(f"{request.method} is not allowed on a {handler.name} instance",
+                                headers={"Allow": "GET, PUT, DELETE"})
+
+
+@fhir.route("/<segment>/<resource_id>/<action>/", methods=ALL_METHODS, strict_slashes=False)
+def instance_action(segment: str, resource_id: str, action: str):
+    handler = registry().get(segment)
+    if action.startswith("$"):
+        return _operation(handler, action, "instance", resource_id)
+    if action != "_history":
+        raise NotFoundError(f"no route for {request.method} {request.path}")
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowedError("history is read with GET", headers={"Allow": "GET"})
+    return fhir_json(handler.history(resource_id, list(request.args.items(multi=True)), context()))
+
+
+@fhir.route("/<segment>/<resource_id>/_history/<version_id>/", methods=["GET", "HEAD"], strict_slashes=False)
+def version_read(segment: str, resource_id: str, version_id: str):
+    handler = registry().get(segment)
+    return resource_response(handler.vread(resource_id, version_id, context()))
+
+
+@fhir.route("/AuditEvent", methods=ALL_METHODS, strict_slashes=False, endpoint="audit_search")
+@fhir.route("/auditevent/", methods=ALL_METHODS, strict_slashes=False, endpoint="audit_search")
+def audit_search():
+    """The audit trail, for administrators; append-only: no write of any kind."""
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowedError("the audit trail is append-only", headers={"Allow": "GET"})
+    config = current_app.config
+    return fhir_json(audit.search(registry().store, list(request.args.items(multi=True)), context(),
+                                  config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"]))
+
+
+@fhir.route("/AuditEvent/<event_id>", methods=ALL_METHODS, strict_slashes=False, endpoint="audit_read")
+@fhir.route("/auditevent/<event_id>/", methods=ALL_METHODS, strict_slashes=False, endpoint="audit_read")
+def audit_read(event_id: str):
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowedError("the audit trail is append-only", headers={"Allow": "GET"})
+    return resource_response(audit.read(registry().store, check_id(event_id)))
+
+
+@future.route("/", defaults={"path": ""}, methods=ALL_METHODS)
+@future.route("/<path:path>", methods=ALL_METHODS)
+def fhir_r5(path: str):
+    raise NotImplementedFHIRError("FHIR R5 (/v5.0.0/) is announced but not available yet; use /v4.3.0/")
+
+
+def init_app(app) -> None:
+    """The FHIR routes (with their gate and audit seams), the R5 placeholder and the one error mapping."""
+    from handlers.http.errors import register_error_handlers
+
+    app.register_blueprint(fhir)
+    app.register_blueprint(future)
+    register_error_handlers(app)

@@ -1,0 +1,156 @@
+"""Index side: the helper values a resource is found by, computed at write time (no query here).
+
+Normalized tokens (``system|code``, ``code``, ``system|``), local references (``Patient/1``), word prefixes of
+unaccented lowercase strings, and ``{lo, hi}`` instants for dates.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from calendar import monthrange
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Iterator
+
+from handlers.search.params import SearchParam
+
+DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
+                          r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+MIN_INSTANT = "0001-01-01T00:00:00.000Z"
+MAX_INSTANT = "9999-12-31T23:59:59.999Z"
+#: Longest word prefix kept for string search; longer query words match on their first PREFIX_MAX characters.
+PREFIX_MAX = 20
+
+
+def walk(node: Any, path: str) -> Iterator[Any]:
+    """Every value at a dotted path, lists flattened at each step."""
+    current = [node]
+    for part in path.split("."):
+        following = []
+        for item in current:
+            value = item.get(part) if isinstance(item, dict) else None
+            if isinstance(value, list):
+                following.extend(value)
+            elif value is not None:
+                following.append(value)
+        current = following
+    yield from current
+
+
+def index_values(params: Iterable[SearchParam], resource: dict) -> dict:
+    """``{param key: helper value}`` for the parameters this resource can be found by."""
+    values = {}
+    for param in params:
+        if param.name in ("_id", "_lastUpdated"):
+            continue
+        value = param.index_value(resource)
+        if value is not None:
+            values[param.key] = value
+    return values
+
+
+def token_values(node: Any) -> list[str]:
+    """Tokens of a code, boolean, Coding, CodeableConcept or Identifier: ``system|code``, ``code``, ``system|``."""
+    if isinstance(node, bool):
+        return ["true" if node else "false"]
+    if isinstance(node, str):
+        return [node]
+    if not isinstance(node, dict):
+        return []
+    if "coding" in node:
+        return [token for coding in node["coding"] for token in token_values(coding)]
+    code = node.get("code") if "code" in node else node.get("value")
+    system = node.get("system")
+    tokens = []
+    if isinstance(code, str):
+        tokens += [f"{system}|{code}", code] if system else [f"|{code}", code]
+    if system:
+        tokens.append(f"{system}|")
+    return tokens
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase without accents: ``Élodie`` → ``elodie``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\W_]+", normalize_text(text)) if w]
+
+
+def string_keys(node: Any) -> list[str]:
+    """Search keys of a string or HumanName: every prefix of every normalized word, and ``=`` + each exact string."""
+    if isinstance(node, dict):  # HumanName (or anything with these string parts)
+        parts = [node.get("text"), node.get("family"), *node.get("given", []), *node.get("prefix", []),
+                 *node.get("suffix", [])]
+        return [key for part in parts if isinstance(part, str) for key in string_keys(part)]
+    if not isinstance(node, str):
+        return []
+    keys = [f"={node}"]
+    for word in words(node):
+        keys += [word[:n] for n in range(1, min(len(word), PREFIX_MAX) + 1)]
+    return keys
+
+
+def reference_type(reference: str) -> str | None:
+    parts = reference.split("?")[0].rstrip("/").split("/")
+    if "_history" in parts:
+        parts = parts[:parts.index("_history")]
+    return parts[-2] if len(parts) >= 2 and re.match(r"^[A-Z][A-Za-z]+$", parts[-2]) else None
+
+
+# -- dates ---------------------------------------------------------------------------------------------------------
+def date_range(text: str) -> tuple[str, str]:
+    """The instants ``(lo, hi)`` a FHIR date, dateTime or instant covers at its precision, in UTC.
+
+    A date without a time zone is taken as UTC. :raises ValueError: not a FHIR date or not a real date.
+    """
+    match = DATE_PATTERN.match(text)
+    if not match:
+        raise ValueError(text)
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    y = int(year)
+    if month is None:
+        lo, hi = datetime(y, 1, 1), datetime(y, 12, 31, 23, 59, 59, 999000)
+    elif day is None:
+        m = int(month)
+        lo = datetime(y, m, 1)
+        hi = datetime(y, m, monthrange(y, m)[1], 23, 59, 59, 999000)
+    elif hour is None:
+        lo = datetime(y, int(month), int(day))
+        hi = lo + timedelta(days=1, milliseconds=-1)
+    else:
+        lo = datetime(y, int(month), int(day), int(hour), int(minute), int(second or 0),
+                      int((fraction or "0").ljust(6, "0")[:6]) // 1000 * 1000)
+        if fraction is not None:
+            hi = lo
+        elif second is not None:
+            hi = lo + timedelta(milliseconds=999)
+        else:
+            hi = lo + timedelta(seconds=59, milliseconds=999)
+        if zone and zone != "Z":
+            sign = 1 if zone[0] == "+" else -1
+            offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+            if offset >= timedelta(hours=24) or int(zone[4:6]) >= 60:
+                raise ValueError(text)
+            lo, hi = lo - sign * offset, hi - sign * offset
+    return _instant(lo), _instant(hi)
+
+
+def _instant(moment: datetime) -> str:
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
+
+
+def value_range(node: Any) -> tuple[str, str] | None:
+    """``(lo, hi)`` of a date/dateTime/instant string or a Period (open ends reach the end of time)."""
+    try:
+        if isinstance(node, str):
+            return date_range(node)
+        if isinstance(node, dict) and ("start" in node or "end" in node):
+            lo = date_range(node["start"])[0] if isinstance(node.get("start"), str) else MIN_INSTANT
+            hi = date_range(node["end"])[1] if isinstance(node.get("end"), str) else MAX_INSTANT
+            return lo, hi
+    except (ValueError, OverflowError):
+        return None
+    return None

@@ -1,0 +1,83 @@
+"""A search parameter as data: its FHIR type, the JSON paths it looks at, the helper fields that serve it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fhirstore import IndexSpec
+from fhirstore.fields import SEARCH, path
+from handlers.references import normalize_reference
+
+HELPER = path(SEARCH)
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    """A search parameter: its FHIR type and the JSON paths of the resource it looks at.
+
+    ``single``: FHIR allows at most one value (a plain code, a 0..1 Reference), so the helper is stored as a scalar
+    under a single-key index. Other helpers are lists under a compound ``(helper, id)`` index: nx-27017 answers
+    wrongly through a single-key index on an array field (measured), and MongoDB serves both shapes.
+    """
+
+    name: str
+    type: str  # special | token | reference | date | string | uri
+    paths: tuple[str, ...]
+    description: str = ""
+    targets: tuple[str, ...] = ()  # reference: the resource types it may point to
+    single: bool = False
+
+    @property
+    def key(self) -> str:
+        """The helper's name under ``_codoc.sp`` (``part-of`` → ``part_of``: nx-27017 names indexes after fields)."""
+        return self.name.replace("-", "_")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The stored fields a query on this parameter filters on (each is the first key of an index)."""
+        if self.name == "_id":
+            return ("_id",)
+        if self.name == "_lastUpdated":
+            return ("meta.lastUpdated",)
+        if self.type == "date":
+            return (f"{HELPER}.{self.key}.lo", f"{HELPER}.{self.key}.hi")
+        return (f"{HELPER}.{self.key}",)
+
+    @property
+    def index_specs(self) -> tuple[IndexSpec, ...]:
+        if self.name == "_id":
+            return ()
+        if self.type == "date" or self.single:
+            return tuple(IndexSpec(((f, 1),)) for f in self.fields)
+        return tuple(IndexSpec(((f, 1), ("id", 1))) for f in self.fields)
+
+    def index_value(self, resource: dict) -> Any:
+        """The helper value kept for this parameter, or None when the resource has nothing to find it by."""
+        from handlers.search.index import string_keys, token_values, value_range, walk
+
+        nodes = [node for path in self.paths for node in walk(resource, path)]
+        if self.type == "date":
+            ranges = [r for r in (value_range(n) for n in nodes) if r]
+            return {"lo": min(r[0] for r in ranges), "hi": max(r[1] for r in ranges)} if ranges else None
+        extract = {"token": token_values, "reference": self._reference_values, "string": string_keys,
+                   "uri": lambda n: [n] if isinstance(n, str) else []}[self.type]
+        values = list(dict.fromkeys(v for n in nodes for v in extract(n)))
+        if not values:
+            return None
+        return values[0] if self.single else values
+
+    def _reference_values(self, node: Any) -> list[str]:
+        from handlers.search.index import reference_type
+
+        reference = node.get("reference") if isinstance(node, dict) else None
+        if not isinstance(reference, str):
+            return []
+        reference = normalize_reference(reference)
+        kind = reference_type(reference)
+        return [reference] if not self.targets or kind is None or kind in self.targets else []
+
+
+COMMON_PARAMS = (
+    SearchParam("_id", "special", ("id",), "Logical id; several ids separated by commas"),
+    SearchParam("_lastUpdated", "date", ("meta.lastUpdated",), "When the resource version last changed"),
+)
