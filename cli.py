@@ -45,7 +45,7 @@ def _serve(app_uri_env: dict[str, str], port: int, workers: int, threads: int) -
 
 def run(args: argparse.Namespace) -> int:
     """Start the embedded store when no CODOC_MONGO_URI is set, then the server; stop both on exit."""
-    from config import load_config
+    from config import FHIR_VERSION, load_config
 
     settings = load_config()
     port = args.port or settings["CODOC_PORT"]
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
         uri = embedded.start()
     try:
-        log.info("Codoc FHIR API on http://localhost:%s/v4.3.0/ (profile %s)", port, settings["CODOC_ENV"])
+        log.info("Codoc FHIR API on http://localhost:%s/v%s/ (profile %s)", port, FHIR_VERSION, settings["CODOC_ENV"])
         _serve({"CODOC_MONGO_URI": uri}, port, args.workers, args.threads)
     finally:
         if embedded:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_cors import CORS
 
+from config import FHIR_VERSION
+
 EXPOSED = ["ETag", "Location", "Last-Modified", "Content-Location", "X-RateLimit-Limit", "X-RateLimit-Remaining",
            "X-RateLimit-Reset", "Retry-After", "X-Request-ID", "WWW-Authenticate"]
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Prefer", "X-Request-ID"]
@@ -34,6 +36,6 @@ def init_app(app: Flask) -> None:
         return None
 
     if origins:
-        CORS(app, resources={r"/v4.3.0/*": {}, r"/auth/*": {}}, origins=origins, expose_headers=EXPOSED,
+        CORS(app, resources={f"/v{FHIR_VERSION}/*": {}, r"/auth/*": {}}, origins=origins, expose_headers=EXPOSED,
              allow_headers=ALLOWED_HEADERS, methods=METHODS, max_age=600, supports_credentials=False,
              vary_header=True)

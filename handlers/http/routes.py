@@ -112,7 +112,7 @@ def audit_read(event_id: str):
 @future.route("/", defaults={"path": ""}, methods=ALL_METHODS)
 @future.route("/<path:path>", methods=ALL_METHODS)
 def fhir_r5(path: str):
-    raise NotImplementedFHIRError("FHIR R5 (/v5.0.0/) is announced but not available yet; use /v4.3.0/")
+    raise NotImplementedFHIRError(f"FHIR R5 (/v5.0.0/) is announced but not available yet; use {BASE_PATH}/")
 
 
 def init_app(app) -> None:
