@@ -33,6 +33,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     registry = Registry(store, app.config)
     app.extensions["codoc.store"] = store
     app.extensions["codoc.registry"] = registry
+    app.extensions["codoc.audit"] = audit.AuditWriter(store, batched=settings["CODOC_AUDIT_BATCHED"],
+                                                      max_lag=settings["CODOC_AUDIT_MAX_LAG"])
     if settings["CODOC_CREATE_INDEXES"]:
         registry.ensure_indexes()
         audit.ensure_indexes(store)

@@ -64,5 +64,9 @@ CODOC_IDP_JWKS_FILE = ""
 CODOC_RATELIMIT_ENABLED = True
 #: Reverse proxies in front of the app whose X-Forwarded-For is trusted (0 = use the peer address).
 CODOC_TRUSTED_PROXIES = 0
+#: Audit events written by a background thread in batches (on) or in the request (off, the testing profile).
+CODOC_AUDIT_BATCHED = True
+#: Seconds audit events may wait unwritten (the audit store failing) before patient data answers 503.
+CODOC_AUDIT_MAX_LAG = 3.0
 #: The audit trail of patient-data access (AuditEvent_4_3_0); off only for benchmarks, production refuses it off.
 CODOC_AUDIT_ENABLED = True

@@ -3,3 +3,4 @@ turns authentication on (``CODOC_ALLOW_ANONYMOUS=False``)."""
 
 CODOC_MONGO_URI = "mongomock://"
 CODOC_NLP = "off"
+CODOC_AUDIT_BATCHED = False

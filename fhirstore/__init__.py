@@ -1,7 +1,7 @@
 """Persistence only (no Flask, no FHIR rules): ``base.py`` the interface, ``mongo.py`` pymongo (MongoDB, nx-27017,
 mongomock), ``fields.py`` the internal helper schema, ``errors.py`` the one exception family, ``embedded.py`` the
 embedded store launcher."""
-from fhirstore.base import FHIRStore, IndexSpec, Page, Records, now_instant
+from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
 
 
 def open_store(uri: str, database: str, write_concern: str = "") -> FHIRStore:
@@ -11,4 +11,4 @@ def open_store(uri: str, database: str, write_concern: str = "") -> FHIRStore:
     return MongoFHIRStore(connect(uri, database, write_concern))
 
 
-__all__ = ["FHIRStore", "IndexSpec", "Page", "Records", "now_instant", "open_store"]
+__all__ = ["Current", "FHIRStore", "IndexSpec", "KeyMatch", "KeyTerm", "Page", "Records", "now_instant", "open_store"]

@@ -28,10 +28,42 @@ class IndexSpec:
 
 @dataclass
 class Page:
-    """One page of search results."""
+    """One page of search results (``total`` -1 when not counted)."""
 
     resources: list[dict]
     total: int
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    """A search key a resource must hold: this exact key, or (``prefix``) any key starting with it."""
+
+    key: str
+    prefix: bool = False
+
+    def held_by(self, keys: "set[str] | frozenset[str]") -> bool:
+        if not self.prefix:
+            return self.key in keys
+        return any(k.startswith(self.key) for k in keys)
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    """One search clause served by search keys: the resource holds every term of at least one alternative."""
+
+    alternatives: tuple[tuple[KeyTerm, ...], ...]
+
+    def matches(self, keys: "set[str] | frozenset[str]") -> bool:
+        return any(all(term.held_by(keys) for term in alternative) for alternative in self.alternatives)
+
+
+@dataclass
+class Current:
+    """The current document of a resource as stored: its version, the served resource (None for a tombstone)."""
+
+    resource: dict | None
+    version: str
+    document: dict
 
 
 class Records(ABC):
@@ -85,15 +117,20 @@ class FHIRStore(ABC):
         """One version; :raises GoneError: that version is a deletion."""
 
     @abstractmethod
+    def current(self, resource_type: str, resource_id: str) -> Current | None:
+        """The current document (live or tombstone), or None; pass it to update/delete to spare a second read."""
+
+    @abstractmethod
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
-               index_fields: dict | None = None) -> tuple[dict, bool]:
+               index_fields: dict | None = None, current: Current | None = None) -> tuple[dict, bool]:
         """Store a new version (or version 1 if unknown: update-as-create); returns (stored, created).
 
         :raises VersionConflictError: ``expected_version`` is not the current version.
         """
 
     @abstractmethod
-    def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None) -> str | None:
+    def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None,
+               current: Current | None = None) -> str | None:
         """Delete (idempotent); returns the deletion's versionId, or None when nothing was live."""
 
     @abstractmethod
@@ -102,8 +139,16 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
-               offset: int = 0, limit: int = 20, count_total: bool = True) -> Page:
-        """Live resources matching a MongoDB query over the FHIR JSON."""
+               offset: int = 0, limit: int = 20, count_total: bool = True, keys: Sequence[KeyMatch] = ()) -> Page:
+        """Live resources matching a MongoDB query over scalar fields and holding the search ``keys``.
+
+        :raises TooCostlyError: the keys match more resources than one request may sort or count.
+        """
+
+    @abstractmethod
+    def referrers(self, references: Iterable[str], limit: int = 20) -> list[str]:
+        """``Type/id`` of live resources (or writes in flight) referencing any of ``references``, at most ``limit``
+        per reference."""
 
     @abstractmethod
     def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500) -> Iterator[dict]:
@@ -119,7 +164,12 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
-        """Ids of resources any version of which referenced one of ``references`` (``Type/id``)."""
+        """Ids of resources of ``resource_type`` that reference, or referenced until their deletion, one of
+        ``references`` (``Type/id``)."""
+
+    @abstractmethod
+    def claim_holder(self, resource_type: str, key: str) -> str | None:
+        """The id of the live resource holding the unique ``key``, or None."""
 
     @abstractmethod
     def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
@@ -151,6 +201,10 @@ class FHIRStore(ABC):
     @abstractmethod
     def append(self, collection: str, document: dict) -> None:
         """Append a document to an append-only collection (audit trail)."""
+
+    @abstractmethod
+    def append_many(self, collection: str, documents: list[dict]) -> None:
+        """Append documents to an append-only collection in one write (``_id`` makes a retry idempotent)."""
 
     @abstractmethod
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:

@@ -81,6 +81,12 @@ class VersionConflictError(FHIRError):
     status, code = 412, "conflict"
 
 
+class TooCostlyError(FHIRError):
+    """The request asks more work than one request may do (sorting or counting too many matches) (422)."""
+
+    status, code = 422, "too-costly"
+
+
 class PayloadTooLargeError(FHIRError):
     status, code = 413, "too-long"
 

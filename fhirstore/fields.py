@@ -3,9 +3,11 @@
 Stored documents are the FHIR JSON as served plus one ``_codoc`` object, stripped on output:
 
 - ``refs``: local references (``Type/id``) the resource holds (erasure, history);
-- ``sp``: search helper values, one per search parameter key (see ``handlers/search``);
+- ``sp``: scalar search helper values (single-valued parameters, date ranges), one per parameter key;
+- ``keys``: the search keys of the resource's multi-valued parameters and references, as written to the
+  ``SearchKey_4_3_0`` collection (one document per key, found through its scalar indexed ``k``);
 - ``unique``: the unique keys (``system|value`` of IPPs) the resource claims;
-- ``deleted``: the document is a tombstone;
+- ``deleted``: the document is a tombstone; ``last``: on a tombstone, the version it deleted;
 - ``pending``: the document belongs to a write not yet committed (hidden from reads and searches);
 - ``src`` / ``seq``: a generated Phenotype's source document id and enrichment run;
 - ``rid`` / ``v``: on history copies, the resource id and version number.
@@ -14,8 +16,10 @@ Stored documents are the FHIR JSON as served plus one ``_codoc`` object, strippe
 INTERNAL = "_codoc"
 REFS = "refs"
 SEARCH = "sp"
+KEYS = "keys"
 UNIQUE = "unique"
 DELETED = "deleted"
+LAST = "last"
 PENDING = "pending"
 SOURCE = "src"
 RUN = "seq"

@@ -1,25 +1,36 @@
 """The pymongo implementation of the store: one code path for MongoDB, nx-27017 and mongomock."""
 from __future__ import annotations
 
+import heapq
 import logging
 import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo import DeleteMany, InsertOne, UpdateMany, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from config import FHIR_VERSION
-from fhirstore.base import FHIRStore, IndexSpec, Page, Records, now_instant
-from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError,
+from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
+from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError, TooCostlyError,
                               VersionConflictError)
-from fhirstore.fields import DELETED, INTERNAL, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
+from fhirstore.fields import DELETED, INTERNAL, KEYS, LAST, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
 
 log = logging.getLogger(__name__)
 
 MAX_WRITE_ATTEMPTS = 20
 #: A claim of a unique key younger than this may belong to a write in flight: it is never taken over.
 CLAIM_LEASE_SECONDS = 30.0
+#: Separates a key from its owner in a search key's ``_id``.
+SEPARATOR = "\x1f"
+#: Prefixes in the search key collection: references (global), claims of unique keys.
+REFERENCE_KEY, CLAIM_KEY = "@|", "!"
+#: Candidates fetched per round trip while a keyed search pages through its keys.
+KEY_BATCH = 200
+#: Most matches a keyed search sorts (other than by id) or counts before answering 422 / leaving total out.
+MAX_SORTED, MAX_COUNTED = 10_000, 10_000
+LIVE = {path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
 
 
 def connect(uri: str, database: str, write_concern: str = ""):
@@ -42,15 +53,23 @@ def served(document: dict) -> dict:
 
 
 class MongoFHIRStore(FHIRStore):
-    """Current versions in ``{Type}_{version}``, every version in ``{Type}_{version}_History``.
+    """Current versions in ``{Type}_{version}``, former versions in ``{Type}_{version}_History``, search keys and
+    unique-key claims in ``SearchKey_{version}``.
 
-    A write replaces the current document only if its ``meta.versionId`` is still the one read (optimistic
-    locking in the filter, never read-then-write), then records that version in the history collection.
+    A write replaces the current document only if its ``meta.versionId`` is still the one read (optimistic locking
+    in the filter, never read-then-write). Its search keys and claims are written first, in one bulk write (claims
+    first, so a duplicate IPP stops it), tagged with the version that wrote them (``v``): keys a version dropped are
+    removed only if no later version wrote them again. Searches re-check every candidate against the keys its
+    current document holds, so a key left by a write in flight never yields a stale match. The first version has no
+    history copy: a version is copied to history when a later one replaces it (a deletion keeps it inside the
+    tombstone until the id is written again).
     """
 
     def __init__(self, db, fhir_version: str = FHIR_VERSION):
         self.db = db
         self.suffix = fhir_version.replace(".", "_")
+        self.keys = db[f"SearchKey_{self.suffix}"]
+        self._sequential = type(db).__module__.startswith("mongomock")  # mongomock's bulk_write lags pymongo's
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
@@ -59,62 +78,58 @@ class MongoFHIRStore(FHIRStore):
     def history_collection(self, resource_type: str):
         return self.db[f"{resource_type}_{self.suffix}_History"]
 
-    def unique_collection(self, resource_type: str):
-        """Claims of unique keys (e.g. ``system|value`` of an IPP): ``_id`` = key, ``owner`` = resource id."""
-        return self.db[f"{resource_type}_{self.suffix}_Unique"]
-
     # -- writes ------------------------------------------------------------------------------------------------
     def create(self, resource_type: str, resource: dict, index_fields: dict | None = None) -> dict:
         stored = self._versioned(resource, "1")
+        internal = self._internal(resource_type, index_fields)
+        owner = f"{resource_type}/{stored['id']}"
         with _store_errors():
-            claimed = self._claim(resource_type, stored["id"], index_fields)
+            self._insert_keys(resource_type, owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))
             try:
-                self.collection(resource_type).insert_one(self._document(stored, index_fields))
-            except DuplicateKeyError:
-                self._release(resource_type, stored["id"], claimed)
+                self.collection(resource_type).insert_one(self._document(stored, internal))
+            except DuplicateKeyError:  # keys stay: the writer that won owns the same ones, a retry reconciles
                 error = ConflictError(f"{resource_type}/{stored['id']} already exists")
                 error.field = "_id"
                 raise error from None
-            self._record_version(resource_type, stored, index_fields)
         return stored
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
                     history: bool = True, pending: bool = False) -> list[dict]:
-        """Store version 1 of many new resources in bulk (server-generated data, e.g. Phenotypes).
+        """Store version 1 of many new resources in bulk: their keys in one write, the documents in another.
 
-        ``history=False`` skips the history copy: for data written once and never updated, whose only version is
-        then served from the current document (vread and history fall back to it). No unique-key claims here.
-        ``pending=True`` hides them until :meth:`publish`.
+        No unique-key claims here (server-generated data, e.g. Phenotypes). ``history`` is kept for the interface:
+        a first version never has a history copy. ``pending=True`` hides them until :meth:`publish`.
         """
         stored = [self._versioned(r, "1") for r in resources]
-        if stored:
-            marker = {PENDING: True} if pending else {}
-            with _store_errors():
-                self.collection(resource_type).insert_many(
-                    [self._document(s, {**(f or {}), **marker}) for s, f in zip(stored, index_fields)], ordered=True)
-                if history:
-                    self.history_collection(resource_type).insert_many(
-                        [self._history_document(s, f) for s, f in zip(stored, index_fields)], ordered=True)
+        if not stored:
+            return stored
+        marker = {PENDING: True} if pending else {}
+        internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
+        key_docs = [self._key_document(key, f"{resource_type}/{s['id']}", 1)
+                    for s, internal in zip(stored, internals) for key in internal.get(KEYS, ())]
+        with _store_errors():
+            if key_docs:
+                self.keys.insert_many(key_docs, ordered=False)
+            self.collection(resource_type).insert_many(
+                [self._document(s, internal) for s, internal in zip(stored, internals)], ordered=True)
         return stored
 
-    def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
-        """Erase every resource matching ``query`` (current documents) and all their versions."""
+    def current(self, resource_type: str, resource_id: str) -> Current | None:
         with _store_errors():
-            ids = [d["_id"] for d in self.collection(resource_type).find(dict(query), {"_id": 1})]
-            if not ids:
-                return 0
-            removed = self.collection(resource_type).delete_many({"_id": {"$in": ids}}).deleted_count
-            removed += self.history_collection(resource_type).delete_many(
-                {path(RESOURCE_ID): {"$in": ids}}).deleted_count
-        return removed
+            document = self.collection(resource_type).find_one({"_id": resource_id})
+        return _current(document)
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
-               index_fields: dict | None = None) -> tuple[dict, bool]:
+               index_fields: dict | None = None, current: Current | None = None) -> tuple[dict, bool]:
         resource_id = resource["id"]
+        owner = f"{resource_type}/{resource_id}"
+        internal = self._internal(resource_type, index_fields)
+        new_keys, new_claims = set(internal.get(KEYS, ())), set(internal.get(UNIQUE, ()))
         collection = self.collection(resource_type)
         with _store_errors():
-            for _ in range(MAX_WRITE_ATTEMPTS):
-                current = collection.find_one({"_id": resource_id}, {"meta": 1, INTERNAL: 1})
+            for attempt in range(MAX_WRITE_ATTEMPTS):
+                if attempt or current is None or current.document.get("_id") != resource_id:
+                    current = self.current(resource_type, resource_id)
                 if current is None:
                     if expected_version is not None:
                         raise VersionConflictError(f"{resource_type}/{resource_id} does not exist; "
@@ -125,54 +140,80 @@ class MongoFHIRStore(FHIRStore):
                         if getattr(exc, "field", None) == "_id":
                             continue  # another writer created it first: update on top of it
                         raise
-                version = current["meta"]["versionId"]
+                version = current.version
                 if expected_version is not None and expected_version != version:
                     raise VersionConflictError(f"{resource_type}/{resource_id} is at version {version}, "
                                                f"not {expected_version}")
-                stored = self._versioned(resource, str(int(version) + 1))
-                claimed = self._claim(resource_type, resource_id, index_fields)
+                new_version = int(version) + 1
+                stored = self._versioned(resource, str(new_version))
+                old = current.document.get(INTERNAL) or {}
+                old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
+                old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
+                self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims),
+                                 new_keys if attempt else new_keys - old_keys, old_keys - new_keys)
+                self._keep_former(resource_type, current)
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
-                                                self._document(stored, index_fields))
+                                                self._document(stored, internal))
                 if result.matched_count == 1:
-                    self._record_version(resource_type, stored, index_fields)
-                    self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)) - claimed)
+                    self._release(owner, old_claims - new_claims)
                     return stored, False
                 if expected_version is not None:
+                    self._repair_keys(resource_type, resource_id)
                     raise VersionConflictError(f"{resource_type}/{resource_id} changed during the update")
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
 
-    def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None) -> str | None:
+    def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None,
+               current: Current | None = None) -> str | None:
         collection = self.collection(resource_type)
+        owner = f"{resource_type}/{resource_id}"
         with _store_errors():
-            for _ in range(MAX_WRITE_ATTEMPTS):
-                current = collection.find_one({"_id": resource_id}, {"meta": 1, INTERNAL: 1})
-                if current is None or current.get(INTERNAL, {}).get(DELETED):
+            for attempt in range(MAX_WRITE_ATTEMPTS):
+                if attempt or current is None or current.document.get("_id") != resource_id:
+                    current = self.current(resource_type, resource_id)
+                if current is None or current.resource is None:
                     return None
-                version = current["meta"]["versionId"]
+                version = current.version
                 if expected_version is not None and expected_version != version:
                     raise VersionConflictError(f"{resource_type}/{resource_id} is at version {version}, "
                                                f"not {expected_version}")
                 tombstone = {"id": resource_id, "meta": {"versionId": str(int(version) + 1),
                                                          "lastUpdated": now_instant()}}
-                result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
-                                                {"_id": resource_id, **tombstone, INTERNAL: {DELETED: True}})
+                last = self._history_document(current.resource, current.document.get(INTERNAL))
+                result = collection.replace_one({"_id": resource_id, "meta.versionId": version}, {
+                    "_id": resource_id, **tombstone, INTERNAL: {DELETED: True, LAST: last}})
                 if result.matched_count == 1:
-                    self._record_version(resource_type, tombstone, {DELETED: True})
-                    self._release(resource_type, resource_id, _unique_keys(current.get(INTERNAL)))
+                    self._execute([UpdateMany({"r": owner, "v": {"$lte": int(version)}}, {"$set": {"dead": True}})])
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
 
     def expunge(self, resource_type: str, resource_id: str) -> int:
         with _store_errors():
-            removed = self.unique_collection(resource_type).delete_many({"owner": resource_id}).deleted_count
+            removed = self.keys.delete_many({"r": f"{resource_type}/{resource_id}"}).deleted_count
             removed += self.collection(resource_type).delete_one({"_id": resource_id}).deleted_count
             removed += self.history_collection(resource_type).delete_many(
                 {path(RESOURCE_ID): resource_id}).deleted_count
         return removed
 
+    def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
+        """Erase every resource matching ``query`` (current documents), all their versions and keys."""
+        with _store_errors():
+            ids = [d["_id"] for d in self.collection(resource_type).find(dict(query), {"_id": 1})]
+            if not ids:
+                return 0
+            self._execute([DeleteMany({"r": f"{resource_type}/{i}"}) for i in ids])
+            removed = self.collection(resource_type).delete_many({"_id": {"$in": ids}}).deleted_count
+            removed += self.history_collection(resource_type).delete_many(
+                {path(RESOURCE_ID): {"$in": ids}}).deleted_count
+        return removed
+
+    def publish(self, resource_type: str, query: Mapping[str, Any]) -> int:
+        with _store_errors():
+            return self.collection(resource_type).update_many(
+                {**query, path(PENDING): True}, {"$unset": {path(PENDING): ""}}).modified_count
+
     def reindex(self, resource_type: str, index_fields: Callable[[dict], dict],
                 progress: Callable[[int], None] | None = None) -> int:
-        """Recompute the helper fields of every live resource (after search parameters changed); no new version.
+        """Recompute the helper fields and rewrite the search keys of every live resource; no new version.
 
         A resource written meanwhile is left alone: its write computed fresh fields. Returns how many changed.
         """
@@ -180,8 +221,14 @@ class MongoFHIRStore(FHIRStore):
         collection = self.collection(resource_type)
         with _store_errors():
             for document in collection.find({path(DELETED): {"$exists": False}}):
-                internal = {**document.get(INTERNAL, {}), **index_fields(served(document))}
-                if internal != document.get(INTERNAL):
+                before = document.get(INTERNAL, {})
+                internal = {**before, **self._internal(resource_type, index_fields(served(document)))}
+                owner, version = f"{resource_type}/{document['_id']}", int(document["meta"]["versionId"])
+                keys = sorted(internal.get(KEYS, ()))
+                self._execute([*(self._upsert_key(k, owner, version) for k in keys)])
+                self._execute([DeleteMany({"r": owner, "_id": {"$nin": [f"{k}{SEPARATOR}{owner}" for k in keys]},
+                                           "claim": {"$exists": False}})])
+                if internal != before:
                     changed += collection.update_one(
                         {"_id": document["_id"], "meta.versionId": document["meta"]["versionId"]},
                         {"$set": {INTERNAL: internal}}).modified_count
@@ -198,24 +245,30 @@ class MongoFHIRStore(FHIRStore):
         with _store_errors():
             self.db[collection].insert_one(dict(document))
 
+    def append_many(self, collection: str, documents: list[dict]) -> None:
+        if documents:
+            with _store_errors():
+                try:
+                    self.db[collection].insert_many([dict(d) for d in documents], ordered=False)
+                except BulkWriteError as exc:  # a retried batch: what was written already stays
+                    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
+                        raise
+
     # -- reads -------------------------------------------------------------------------------------------------
     def read(self, resource_type: str, resource_id: str) -> dict:
-        with _store_errors():
-            document = self.collection(resource_type).find_one({"_id": resource_id})
-        if document is None or document.get(INTERNAL, {}).get(PENDING):
+        current = self.current(resource_type, resource_id)
+        if current is None or current.document.get(INTERNAL, {}).get(PENDING):
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
-        if document.get(INTERNAL, {}).get(DELETED):
-            raise GoneError(f"{resource_type}/{resource_id} was deleted "
-                            f"(version {document['meta']['versionId']})")
-        return served(document)
+        if current.resource is None:
+            raise GoneError(f"{resource_type}/{resource_id} was deleted (version {current.version})")
+        return current.resource
 
     def vread(self, resource_type: str, resource_id: str, version_id: str) -> dict:
         with _store_errors():
             document = self.history_collection(resource_type).find_one({"_id": f"{resource_id}/_history/{version_id}"})
-            if document is None:  # written without a history copy (create_many): its one version is current
-                current = self._current_without_history(resource_type, resource_id)
-                if current and current["meta"]["versionId"] == version_id:
-                    return current
+            if document is None:  # the current version, or the one a tombstone keeps
+                document = next((d for d in self._unarchived(resource_type, resource_id)
+                                 if d["meta"]["versionId"] == version_id), None)
         if document is None:
             raise NotFoundError(f"{resource_type}/{resource_id} has no version {version_id}")
         if document[INTERNAL].get(DELETED):
@@ -228,26 +281,34 @@ class MongoFHIRStore(FHIRStore):
                 path(VERSION), pymongo.DESCENDING)
             if count:
                 cursor = cursor.limit(count)
-            versions = [({"deleted": True, "meta": d["meta"], "id": resource_id} if d[INTERNAL].get(DELETED)
-                         else served(d)) for d in cursor]
-            if not versions:
-                current = self._current_without_history(resource_type, resource_id)
-                versions = [current] if current else []
+            documents = {d[INTERNAL][VERSION]: d for d in cursor}
+            for document in self._unarchived(resource_type, resource_id):
+                documents.setdefault(int(document["meta"]["versionId"]), document)
+        versions = [({"deleted": True, "meta": d["meta"], "id": resource_id} if d[INTERNAL].get(DELETED)
+                     else served(d)) for _, d in sorted(documents.items(), reverse=True)]
         if not versions:
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
-        return versions
+        return versions[:count] if count else versions
 
-    def _current_without_history(self, resource_type: str, resource_id: str) -> dict | None:
+    def _unarchived(self, resource_type: str, resource_id: str) -> list[dict]:
+        """Versions not (yet) in the history collection, as history documents: the current one, and on a
+        tombstone the version it deleted."""
         document = self.collection(resource_type).find_one({"_id": resource_id})
-        if document is None or document.get(INTERNAL, {}).get(DELETED) or document.get(INTERNAL, {}).get(PENDING):
-            return None
-        return served(document)
+        if document is None or document.get(INTERNAL, {}).get(PENDING):
+            return []
+        internal = document.get(INTERNAL) or {}
+        found = [self._history_document(served(document), internal)]
+        if internal.get(LAST):
+            found.append(internal[LAST])
+        return found
 
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
-               offset: int = 0, limit: int = 20, count_total: bool = True) -> Page:
-        live = {**query, path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
+               offset: int = 0, limit: int = 20, count_total: bool = True, keys: Sequence[KeyMatch] = ()) -> Page:
+        live = {**query, **LIVE}
         collection = self.collection(resource_type)
         with _store_errors():
+            if keys:
+                return self._keyed_search(resource_type, live, list(keys), list(sort), offset, limit, count_total)
             cursor = collection.find(live)
             if sort:
                 cursor = cursor.sort(list(sort))
@@ -255,38 +316,135 @@ class MongoFHIRStore(FHIRStore):
             total = collection.count_documents(live) if count_total else -1
         return Page(documents, total)
 
-    def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500) -> Iterator[dict]:
+    def _keyed_search(self, resource_type: str, live: dict, keys: list[KeyMatch], sort: list[tuple[str, int]],
+                      offset: int, limit: int, count_total: bool) -> Page:
+        """Candidates from the most selective-looking clause's keys (in id order), then each candidate's current
+        document checked against the query and every clause: two round trips for a selective search."""
+        keys = [KeyMatch(tuple(tuple(KeyTerm(f"{resource_type}|{t.key}", t.prefix) for t in alternative)
+                               for alternative in match.alternatives)) for match in keys]
+        by_id = not sort or sort[0][0] in ("id", "_id") and sort[0][1] == 1
+        wanted = offset + limit + 1 if by_id and not count_total else None
+        cap = MAX_COUNTED if by_id else MAX_SORTED
+        matches, exhausted = [], True
+        for batch in self._candidate_batches(resource_type, keys):
+            documents = {d["_id"]: d for d in self.collection(resource_type).find({**live, "_id": {"$in": batch}})}
+            for resource_id in batch:
+                document = documents.get(resource_id)
+                held = set((document or {}).get(INTERNAL, {}).get(KEYS) or ())
+                if document is not None and all(match.matches(held) for match in keys):
+                    matches.append(document)
+            if wanted is not None and len(matches) >= wanted or len(matches) > cap:
+                exhausted = False
+                break
+        if not by_id:
+            if not exhausted:
+                raise TooCostlyError(f"more than {MAX_SORTED} matches to sort; narrow the search or sort by _id")
+            for field, direction in reversed(sort):
+                matches.sort(key=lambda d, f=field: _sort_value(d, f), reverse=direction < 0)
+        total = len(matches) if exhausted else -1
+        return Page([served(d) for d in matches[offset:offset + limit]], total)
+
+    def _candidate_batches(self, resource_type: str, keys: list[KeyMatch]) -> Iterator[list[str]]:
+        """Ids holding a driving term of the clause with the fewest alternatives, ascending, a batch at a time."""
+        driver = min(keys, key=lambda match: len(match.alternatives))
+        terms = {max(alternative, key=lambda t: len(t.key)) for alternative in driver.alternatives}
+        streams = [self._owners_of(term) for term in sorted(terms, key=lambda t: t.key)]
+        prefix = f"{resource_type}/"
+        batch, previous = [], None
+        for owner in heapq.merge(*streams):
+            if owner == previous or not owner.startswith(prefix):
+                continue
+            previous = owner
+            batch.append(owner[len(prefix):])
+            if len(batch) >= KEY_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _owners_of(self, term: KeyTerm) -> Iterator[str]:
+        """Owners (``Type/id``) of the search keys matching ``term``, ascending, paged on the owner."""
+        selector: Any = {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
+        after = None
+        while True:
+            query = {"k": selector, "dead": {"$exists": False}}
+            if after is not None:
+                query["r"] = {"$gt": after}
+            page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(KEY_BATCH))
+            yield from (d["r"] for d in page)
+            if len(page) < KEY_BATCH:
+                return
+            after = page[-1]["r"]
+
+    def referrers(self, references: Iterable[str], limit: int = 20) -> list[str]:
+        """Owners of reference keys, checked against their current documents; a key whose owner is not written
+        yet counts while it is young (a write in flight pins its targets)."""
+        found: dict[str, float] = {}
+        with _store_errors():
+            for reference in references:
+                for key in self.keys.find({"k": f"{REFERENCE_KEY}{reference}", "dead": {"$exists": False}},
+                                          {"r": 1, "at": 1}).limit(limit):
+                    found[key["r"]] = max(found.get(key["r"], 0.0), key.get("at", 0.0))
+            by_type: dict[str, list[str]] = {}
+            for owner in found:
+                kind, _, owner_id = owner.partition("/")
+                by_type.setdefault(kind, []).append(owner_id)
+            live = set()
+            for kind, ids in by_type.items():
+                for document in self.collection(kind).find({"_id": {"$in": ids}}, {"meta": 1, INTERNAL: 1}):
+                    internal = document.get(INTERNAL) or {}
+                    if not internal.get(DELETED) and set(internal.get(KEYS) or ()) & {
+                            f"{REFERENCE_KEY}{r}" for r in references}:
+                        live.add(f"{kind}/{document['_id']}")
+                    elif internal.get(DELETED):
+                        found.pop(f"{kind}/{document['_id']}", None)
+        now = time.time()
+        return sorted(o for o, at in found.items() if o in live or now - at < CLAIM_LEASE_SECONDS)
+
+    def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500,
+             keys: Sequence[KeyMatch] = ()) -> Iterator[dict]:
         """Keyset paging on ``_id``: each page one indexed query, whatever the size of the result."""
         after = None
         while True:
             page_query = dict(query) if after is None else {"$and": [dict(query), {"_id": {"$gt": after}}]}
-            page = self.search(resource_type, page_query, sort=[("_id", 1)], limit=batch, count_total=False)
+            page = self.search(resource_type, page_query, sort=[("_id", 1)], limit=batch, count_total=False,
+                               keys=keys)
             yield from page.resources
             if len(page.resources) < batch:
                 return
             after = page.resources[-1]["id"]
 
-    def publish(self, resource_type: str, query: Mapping[str, Any]) -> int:
-        with _store_errors():
-            return self.collection(resource_type).update_many(
-                {**query, path(PENDING): True}, {"$unset": {path(PENDING): ""}}).modified_count
-
     def records(self, name: str) -> "MongoRecords":
         return MongoRecords(self.db[name])
 
     def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
+        """Through reference keys, which are only marked dead when their owner drops the reference or is deleted."""
+        prefix = f"{resource_type}/"
+        found = set()
         with _store_errors():
-            return {d[INTERNAL][RESOURCE_ID] for d in self.history_collection(resource_type).find(
-                {path(REFS): {"$in": list(references)}}, {INTERNAL: 1})}
+            for reference in references:
+                for key in self.keys.find({"k": f"{REFERENCE_KEY}{reference}"}, {"r": 1}):
+                    if key["r"].startswith(prefix):
+                        found.add(key["r"][len(prefix):])
+        return found
+
+    def claim_holder(self, resource_type: str, key: str) -> str | None:
+        """The id of the live resource holding the unique ``key``, or None."""
+        with _store_errors():
+            claim = self.keys.find_one({"_id": f"{CLAIM_KEY}{resource_type}|{key}"})
+            if claim is None:
+                return None
+            holder = claim["r"].partition("/")[2]
+            document = self.collection(resource_type).find_one({"_id": holder, **LIVE}, {INTERNAL: 1})
+        held = document is not None and claim["_id"] in ((document.get(INTERNAL) or {}).get(UNIQUE) or ())
+        return holder if held else None
 
     def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
         if not wanted:
             return set()
         with _store_errors():
-            cursor = self.collection(resource_type).find(
-                {"_id": {"$in": wanted}, path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}},
-                {"_id": 1})
+            cursor = self.collection(resource_type).find({"_id": {"$in": wanted}, **LIVE}, {"_id": 1})
             return {d["_id"] for d in cursor}
 
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
@@ -300,6 +458,9 @@ class MongoFHIRStore(FHIRStore):
                 if spec.partial:
                     options["partialFilterExpression"] = dict(spec.partial)
                 names.append(target.create_index(list(spec.keys), **options))
+            # single-key on purpose: nx-27017 serves an equality or a range on ``k`` only through its own index
+            self.keys.create_index([("k", 1)], name="k_1")
+            self.keys.create_index([("r", 1)], name="r_1")
         return names
 
     def ping(self) -> None:
@@ -314,56 +475,171 @@ class MongoFHIRStore(FHIRStore):
             k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}}
 
     @staticmethod
-    def _document(stored: dict, index_fields: dict | None) -> dict:
+    def _internal(resource_type: str, index_fields: dict | None) -> dict:
+        """The ``_codoc`` object as stored: search keys prefixed by type, reference keys, claims by type."""
+        internal = dict(index_fields or {})
+        keys = [f"{resource_type}|{k}" for k in internal.get(KEYS, ())]
+        keys += [f"{REFERENCE_KEY}{r}" for r in internal.get(REFS, ())]
+        if keys:
+            internal[KEYS] = list(dict.fromkeys(keys))
+        if internal.get(UNIQUE):
+            internal[UNIQUE] = [f"{CLAIM_KEY}{resource_type}|{u}" for u in internal[UNIQUE]]
+        return internal
+
+    @staticmethod
+    def _document(stored: dict, internal: dict | None) -> dict:
         document = {"_id": stored["id"], **stored}
-        if index_fields:
-            document[INTERNAL] = index_fields
+        if internal:
+            document[INTERNAL] = internal
         return document
 
-    def _claim(self, resource_type: str, owner: str, index_fields: dict | None) -> set[str]:
-        """Claim every ``index_fields["unique"]`` key for ``owner`` before the write.
+    @staticmethod
+    def _key_document(key: str, owner: str, version: int) -> dict:
+        """A search key; a reference key also says when it was written (a young one pins its target)."""
+        document = {"_id": f"{key}{SEPARATOR}{owner}", "k": key, "r": owner, "v": version}
+        if key.startswith(REFERENCE_KEY):
+            document["at"] = time.time()
+        return document
 
-        Uniqueness rests on ``_id`` of the claims collection, the one unique index every backend enforces, so two
-        concurrent writers of one key cannot both win. A claim is taken over only when its owner does not hold the
-        key AND the claim is older than :data:`CLAIM_LEASE_SECONDS` (a write that died between claim and release);
-        a younger claim may belong to a write still in flight.
-        :raises ConflictError: another resource holds (or is writing) a key; ``holder`` names it.
+    @staticmethod
+    def _upsert_key(key: str, owner: str, version: int) -> UpdateOne:
+        """Write (or revive) a key for ``version``: it stays alive whatever older versions do."""
+        on_insert = {"k": key, "r": owner, **({"at": time.time()} if key.startswith(REFERENCE_KEY) else {})}
+        return UpdateOne({"_id": f"{key}{SEPARATOR}{owner}"},
+                         {"$max": {"v": version}, "$unset": {"dead": ""}, "$setOnInsert": on_insert}, upsert=True)
+
+    @staticmethod
+    def _kill_key(key: str, owner: str, version: int) -> UpdateOne:
+        """Mark a key ``version`` dropped dead, unless a later version wrote it again (searches skip dead keys;
+        a dead reference key still names a former referrer for erasure)."""
+        return UpdateOne({"_id": f"{key}{SEPARATOR}{owner}", "v": {"$lt": version}}, {"$set": {"dead": True}})
+
+    @staticmethod
+    def _upsert_claim(claim: str, owner: str, version: int) -> UpdateOne:
+        """Claim (or keep) a unique key: held by another owner, the upsert fails on the duplicate ``_id``."""
+        return UpdateOne({"_id": claim, "r": owner}, {"$set": {"at": time.time()}, "$unset": {"dead": ""},
+                                                      "$setOnInsert": {"v": version, "claim": True}}, upsert=True)
+
+    def _insert_keys(self, resource_type: str, owner: str, claims: Iterable[str], keys: Iterable[str]) -> None:
+        """A new resource's claims then keys, in one insert (claims first: a held one stops it).
+
+        :raises ConflictError: another resource holds a claim.
         """
-        keys = _unique_keys(index_fields)
-        claims = self.unique_collection(resource_type)
-        taken: set[str] = set()
-        for key in sorted(keys):
+        claims = sorted(claims)
+        documents = [{"_id": c, "r": owner, "v": 1, "at": time.time(), "claim": True} for c in claims]
+        documents += [self._key_document(k, owner, 1) for k in sorted(keys)]
+        self._run(resource_type, owner, 1, claims, [InsertOne(d) for d in documents])
+
+    def _write_keys(self, resource_type: str, owner: str, version: int, claims: Iterable[str],
+                    added: Iterable[str], dropped: Iterable[str] = ()) -> None:
+        """One bulk write of updates only (one command): claims first, then the keys this version adds, then the
+        keys it drops. :raises ConflictError: another resource holds a claim."""
+        claims = sorted(claims)
+        operations = [self._upsert_claim(c, owner, version) for c in claims]
+        operations += [self._upsert_key(k, owner, version) for k in sorted(added)]
+        operations += [self._kill_key(k, owner, version) for k in sorted(dropped)]
+        self._run(resource_type, owner, version, claims, operations)
+
+    def _run(self, resource_type: str, owner: str, version: int, claims: list[str], operations: list) -> None:
+        """Run key operations whose first ``len(claims)`` are claims, settling refused claims and skipping
+        duplicates of keys already written (a retried write)."""
+        done = 0
+        for _ in range(len(operations) + MAX_WRITE_ATTEMPTS):
+            failed = self._execute(operations[done:])
+            if failed is None:
+                return
+            index = done + failed
+            if index < len(claims):
+                self._settle_claim(resource_type, claims[index], owner, version, claims[:index])
+            done = index + 1 if index < len(claims) or isinstance(operations[index], InsertOne) else index
+        raise VersionConflictError(f"{owner}: its search keys are written too often; retry")
+
+    def _settle_claim(self, resource_type: str, claim: str, owner: str, version: int, taken: list[str]) -> None:
+        """A claim we could not insert: ours already, or taken over from a write that died, or a conflict.
+
+        A claim is taken over only when its holder does not hold the key AND the claim is older than
+        :data:`CLAIM_LEASE_SECONDS` (a younger one may belong to a write still in flight).
+        :raises ConflictError: another resource holds (or is writing) it; ``holder`` names it.
+        """
+        held = self.keys.find_one({"_id": claim}) or {"r": None, "at": 0}
+        holder = held["r"]
+        if holder == owner:
+            return
+        if held.get("dead") and self.keys.update_one(
+                {"_id": claim, "r": holder, "dead": True},
+                {"$set": {"r": owner, "v": version, "at": time.time()}, "$unset": {"dead": ""}}).modified_count:
+            return  # released by a deletion
+        holder_doc = None
+        if holder:
+            kind, _, holder_id = holder.partition("/")
+            holder_doc = self.collection(kind).find_one({"_id": holder_id}, {INTERNAL: 1})
+        holds = holder_doc is not None and claim in ((holder_doc.get(INTERNAL) or {}).get(UNIQUE) or ())
+        fresh = time.time() - held.get("at", 0) < CLAIM_LEASE_SECONDS and holder_doc is None
+        if holds or fresh or self.keys.update_one(
+                {"_id": claim, "r": holder, "at": held.get("at")},
+                {"$set": {"r": owner, "v": version, "at": time.time()}}).modified_count != 1:
+            self._release(owner, taken)
+            error = ConflictError(f"a unique identifier is already held by {holder}")
+            error.field, error.holder, error.key = "unique", (holder or "").partition("/")[2], claim
+            raise error
+
+    def _release(self, owner: str, claims: Iterable[str]) -> None:
+        claims = list(claims)
+        if claims:
+            self.keys.delete_many({"_id": {"$in": claims}, "r": owner})
+
+    def _repair_keys(self, resource_type: str, resource_id: str) -> None:
+        """After losing a race: the winner's keys, written again (ours may have marked dead some it shares)."""
+        current = self.current(resource_type, resource_id)
+        if current is not None and current.resource is not None:
+            keys = (current.document.get(INTERNAL) or {}).get(KEYS) or ()
+            owner = f"{resource_type}/{resource_id}"
+            self._execute([self._upsert_key(k, owner, int(current.version)) for k in keys])
+
+    def _keep_former(self, resource_type: str, current: Current) -> None:
+        """Copy the version about to be replaced to history (and a tombstone's deleted version)."""
+        internal = current.document.get(INTERNAL) or {}
+        documents = [self._history_document(served(current.document), internal)]
+        if internal.get(LAST):
+            documents.append(internal[LAST])
+        try:
+            self.history_collection(resource_type).insert_many(documents, ordered=False)
+        except BulkWriteError as exc:  # already copied by an earlier attempt: idempotent by _id
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
+                raise
+
+    def _execute(self, operations: list) -> int | None:
+        """Run a bulk write in order; returns the index of the first operation that hit a duplicate key, or None.
+
+        :raises PyMongoError: any other failure.
+        """
+        if not operations:
+            return None
+        if self._sequential:
+            return self._execute_one_by_one(operations)
+        try:
+            self.keys.bulk_write(operations, ordered=True)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if errors and errors[0].get("code") == 11000:
+                return errors[0]["index"]
+            raise
+        return None
+
+    def _execute_one_by_one(self, operations: list) -> int | None:
+        for index, operation in enumerate(operations):
             try:
-                claims.insert_one({"_id": key, "owner": owner, "at": time.time()})
-                taken.add(key)
-                continue
+                if isinstance(operation, InsertOne):
+                    self.keys.insert_one(operation._doc)
+                elif isinstance(operation, UpdateOne):
+                    self.keys.update_one(operation._filter, operation._doc, upsert=operation._upsert)
+                elif isinstance(operation, UpdateMany):
+                    self.keys.update_many(operation._filter, operation._doc)
+                else:
+                    self.keys.delete_many(operation._filter)
             except DuplicateKeyError:
-                claim = claims.find_one({"_id": key}) or {"owner": None, "at": 0}
-            holder = claim["owner"]
-            if holder == owner:
-                continue
-            holder_doc = self.collection(resource_type).find_one({"_id": holder}, {INTERNAL: 1}) if holder else None
-            held = holder_doc is not None and key in _unique_keys(holder_doc.get(INTERNAL))
-            fresh = time.time() - claim.get("at", 0) < CLAIM_LEASE_SECONDS and holder_doc is None
-            if held or fresh or claims.update_one(
-                    {"_id": key, "owner": holder, "at": claim.get("at")},
-                    {"$set": {"owner": owner, "at": time.time()}}).modified_count != 1:
-                self._release(resource_type, owner, taken)
-                error = ConflictError(f"a unique identifier is already held by {resource_type}/{holder}")
-                error.field, error.holder, error.key = "unique", holder, key
-                raise error
-            taken.add(key)
-        return keys
-
-    def _release(self, resource_type: str, owner: str, keys: Iterable[str]) -> None:
-        keys = list(keys)
-        if keys:
-            self.unique_collection(resource_type).delete_many({"_id": {"$in": keys}, "owner": owner})
-
-    def _record_version(self, resource_type: str, stored: dict, index_fields: dict | None) -> None:
-        """Keep this version in the history collection (idempotent by ``{id}/_history/{versionId}``)."""
-        document = self._history_document(stored, index_fields)
-        self.history_collection(resource_type).replace_one({"_id": document["_id"]}, document, upsert=True)
+                return index
+        return None
 
     @staticmethod
     def _history_document(stored: dict, index_fields: dict | None) -> dict:
@@ -374,6 +650,21 @@ class MongoFHIRStore(FHIRStore):
             if index_fields and index_fields.get(key):
                 internal[key] = index_fields[key]
         return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
+
+
+def _current(document: dict | None) -> Current | None:
+    if document is None:
+        return None
+    deleted = (document.get(INTERNAL) or {}).get(DELETED)
+    return Current(None if deleted else served(document), (document.get("meta") or {}).get("versionId", ""),
+                   document)
+
+
+def _sort_value(document: dict, field: str) -> Any:
+    value: Any = document
+    for part in ("_id" if field == "id" else field).split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return (value is not None, value if value is not None else "")
 
 
 class MongoRecords(Records):
@@ -431,7 +722,3 @@ class _store_errors:
                 log.error("database unavailable: %s", type(exc).__name__)
                 raise StoreUnavailableError("the database is unavailable; retry later") from None
         return False
-
-
-def _unique_keys(index_fields: dict | None) -> set[str]:
-    return set((index_fields or {}).get(UNIQUE, ()))

@@ -6,16 +6,22 @@ and read by administrators through ``GET /AuditEvent?entity=``.
 """
 from __future__ import annotations
 
+import atexit
+import logging
+import queue
+import threading
+import time
 import uuid
 from typing import Iterable
 
 from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, IndexSpec, now_instant
-from fhirstore.errors import InvalidError, MethodNotAllowedError
+from fhirstore.errors import InvalidError, MethodNotAllowedError, StoreUnavailableError
 from handlers import bundles
 from handlers.context import RequestContext
 from handlers.search.plan import int_param
 
+log = logging.getLogger("codoc.audit")
 AUDIT_TYPE = "AuditEvent"
 AUDIT_COLLECTION = f"{AUDIT_TYPE}_{VERSION_SUFFIX}"
 ACTIONS = {"create": "C", "read": "R", "vread": "R", "history": "R", "search": "E", "update": "U", "delete": "D",
@@ -25,6 +31,10 @@ INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
 SEARCH_PATHS = {"entity": "entity.what.reference", "agent": "agent.who.display"}
 INDEXES = (IndexSpec((("entity.what.reference", 1), ("recorded", -1))),
            IndexSpec((("agent.who.display", 1), ("recorded", -1))))
+
+
+class AuditUnavailableError(StoreUnavailableError):
+    """The audit trail cannot record more now: patient data is not served meanwhile (503)."""
 
 
 def audit_event(ctx: RequestContext, interaction: str, entities: Iterable[str], outcome: str = "0",
@@ -59,12 +69,120 @@ def audit_event(ctx: RequestContext, interaction: str, entities: Iterable[str], 
     return event
 
 
-def record(store: FHIRStore, ctx: RequestContext, interaction: str, entities: Iterable[str], outcome: str = "0",
-           detail: str | None = None) -> dict:
-    """Append an AuditEvent to the append-only audit collection; returns it."""
-    event = audit_event(ctx, interaction, list(entities), outcome, detail)
-    store.append(AUDIT_COLLECTION, {"_id": event["id"], **event})
-    return event
+class AuditWriter:
+    """Writes AuditEvents off the request's path: a bounded queue drained by one thread per process in batches
+    (one ``insert_many`` per batch), flushed on graceful shutdown.
+
+    The promise holds: when the queue is full, or events have waited unwritten for more than ``max_lag`` seconds
+    because the audit store fails, :meth:`healthy` says no and the HTTP layer answers 503 to requests on patient
+    data, so nothing is served unaudited for longer than that. On a hard crash (SIGKILL) the events of the last
+    ``interval`` seconds (plus a write in flight) are lost. ``batched=False`` writes each event in the request.
+    """
+
+    def __init__(self, store: FHIRStore, batched: bool = True, capacity: int = 10_000, interval: float = 0.2,
+                 max_lag: float = 3.0, batch: int = 500):
+        self.store, self.batched, self.interval, self.max_lag, self.batch = store, batched, interval, max_lag, batch
+        self._queue: queue.Queue[dict] = queue.Queue(maxsize=capacity)
+        self._oldest_unwritten: float | None = None  # monotonic time of the oldest event not written yet
+        self._pending: list[dict] = []
+        self._last_logged = -1e9
+        self._lock = threading.Lock()
+        self._writing = threading.Lock()  # one batch in flight at a time (the thread, or a flush)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, ctx: RequestContext, interaction: str, entities: Iterable[str], outcome: str = "0",
+               detail: str | None = None) -> dict:
+        """Queue (or write) one AuditEvent; :raises AuditUnavailableError: the queue is full."""
+        event = audit_event(ctx, interaction, list(entities), outcome, detail)
+        document = {"_id": event["id"], **event}
+        if not self.batched:
+            self.store.append(AUDIT_COLLECTION, document)
+            return event
+        self._start()
+        try:
+            self._queue.put_nowait(document)
+        except queue.Full:
+            raise AuditUnavailableError("the audit trail is not keeping up; retry later",
+                                        headers={"Retry-After": "2"}) from None
+        with self._lock:
+            if self._oldest_unwritten is None:
+                self._oldest_unwritten = time.monotonic()
+        return event
+
+    def healthy(self) -> bool:
+        """Whether requests on patient data may be served: the queue has room and nothing waits too long."""
+        if not self.batched:
+            return True
+        with self._lock:
+            lagging = self._oldest_unwritten is not None and time.monotonic() - self._oldest_unwritten > self.max_lag
+        return not lagging and not self._queue.full()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Write everything queued so far (tests, shutdown); returns whether all was written."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._write_some():
+                with self._lock:
+                    if not self._pending and self._queue.empty():
+                        self._oldest_unwritten = None
+                        return True
+            else:
+                time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.flush()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._drain, name="codoc-audit", daemon=True)
+                    self._thread.start()
+                    atexit.register(self.close)
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._queue.get(timeout=self.interval)
+            except queue.Empty:
+                self._write_some()
+                continue
+            with self._lock:
+                self._pending.append(first)
+            self._stop.wait(self.interval)  # let a batch gather
+            self._write_some()
+
+    def _write_some(self) -> bool:
+        """Move queued events to the batch and write it; on failure keep them for the next try."""
+        with self._writing:
+            return self._write_batch()
+
+    def _write_batch(self) -> bool:
+        with self._lock:
+            while len(self._pending) < self.batch:
+                try:
+                    self._pending.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            batch = list(self._pending)
+        if not batch:
+            return True
+        try:
+            self.store.append_many(AUDIT_COLLECTION, batch)
+        except Exception as exc:  # noqa: BLE001 - the store failing: keep the events, healthy() reports the lag
+            if time.monotonic() - self._last_logged > 10:  # one line per 10 s while it lasts, not one per try
+                self._last_logged = time.monotonic()
+                log.error("audit trail not written (%s); %d event(s) waiting", type(exc).__name__, len(batch))
+            return False
+        with self._lock:
+            self._pending = self._pending[len(batch):]
+            self._oldest_unwritten = time.monotonic() if self._pending or not self._queue.empty() else None
+        return True
 
 
 def ensure_indexes(store: FHIRStore) -> list[str]:

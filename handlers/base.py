@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
 from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
-from fhirstore.fields import REFS, SEARCH, path
+from fhirstore.fields import REFS, path
 from handlers import bundles
 from handlers.context import RequestContext, internal
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
@@ -57,13 +57,13 @@ class ResourceHandler:
         """Business rules on a resource about to be written; :raises BusinessRuleError:."""
 
     def index_fields(self, resource: dict) -> dict:
-        """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: search helpers); ``unique`` keys are
-        claimed by the store."""
-        fields: dict[str, Any] = {REFS: local_references(resource)}
-        values = index.index_values(self.search_params, resource)
-        if values:
-            fields[SEARCH] = values
-        return fields
+        """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: scalar search helpers; ``keys``: search
+        keys); ``unique`` keys are claimed by the store."""
+        return {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
+
+    def check_unique(self, resource: dict) -> None:
+        """What the store's claims would refuse, looked up without claiming (``$validate``);
+        :raises ConflictError:."""
 
     def after_write(self, stored: dict, ctx: RequestContext) -> dict:
         """Side effects of a successful create/update (e.g. NLP enrichment); returns the resource to serve."""
@@ -104,22 +104,23 @@ class ResourceHandler:
         if resource.get("id") != resource_id:
             raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
                                expression=f"{self.resource_type}.id")
-        previous = self._current_or_none(resource_id)
-        self._check_rules(resource, previous, ctx)
+        current = self.store.current(self.resource_type, resource_id)
+        self._check_rules(resource, self._live(current), ctx)
         stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
-                                            self.index_fields(resource))
+                                            self.index_fields(resource), current)
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx), created
 
     def delete(self, resource_id: str, ctx: RequestContext) -> str | None:
         check_id(resource_id)
-        current = self._current_or_none(resource_id)
-        if current is None:
+        current = self.store.current(self.resource_type, resource_id)
+        live = self._live(current)
+        if live is None:
             return None
-        self.before_delete(current, ctx)
+        self.before_delete(live, ctx)
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
             self._refuse_if_referenced(resource_id)
-        version = self.store.delete(self.resource_type, resource_id, ctx.if_match)
+        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current)
         ctx.touch(f"{self.resource_type}/{resource_id}")
         self.after_delete(resource_id, ctx)
         return version
@@ -155,6 +156,7 @@ class ResourceHandler:
             resource = self._prepare(body)
             resource.setdefault("id", "validate")
             self._check_rules(resource, None, ctx)
+            self.check_unique(resource)
         except (InvalidError, BusinessRuleError, ConflictError) as error:
             return bundles.operation_outcome([issue.as_fhir() for issue in error.issues])
         return bundles.information(f"{self.name} is valid")
@@ -223,20 +225,21 @@ class ResourceHandler:
                                 expression=expression)
 
     def referrers(self, resource_id: str, limit: int = 20) -> list[str]:
-        """``Type/id`` of live resources that reference this one."""
-        target = f"{self.resource_type}/{resource_id}"
-        found = []
-        for stored_type in self.registry.stored_types:
-            page = self.store.search(stored_type, {path(REFS): target}, limit=limit, count_total=False)
-            found += [f"{stored_type}/{r['id']}" for r in page.resources if r["id"] != resource_id or
-                      stored_type != self.resource_type]
-        return found[:limit]
+        """``Type/id`` of live resources that reference this one (one indexed lookup of its reference keys)."""
+        itself = f"{self.resource_type}/{resource_id}"
+        return [r for r in self.store.referrers([itself], limit + 1) if r != itself][:limit]
 
     def _refuse_if_referenced(self, resource_id: str) -> None:
         referrers = self.referrers(resource_id)
         if referrers:
             raise ConflictError(f"{self.resource_type}/{resource_id} is referenced by {', '.join(referrers)}; "
                                 f"delete or update them first")
+
+    def _live(self, current) -> dict | None:
+        """The live resource of a ``store.current`` answer, if it is this handler's (profile)."""
+        if current is None or current.resource is None or not self._matches_profile(current.resource):
+            return None
+        return current.resource
 
     def _current_or_none(self, resource_id: str) -> dict | None:
         try:

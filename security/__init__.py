@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from security import cors, limiter, tokens
@@ -41,7 +41,9 @@ def init_app(app: Flask) -> None:
         if app.config["CODOC_ENV"] == "production":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         response.headers.pop("Server", None)
-        if response.status_code not in (429, 503):
+        if response.status_code == 503:  # its own short delay, not the rate-limit window flask-limiter adds
+            response.headers["Retry-After"] = g.get("codoc_retry_after", "2")
+        elif response.status_code != 429:
             response.headers.pop("Retry-After", None)
         return response
 

@@ -35,6 +35,8 @@ class Need:
     admin: bool = False
 
     def describe(self) -> str:
+        if not self.types:
+            return f"the {ADMIN_SCOPE} scope" if self.admin else "nothing"
         who = ", ".join(self.types)
         return f"{'/'.join(self.letters)} on {who}" + (f" and {ADMIN_SCOPE}" if self.admin else "")
 

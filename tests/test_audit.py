@@ -150,3 +150,31 @@ def test_a_batch_is_one_event_naming_what_its_entries_touched(client, store):
 def test_a_write_is_one_event(client, store):
     client.post(f"{BASE}/Patient", json=MINIMAL["Patient"], headers={"X-Request-ID": "one-request"})
     assert [e["agent"][0]["altId"] for e in events(store)] == ["one-request"]
+
+
+@pytest.mark.settings(CODOC_AUDIT_BATCHED=True)
+def test_batched_writer_writes_every_event_of_the_requests(app, client, store):
+    ids = [client.post(f"{BASE}/Patient", json=MINIMAL["Patient"]).get_json()["id"] for _ in range(5)]
+    assert app.extensions["codoc.audit"].flush()
+    assert {e["entity"][0]["what"]["reference"] for e in events(store)} == {f"Patient/{i}" for i in ids}
+
+
+@pytest.mark.settings(CODOC_AUDIT_BATCHED=True, CODOC_AUDIT_MAX_LAG=0.3)
+def test_batched_writer_failing_longer_than_its_window_makes_patient_data_503(app, client, store, monkeypatch):
+    pid = client.post(f"{BASE}/Patient", json=MINIMAL["Patient"]).get_json()["id"]
+    assert app.extensions["codoc.audit"].flush()
+    working = store.append_many
+
+    def broken(collection, documents):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(store, "append_many", broken)
+    assert client.get(f"{BASE}/Patient/{pid}").status_code == 200  # within the window
+    time.sleep(0.6)
+    refused = client.get(f"{BASE}/Patient/{pid}")
+    assert_outcome(refused, 503, "transient")
+    assert refused.headers["Retry-After"] == "2"
+    monkeypatch.setattr(store, "append_many", working)
+    assert app.extensions["codoc.audit"].flush()
+    assert client.get(f"{BASE}/Patient/{pid}").status_code == 200
+    assert len([e for e in events(store, f"Patient/{pid}") if e["subtype"][0]["code"] == "read"]) == 2

@@ -12,15 +12,19 @@ def patient(pid: str) -> dict:
     return {"resourceType": "Patient", "id": pid}
 
 
+def claim(key: str, owner: str, at: float) -> dict:
+    return {"_id": f"!Patient|{key}", "r": f"Patient/{owner}", "v": 1, "at": at, "claim": True}
+
+
 def test_claim_left_by_a_dead_write_is_taken_over_after_the_lease(store):
-    store.unique_collection("Patient").insert_one({"_id": "urn:ipp|42", "owner": "ghost", "at": 0})
+    store.keys.insert_one(claim("urn:ipp|42", "ghost", 0))
     stored = store.create("Patient", patient("p1"), {"unique": ["urn:ipp|42"]})
     assert stored["meta"]["versionId"] == "1"
-    assert store.unique_collection("Patient").find_one({"_id": "urn:ipp|42"})["owner"] == "p1"
+    assert store.keys.find_one({"_id": "!Patient|urn:ipp|42"})["r"] == "Patient/p1"
 
 
 def test_young_claim_of_a_write_in_flight_is_not_taken_over(store):
-    store.unique_collection("Patient").insert_one({"_id": "urn:ipp|43", "owner": "in-flight", "at": time.time()})
+    store.keys.insert_one(claim("urn:ipp|43", "in-flight", time.time()))
     with pytest.raises(ConflictError) as caught:
         store.create("Patient", patient("p2"), {"unique": ["urn:ipp|43"]})
     assert caught.value.holder == "in-flight"

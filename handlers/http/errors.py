@@ -4,13 +4,15 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from fhirstore.errors import FHIRError
 from handlers.http.io import outcome_response, request_id
 
 log = logging.getLogger("codoc")
+#: Seconds a client is told to wait after a 503.
+TRANSIENT_RETRY_AFTER = "2"
 HTTP_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
               409: "conflict", 410: "deleted", 412: "conflict", 413: "too-long", 415: "not-supported",
               422: "business-rule", 429: "throttled", 501: "not-supported", 503: "transient"}
@@ -21,7 +23,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(FHIRError)
     def fhir_error(error: FHIRError):
-        return outcome_response(error.status, [i.as_fhir() for i in error.issues], error.headers)
+        headers = dict(error.headers)
+        if error.status == 503:  # a transient failure: retry soon (the rate limiter's window must not leak in)
+            g.codoc_retry_after = headers.setdefault("Retry-After", TRANSIENT_RETRY_AFTER)
+        return outcome_response(error.status, [i.as_fhir() for i in error.issues], headers)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -23,6 +23,10 @@ def registry() -> Registry:
     return current_app.extensions["codoc.registry"]
 
 
+def auditor() -> audit.AuditWriter:
+    return current_app.extensions["codoc.audit"]
+
+
 @dataclass(frozen=True)
 class Access:
     """What a request does to which data: the gate checks it against the token, the audit trail records it."""
@@ -82,6 +86,9 @@ def gate():
     if not smart.allows(principal.scopes if principal else smart.ANONYMOUS_SCOPES, access.need):
         raise ForbiddenError(f"the token's scopes do not allow this: it needs {access.need.describe()}",
                              headers={"WWW-Authenticate": 'Bearer realm="codoc", error="insufficient_scope"'})
+    if current_app.config["CODOC_AUDIT_ENABLED"] and not auditor().healthy():
+        raise audit.AuditUnavailableError("the audit trail is not being written; retry later",
+                                          headers={"Retry-After": "2"})
 
 
 def audit_trail(response: Response) -> Response:
@@ -99,8 +106,8 @@ def audit_trail(response: Response) -> Response:
     if access.interaction == "search":  # parameter names only: values may be names or IPPs
         detail = "parameters: " + ", ".join(sorted(k for k in request.args if PARAM_NAME.match(k)))
     try:
-        audit.record(registry().store, ctx, interaction, entities(access, ctx.touched),
-                     "0" if status < 400 else "4" if status < 500 else "8", detail)
+        auditor().record(ctx, interaction, entities(access, ctx.touched),
+                         "0" if status < 400 else "4" if status < 500 else "8", detail)
     except Exception as exc:  # the audit store failing must not pass silently, nor disclose unaudited data
         log.error("audit trail not written (%s), request %s", type(exc).__name__, request_id())
         if status < 400 and request.method in ("GET", "HEAD"):

@@ -11,13 +11,14 @@ referenced the patient and was since reassigned keeps those former versions. Sha
 CodeSystem) and other Patients (even linked ones: expunge each) are neither served nor erased."""
 from __future__ import annotations
 
-from fhirstore.fields import REFS, path
 from handlers.base import ResourceHandler
 from handlers.references import local_references
 
 #: Types whose resources are not one patient's data.
 SHARED_TYPES = frozenset({"Organization", "CodeSystem", "Patient"})
 BATCH = 500
+#: Most resources referencing one resource that a compartment walk follows.
+MAX_REFERRERS = 100_000
 
 
 def _patients_of(resource: dict) -> set[str]:
@@ -32,8 +33,13 @@ def compartment(handler: ResourceHandler, patient_id: str, patient: dict | None)
     frontier = [root]
     while frontier:
         batch, frontier = frontier[:BATCH], frontier[BATCH:]
-        for resource_type in types:
-            for resource in store.scan(resource_type, {path(REFS): {"$in": batch}}):
+        referring: dict[str, list[str]] = {}
+        for owner in store.referrers(batch, MAX_REFERRERS):
+            kind, _, owner_id = owner.partition("/")
+            if kind in types and owner not in found:
+                referring.setdefault(kind, []).append(owner_id)
+        for resource_type, ids in sorted(referring.items()):
+            for resource in store.scan(resource_type, {"_id": {"$in": sorted(ids)}}):
                 reference = f"{resource_type}/{resource['id']}"
                 if reference in found:
                     continue

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from fhirstore.errors import GoneError
-from fhirstore.fields import REFS, path
 from handlers import bundles
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
 from handlers.operations import EVERY_TYPE, Operation
-from handlers.operations.compartment import compartment, deleted_former_referrers
+from handlers.operations.compartment import MAX_REFERRERS, compartment, deleted_former_referrers
 
 
 def expunge(handler: ResourceHandler, ctx: RequestContext, payload, resource_id: str) -> dict:
@@ -21,8 +20,7 @@ def expunge(handler: ResourceHandler, ctx: RequestContext, payload, resource_id:
     root = f"Patient/{resource_id}"
     found.setdefault(root, {})
     for reference in sorted(forward):  # keep what a resource outside this patient's data still points to
-        outside = [r for t in handler.registry.stored_types for r in store.scan(t, {path(REFS): reference})
-                   if f"{t}/{r['id']}" not in found]
+        outside = [r for r in store.referrers([reference], MAX_REFERRERS) if r not in found]
         if outside:
             del found[reference]
     erased = sorted(found, key=lambda r: (r == root, r))  # the patient last: a retry finds what is left

@@ -6,7 +6,6 @@ from typing import Any
 
 from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, NotFoundError, \
     VersionConflictError
-from fhirstore.fields import REFS, path
 from handlers import bundles
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
@@ -15,6 +14,8 @@ from handlers.references import repoint
 from handlers.resources.patient import PatientHandler, find_by_identifier, identifier_key
 
 MAX_ATTEMPTS = 5
+#: Most resources a merge repoints.
+MAX_REFERRERS = 100_000
 
 
 def merge(handler: PatientHandler, ctx: RequestContext, payload: Any, resource_id=None):
@@ -116,10 +117,11 @@ def _repoint_all(handler: PatientHandler, old: str, new: str) -> list[str]:
     The two patients of the merge are left alone: their links name each other on purpose.
     """
     registry, store = handler.registry, handler.store
+    referring = store.referrers([old], MAX_REFERRERS)
     changed = []
     for stored_type in registry.stored_types:
         writer = registry.get(stored_type)
-        ids = [r["id"] for r in store.scan(stored_type, {path(REFS): old})]
+        ids = [r.split("/", 1)[1] for r in referring if r.startswith(f"{stored_type}/")]
         for resource_id in ids:
             reference = f"{stored_type}/{resource_id}"
             if reference in (old, new):

@@ -8,6 +8,10 @@ from handlers.context import RequestContext
 from handlers.enrichment import Enricher
 
 
+#: Most referrers looked at when deleting a document (its own Phenotypes, deleted with it, among them).
+DERIVED_MAX = 10_000
+
+
 class DocumentReferenceHandler(ResourceHandler):
     """Enriches on create/update, erases the document's Phenotypes on delete, serves the enrichment status."""
 
@@ -33,9 +37,11 @@ class DocumentReferenceHandler(ResourceHandler):
 
     def referrers(self, resource_id: str, limit: int = 20) -> list[str]:
         """Resources referencing the document, except its own Phenotypes (deleted with it)."""
-        derived = self.store.scan("Observation", {path(SOURCE): resource_id})
-        own = {f"Observation/{p['id']}" for p in derived}
-        return [r for r in super().referrers(resource_id, limit + len(own)) if r not in own][:limit]
+        found = super().referrers(resource_id, DERIVED_MAX)
+        if not any(r.startswith("Observation/") for r in found):
+            return found[:limit]
+        own = {f"Observation/{p['id']}" for p in self.store.scan("Observation", {path(SOURCE): resource_id})}
+        return [r for r in found if r not in own][:limit]
 
     def read(self, resource_id: str, ctx: RequestContext) -> dict:
         resource = super().read(resource_id, ctx)

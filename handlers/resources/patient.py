@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from fhirstore import KeyMatch, KeyTerm
 from fhirstore.errors import BusinessRuleError, ConflictError, Issue
-from fhirstore.fields import SEARCH, UNIQUE, path
+from fhirstore.fields import UNIQUE
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
-
-IDENTIFIER_HELPER = path(SEARCH, "identifier")
+from handlers.search.index import token
 
 
 def identifier_key(identifier: dict) -> str | None:
-    """``system|value`` of an identifier (``|value`` without a system); None when it has no value."""
+    """``system|value`` of an identifier (``|value`` without a system), escaped; None when it has no value."""
     value = identifier.get("value")
-    return f"{identifier.get('system') or ''}|{value}" if value else None
+    return token(identifier.get("system"), value) if isinstance(value, str) and value else None
 
 
 class PatientHandler(ResourceHandler):
@@ -22,8 +22,8 @@ class PatientHandler(ResourceHandler):
     fine), ``usual`` = current IPP, ``old`` = former IPPs.
 
     An identifier (system + value) belongs to one live patient. The store claims every ``system|value`` before the
-    write (``index_fields()["unique"]``), so two concurrent writers of one IPP cannot both win; ``check`` looks
-    first to answer the common case with the identifier's position.
+    write (``index_fields()["unique"]``), so two concurrent writers of one IPP cannot both win; a refused claim is
+    answered with the identifier's position and its holder.
     """
 
     resource_type = name = "Patient"
@@ -41,25 +41,18 @@ class PatientHandler(ResourceHandler):
                 "a patient has at most one official (master) IPP per identifier system; mark the others usual or old",
                 issues=[Issue("business-rule", f"Patient.identifier[{i}] is a second official identifier of its "
                               "system", expression=f"Patient.identifier[{i}]") for i in extra])
-        keys = {identifier_key(ident): i for i, ident in enumerate(identifiers) if identifier_key(ident)}
-        if not keys:
-            return
-        page = self.store.search("Patient", {IDENTIFIER_HELPER: {"$in": sorted(keys)}}, limit=10,
-                                 count_total=False)
+
+    def check_unique(self, resource: dict) -> None:
         issues = []
-        for holder in page.resources:
-            if holder["id"] == resource["id"]:
-                continue
-            for ident in holder.get("identifier") or []:
-                index = keys.get(identifier_key(ident))
-                if index is not None:
-                    system = identifiers[index].get("system") or "no system"
-                    issues.append(Issue("duplicate", f"Patient.identifier[{index}] ({system}) is already held by "
-                                                     f"Patient/{holder['id']}",
-                                        expression=f"Patient.identifier[{index}]"))
+        for index, ident in enumerate(resource.get("identifier") or []):
+            key = identifier_key(ident)
+            holder = self.store.claim_holder("Patient", key) if key else None
+            if holder and holder != resource.get("id"):
+                system = ident.get("system") or "no system"
+                issues.append(Issue("conflict", f"Patient.identifier[{index}] ({system}) is already held by "
+                                                f"Patient/{holder}", expression=f"Patient.identifier[{index}]"))
         if issues:
-            raise ConflictError(issues[0].diagnostics, issues=[Issue("conflict", i.diagnostics,
-                                                                     expression=i.expression) for i in issues])
+            raise ConflictError(issues[0].diagnostics, issues=issues)
 
     def index_fields(self, resource: dict) -> dict:
         fields = super().index_fields(resource)
@@ -72,13 +65,13 @@ class PatientHandler(ResourceHandler):
         try:
             return super().create(body, ctx)
         except ConflictError as error:
-            raise _held(error) from None
+            raise _held(error, body) from None
 
     def update(self, resource_id: str, body: Any, ctx: RequestContext) -> tuple[dict, bool]:
         try:
             return super().update(resource_id, body, ctx)
         except ConflictError as error:
-            raise _held(error) from None
+            raise _held(error, body) from None
 
 
 def find_by_identifier(store, identifier: dict) -> str | None:
@@ -86,14 +79,23 @@ def find_by_identifier(store, identifier: dict) -> str | None:
     key = identifier_key(identifier)
     if not key:
         return None
-    page = store.search("Patient", {IDENTIFIER_HELPER: key}, limit=1, count_total=False)
+    page = store.search("Patient", {}, limit=1, count_total=False,
+                        keys=[KeyMatch(((KeyTerm(f"identifier|{key}"),),))])
     return page.resources[0]["id"] if page.resources else None
 
 
-def _held(error: ConflictError) -> ConflictError:
-    """The store's claim conflict (a concurrent writer won the IPP), naming the holder like ``check`` does."""
+def _held(error: ConflictError, body: Any) -> ConflictError:
+    """The store's refused claim, naming the identifier's position and the patient holding it."""
     holder = getattr(error, "holder", None)
     if holder is None:
         return error
-    return ConflictError(f"an identifier of this patient is already held by Patient/{holder}",
-                         expression="Patient.identifier")
+    claimed = str(getattr(error, "key", "")).partition("Patient|")[2]
+    identifiers = body.get("identifier") or [] if isinstance(body, dict) else []
+    index = next((i for i, ident in enumerate(identifiers) if isinstance(ident, dict)
+                  and identifier_key(ident) == claimed), None)
+    if index is None:
+        return ConflictError(f"an identifier of this patient is already held by Patient/{holder}",
+                             expression="Patient.identifier")
+    system = identifiers[index].get("system") or "no system"
+    return ConflictError(f"Patient.identifier[{index}] ({system}) is already held by Patient/{holder}",
+                         expression=f"Patient.identifier[{index}]")

@@ -1,18 +1,26 @@
-"""One query builder per parameter type: ``name[:modifier]=value`` → a MongoDB clause on the helper fields."""
+"""One query builder per parameter type: ``name[:modifier]=value`` → a clause.
+
+A clause is either a MongoDB query on a scalar field of the document (``_id``, dates, single-valued parameters) or a
+:class:`~fhirstore.base.KeyMatch` on search keys (every other parameter). Comma-separated values are alternatives.
+"""
 from __future__ import annotations
 
 import re
+from typing import Union
 
+from fhirstore import KeyMatch, KeyTerm
 from fhirstore.errors import InvalidError
 from handlers.context import RequestContext
 from handlers.references import LOCAL_REFERENCE, normalize_reference
-from handlers.search.index import PREFIX_MAX, date_range, reference_type, words
+from handlers.search.index import WORD_MAX, bounded, date_range, escape_token, reference_type, search_key, token, \
+    words
 from handlers.search.params import SearchParam
 from schemas import ID_PATTERN
 
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 SUPPORTED_DATE_PREFIXES = ("eq", "gt", "lt", "ge", "le")
 UNESCAPED_COMMA = re.compile(r"(?<!\\),")
+Clause = Union[dict, KeyMatch]
 
 
 def combine(clauses: list[dict]) -> dict:
@@ -30,11 +38,8 @@ def combine(clauses: list[dict]) -> dict:
     return flat
 
 
-def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -> dict:
-    """The query of one ``name[:modifier]=value`` (comma-separated values are alternatives).
-
-    :raises InvalidError: unsupported modifier or malformed value.
-    """
+def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -> Clause:
+    """The clause of one ``name[:modifier]=value``. :raises InvalidError: unsupported modifier or malformed value."""
     if value == "":
         raise InvalidError(f"{param.name} needs a value", expression=param.name)
     if modifier and not (param.type == "string" and modifier == "exact" or param.type == "reference"):
@@ -43,59 +48,71 @@ def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -
     values = UNESCAPED_COMMA.split(value)
     if any(v == "" for v in values):
         raise InvalidError(f"{param.name}: empty value in {value!r}", expression=param.name)
-    if param.type == "token":
-        return _equal(param.fields[0], [_token_key(param, v) for v in values])
+    builder = {"token": token_clause, "string": string_clause, "reference": reference_clause, "date": date_clause,
+               "uri": uri_clause, "special": id_clause}.get(param.type)
+    if builder is None:
+        raise InvalidError(f"search parameter {param.name} of type {param.type} is not supported")
+    return builder(param, modifier, values, ctx)
+
+
+def _served(param: SearchParam, values: list[str]) -> Clause:
+    """Equality with any of ``values``: a key match for keyed parameters, else a query on the scalar field."""
+    if param.keyed:
+        return KeyMatch(tuple((KeyTerm(search_key(param, v)),) for v in dict.fromkeys(values)))
+    return {param.fields[0]: values[0] if len(values) == 1 else {"$in": values}}
+
+
+def token_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
+    """``system|code``, ``|code`` (no system), ``system|`` (any code of the system) or ``code`` (any system)."""
+    keys = []
+    for value in values:
+        parts = [_unescape(p) for p in re.split(r"(?<!\\)\|", value, maxsplit=1)]
+        if len(parts) == 1:
+            keys.append(escape_token(parts[0]))
+            continue
+        if not parts[0] and not parts[1]:
+            raise InvalidError(f"{param.name}: {value!r} names neither a system nor a code", expression=param.name)
+        keys.append(token(*parts))
+    return _served(param, keys)
+
+
+def string_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
+    """``:exact`` matches the whole string as written; else every query word must start a word of the value."""
+    alternatives = []
+    for value in map(_unescape, values):
+        if modifier == "exact":
+            alternatives.append((KeyTerm(search_key(param, f"={value}")),))
+            continue
+        found = words(value)
+        if not found:
+            raise InvalidError(f"{param.name}: {value!r} has no letter or digit to search for",
+                               expression=param.name)
+        alternatives.append(tuple(KeyTerm(bounded(f"{param.key}|{w[:WORD_MAX]}"), prefix=True)
+                                  for w in dict.fromkeys(found)))
+    return KeyMatch(tuple(alternatives))
+
+
+def reference_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
+    keys = [k for v in map(_unescape, values) for k in _reference_keys(param, modifier, v, ctx)]
+    return _served(param, list(dict.fromkeys(keys)))
+
+
+def uri_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
+    return _served(param, [_unescape(v) for v in values])
+
+
+def id_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
     values = [_unescape(v) for v in values]
-    if param.name == "_id":
-        return {"_id": values[0] if len(values) == 1 else {"$in": values}}
-    if param.type == "date":
-        return _any_of([_date_clause(param, v) for v in values])
-    target = param.fields[0]
-    if param.type == "string":
-        alternatives = [_string_keys(param, modifier, v) for v in values]
-        if all(len(keys) == 1 for keys in alternatives):
-            return _equal(target, [keys[0] for keys in alternatives])
-        return _any_of([{"$and": [{target: k} for k in keys]} if len(keys) > 1 else {target: keys[0]}
-                        for keys in alternatives])
-    if param.type == "reference":
-        keys = [k for v in values for k in _reference_keys(param, modifier, v, ctx)]
-        return _equal(target, list(dict.fromkeys(keys)))
-    if param.type == "uri":
-        return _equal(target, values)
-    raise InvalidError(f"search parameter {param.name} of type {param.type} is not supported")
+    return {"_id": values[0] if len(values) == 1 else {"$in": values}}
 
 
-def _equal(target: str, keys: list[str]) -> dict:
-    return {target: keys[0] if len(keys) == 1 else {"$in": keys}}
-
-
-def _any_of(values: list[dict]) -> dict:
-    return values[0] if len(values) == 1 else {"$or": values}
+def date_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
+    ranges = [_date_range_clause(param, _unescape(v)) for v in values]
+    return ranges[0] if len(ranges) == 1 else {"$or": ranges}
 
 
 def _unescape(value: str) -> str:
     return re.sub(r"\\([,|$\\])", r"\1", value)
-
-
-def _token_key(param: SearchParam, value: str) -> str:
-    """``system|code``, ``|code`` (no system), ``system|`` (any code of the system) or ``code`` (any system)."""
-    parts = [_unescape(p) for p in re.split(r"(?<!\\)\|", value, maxsplit=1)]
-    if len(parts) == 1:
-        return parts[0]
-    system, code = parts
-    if not system and not code:
-        raise InvalidError(f"{param.name}: {value!r} names neither a system nor a code", expression=param.name)
-    return f"{system}|{code}"
-
-
-def _string_keys(param: SearchParam, modifier: str, value: str) -> list[str]:
-    """``:exact`` matches the whole string as written; else every query word must start a word of the value."""
-    if modifier == "exact":
-        return [f"={value}"]
-    found = words(value)
-    if not found:
-        raise InvalidError(f"{param.name}: {value!r} has no letter or digit to search for", expression=param.name)
-    return list(dict.fromkeys(w[:PREFIX_MAX] for w in found))
 
 
 def _reference_keys(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -> list[str]:
@@ -125,7 +142,7 @@ def _reference_keys(param: SearchParam, modifier: str, value: str, ctx: RequestC
     return [reference]
 
 
-def _date_clause(param: SearchParam, value: str) -> dict:
+def _date_range_clause(param: SearchParam, value: str) -> dict:
     prefix = value[:2] if value[:2] in DATE_PREFIXES else "eq"
     text = value[2:] if value[:2] in DATE_PREFIXES else value
     if prefix not in SUPPORTED_DATE_PREFIXES:

@@ -5,20 +5,24 @@ unaccented lowercase strings, and ``{lo, hi}`` instants for dates.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from calendar import monthrange
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
+from fhirstore.fields import KEYS, SEARCH
 from handlers.search.params import SearchParam
 
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
                           r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
 MIN_INSTANT = "0001-01-01T00:00:00.000Z"
 MAX_INSTANT = "9999-12-31T23:59:59.999Z"
-#: Longest word prefix kept for string search; longer query words match on their first PREFIX_MAX characters.
-PREFIX_MAX = 20
+#: Longest word kept for string search; longer query words match on their first WORD_MAX characters.
+WORD_MAX = 64
+#: Longer search keys are kept as their start and a digest (an index key has a size limit, a value has not).
+KEY_MAX = 256
 
 
 def walk(node: Any, path: str) -> Iterator[Any]:
@@ -37,15 +41,45 @@ def walk(node: Any, path: str) -> Iterator[Any]:
 
 
 def index_values(params: Iterable[SearchParam], resource: dict) -> dict:
-    """``{param key: helper value}`` for the parameters this resource can be found by."""
-    values = {}
+    """``{"sp": {param key: scalar helper}, "keys": [search key, …]}`` for what this resource can be found by."""
+    scalars, keys = {}, []
     for param in params:
         if param.name in ("_id", "_lastUpdated"):
             continue
         value = param.index_value(resource)
-        if value is not None:
-            values[param.key] = value
-    return values
+        if value is None:
+            continue
+        if param.keyed:
+            keys += [search_key(param, v) for v in value]
+        else:
+            scalars[param.key] = value
+    fields: dict = {}
+    if scalars:
+        fields[SEARCH] = scalars
+    if keys:
+        fields[KEYS] = list(dict.fromkeys(keys))
+    return fields
+
+
+def search_key(param: SearchParam, value: str) -> str:
+    """The search key of one value of a keyed parameter: ``name|value``, bounded in length."""
+    return bounded(f"{param.key}|{value}")
+
+
+def bounded(key: str) -> str:
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{key[:KEY_MAX - 42]}#{hashlib.sha1(key.encode()).hexdigest()}"
+
+
+def escape_token(part: str) -> str:
+    """``\\`` and ``|`` escaped, so that ``system|code`` is unambiguous whatever the two hold."""
+    return part.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def token(system: str | None, code: str | None) -> str:
+    """``system|code``, ``|code`` (no system) or ``system|`` (any code), each part escaped."""
+    return f"{escape_token(system or '')}|{escape_token(code or '')}"
 
 
 def token_values(node: Any) -> list[str]:
@@ -53,18 +87,18 @@ def token_values(node: Any) -> list[str]:
     if isinstance(node, bool):
         return ["true" if node else "false"]
     if isinstance(node, str):
-        return [node]
+        return [escape_token(node)]
     if not isinstance(node, dict):
         return []
     if "coding" in node:
         return [token for coding in node["coding"] for token in token_values(coding)]
     code = node.get("code") if "code" in node else node.get("value")
-    system = node.get("system")
+    system = node.get("system") if isinstance(node.get("system"), str) else None
     tokens = []
     if isinstance(code, str):
-        tokens += [f"{system}|{code}", code] if system else [f"|{code}", code]
+        tokens += [token(system, code), escape_token(code)]
     if system:
-        tokens.append(f"{system}|")
+        tokens.append(token(system, None))
     return tokens
 
 
@@ -79,17 +113,15 @@ def words(text: str) -> list[str]:
 
 
 def string_keys(node: Any) -> list[str]:
-    """Search keys of a string or HumanName: every prefix of every normalized word, and ``=`` + each exact string."""
+    """Search values of a string or HumanName: each normalized word (a search on its start is a range of keys),
+    and ``=`` + each exact string."""
     if isinstance(node, dict):  # HumanName (or anything with these string parts)
         parts = [node.get("text"), node.get("family"), *node.get("given", []), *node.get("prefix", []),
                  *node.get("suffix", [])]
         return [key for part in parts if isinstance(part, str) for key in string_keys(part)]
     if not isinstance(node, str):
         return []
-    keys = [f"={node}"]
-    for word in words(node):
-        keys += [word[:n] for n in range(1, min(len(word), PREFIX_MAX) + 1)]
-    return keys
+    return [f"={node}", *(word[:WORD_MAX] for word in words(node))]
 
 
 def reference_type(reference: str) -> str | None:

@@ -15,9 +15,10 @@ HELPER = path(SEARCH)
 class SearchParam:
     """A search parameter: its FHIR type and the JSON paths of the resource it looks at.
 
-    ``single``: FHIR allows at most one value (a plain code, a 0..1 Reference), so the helper is stored as a scalar
-    under a single-key index. Other helpers are lists under a compound ``(helper, id)`` index: nx-27017 answers
-    wrongly through a single-key index on an array field (measured), and MongoDB serves both shapes.
+    ``single``: FHIR allows at most one value (a plain code, a 0..1 Reference), so the helper is a scalar field of
+    the document under a single-key index, as are date ranges (``lo``/``hi``). Every other parameter is *keyed*:
+    each of its values is a search key (``name|value``), one document in the search key collection, found through
+    its scalar indexed key, because the embedded store scans the collection for any query on an array field.
     """
 
     name: str
@@ -33,6 +34,11 @@ class SearchParam:
         return self.name.replace("-", "_")
 
     @property
+    def keyed(self) -> bool:
+        """Served by search keys rather than a field of the document."""
+        return not self.single and self.type not in ("date", "special")
+
+    @property
     def fields(self) -> tuple[str, ...]:
         """The stored fields a query on this parameter filters on (each is the first key of an index)."""
         if self.name == "_id":
@@ -45,11 +51,9 @@ class SearchParam:
 
     @property
     def index_specs(self) -> tuple[IndexSpec, ...]:
-        if self.name == "_id":
+        if self.name == "_id" or self.keyed:
             return ()
-        if self.type == "date" or self.single:
-            return tuple(IndexSpec(((f, 1),)) for f in self.fields)
-        return tuple(IndexSpec(((f, 1), ("id", 1))) for f in self.fields)
+        return tuple(IndexSpec(((f, 1),)) for f in self.fields)
 
     def index_value(self, resource: dict) -> Any:
         """The helper value kept for this parameter, or None when the resource has nothing to find it by."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fhirstore import KeyMatch
 from fhirstore.errors import InvalidError, MethodNotAllowedError
 from handlers.context import RequestContext
 from handlers.search.clauses import clause, combine
@@ -20,7 +21,7 @@ CONTROL = {"_count", "_offset", "_format", "_pretty", "_summary", "_elements", "
 class SearchPlan:
     """What a search request asks for, ready for the store."""
 
-    query: dict
+    query: dict  # on scalar fields of the documents
     sort: list[tuple[str, int]]
     offset: int
     count: int
@@ -28,6 +29,7 @@ class SearchPlan:
     count_total: bool = True
     summary_count: bool = False
     warnings: list[str] = field(default_factory=list)
+    keys: list[KeyMatch] = field(default_factory=list)  # on search keys
 
 
 def known_params(handler: "ResourceHandler") -> dict[str, SearchParam]:
@@ -70,13 +72,15 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
             f"(e.g. ?_id=…)", headers={"Allow": "POST"})
     if handler.profile:
         clauses.append({"meta.profile": handler.profile})
+    keys = [c for c in clauses if isinstance(c, KeyMatch)]
+    clauses = [c for c in clauses if not isinstance(c, KeyMatch)]
     summary = one_param(params, "_summary")
     if summary not in (None, "count", "false"):
         warnings.append(f"_summary={summary} is not supported; full resources are returned")
     if one_param(params, "_elements") is not None:
         warnings.append("_elements is not supported; full resources are returned")
     return SearchPlan(
-        query=combine(clauses), sort=sort, offset=offset, count=count, includes=includes,
+        query=combine(clauses), keys=keys, sort=sort, offset=offset, count=count, includes=includes,
         count_total=total != "none",
         summary_count=summary == "count",
         warnings=warnings)

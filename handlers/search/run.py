@@ -19,14 +19,14 @@ def run(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestC
     store = handler.store
     fetch = 0 if search.summary_count else search.count
     page = store.search(handler.resource_type, search.query, sort=search.sort, offset=search.offset,
-                        limit=fetch + 1, count_total=False)
+                        limit=fetch + 1, count_total=False, keys=search.keys)
     resources, more = page.resources[:fetch], len(page.resources) > fetch
     total = -1
     if search.count_total or search.summary_count:
         if not more and (page.resources or search.offset == 0):
             total = search.offset + len(page.resources)  # the page tells: no count (nx-27017 counts by scanning)
         else:
-            total = store.search(handler.resource_type, search.query, limit=1).total
+            total = store.search(handler.resource_type, search.query, limit=1, keys=search.keys).total
     included = _included(handler, search.includes, resources)
     ctx.touch_resources([*resources, *included])
     outcome = bundles.warnings(search.warnings) if search.warnings else None

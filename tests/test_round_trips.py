@@ -1,0 +1,142 @@
+"""Round trips to MongoDB per request, counted like a budget (pymongo CommandListener, nx-27017), and search keys
+under concurrent writers (never a deleted or stale match)."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from pymongo import monitoring
+
+from tests.conftest import BASE
+
+pytestmark = pytest.mark.wire
+IPP = "urn:oid:1.2.250.1.71.4.2.1"
+
+
+class Commands(monitoring.CommandListener):
+    """The commands sent to each database (the audit trail's own writes counted apart)."""
+
+    def __init__(self):
+        self.seen: Counter = Counter()
+        self.audit: Counter = Counter()
+
+    def started(self, event):
+        target = event.command.get(event.command_name)
+        counter = self.audit if isinstance(target, str) and target.startswith("AuditEvent") else self.seen
+        counter[event.database_name] += 1
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+LISTENER = Commands()
+monitoring.register(LISTENER)
+
+
+@pytest.fixture
+def backend():
+    return "wire"
+
+
+@pytest.fixture
+def count(settings, client):
+    """``count(call)`` → round trips of the request ``call()`` makes (the audit's excluded)."""
+    database = settings["CODOC_MONGO_DB"]
+
+    def counted(call):
+        before = LISTENER.seen[database]
+        response = call()
+        return response, LISTENER.seen[database] - before
+    return counted
+
+
+def patient(value: str, family: str = "Dupont") -> dict:
+    return {"resourceType": "Patient", "identifier": [{"system": IPP, "value": value, "use": "official"}],
+            "name": [{"family": family, "given": ["Jean"]}], "gender": "male", "birthDate": "1980-01-01"}
+
+
+def test_round_trip_budget_of_each_interaction(client, count):
+    created, trips = count(lambda: client.post(f"{BASE}/Patient", json=patient("RT-1")))
+    assert created.status_code == 201 and trips <= 2
+    pid = created.get_json()["id"]
+    read, trips = count(lambda: client.get(f"{BASE}/Patient/{pid}"))
+    assert read.status_code == 200 and trips == 1
+    changed = {**read.get_json(), "name": [{"family": "Durand", "given": ["Jean"]}]}
+    updated, trips = count(lambda: client.put(f"{BASE}/Patient/{pid}", json=changed))
+    assert updated.status_code == 200 and trips <= 4
+    found, trips = count(lambda: client.get(f"{BASE}/Patient?identifier={IPP}|RT-1"))
+    assert [e["resource"]["id"] for e in found.get_json()["entry"]] == [pid] and trips <= 2
+    found, trips = count(lambda: client.get(f"{BASE}/Patient?family=durand"))
+    assert found.get_json()["total"] == 1 and trips <= 2
+    observation = {"resourceType": "Observation", "status": "final", "code": {"text": "poids"},
+                   "subject": {"reference": f"Patient/{pid}"}}
+    obs, trips = count(lambda: client.post(f"{BASE}/Observation", json=observation))
+    assert obs.status_code == 201 and trips <= 3  # + the check that the subject is live
+    deleted, trips = count(lambda: client.delete(f"{BASE}/Observation/{obs.get_json()['id']}"))
+    assert deleted.status_code == 204 and trips <= 4
+    deleted, trips = count(lambda: client.delete(f"{BASE}/Patient/{pid}"))
+    assert deleted.status_code == 204 and trips <= 4
+
+
+def test_history_of_a_first_version_is_served_from_the_current_document(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("RT-2")).get_json()["id"]
+    assert client.get(f"{BASE}/Patient/{pid}/_history/1").status_code == 200
+    history = client.get(f"{BASE}/Patient/{pid}/_history").get_json()
+    assert [e["resource"]["meta"]["versionId"] for e in history["entry"]] == ["1"]
+    client.delete(f"{BASE}/Patient/{pid}")
+    assert client.get(f"{BASE}/Patient/{pid}/_history/1").status_code == 200
+    assert client.get(f"{BASE}/Patient/{pid}/_history/2").status_code == 410
+    recreated = client.put(f"{BASE}/Patient/{pid}", json={**patient("RT-2"), "id": pid})
+    assert recreated.get_json()["meta"]["versionId"] == "3"
+    history = client.get(f"{BASE}/Patient/{pid}/_history").get_json()
+    assert [e["response"]["status"] for e in history["entry"]] == ["200 OK", "410 Gone", "201 Created"]
+
+
+@pytest.mark.settings(CODOC_RATELIMIT_ENABLED=False)
+def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, client):
+    """Writers rename and delete patients while readers search: every match holds what was searched for."""
+    ids = [client.post(f"{BASE}/Patient", json=patient(f"RACE-{i}", "Alpha")).get_json()["id"] for i in range(6)]
+    stop, problems = threading.Event(), []
+
+    def writer(pid: str, n: int):
+        own = app.test_client()
+        for i in range(8):
+            current = own.get(f"{BASE}/Patient/{pid}").get_json()
+            family = "Alpha" if i % 2 else "Beta"
+            own.put(f"{BASE}/Patient/{pid}", json={**current, "name": [{"family": family, "given": ["Jean"]}]})
+        if n % 2:
+            own.delete(f"{BASE}/Patient/{pid}")
+
+    def reader():
+        own = app.test_client()
+        while not stop.is_set():
+            for family in ("alpha", "beta"):
+                bundle = own.get(f"{BASE}/Patient?family={family}&_count=100").get_json()
+                for entry in bundle.get("entry", []):
+                    name = entry["resource"].get("name", [{}])[0].get("family", "")
+                    if name.lower() != family:
+                        problems.append((family, name))
+                    if entry["resource"].get("resourceType") != "Patient" or "meta" not in entry["resource"]:
+                        problems.append(("not a live patient", entry["resource"].get("id")))
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    writers = [threading.Thread(target=writer, args=(pid, n)) for n, pid in enumerate(ids)]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert problems == []
+    live = {pid for n, pid in enumerate(ids) if n % 2 == 0}
+    found = client.get(f"{BASE}/Patient?family=alpha&_count=100").get_json()
+    assert {e["resource"]["id"] for e in found.get("entry", [])} == live
+    assert client.get(f"{BASE}/Patient?family=beta").get_json()["total"] == 0
+    for n, pid in enumerate(ids):
+        expected = 0 if n % 2 else 1
+        assert client.get(f"{BASE}/Patient?identifier=RACE-{n}").get_json()["total"] == expected
