@@ -11,8 +11,9 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from fhirstore.base import FHIRStore, IndexSpec, Page
-from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError,
+from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
                               VersionConflictError)
+from fhirstore.numbers import decode_numbers, encode_numbers
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,16 @@ def connect(uri: str, database: str, write_concern: str = ""):
 
 
 def served(document: dict) -> dict:
-    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields."""
-    return {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields, decimals as written."""
+    resource = {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+    numbers = (document.get(INTERNAL) or {}).get("num")
+    return decode_numbers(resource, numbers) if numbers else resource
+
+
+def _with_numbers(stored: dict, internal: dict | None) -> tuple[dict, dict | None]:
+    """BSON cannot hold every JSON decimal (float64 and Decimal128 lose digits): keep those as text, listed."""
+    body, numbers = encode_numbers(stored)
+    return (body, {**(internal or {}), "num": numbers}) if numbers else (stored, internal)
 
 
 class MongoFHIRStore(FHIRStore):
@@ -298,6 +307,7 @@ class MongoFHIRStore(FHIRStore):
 
     @staticmethod
     def _document(stored: dict, index_fields: dict | None) -> dict:
+        stored, index_fields = _with_numbers(stored, index_fields)
         document = {"_id": stored["id"], **stored}
         if index_fields:
             document[INTERNAL] = index_fields
@@ -356,6 +366,7 @@ class MongoFHIRStore(FHIRStore):
         for key in ("deleted", "refs"):
             if index_fields and index_fields.get(key):
                 internal[key] = index_fields[key]
+        stored, internal = _with_numbers(stored, internal)
         return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
 
 
@@ -366,6 +377,9 @@ class _store_errors:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if isinstance(exc, pymongo.errors.DocumentTooLarge):
+            raise PayloadTooLargeError("the resource and its search helpers are larger than the database can store "
+                                       "in one document (16 MB)") from None
         if exc is not None and isinstance(exc, PyMongoError) and not isinstance(exc, DuplicateKeyError):
             if isinstance(exc, (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)):
                 log.error("database unavailable: %s", type(exc).__name__)

@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from fhirstore.errors import FHIRError
+from schemas.json import json_default
 
 log = logging.getLogger("codoc")
 
@@ -22,7 +23,8 @@ HTTP_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 
 def fhir_json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
     """A FHIR JSON response (indented when ``_pretty=true``)."""
     option = orjson.OPT_INDENT_2 if request and request.args.get("_pretty") == "true" else 0
-    return Response(orjson.dumps(body, option=option), status=status, headers=headers or {}, content_type=FHIR_JSON)
+    return Response(orjson.dumps(body, default=json_default, option=option), status=status, headers=headers or {},
+                    content_type=FHIR_JSON)
 
 
 def outcome_response(status: int, issues: list[dict], headers: dict | None = None) -> Response:
@@ -61,7 +63,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         # Type and stack only: an exception's message may quote patient data (a name, an IPP, note text).
-        log.error("unexpected %s, request %s\n%s", type(error).__name__, request_id(),
-                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
+        # One line per failure at ERROR; the stack only at DEBUG, so a flood of bad requests cannot flood the log.
+        log.error("unexpected %s, request %s", type(error).__name__, request_id())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("stack of request %s\n%s", request_id(),
+                      "".join(traceback.format_tb(error.__traceback__)).rstrip())
         return outcome_response(500, [{"severity": "fatal", "code": "exception",
                                        "diagnostics": f"unexpected server error; request id {request_id()}"}])

@@ -20,6 +20,7 @@ from handlers.outcome import fhir_json, outcome_response, request_id
 from handlers.registry import Registry, find_operation
 from handlers.transaction import process as process_bundle
 from schemas import check_id
+from schemas.json import Limits, parse_body
 from security import scopes as smart
 from security.tokens import unauthorized
 
@@ -55,7 +56,8 @@ def context() -> RequestContext:
 
 
 def body() -> object:
-    """The parsed JSON body. :raises UnsupportedMediaTypeError, PayloadTooLargeError, InvalidError:"""
+    """The body as strict FHIR JSON (``schemas.json``). :raises UnsupportedMediaTypeError, PayloadTooLargeError,
+    InvalidError:"""
     mimetype = (request.mimetype or "").lower()
     if mimetype not in JSON_TYPES:
         raise UnsupportedMediaTypeError(f"Content-Type must be application/fhir+json or application/json, "
@@ -66,11 +68,7 @@ def body() -> object:
     raw = request.get_data(cache=True)
     if len(raw) > limit:
         raise PayloadTooLargeError(f"the body is over the {limit} bytes limit")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidError(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
-            from None
+    return parse_body(raw, Limits.from_config(current_app.config))
 
 
 def resource_response(resource: dict, status: int = 200, location: bool = False) -> Response:
