@@ -9,7 +9,7 @@ from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, Invali
 from handlers import bundles, search, searchparams
 from handlers.context import RequestContext
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
-from schemas import check_id, validate_resource
+from schemas import check_id, check_search_keys, validate_resource
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -57,6 +57,8 @@ class ResourceHandler:
         claimed by the store."""
         fields: dict[str, Any] = {"refs": local_references(resource)}
         values = search.index_values(self.search_params, resource)
+        check_search_keys(values, self.config.get("CODOC_MAX_SEARCH_KEYS"), self.resource_type,
+                          self.config.get("CODOC_MAX_SEARCH_KEY_CHARS"))
         if values:
             fields["sp"] = values
         return fields
