@@ -24,6 +24,8 @@ from schemas.narrative import narrative_issues
 
 #: FHIR: "strings SHALL NOT exceed 1,048,576 (1024*1024) characters in size" (base64Binary excepted).
 MAX_STRING_CHARS = 1024 * 1024
+ACCEPTS = {"boolean": frozenset({bool}), "integer": frozenset({int}), "decimal": frozenset({int, float}),
+           "string": frozenset({str}), "base64": frozenset({str})}
 JSON_TYPE = {"boolean": "boolean (true or false)", "integer": "integer number", "decimal": "number",
              "string": "string", "base64": "string", "xhtml": "string", "element": "object", "resource": "object"}
 
@@ -35,6 +37,11 @@ class Element:
     kind: str  # boolean | integer | decimal | string | base64 | xhtml | element | resource
     many: bool
     model: type | None = None
+
+    @property
+    def accepts(self) -> frozenset:
+        """The Python types of values that need no closer look (strings: up to :data:`MAX_STRING_CHARS`)."""
+        return ACCEPTS.get(self.kind, frozenset())
 
 
 @dataclass
@@ -57,36 +64,44 @@ def _walk_object(node: dict, model: type, expression: str, findings: Findings) -
         findings.invalid.append(Issue("structure", f"{expression}: empty objects are not allowed in FHIR JSON",
                                       expression=expression))
         return
-    table = _elements(model)
+    table = _table(model)
     for key, value in node.items():
-        element = table.get(key)
-        if element is None or value is None:  # unknown keys and nulls: the models and the null check report them
+        found = table.get(key)
+        if found is None or value is None:  # unknown keys and nulls: the models and the null check report them
             continue
-        if type(value) is list:
+        element, accepts, bounded = found
+        kind_of = type(value)
+        if kind_of is list:
             if not element.many:
                 _add(findings, f"{expression}.{key}", "must be a single value, not an array")
             elif not value:
                 _add(findings, f"{expression}.{key}", "empty arrays are not allowed in FHIR JSON")
             else:
                 for index, item in enumerate(value):
-                    if item is not None and not _primitive_ok(item, element.kind):
+                    kind_of = type(item)
+                    if kind_of in accepts and not (bounded and kind_of is str and len(item) > MAX_STRING_CHARS):
+                        continue
+                    if kind_of is dict and element.model is not None:
+                        _walk_object(item, element.model, f"{expression}.{key}[{index}]", findings)
+                    elif item is not None:
                         _walk_value(item, element, f"{expression}.{key}[{index}]", findings)
+                    elif not _aligned(node, key, index):
+                        _add(findings, f"{expression}.{key}[{index}]", "null in an array only stands for a value "
+                             "whose id or extensions are in the matching item of the _-prefixed array")
         elif element.many:
             _add(findings, f"{expression}.{key}", "a repeating element must be an array")
-        elif not _primitive_ok(value, element.kind):
+        elif kind_of in accepts and not (bounded and kind_of is str and len(value) > MAX_STRING_CHARS):
+            continue
+        elif kind_of is dict and element.model is not None:
+            _walk_object(value, element.model, f"{expression}.{key}", findings)
+        else:
             _walk_value(value, element, f"{expression}.{key}", findings)
 
 
-def _primitive_ok(value: Any, kind: str) -> bool:
-    """The fast answer for the common case: a well-typed primitive of ordinary length."""
-    kind_of = type(value)
-    if kind_of is str:
-        return kind == "string" and len(value) <= MAX_STRING_CHARS or kind == "base64"
-    if kind_of is bool:
-        return kind == "boolean"
-    if kind_of is int:
-        return kind == "integer" or kind == "decimal"
-    return kind_of is float and kind == "decimal"
+def _aligned(node: dict, key: str, index: int) -> bool:
+    """A null at ``key[index]`` has its partner: ``given[i]`` ↔ ``_given[i]`` (FHIR JSON's primitive arrays)."""
+    partner = node.get(key[1:] if key.startswith("_") else f"_{key}")
+    return isinstance(partner, list) and index < len(partner) and partner[index] is not None
 
 
 def _add(findings: Findings, expression: str, text: str) -> None:
@@ -152,6 +167,12 @@ def _resource_model(resource_type: Any) -> type | None:
         return get_fhir_model_class(resource_type)
     except (KeyError, ValueError, AttributeError, ImportError):
         return None
+
+
+@cache
+def _table(model: type) -> dict[str, tuple[Element, frozenset, bool]]:
+    """:func:`_elements` with, per key, the types needing no closer look and whether strings are bounded."""
+    return {key: (element, element.accepts, element.kind == "string") for key, element in _elements(model).items()}
 
 
 @cache

@@ -68,6 +68,24 @@ def test_empty_arrays_and_objects_are_refused(client, store, resource, expressio
     assert _stored(store) == 0
 
 
+@pytest.mark.parametrize("name,expression", [
+    ({"family": "Martin", "given": [None]}, "Patient.name[0].given[0]"),
+    ({"family": "Martin", "given": ["Anne", None], "_given": [None, None]}, "Patient.name[0].given[1]"),
+])
+def test_a_null_in_an_array_needs_its_partner_in_the_underscore_array(client, store, name, expression):
+    body = assert_outcome(client.post(f"{BASE}/Patient", json={**PATIENT, "name": [name]}), 400)
+    assert expression in _expressions(body), body
+    assert _stored(store) == 0
+
+
+def test_aligned_primitive_arrays_are_accepted(client):
+    extension = {"url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-qualifier", "valueCode": "CL"}
+    name = {"family": "Martin", "given": [None, "Claire"], "_given": [{"extension": [extension]}, None]}
+    created = client.post(f"{BASE}/Patient", json={**PATIENT, "name": [name]})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert client.get(f"{BASE}/Patient/{created.get_json()['id']}").get_json()["name"] == [name]
+
+
 @pytest.mark.parametrize("raw,expression", [
     (b'{"resourceType": "Patient", "name": [{"family": "Mar\\u0000tin"}]}', "Patient.name[0].family"),
     (b'{"resourceType": "Patient", "name": [{"family": "Martin", "given": ["\\u001fA"]}]}',
