@@ -20,7 +20,7 @@ from handlers.outcome import fhir_json, outcome_response, request_id
 from handlers.registry import Registry, find_operation
 from handlers.transaction import process as process_bundle
 from schemas import check_id
-from schemas.json import Limits, parse_body
+from schemas.json import Limits, loads_answer, parse_body
 from security import scopes as smart
 from security.tokens import unauthorized
 
@@ -192,8 +192,8 @@ def _entities(access: Access, response: Response) -> list[str]:
             access.interaction in ("search", "create", "operation", "transaction")):
         try:
             answer = orjson.loads(response.get_data())
-        except orjson.JSONDecodeError:
-            answer = {}
+        except orjson.JSONDecodeError:  # a decimal beyond float64 (1e400): read it as written
+            answer = loads_answer(response.get_data())
         if answer.get("resourceType") == "Bundle":
             for entry in answer.get("entry", ()):
                 resource, location = entry.get("resource") or {}, (entry.get("response") or {}).get("location", "")

@@ -193,6 +193,14 @@ def _shown(key: str, quoted: bool = True) -> str:
     return repr(safe) if quoted else safe
 
 
+def loads_answer(raw: bytes) -> Any:
+    """A JSON answer this server wrote, decimals as written (orjson refuses ``1e400``); ``{}`` when not JSON."""
+    try:
+        return json.loads(raw, parse_float=ExactDecimal, parse_int=_integer)
+    except ValueError:
+        return {}
+
+
 def json_default(value: Any) -> Any:
     """orjson's fallback for what it cannot write itself: decimals, written with the digits they were given."""
     from decimal import Decimal

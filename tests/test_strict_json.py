@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from handlers.audit import AUDIT_COLLECTION
 from tests.conftest import BASE, FHIR_JSON, assert_outcome
 from tests.samples import MINIMAL
 
@@ -343,3 +344,14 @@ def test_a_500_logs_one_line_with_its_request_id_and_the_stack_only_at_debug(cli
         client.get(f"{BASE}/Patient?name=x", headers={"X-Request-ID": "req-43"})
     stacks = [r for r in caplog.records if r.levelno == logging.DEBUG and "req-43" in r.getMessage()]
     assert stacks and "Traceback" not in stacks[0].getMessage() and "line" in stacks[0].getMessage()
+
+
+def test_a_decimal_beyond_float64_is_stored_served_and_audited(client, store):
+    raw = (b'{"resourceType": "Observation", "status": "final", "code": {"text": "x"}, '
+           b'"valueQuantity": {"value": 1e400}}')
+    created = client.post(f"{BASE}/Observation", data=raw, content_type=FHIR_JSON)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    reference = f"Observation/{json.loads(created.get_data(), parse_float=str)['id']}"
+    assert b'"value":1e400' in client.get(f"{BASE}/{reference}").get_data()
+    audited = store.db[AUDIT_COLLECTION].find_one({"entity.what.reference": reference, "subtype.code": "create"})
+    assert audited is not None
