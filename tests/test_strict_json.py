@@ -355,3 +355,12 @@ def test_a_decimal_beyond_float64_is_stored_served_and_audited(client, store):
     assert b'"value":1e400' in client.get(f"{BASE}/{reference}").get_data()
     audited = store.db[AUDIT_COLLECTION].find_one({"entity.what.reference": reference, "subtype.code": "create"})
     assert audited is not None
+
+
+@pytest.mark.settings(CODOC_MAX_SEARCH_KEY_CHARS=0, CODOC_MAX_SEARCH_KEYS=0)
+def test_without_search_key_limits_a_document_too_large_is_still_a_413(client, store, backend):
+    if backend != "wire":
+        pytest.skip("mongomock has no 16 MB document limit")
+    names = [{"family": chr(ord("a") + i) * (1024 * 1024)} for i in range(9)]  # ~9 MiB, ~27 MiB with helpers
+    assert_outcome(client.post(f"{BASE}/Patient", json={**PATIENT, "name": names}), 413, "too-long")
+    assert _stored(store) == 0
