@@ -13,9 +13,10 @@ from pymongo.write_concern import WriteConcern
 
 from config import FHIR_VERSION
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
-from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError, TooCostlyError,
-                              VersionConflictError)
-from fhirstore.fields import DELETED, INTERNAL, KEYS, LAST, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
+from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
+                              TooCostlyError, VersionConflictError)
+from fhirstore.fields import DELETED, INTERNAL, KEYS, LAST, NUMBERS, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
+from fhirstore.numbers import decode_numbers, encode_numbers
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,16 @@ def connect(uri: str, database: str, write_concern: str = ""):
 
 
 def served(document: dict) -> dict:
-    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields."""
-    return {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields, decimals as written."""
+    resource = {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+    numbers = (document.get(INTERNAL) or {}).get(NUMBERS)
+    return decode_numbers(resource, numbers) if numbers else resource
+
+
+def _with_numbers(stored: dict, internal: dict | None) -> tuple[dict, dict | None]:
+    """BSON cannot hold every JSON decimal (float64 and Decimal128 lose digits): keep those as text, listed."""
+    body, numbers = encode_numbers(stored)
+    return (body, {**(internal or {}), NUMBERS: numbers}) if numbers else (stored, internal)
 
 
 class MongoFHIRStore(FHIRStore):
@@ -488,6 +497,7 @@ class MongoFHIRStore(FHIRStore):
 
     @staticmethod
     def _document(stored: dict, internal: dict | None) -> dict:
+        stored, internal = _with_numbers(stored, internal)
         document = {"_id": stored["id"], **stored}
         if internal:
             document[INTERNAL] = internal
@@ -649,6 +659,7 @@ class MongoFHIRStore(FHIRStore):
         for key in (DELETED, REFS):
             if index_fields and index_fields.get(key):
                 internal[key] = index_fields[key]
+        stored, internal = _with_numbers(stored, internal)
         return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
 
 
@@ -717,6 +728,9 @@ class _store_errors:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if isinstance(exc, pymongo.errors.DocumentTooLarge):
+            raise PayloadTooLargeError("the resource and its search helpers are larger than the database can store "
+                                       "in one document (16 MB)") from None
         if exc is not None and isinstance(exc, PyMongoError) and not isinstance(exc, DuplicateKeyError):
             if isinstance(exc, (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)):
                 log.error("database unavailable: %s", type(exc).__name__)

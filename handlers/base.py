@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
 from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
-from fhirstore.fields import REFS, path
+from fhirstore.fields import KEYS, REFS, path
 from handlers import bundles
 from handlers.context import RequestContext, internal
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.search.plan import int_param
-from schemas import check_id, validate_resource
+from schemas import check_id, check_search_keys, validate_resource
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -59,7 +59,13 @@ class ResourceHandler:
     def index_fields(self, resource: dict) -> dict:
         """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: scalar search helpers; ``keys``: search
         keys); ``unique`` keys are claimed by the store."""
-        return {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
+        fields = {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
+        by_param: dict[str, list[str]] = {}
+        for key in fields.get(KEYS, ()):
+            by_param.setdefault(key.partition("|")[0], []).append(key)
+        check_search_keys(by_param, self.config.get("CODOC_MAX_SEARCH_KEYS"), self.resource_type,
+                          self.config.get("CODOC_MAX_SEARCH_KEY_CHARS"))
+        return fields
 
     def check_unique(self, resource: dict) -> None:
         """What the store's claims would refuse, looked up without claiming (``$validate``);

@@ -9,6 +9,7 @@ from fhirstore.errors import FHIRError, InvalidError, Issue
 from handlers import bundles
 from handlers.context import RequestContext, internal
 from handlers.references import iter_references, rewrite_references
+from schemas import check_bundle_shape
 
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
 
@@ -20,6 +21,7 @@ def process(registry, bundle: Any, ctx: RequestContext) -> dict:
     server assigns), then applied in FHIR order (DELETE, POST, PUT, GET); if a write still fails, the writes already
     applied are undone (creations erased, updates and deletions restored as new versions) and the error is answered.
     """
+    check_bundle_shape(bundle)
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise InvalidError("POST / takes a Bundle of type batch or transaction", expression="Bundle")
     kind = bundle.get("type")
