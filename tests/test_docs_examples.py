@@ -22,6 +22,7 @@ How a page is run (the convention is also told to readers in docs/about-examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import functools
 import importlib.util
 import json
 import os
@@ -159,11 +160,13 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def docs_store(tmp_path_factory):
+def docs_store():
     from fhirstore.embedded import EmbeddedMongo
 
-    with EmbeddedMongo(tmp_path_factory.mktemp("docs-nx")) as server:
-        yield server.uri
+    shm = Path("/dev/shm")  # in memory where there is one: the store's fsyncs are most of a page's wait
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else None, prefix="codoc-docs-nx-") as data:
+        with EmbeddedMongo(data) as server:
+            yield server.uri
 
 
 @pytest.fixture(scope="session")
@@ -319,6 +322,7 @@ PAGES = sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.parts)
 NLP_PAGES = {p for p in PAGES if parse_page(p).settings.get("CODOC_NLP") == "on"}
 
 
+@pytest.mark.wire  # the pages' server runs on the embedded nx-27017 store (shared with the codoc CLI)
 @pytest.mark.parametrize("path", [pytest.param(p, marks=[pytest.mark.nlp] if p in NLP_PAGES else [],
                                                id=str(p.relative_to(DOCS))) for p in PAGES])
 def test_every_example_of_the_page_runs(path, docs_store, shims, record_property):
@@ -365,6 +369,7 @@ BROKEN = {  # markdown of a broken example → what the failure says
 }
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize("markdown, failure", BROKEN.values(), ids=BROKEN.keys())
 def test_a_broken_example_is_caught(markdown, failure, docs_store, shims, tmp_path):
     path = tmp_path / "broken.md"
@@ -373,6 +378,7 @@ def test_a_broken_example_is_caught(markdown, failure, docs_store, shims, tmp_pa
         run_page(parse_page(path), docs_store, shims)
 
 
+@pytest.mark.wire
 def test_a_correct_example_passes(docs_store, shims, tmp_path):
     """The counterpart of the broken ones: the same harness accepts what the server really answers."""
     path = tmp_path / "good.md"
@@ -394,6 +400,7 @@ API_PAGES = {"patient": "Patient", "organization": "Organization", "encounter": 
              "codesystem": "CodeSystem"}
 
 
+@functools.cache
 def load_hook():
     spec = importlib.util.spec_from_file_location("searchparams_hook", DOCS / "hooks" / "searchparams.py")
     module = importlib.util.module_from_spec(spec)
