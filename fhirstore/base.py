@@ -186,6 +186,12 @@ class FHIRStore(ABC):
         ``pending=True``: hidden from reads and searches until :meth:`publish`)."""
 
     @abstractmethod
+    def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None]
+                    ) -> list[dict | Exception]:
+        """Store version 1 of many new resources (their ``id`` set) with their claims and keys in bulk; returns,
+        in order, the stored resource or the ``ConflictError`` that kept it out (others are written anyway)."""
+
+    @abstractmethod
     def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:
         """Erase every resource matching ``query`` and all their versions."""
 

@@ -123,6 +123,54 @@ class MongoFHIRStore(FHIRStore):
                 [self._document(s, internal) for s, internal in zip(stored, internals)], ordered=True)
         return stored
 
+    def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None]
+                    ) -> list[dict | Exception]:
+        """Claims and keys of all in one unordered insert, then the documents of those whose claims held in
+        another: two round trips for a batch, whatever its size (plus one per claim to settle)."""
+        stored = [self._versioned(r, "1") for r in resources]
+        internals = [self._internal(resource_type, f) for f in index_fields]
+        owners = [f"{resource_type}/{s['id']}" for s in stored]
+        documents, whose = [], []
+        for n, (owner, internal) in enumerate(zip(owners, internals)):
+            for claim in internal.get(UNIQUE, ()):
+                documents.append({"_id": claim, "r": owner, "v": 1, "at": time.time(), "claim": True})
+                whose.append(n)
+            for key in internal.get(KEYS, ()):
+                documents.append(self._key_document(key, owner, 1))
+                whose.append(n)
+        results: list[dict | Exception] = list(stored)
+        with _store_errors():
+            refused = self._insert_unordered(documents)
+            for index in refused:
+                n, claim = whose[index], documents[index]
+                if not claim.get("claim") or isinstance(results[n], Exception):
+                    continue
+                try:
+                    self._settle_claim(resource_type, claim["_id"], owners[n], 1, [])
+                except ConflictError as error:
+                    results[n] = error
+            failed = [owners[n] for n, r in enumerate(results) if isinstance(r, Exception)]
+            if failed:  # what the refused ones wrote: their own keys and claims only
+                self._execute([DeleteMany({"r": owner}) for owner in failed])
+            written = [self._document(s, internal) for s, internal, r in zip(stored, internals, results)
+                       if not isinstance(r, Exception)]
+            if written:
+                self.collection(resource_type).insert_many(written, ordered=False)
+        return results
+
+    def _insert_unordered(self, documents: list[dict]) -> list[int]:
+        """Insert all; returns the indexes refused as duplicates."""
+        if not documents:
+            return []
+        try:
+            self.keys.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return sorted(e["index"] for e in errors)
+        return []
+
     def current(self, resource_type: str, resource_id: str) -> Current | None:
         with _store_errors():
             document = self.collection(resource_type).find_one({"_id": resource_id})

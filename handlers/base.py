@@ -5,7 +5,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
-from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
+from fhirstore.errors import BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue, NotFoundError
 from fhirstore.fields import KEYS, REFS, path
 from handlers import bundles
 from handlers.context import RequestContext, internal
@@ -90,9 +90,52 @@ class ResourceHandler:
         resource = self._prepare(body)
         resource["id"] = str(uuid.uuid4())
         self._check_rules(resource, None, ctx)
-        stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+        try:
+            stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+        except ConflictError as error:
+            raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx)
+
+    def create_many(self, bodies: list[Any], ctx: RequestContext, prepared: bool = False,
+                    resolving: set[str] = frozenset()) -> list[dict | FHIRError]:
+        """Create many in bulk, each checked like a create: returns, in order, the stored resource or its error.
+
+        ``prepared``: the bodies are validated resources with their ids (a transaction assigned them);
+        ``resolving``: references (``Type/id``) to count as live (written in the same request).
+        """
+        results: list[Any] = [None] * len(bodies)
+        resources: dict[int, dict] = {}
+        for n, body in enumerate(bodies):
+            try:
+                resources[n] = dict(body) if prepared else {**self._prepare(body), "id": str(uuid.uuid4())}
+            except FHIRError as error:
+                results[n] = error
+        enforce = self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True)
+        live = set(resolving) | (self._live_references(
+            ref for r in resources.values() for ref, _ in self._candidates(r)) if enforce else set())
+        fields = {}
+        for n, resource in resources.items():
+            try:
+                if enforce:
+                    self._check_references_resolve(resource, live)
+                self.check(resource, None, ctx)
+                fields[n] = self.index_fields(resource)
+            except FHIRError as error:
+                results[n] = error
+        ready = [n for n in resources if results[n] is None]
+        for n, stored in zip(ready, self.store.create_each(self.resource_type, [resources[n] for n in ready],
+                                                           [fields[n] for n in ready])):
+            if isinstance(stored, ConflictError):
+                results[n] = self.conflict_error(stored, bodies[n])
+            else:
+                ctx.touch_resources([stored])
+                results[n] = self.after_write(stored, ctx)
+        return results
+
+    def conflict_error(self, error: ConflictError, body: Any) -> ConflictError:
+        """The store's refusal as the client should read it (Patient names the identifier and its holder)."""
+        return error
 
     def read(self, resource_id: str, ctx: RequestContext) -> dict:
         resource = self._owned(self.store.read(self.resource_type, check_id(resource_id)), resource_id)
@@ -112,8 +155,11 @@ class ResourceHandler:
                                expression=f"{self.resource_type}.id")
         current = self.store.current(self.resource_type, resource_id)
         self._check_rules(resource, self._live(current), ctx)
-        stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
-                                            self.index_fields(resource), current)
+        try:
+            stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
+                                                self.index_fields(resource), current)
+        except ConflictError as error:
+            raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx), created
 
@@ -184,17 +230,28 @@ class ResourceHandler:
             self._check_references_resolve(resource)
         self.check(resource, previous, ctx)
 
-    def _check_references_resolve(self, resource: dict) -> None:
-        """Local references to hosted types must name live resources. :raises BusinessRuleError:"""
+    def _candidates(self, resource: dict) -> list[tuple[str, str]]:
         itself = f"{self.resource_type}/{resource['id']}"
-        candidates = [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
-                      if ref != itself]
+        return [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
+                if ref != itself]
+
+    def _live_references(self, references) -> set[str]:
+        """Those of ``references`` (``Type/id``) that are live here: one query per type."""
         by_type: dict[str, set[str]] = {}
-        for reference, _ in candidates:
+        for reference in references:
             match = LOCAL_REFERENCE.match(reference)
             if match:
                 by_type.setdefault(match.group(1), set()).add(match.group(2))
-        live = {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+        return {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+
+    def _check_references_resolve(self, resource: dict, live: set[str] | None = None) -> None:
+        """Local references to hosted types must name live resources (``live``: already looked up).
+
+        :raises BusinessRuleError:
+        """
+        candidates = self._candidates(resource)
+        if live is None:
+            live = self._live_references(ref for ref, _ in candidates)
         dangling = [(ref, path) for ref, path in candidates if ref not in live]
         if dangling:
             issues = [Issue("business-rule", f"{self.resource_type}.{path}: {ref} is not a live resource here",
