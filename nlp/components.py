@@ -1,0 +1,134 @@
+"""Token-level components added to the EDS-NLP pipeline by ``nlp/pipeline.py``.
+
+* :class:`PluralNormalizer` folds French plurals in ``token.norm`` ("oedemes"
+  -> "oedeme", "renaux" -> "renal"). It runs on the notes *and* on every
+  pattern of the terminologies and qualifier cues (its pipe meta says it
+  assigns ``token.norm``, so edsnlp passes the patterns through it), so the
+  fold is symmetric: a singular term matches its plural in the note.
+* :class:`TypoCorrector` repairs one-letter typos (deletion, insertion,
+  substitution, transposition) of long medical words of the curated lexicon
+  ("hypertention" -> "hypertension", "vomissments" -> "vomissements"). It
+  runs on the notes only, and only on words that are unknown to the whole
+  matching vocabulary (ATIH labels, drug names, lexicon, cues, edsnlp's
+  French verb forms), of at least 8 letters, sharing the first letter, with
+  exactly one candidate. A substituted letter must be a usual confusion
+  (s/t, s/c, c/k, i/y, m/n...): "degression" is a word, not "depression".
+
+Both only rewrite ``token.norm``; ``token.text`` and the offsets are untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+# Words whose final "s" is not a plural mark (already folded: no accents).
+_KEEP_S = ("ss", "us", "is", "os", "as", "ys")
+MIN_PLURAL_LEN = 5
+
+
+def fold_plural(norm: str) -> str:
+    """French plural -> singular on an accent-free lower-case word."""
+    n = len(norm)
+    if n < MIN_PLURAL_LEN or not norm.isalpha():
+        return norm
+    if norm.endswith("eaux"):
+        return norm[:-1]
+    if norm.endswith("aux") and n >= 6:
+        return norm[:-3] + "al"
+    if norm.endswith("s") and not norm.endswith(_KEEP_S):
+        return norm[:-1]
+    return norm
+
+
+class PluralNormalizer:
+    """Fold plurals in ``token.norm`` (after ``eds.normalizer``)."""
+
+    def __call__(self, doc):
+        for token in doc:
+            norm = token.norm_
+            folded = fold_plural(norm)
+            if folded is not norm and folded != norm:
+                token.norm_ = folded
+        return doc
+
+
+MIN_TYPO_LEN = 8
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class TypoCorrector:
+    """One-edit typo repair of long lexicon words, for unknown words only."""
+
+    def __init__(self, targets: Iterable[str], known: Iterable[str]):
+        self.known = frozenset(known) | frozenset(targets)
+        self.targets = frozenset(t for t in targets if len(t) >= MIN_TYPO_LEN and t.isalpha())
+        index: dict[str, set[str]] = {}
+        for t in self.targets:
+            for d in _deletes(t):
+                index.setdefault(d, set()).add(t)
+        self.index = {k: frozenset(v) for k, v in index.items()}
+        self._memo: dict[str, str | None] = {}
+
+    def correct(self, word: str) -> str | None:
+        """The unique target one edit away from ``word``, else None."""
+        if word in self._memo:
+            return self._memo[word]
+        found: set[str] = set()
+        # a letter missing in the note ("insufisance"): word is a delete of a target
+        found |= self.index.get(word, frozenset())
+        for d in _deletes(word):
+            if d in self.targets:  # a letter too many in the note
+                found.add(d)
+            # a wrong or swapped letter: both share a delete
+            found |= self.index.get(d, frozenset())
+        found = {f for f in found if f[0] == word[0] and f != word and _one_edit(word, f)}
+        result = next(iter(found)) if len(found) == 1 else None
+        if len(self._memo) < 50_000:
+            self._memo[word] = result
+        return result
+
+    def __call__(self, doc):
+        known = self.known
+        for token in doc:
+            norm = token.norm_
+            if len(norm) < MIN_TYPO_LEN or norm in known or not norm.isalpha():
+                continue
+            fixed = self.correct(norm)
+            if fixed is not None:
+                token.norm_ = fixed
+        return doc
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_memo"] = {}
+        return state
+
+
+# letters a typist or a speller swaps for one another
+SUBSTITUTIONS = frozenset(
+    frozenset(p) for p in ("st", "sc", "sz", "ck", "cq", "kq", "iy", "mn", "ae", "ei", "fv", "td")
+)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance exactly 1 (shared deletes also pair words
+    two substitutions apart when the deleted positions differ); a substitution
+    only between usual confusions."""
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return frozenset((a[diff[0]], b[diff[0]])) in SUBSTITUTIONS
+        return (len(diff) == 2 and diff[1] == diff[0] + 1
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
