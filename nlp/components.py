@@ -19,6 +19,7 @@ Both only rewrite ``token.norm``; ``token.text`` and the offsets are untouched.
 
 from __future__ import annotations
 
+import bisect
 from typing import Iterable
 
 # Words whose final "s" is not a plural mark (already folded: no accents).
@@ -40,16 +41,78 @@ def fold_plural(norm: str) -> str:
     return norm
 
 
-class PluralNormalizer:
-    """Fold plurals in ``token.norm`` (after ``eds.normalizer``)."""
+_CACHE_MAX = 200_000  # norm hash -> result memo; cleared when full
+
+
+class _NormRewriter:
+    """Rewrite ``token.norm`` through ``self.rewrite(str) -> str | None``
+    (None = unchanged), on the doc's NORM array (no Token objects: about
+    ten times cheaper than ``for token in doc``). Results are memoised by
+    norm hash; the memo keeps strings, not hashes, because a string added
+    inside a spaCy memory zone is freed with it."""
+
+    def rewrite(self, norm: str) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def __call__(self, doc):
-        for token in doc:
-            norm = token.norm_
-            folded = fold_plural(norm)
-            if folded is not norm and folded != norm:
-                token.norm_ = folded
+        from spacy.attrs import NORM
+
+        memo = self.__dict__.setdefault("_memo", {})
+        strings = doc.vocab.strings
+        arr = doc.to_array([NORM])
+        changed = False
+        for i, h in enumerate(arr.tolist()):
+            new = memo.get(h, 0)
+            if new == 0:
+                new = self.rewrite(strings[h])
+                if len(memo) >= _CACHE_MAX:
+                    memo.clear()
+                memo[h] = new
+            if new is not None:
+                arr[i] = strings.add(new)
+                changed = True
+        if changed:
+            doc.from_array([NORM], arr)
         return doc
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_memo", None)
+        return state
+
+
+class PluralNormalizer(_NormRewriter):
+    """Fold plurals in ``token.norm`` (after ``eds.normalizer``)."""
+
+    def rewrite(self, norm: str) -> str | None:
+        folded = fold_plural(norm)
+        return folded if folded != norm else None
+
+
+class FastNormalizer(_NormRewriter):
+    """``eds.normalizer``'s NORM (the default lower-case NORM, then its accent
+    and quote translation tables) plus the plural fold, in one pass over the
+    NORM array with a memo, instead of one Python loop over the tokens per
+    step. The space and pollution taggers of ``eds.normalizer`` are left out:
+    no matcher or qualifier of this pipeline reads their tags
+    (``ignore_excluded`` / ``ignore_space_tokens`` are off everywhere), and
+    they cost about a quarter of the pipeline."""
+
+    def __init__(self):
+        from edsnlp.pipes.core.normalizer.accents.patterns import accents
+        from edsnlp.pipes.core.normalizer.quotes.patterns import quotes_and_apostrophes
+
+        def table(pairs):
+            return str.maketrans("".join(g for g, _ in pairs),
+                                 "".join(rep * len(g) for g, rep in pairs))
+
+        self.accents = table(accents)
+        self.quotes = table(quotes_and_apostrophes)
+        self.lowercase = True  # read by edsnlp's qualifiers (check_normalizer)
+
+    def rewrite(self, norm: str) -> str | None:
+        new = fold_plural(norm.translate(self.accents).translate(self.quotes))
+        return new if new != norm else None
 
 
 MIN_TYPO_LEN = 8
@@ -59,7 +122,7 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
-class TypoCorrector:
+class TypoCorrector(_NormRewriter):
     """One-edit typo repair of long lexicon words, for unknown words only."""
 
     def __init__(self, targets: Iterable[str], known: Iterable[str]):
@@ -70,12 +133,14 @@ class TypoCorrector:
             for d in _deletes(t):
                 index.setdefault(d, set()).add(t)
         self.index = {k: frozenset(v) for k, v in index.items()}
-        self._memo: dict[str, str | None] = {}
+
+    def rewrite(self, norm: str) -> str | None:
+        if len(norm) < MIN_TYPO_LEN or norm in self.known or not norm.isalpha():
+            return None
+        return self.correct(norm)
 
     def correct(self, word: str) -> str | None:
         """The unique target one edit away from ``word``, else None."""
-        if word in self._memo:
-            return self._memo[word]
         found: set[str] = set()
         # a letter missing in the note ("insufisance"): word is a delete of a target
         found |= self.index.get(word, frozenset())
@@ -85,26 +150,7 @@ class TypoCorrector:
             # a wrong or swapped letter: both share a delete
             found |= self.index.get(d, frozenset())
         found = {f for f in found if f[0] == word[0] and f != word and _one_edit(word, f)}
-        result = next(iter(found)) if len(found) == 1 else None
-        if len(self._memo) < 50_000:
-            self._memo[word] = result
-        return result
-
-    def __call__(self, doc):
-        known = self.known
-        for token in doc:
-            norm = token.norm_
-            if len(norm) < MIN_TYPO_LEN or norm in known or not norm.isalpha():
-                continue
-            fixed = self.correct(norm)
-            if fixed is not None:
-                token.norm_ = fixed
-        return doc
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_memo"] = {}
-        return state
+        return next(iter(found)) if len(found) == 1 else None
 
 
 # letters a typist or a speller swaps for one another
@@ -132,3 +178,69 @@ def _one_edit(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     return a[i:] == b[i + 1:]
+
+
+# ------------------------------------------------------------- qualifiers
+def _doc_level_get_cues(self, doc, spans=None):
+    """edsnlp's ``get_cues`` runs the cue matchers once per sentence holding
+    an entity (about 14 calls per letter and per qualifier, each with its
+    Python overhead). Here they run once on the whole doc, and the matches
+    outside those sentences are dropped: the same cues, a third of the cost."""
+    whole = doc.doc if hasattr(doc, "doc") else doc
+    matches = [*self.phrase_matcher(whole, as_spans=True),
+               *self.regex_matcher(whole, as_spans=True)]
+    if spans is None:
+        if whole is doc:
+            return matches
+        bounds = [(doc.start, doc.end)]
+    else:
+        starts = _sentence_starts(whole)
+        bounds = set()
+        for s in spans:
+            i = bisect.bisect_right(starts, s.start) - 1
+            bounds.add((starts[i], starts[i + 1]))
+    return [m for m in matches if any(a <= m.start and m.end <= b for a, b in bounds)]
+
+
+def _sentence_starts(doc) -> list[int]:
+    """Token indices where sentences start, plus len(doc); computed once per
+    doc from the SENT_START array (``span.sent`` walks the tokens each time)."""
+    cached = doc.user_data.get("codoc_sent_starts")
+    if cached is not None and cached[-1] == len(doc):
+        return cached
+    from spacy.attrs import SENT_START
+
+    flags = doc.to_array([SENT_START]).tolist()
+    starts = [i for i, f in enumerate(flags) if f == 1 or i == 0] + [len(doc)]
+    doc.user_data["codoc_sent_starts"] = starts
+    return starts
+
+
+def doc_level_cues(pipe):
+    """Give a built edsnlp rule-based qualifier the doc-level ``get_cues``
+    (swaps its class for a module-level subclass, so pickling keeps it)."""
+    base = type(pipe)
+    sub = _FAST_CLASSES.get(base)
+    if sub is None:
+        raise TypeError(f"no doc-level cue class for {base.__name__}")
+    pipe.__class__ = sub
+    return pipe
+
+
+def _fast(base):
+    return type(f"DocCues{base.__name__}", (base,), {"get_cues": _doc_level_get_cues,
+                                                      "__module__": __name__})
+
+
+from edsnlp.pipes.qualifiers.family.family import FamilyContextQualifier  # noqa: E402
+from edsnlp.pipes.qualifiers.hypothesis.hypothesis import HypothesisQualifier  # noqa: E402
+from edsnlp.pipes.qualifiers.negation.negation import NegationQualifier  # noqa: E402
+
+DocCuesNegationQualifier = _fast(NegationQualifier)
+DocCuesHypothesisQualifier = _fast(HypothesisQualifier)
+DocCuesFamilyContextQualifier = _fast(FamilyContextQualifier)
+_FAST_CLASSES = {
+    NegationQualifier: DocCuesNegationQualifier,
+    HypothesisQualifier: DocCuesHypothesisQualifier,
+    FamilyContextQualifier: DocCuesFamilyContextQualifier,
+}

@@ -16,6 +16,7 @@ from . import config
 from .lexicon import is_case_sensitive
 from .pipeline import (
     CONDITIONAL_CUES,
+    HISTORY_CUE_PATTERN,
     LEXICON_LABEL,
     MATCHERS,
     QUALIFIERS,
@@ -55,6 +56,8 @@ LOCAL_MATCHER_CACHE_SIZE = 16
 
 _REPORTER = re.compile(REPORTER_PATTERN)
 _TREATMENT_CUE = re.compile(TREATMENT_CUE_PATTERN)
+_HISTORY_CUE = re.compile(HISTORY_CUE_PATTERN)
+_SENTENCE_END = re.compile(r"[.;!?]\s|\n")
 # weight loss written with its figure ("perte de 6 kg", "amaigrissement de 5 kg")
 _WEIGHT_LOSS = re.compile(
     r"\b(?:perte|amaigrissement|perdu)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
@@ -219,7 +222,8 @@ class EdsEngine:
         )
         return matcher
 
-    def _candidates(self, doc) -> list[Candidate]:
+    def _candidates(self, doc, text: str | None = None) -> list[Candidate]:
+        text = doc.text if text is None else text  # doc.text re-joins every token
         cands: list[Candidate] = []
         for span in doc.spans.get(LEXICON_LABEL, ()):
             system, code = parse_key(span.kb_id_)
@@ -236,13 +240,13 @@ class EdsEngine:
                 continue
             cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
                                    P_CIM10, ICD10_SYSTEM, format_icd10(span.kb_id_)))
-        for m in _WEIGHT_LOSS.finditer(doc.text):
+        for m in _WEIGHT_LOSS.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start(), m.end(),
                                        P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
         labels = self.payload.icd_labels
-        for m in _WRITTEN_CODE.finditer(doc.text):
+        for m in _WRITTEN_CODE.finditer(text):
             raw = m.group(1) + m.group(2)
             if raw not in labels:
                 continue
@@ -264,6 +268,17 @@ class EdsEngine:
             return p.atc_labels.get(code)
         return None
 
+    @staticmethod
+    def _in_history_sentence(text: str, pos: int, cues: list[int]) -> bool:
+        """A history cue in the sentence of ``pos`` (from the previous sentence
+        end to the next one)."""
+        start = 0
+        for m in _SENTENCE_END.finditer(text, 0, pos):
+            start = m.end()
+        m = _SENTENCE_END.search(text, pos)
+        end = m.start() if m else len(text)
+        return any(start <= c < end for c in cues)
+
     def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
                        sections: SectionIndex | None = None) -> list[Concept]:
         from spacy.tokens import Span
@@ -271,7 +286,7 @@ class EdsEngine:
         doc = self.nlp.make_doc(chunk)
         for pipe in self._matchers:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc)) if c.system is not None]
+        selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None]
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
         ]
@@ -285,6 +300,8 @@ class EdsEngine:
 
         out = []
         reporters = None
+        folded = None
+        history_cues = None
         for (cand, display), span in zip(items, spans):
             ext = span._  # one Underscore for the four qualifier flags
             hypothesis = bool(ext.hypothesis)
@@ -298,7 +315,8 @@ class EdsEngine:
             family = bool(ext.family)
             if family:
                 if reporters is None:
-                    reporters = [m.span() for m in _REPORTER.finditer(fold_chars(chunk))]
+                    folded = folded or fold_chars(chunk)
+                    reporters = [m.span() for m in _REPORTER.finditer(folded)]
                 if all(any(s <= c.start_char and c.end_char <= e for s, e in reporters)
                        for c in ext.family_cues):
                     family = False  # "sa fille note des oublis": a relative reporting
@@ -306,7 +324,16 @@ class EdsEngine:
             if kind == "family":
                 family = True
             assertion = resolve_assertion(family, bool(ext.negation), hypothesis)
-            history = bool(ext.history) or (kind == "history" and cand.system == ICD10_SYSTEM)
+            history = False
+            if cand.system == ICD10_SYSTEM:
+                if kind == "history":
+                    history = True
+                else:
+                    if history_cues is None:
+                        folded = folded or fold_chars(chunk)
+                        history_cues = [m.start() for m in _HISTORY_CUE.finditer(folded)]
+                    if history_cues:
+                        history = self._in_history_sentence(chunk, cand.cstart, history_cues)
             out.append(
                 Concept(
                     system=cand.system,

@@ -40,9 +40,14 @@ BUILD_FORMAT = 4
 MAGIC = b"CODOC-NLP-PICKLE\n"
 
 # Names of the components, in pipeline order.
-MATCHERS = ("sentences", "normalizer", "plural", "typos", "codoc_lexicon", "codoc_lexicon_cs",
-            "drugs", "cim10")
-QUALIFIERS = ("negation", "hypothesis", "family", "history")
+MATCHERS = ("sentences", "normalizer", "typos", "codoc_lexicon", "codoc_lexicon_cs", "drugs",
+            "cim10")
+# eds.history is not used: its cues ("antécédent(s)", "ATCD") are matched by
+# the engine over the whole sentence (HISTORY_CUE_PATTERN), together with the
+# "Antécédents" sections; it cost ~13 % of the pipeline.
+QUALIFIERS = ("negation", "hypothesis", "family")
+# eds.history's cues, on the folded sentence, family history excluded
+HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?familia)"
 SPAN_GROUP = "codoc"  # label of the deduplicated spans the qualifiers look at
 SPANS_KEY = "codoc_spans"  # doc.user_data key holding them (see codoc_spans)
 LEXICON_LABEL = "codoc_lexicon"
@@ -392,7 +397,7 @@ def _typo_corrector(nlp, entries: list[LexiconEntry]):
     from .components import TypoCorrector
 
     targets = set()
-    pipes = [nlp.get_pipe("normalizer"), nlp.get_pipe("plural")]
+    pipes = [nlp.get_pipe("normalizer")]
     for e in entries:
         if e.system is None or e.case_sensitive:
             continue
@@ -427,16 +432,16 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
         nlp = edsnlp.blank("eds")
         # list bullets ("- ", "* ", "•") start a sentence: a cue never crosses them
         nlp.add_pipe(eds.sentences(use_bullet_start=True), name="sentences")
-        nlp.add_pipe(eds.normalizer(pollution=POLLUTION), name="normalizer")
-        # Plural fold on NORM. Declared as assigning token.norm, so edsnlp also
-        # passes every pattern (terminologies, cues) through it: symmetric.
+        # NORM = eds.normalizer's (lower case, accents, quotes) + plural fold,
+        # in one pass (nlp/components.py). Declared as assigning token.norm,
+        # so edsnlp also passes every pattern (terminologies, cues) through
+        # it: the fold is symmetric.
         from edsnlp.core.registries import PIPE_META, FactoryMeta
 
-        from .components import PluralNormalizer
+        from .components import FastNormalizer
 
-        plural = PluralNormalizer()
-        nlp.add_pipe(plural, name="plural")
-        PIPE_META[nlp.get_pipe("plural")] = FactoryMeta(
+        nlp.add_pipe(FastNormalizer(), name="normalizer")
+        PIPE_META[nlp.get_pipe("normalizer")] = FactoryMeta(
             assigns=["token.norm"], requires=[], retokenizes=False, default_config={})
         # Curated lexicon BEFORE eds.cim10: accent/case-insensitive terms on NORM,
         # capitalised abbreviations case-sensitive on TEXT.
@@ -504,8 +509,11 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
                        family=list(dict.fromkeys([*fam.family, *EXTRA_FAMILY]))),
             name="family",
         )
-        nlp.add_pipe(eds.history(span_getter=codoc_spans), name="history")
 
+    from .components import doc_level_cues
+
+    for name in QUALIFIERS:
+        doc_level_cues(nlp.get_pipe(name))
     assert tuple(nlp.pipe_names) == MATCHERS + QUALIFIERS, nlp.pipe_names
     payload = Payload(
         nlp=nlp,

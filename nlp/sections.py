@@ -28,11 +28,16 @@ def _fold_char(c: str) -> str:
     return base if len(base) == 1 else c
 
 
+# accented Latin letters -> base letter, lower case (one character for one)
+_FOLD_TABLE = {cp: _fold_char(chr(cp)) for cp in range(0xC0, 0x250) if _fold_char(chr(cp)) != chr(cp)}
+
+
 def fold_chars(text: str) -> str:
     """Lower case without accents, one character for one (offsets kept)."""
-    if text.isascii():
-        return text.lower()
-    return "".join(_fold_char(c) for c in text)
+    low = text.lower()
+    if len(low) != len(text):  # rare characters whose lower case is longer
+        return "".join(_fold_char(c) for c in text)
+    return low if low.isascii() else low.translate(_FOLD_TABLE)
 
 
 _fold = fold_chars

@@ -13,7 +13,8 @@ annotated exhaustively. Format of a file::
     <code> <code> ...              vague findings: count neither as hit nor error
 
 A code is ICD-10 (category ``I10`` or sub-code ``I48.0``) or ATC (7
-characters). Scoring is the one of ``tests/test_nlp_quality.py``. Every code
+characters). ``hist`` marks a diagnosis of the patient's history (e.g. under
+"Antécédents"); an ICD-10 line without it is scored as not history. Scoring is the one of ``tests/test_nlp_quality.py``. Every code
 is checked against the ATIH CIM-10 and ATC (drug) resources shipped in the
 installed edsnlp package.
 
@@ -107,6 +108,8 @@ def parse_letters(text: str, source: str = "?") -> list[dict]:
                  "assertion": ASSERTIONS[parts[1]]}
             if len(parts) == 3:
                 g["history"] = True
+            elif g["system"] == ICD10:
+                g["history"] = False  # ICD-10 lines without "hist": not history
             cur["expected"].append(g)
         else:
             cur["optional"] += [{"system": system_of(c), "code": c} for c in line.split()]
@@ -190,6 +193,7 @@ def test_parse_letters_rejects_bad_lines():
     assert items[0]["text"] == "line 1\n\nline 2"
     assert items[0]["expected"][0] == {"system": ICD10, "code": "I10", "assertion": "affirmed",
                                        "history": True}
+    assert "history" not in items[0]["expected"][1]  # drugs carry no history flag
     assert [o["system"] for o in items[0]["optional"]] == [ICD10, ATC]
 
 
