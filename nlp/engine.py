@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
@@ -269,15 +270,14 @@ class EdsEngine:
         return None
 
     @staticmethod
-    def _in_history_sentence(text: str, pos: int, cues: list[int]) -> bool:
-        """A history cue in the sentence of ``pos`` (from the previous sentence
-        end to the next one)."""
-        start = 0
-        for m in _SENTENCE_END.finditer(text, 0, pos):
-            start = m.end()
-        m = _SENTENCE_END.search(text, pos)
-        end = m.start() if m else len(text)
-        return any(start <= c < end for c in cues)
+    def _in_history_sentence(ends: list[int], pos: int, cues: list[int]) -> bool:
+        """A history cue in the sentence of ``pos``; ``ends`` are the sorted
+        sentence-end offsets of the chunk (its length last)."""
+        i = bisect.bisect_right(ends, pos)
+        start = ends[i - 1] if i else 0
+        end = ends[i] if i < len(ends) else ends[-1]
+        j = bisect.bisect_left(cues, start)
+        return j < len(cues) and cues[j] < end
 
     def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
                        sections: SectionIndex | None = None) -> list[Concept]:
@@ -332,8 +332,11 @@ class EdsEngine:
                     if history_cues is None:
                         folded = folded or fold_chars(chunk)
                         history_cues = [m.start() for m in _HISTORY_CUE.finditer(folded)]
+                        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(chunk)]
+                        sentence_ends.append(len(chunk))
                     if history_cues:
-                        history = self._in_history_sentence(chunk, cand.cstart, history_cues)
+                        history = self._in_history_sentence(sentence_ends, cand.cstart,
+                                                            history_cues)
             out.append(
                 Concept(
                     system=cand.system,
