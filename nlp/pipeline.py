@@ -221,7 +221,8 @@ NON_QUALIFIERS = [
     "proliférante", "proliférative", "proliferatif", "évolutif", "évolutive", "spécifique",
     "insulino-requérant", "insulinorequérant", "insulino-dépendant", "insulinodépendant",
     "insulino dépendant", "insulino-requérante", "infectieux", "infectieuse", "inflammatoire",
-    "fonctionnel", "fonctionnelle", "hodgkinien", "métastatique", "invasif", "invasive", "productive", "productif", "récent", "récente",
+    "fonctionnel", "fonctionnelle", "hodgkinien", "métastatique", "invasif",
+    "invasive", "productive", "productif", "récent", "récente",
     "ST+", "thrombosé", "rompu", "mutée", "muté", "sévères", "hémorragique", "tolérant",
     # exams: "épreuve d'effort non contributive : une coronaropathie reste possible"
     *_genders("réalisé", "fait", "injecté", "dosé", "interprété", "effectué", "demandé"),

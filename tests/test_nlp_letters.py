@@ -14,7 +14,8 @@ annotated exhaustively. Format of a file::
 
 A code is ICD-10 (category ``I10`` or sub-code ``I48.0``) or ATC (7
 characters). ``hist`` marks a diagnosis of the patient's history (e.g. under
-"Antécédents"); an ICD-10 line without it is scored as not history. Scoring is the one of ``tests/test_nlp_quality.py``. Every code
+"Antécédents"); an ICD-10 line without it is scored as not history. Scoring is the one of
+``tests/test_nlp_quality.py``. Every code
 is checked against the ATIH CIM-10 and ATC (drug) resources shipped in the
 installed edsnlp package.
 
