@@ -89,9 +89,10 @@ class ResourceHandler:
     def create(self, body: Any, ctx: RequestContext) -> dict:
         resource = self._prepare(body)
         resource["id"] = str(uuid.uuid4())
-        self._check_rules(resource, None, ctx)
+        self.check(resource, None, ctx)
         try:
-            stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+            stored = self.store.create(self.resource_type, resource, self.index_fields(resource),
+                                       self._reference_guard(resource))
         except ConflictError as error:
             raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
@@ -111,23 +112,34 @@ class ResourceHandler:
                 resources[n] = dict(body) if prepared else {**self._prepare(body), "id": str(uuid.uuid4())}
             except FHIRError as error:
                 results[n] = error
-        enforce = self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True)
-        live = set(resolving) | (self._live_references(
-            ref for r in resources.values() for ref, _ in self._candidates(r)) if enforce else set())
         fields = {}
         for n, resource in resources.items():
             try:
-                if enforce:
-                    self._check_references_resolve(resource, live)
                 self.check(resource, None, ctx)
                 fields[n] = self.index_fields(resource)
             except FHIRError as error:
                 results[n] = error
         ready = [n for n in resources if results[n] is None]
+
+        def references_resolve(indexes: list[int]) -> dict[int, Exception]:
+            """After the keys are written (see ``_reference_guard``): one lookup per referenced type for all."""
+            batch = [resources[ready[i]] for i in indexes]
+            live = set(resolving) | self._live_references(ref for r in batch for ref, _ in self._candidates(r))
+            refused = {}
+            for i, resource in zip(indexes, batch):
+                try:
+                    self._check_references_resolve(resource, live)
+                except FHIRError as error:
+                    refused[i] = error
+            return refused
+
+        guard = references_resolve if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True) else None
         for n, stored in zip(ready, self.store.create_each(self.resource_type, [resources[n] for n in ready],
-                                                           [fields[n] for n in ready])):
+                                                           [fields[n] for n in ready], guard)):
             if isinstance(stored, ConflictError):
                 results[n] = self.conflict_error(stored, bodies[n])
+            elif isinstance(stored, FHIRError):
+                results[n] = stored
             else:
                 ctx.touch_resources([stored])
                 results[n] = self.after_write(stored, ctx)
@@ -154,10 +166,10 @@ class ResourceHandler:
             raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
                                expression=f"{self.resource_type}.id")
         current = self.store.current(self.resource_type, resource_id)
-        self._check_rules(resource, self._live(current), ctx)
+        self.check(resource, self._live(current), ctx)
         try:
             stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
-                                                self.index_fields(resource), current)
+                                                self.index_fields(resource), current, self._reference_guard(resource))
         except ConflictError as error:
             raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
@@ -170,9 +182,9 @@ class ResourceHandler:
         if live is None:
             return None
         self.before_delete(live, ctx)
-        if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
-            self._refuse_if_referenced(resource_id)
-        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current)
+        guard = (lambda: self._refuse_if_referenced(resource_id)) \
+            if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True) else None
+        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current, guard)
         ctx.touch(f"{self.resource_type}/{resource_id}")
         self.after_delete(resource_id, ctx)
         return version
@@ -224,6 +236,13 @@ class ResourceHandler:
                 meta["profile"] = profiles + [self.profile]
             resource["meta"] = meta
         return resource
+
+    def _reference_guard(self, resource: dict):
+        """The check that local references resolve, run by the store once this write's reference keys are visible
+        (a deletion racing it either sees them or is seen): no dangling reference under concurrency."""
+        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
+            return None
+        return lambda: self._check_references_resolve(resource)
 
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
