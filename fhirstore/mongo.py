@@ -40,7 +40,9 @@ def connect(uri: str, database: str, write_concern: str = ""):
         import mongomock
 
         return mongomock.MongoClient()[database]
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=False)
+    # a store that is down fails a request in ~1.5 s (not 2 × 5 s); one that hangs, after the socket timeout
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=1500, connectTimeoutMS=1000, socketTimeoutMS=10_000,
+                                 tz_aware=False)
     db = client[database]
     if write_concern:
         level = int(write_concern) if write_concern.isascii() and write_concern.isdigit() else write_concern

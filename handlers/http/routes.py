@@ -119,6 +119,9 @@ def init_app(app) -> None:
     """The FHIR routes (with their gate and audit seams), the R5 placeholder and the one error mapping."""
     from handlers.http.errors import register_error_handlers
 
+    from handlers.http.health import health
+
     app.register_blueprint(fhir)
     app.register_blueprint(future)
+    app.register_blueprint(health)
     register_error_handlers(app)
