@@ -5,7 +5,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from handlers.search import COMMON_PARAMS
-from tests.conftest import BASE, FHIR_JSON
+from tests.conftest import BASE, FHIR_JSON, assert_outcome
 
 METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -143,3 +143,16 @@ def test_openapi_seed_paths_reach_the_same_handler(client, document, registry):
             response = client.get(f"{BASE}{path}?_id=nothing-here")
             assert response.status_code == 200, (path, response.get_data(as_text=True))
             assert response.get_json()["type"] == "searchset"
+
+
+# -- what the fuzzing found (tests/test_openapi_fuzz.py) -----------------------------------------------------------
+@pytest.mark.parametrize("parameter", [[[None, None]], ["resource"], 5, {"name": "resource"}])
+def test_validate_with_malformed_parameters_answers_an_outcome_not_500(client, parameter):
+    response = client.post(f"{BASE}/Patient/$validate", json={"resourceType": "Parameters", "parameter": parameter})
+    assert response.status_code in (200, 400), response.get_data(as_text=True)
+    assert response.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_merge_with_malformed_parameters_answers_400(client):
+    response = client.post(f"{BASE}/Patient/$merge", json={"resourceType": "Parameters", "parameter": [[None, None]]})
+    assert_outcome(response, 400)

@@ -185,9 +185,9 @@ def _operation(handler, op, seed_path: str) -> dict:
     name = handler.name
     result, schema = OPERATION_RESULTS.get(op.name, ("Parameters", "Parameters"))
     body = None
-    errors: tuple[int, ...] = COMMON_ERRORS
+    errors: tuple[int, ...] = COMMON_ERRORS if op.level == "type" else (*COMMON_ERRORS, 410)
     if op.method == "POST":
-        errors = (*COMMON_ERRORS, *BODY_ERRORS, 409, 422)
+        errors = (*errors, *BODY_ERRORS, 409, 422)
         if op.name == "validate":
             body = {"description": f"The {name} to validate, or Parameters with a `resource` parameter",
                     "required": True, "content": {t: {"schema": {"oneOf": [
