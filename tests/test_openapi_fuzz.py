@@ -62,3 +62,17 @@ def case_count(request):
 def test_every_operation_answers_as_documented(case):
     response = case.call_and_validate(checks=CHECKS)
     STATUSES[response.status_code] += 1
+
+
+class Workflow(schema.as_state_machine()):
+    """Stateful: the document's links chain a create to the read, update, history, vread, delete and operations of
+    the created resource, so the fuzzing reaches stored resources, not only unknown ids."""
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        STATUSES[response.status_code] += 1
+        case.validate_response(response, checks=CHECKS)
+
+
+TestWorkflow = Workflow.TestCase
+TestWorkflow.settings = settings(max_examples=60, stateful_step_count=8, deadline=None, derandomize=True,
+                                 database=None, suppress_health_check=list(HealthCheck))

@@ -132,7 +132,8 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
             "post": _op(f"create{name}", name, f"Create {name}", (
                 f"Create a {name} (seed route `POST /{seed}/`); the server assigns the id (an `id` in the body is "
                 f"ignored) and `meta`."),
-                {"201": _fhir_response(f"The stored {name}", name, _write_headers())},
+                {"201": {**_fhir_response(f"The stored {name}", name, _write_headers()),
+                         "links": _links(registry, handler)}},
                 (*COMMON_ERRORS, *BODY_ERRORS, 409, 422), body=_body(name, f"The {name} to create")),
         },
         f"/{name}/{{id}}": {
@@ -181,6 +182,28 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
     return paths
 
 
+def _links(registry, handler) -> dict[str, dict]:
+    """What a client can do next with a created resource: its id (and version) from the answer's body."""
+    name, by_id = handler.name, {"id": "$response.body#/id"}
+    links = {
+        f"read{name}": {"operationId": f"read{name}", "parameters": by_id},
+        f"update{name}": {"operationId": f"update{name}", "parameters": by_id, "requestBody": "$response.body",
+                          "description": "Write it back as it was served (a new version)"},
+        f"history{name}": {"operationId": f"history{name}", "parameters": by_id},
+        f"vread{name}": {"operationId": f"vread{name}",
+                         "parameters": {**by_id, "vid": "$response.body#/meta/versionId"}},
+        f"delete{name}": {"operationId": f"delete{name}", "parameters": by_id},
+    }
+    for op in registry.operations_of(handler):
+        if op.level == "instance":
+            links[_operation_id(handler, op)] = {"operationId": _operation_id(handler, op), "parameters": by_id}
+    return links
+
+
+def _operation_id(handler, op) -> str:
+    return f"{op.name.replace('-', '_')}{handler.name}"
+
+
 def _operation(handler, op, seed_path: str) -> dict:
     name = handler.name
     result, schema = OPERATION_RESULTS.get(op.name, ("Parameters", "Parameters"))
@@ -199,7 +222,7 @@ def _operation(handler, op, seed_path: str) -> dict:
         else:
             body = _body("Parameters", "Optional Parameters", required=False)
     description = f"{op.description} (seed route `{op.method} {seed_path}`)."
-    return _op(f"{op.name.replace('-', '_')}{name}", name, f"${op.name} on {name}", description,
+    return _op(_operation_id(handler, op), name, f"${op.name} on {name}", description,
                {"200": _fhir_response(result, schema)}, errors, body=body)
 
 
@@ -361,13 +384,17 @@ def _component_parameters() -> dict[str, dict]:
                "schema": {"type": "string", "pattern": ID_PATTERN.pattern}},
         "vid": {"name": "vid", "in": "path", "required": True, "description": "Version id (1, 2, …)",
                 "schema": {"type": "string", "pattern": r"^[0-9]{1,10}$"}},
+        # Lenient as the server is: the version of If-Match is read with or without W/ and quotes; _format and
+        # _pretty never fail a request (the answer is JSON, indented only for _pretty=true).
         "If-Match": {"name": "If-Match", "in": "header", "required": False,
                      "description": "`W/\"n\"`: write only if the current version is n, else 412",
-                     "schema": {"type": "string", "pattern": r'^W/"[0-9]{1,10}"$'}},
-        "_format": {"name": "_format", "in": "query", "required": False, "description": "`json` (the only format)",
-                    "schema": {"enum": ["json", "application/fhir+json", "application/json"]}},
-        "_pretty": {"name": "_pretty", "in": "query", "required": False, "description": "`true` indents the answer",
-                    "schema": {"enum": ["true", "false"]}},
+                     "schema": {"type": "string"}, "examples": {"version": {"value": 'W/"1"'}}},
+        "_format": {"name": "_format", "in": "query", "required": False,
+                    "description": "`json` (the only format: any other value still answers JSON)",
+                    "schema": {"type": "string"}, "examples": {"json": {"value": "json"}}},
+        "_pretty": {"name": "_pretty", "in": "query", "required": False,
+                    "description": "`true` indents the answer (other values do not)",
+                    "schema": {"type": "string"}, "examples": {"pretty": {"value": "true"}}},
     }
 
 
