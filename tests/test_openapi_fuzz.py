@@ -1,11 +1,15 @@
 """Schemathesis fuzzes every operation of openapi.json against the app (WSGI, mongomock, no rate limit, no NLP):
-no 5xx, every error an OperationOutcome served as application/fhir+json, every answer as the document says."""
+no 5xx, every error an OperationOutcome served as application/fhir+json, every answer as the document says.
+
+Requests carry an administrator token with every scope, so that each operation runs its handler ($expunge and the
+audit trail included) instead of stopping at the gate (tests/test_auth.py covers the gate)."""
 from __future__ import annotations
 
 from collections import Counter
 
 import pytest
 import schemathesis
+from flask_jwt_extended import create_access_token
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
@@ -18,7 +22,7 @@ pytestmark = pytest.mark.fuzz
 #: Examples per operation and mode; the whole run (about 90 operations) stays within a couple of minutes.
 MAX_EXAMPLES = 12
 SETTINGS = {"CODOC_ENV": "testing", "CODOC_MONGO_URI": "mongomock://", "CODOC_MONGO_DB": "fuzz",
-            "CODOC_RATELIMIT_ENABLED": False, "CODOC_NLP": "off", "CODOC_ALLOW_ANONYMOUS": True}
+            "CODOC_RATELIMIT_ENABLED": False, "CODOC_NLP": "off", "CODOC_ALLOW_ANONYMOUS": False}
 
 
 def errors_are_operation_outcomes(ctx, response, case) -> None:
@@ -38,7 +42,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 #: One app for the module, built at collection (cheap: mongomock), because schemathesis makes one test per
 #: operation from the document it serves.
-schema = schemathesis.openapi.from_wsgi("/v4.3.0/openapi.json", create_app(dict(SETTINGS)))
+APP = create_app(dict(SETTINGS))
+with APP.app_context():
+    AUTHORIZATION = {"Authorization": "Bearer " + create_access_token(
+        "fuzz", additional_claims={"scope": "system/*.* codoc/admin"})}
+schema = schemathesis.openapi.from_wsgi("/v4.3.0/openapi.json", APP)
 
 
 #: Cases run, by answer status: the total goes to the terminal summary (the issue's closing note quotes it).
@@ -60,13 +68,16 @@ def case_count(request):
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case):
-    response = case.call_and_validate(checks=CHECKS)
+    response = case.call_and_validate(checks=CHECKS, headers=AUTHORIZATION)
     STATUSES[response.status_code] += 1
 
 
 class Workflow(schema.as_state_machine()):
     """Stateful: the document's links chain a create to the read, update, history, vread, delete and operations of
     the created resource, so the fuzzing reaches stored resources, not only unknown ids."""
+
+    def get_call_kwargs(self, case):
+        return {"headers": AUTHORIZATION}
 
     def validate_response(self, response, case, additional_checks=None, **kwargs):
         STATUSES[response.status_code] += 1
