@@ -163,7 +163,8 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
             "get": _op(f"history{name}", name, f"History of a {name}", (
                 f"Every version of a {name}, newest first, deletions included (seed route "
                 f"`GET /{seed}/{{id}}/_history/`)."),
-                {"200": _fhir_response("Bundle history", "Bundle")}, COMMON_ERRORS),
+                {"200": _fhir_response("Bundle history", "Bundle")}, COMMON_ERRORS,
+                parameters=[_query("_count", "Keep the newest n versions")]),
         },
         f"/{name}/{{id}}/_history/{{vid}}": {
             "x-seed-path": f"/{seed}/{{id}}/_history/{{vid}}/",
@@ -221,7 +222,7 @@ def _operation(handler, op, seed_path: str) -> dict:
                                        "`source-patient-identifier`/`target-patient-identifier` (valueIdentifier)")
         else:
             body = _body("Parameters", "Optional Parameters", required=False)
-    description = f"{op.description} (seed route `{op.method} {seed_path}`)."
+    description = f"{' '.join(op.description.split()).rstrip('.')} (seed route `{op.method} {seed_path}`)."
     return _op(_operation_id(handler, op), name, f"${op.name} on {name}", description,
                {"200": _fhir_response(result, schema)}, errors, body=body)
 
