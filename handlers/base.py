@@ -215,7 +215,9 @@ class ResourceHandler:
     def validate(self, body: Any, ctx: RequestContext) -> dict:
         """``$validate``: the whole check of a create, nothing stored; 200 OperationOutcome listing the issues."""
         if isinstance(body, dict) and body.get("resourceType") == "Parameters":
-            body = next((p.get("resource") for p in body.get("parameter", []) if p.get("name") == "resource"), None)
+            params = body.get("parameter") if isinstance(body.get("parameter"), list) else []
+            body = next((p.get("resource") for p in params if isinstance(p, dict) and p.get("name") == "resource"),
+                        None)
         try:
             resource = self._prepare(body)
             resource.setdefault("id", "validate")

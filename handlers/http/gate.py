@@ -74,8 +74,8 @@ def describe_access() -> Access:
 
 
 def gate():
-    """Authentication and SMART scopes of every FHIR route but /metadata: one place, not one per route."""
-    if request.endpoint == "fhir.metadata" or request.endpoint is None:
+    """Authentication and SMART scopes of every FHIR route but /metadata and /openapi.json, in one place."""
+    if request.endpoint in ("fhir.metadata", "fhir.openapi") or request.endpoint is None:
         return
     access = g.codoc_access = describe_access()
     error, principal = g.get("codoc_auth_error"), g.get("codoc_principal")

@@ -9,6 +9,7 @@ from handlers.base import ResourceHandler
 from handlers.http import gate
 from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response
 from handlers.system.capability import capability_statement
+from handlers.system.openapi import openapi_document
 from handlers.system.transaction import process as process_bundle
 from schemas import check_id
 
@@ -43,6 +44,14 @@ def transaction():
 @fhir.get("/metadata")
 def metadata():
     return fhir_json(capability_statement(registry(), current_app.config, context().base_url))
+
+
+@fhir.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document, generated from the registry like /metadata; plain JSON for OpenAPI tools."""
+    response = fhir_json(openapi_document(registry(), current_app.config, context().base_url))
+    response.content_type = "application/json"
+    return response
 
 
 @fhir.route("/<segment>/", methods=ALL_METHODS, strict_slashes=False)
