@@ -518,6 +518,22 @@ class MongoFHIRStore(FHIRStore):
                         found.add(key["r"][len(prefix):])
         return found
 
+    def acquire(self, name: str, seconds: float) -> bool:
+        """A lock is a claim document (``_id`` unique on every backend) with an expiry."""
+        now = time.time()
+        lock_id = f"{CLAIM_KEY}lock|{name}"
+        with _store_errors():
+            try:
+                self.keys.insert_one({"_id": lock_id, "until": now + seconds})
+                return True
+            except DuplicateKeyError:
+                return self.keys.update_one({"_id": lock_id, "until": {"$lt": now}},
+                                            {"$set": {"until": now + seconds}}).modified_count == 1
+
+    def release(self, name: str) -> None:
+        with _store_errors():
+            self.keys.delete_one({"_id": f"{CLAIM_KEY}lock|{name}"})
+
     def claim_holder(self, resource_type: str, key: str) -> str | None:
         """The id of the live resource holding the unique ``key``, or None."""
         with _store_errors():

@@ -1,14 +1,17 @@
 """The generic handler: validate → hospital rules → store, for every interaction of one resource type."""
 from __future__ import annotations
 
+import time
 import uuid
+from urllib.parse import parse_qsl, urlencode
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
-from fhirstore.errors import BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue, NotFoundError
+from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue,
+                              NotFoundError, VersionConflictError)
 from fhirstore.fields import KEYS, REFS, path
 from handlers import bundles
-from handlers.context import RequestContext, internal
+from handlers.context import RequestContext, internal, internal_of
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
@@ -18,6 +21,8 @@ from schemas import check_id, check_search_keys, validate_resource
 if TYPE_CHECKING:
     from handlers.registry import Registry
 
+#: Seconds a conditional create waits for another one of the same criteria.
+CONDITIONAL_WAIT_SECONDS = 2.0
 #: Compound on purpose: through a single-key index on an array field nx-27017 misses the array's elements.
 REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 
@@ -97,6 +102,43 @@ class ResourceHandler:
             raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx)
+
+    def conditional_create(self, body: Any, criteria: str, ctx: RequestContext) -> tuple[dict, bool]:
+        """``If-None-Exist``: (the one match, False), or (created, True) when none; atomic with respect to other
+        conditional creates of the same criteria (they wait for one another's lock, then find the match).
+
+        :raises VersionConflictError: several match (412). :raises InvalidError: criteria not searchable here.
+        """
+        params = sorted(parse_qsl(criteria.lstrip("?"), keep_blank_values=True))
+        if not params:
+            raise InvalidError("If-None-Exist needs search criteria, e.g. identifier=system|value",
+                               expression="If-None-Exist")
+        lock = f"{self.resource_type}?{urlencode(params)}"
+        deadline = time.monotonic() + CONDITIONAL_WAIT_SECONDS
+        while True:
+            found = self._matches(params, ctx)
+            if found is not None:
+                return found, False
+            if self.store.acquire(lock, CONDITIONAL_WAIT_SECONDS * 3):
+                try:
+                    found = self._matches(params, ctx)
+                    return (found, False) if found is not None else (self.create(body, ctx), True)
+                finally:
+                    self.store.release(lock)
+            if time.monotonic() > deadline:
+                raise ConflictError("another conditional create of the same criteria is still running; retry")
+            time.sleep(0.02)
+
+    def _matches(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict | None:
+        """The one live resource matching ``params``, None when none. :raises VersionConflictError: several."""
+        bundle = self.search([*params, ("_count", "2")], internal_of(ctx))
+        matches = [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+        if len(matches) > 1:
+            raise VersionConflictError(f"several {self.name} match the conditional criteria; make them selective")
+        if matches:
+            ctx.touch_resources(matches)
+            return matches[0]
+        return None
 
     def create_many(self, bodies: list[Any], ctx: RequestContext, prepared: bool = False,
                     resolving: set[str] = frozenset()) -> list[dict | FHIRError]:

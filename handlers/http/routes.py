@@ -58,6 +58,10 @@ def openapi():
 def type_level(segment: str):
     handler = registry().get(segment)
     if request.method == "POST":
+        criteria = request.headers.get("If-None-Exist")
+        if criteria is not None:
+            resource, created = handler.conditional_create(body(), criteria, context())
+            return resource_response(resource, 201 if created else 200, location=created)
         return resource_response(handler.create(body(), context()), 201, location=True)
     if request.method in ("GET", "HEAD"):
         return fhir_json(handler.search(list(request.args.items(multi=True)), context()))

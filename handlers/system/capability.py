@@ -21,6 +21,7 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
             "versioning": "versioned-update",
             "readHistory": True,
             "updateCreate": True,
+            "conditionalCreate": True,
             "conditionalDelete": "not-supported",
             "referencePolicy": ["literal", "local"],
             "searchParam": [],
