@@ -129,6 +129,33 @@ class ResourceHandler:
                 raise ConflictError("another conditional create of the same criteria is still running; retry")
             time.sleep(0.02)
 
+    def conditional_update(self, params: list[tuple[str, str]], body: Any, ctx: RequestContext) -> tuple[dict, bool]:
+        """``PUT /{type}?<search>``: update the one match, create when none (the body's id if it has one).
+
+        :raises VersionConflictError: several match (412). :raises InvalidError: the body's id is another's.
+        """
+        found = self._matches(self._criteria(params), ctx)
+        if found is None:
+            if isinstance(body, dict) and body.get("id"):
+                return self.update(body["id"], body, ctx)
+            return self.create(body, ctx), True
+        if isinstance(body, dict) and body.get("id") not in (None, found["id"]):
+            raise InvalidError(f"the body's id {body.get('id')!r} is not the matching {self.name}/{found['id']}",
+                               expression=f"{self.resource_type}.id")
+        return self.update(found["id"], {**body, "id": found["id"]} if isinstance(body, dict) else body, ctx)
+
+    def conditional_delete(self, params: list[tuple[str, str]], ctx: RequestContext) -> str | None:
+        """``DELETE /{type}?<search>``: delete the one match; nothing when none. :raises VersionConflictError:"""
+        found = self._matches(self._criteria(params), ctx)
+        return self.delete(found["id"], ctx) if found is not None else None
+
+    @staticmethod
+    def _criteria(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        criteria = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+        if not criteria:
+            raise InvalidError("a conditional update or delete needs search criteria, e.g. ?identifier=system|value")
+        return sorted(criteria)
+
     def _matches(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict | None:
         """The one live resource matching ``params``, None when none. :raises VersionConflictError: several."""
         bundle = self.search([*params, ("_count", "2")], internal_of(ctx))

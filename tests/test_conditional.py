@@ -65,3 +65,37 @@ def test_if_none_exist_in_batch_and_transaction_entries(client):
     answer = client.post(f"{BASE}/", json=transaction).get_json()
     assert answer["entry"][0]["response"]["status"] == "200 OK"
     assert answer["entry"][1]["resource"]["subject"]["reference"] == f"Patient/{pid}"
+
+
+def test_conditional_update_creates_then_updates_its_one_match(client):
+    url = f"{BASE}/Patient?identifier={IPP}|U-1"
+    created = client.put(url, json=patient("U-1"))
+    assert created.status_code == 201
+    updated = client.put(url, json={**patient("U-1"), "gender": "male"})
+    assert updated.status_code == 200 and updated.get_json()["id"] == created.get_json()["id"]
+    assert updated.get_json()["meta"]["versionId"] == "2"
+    assert_outcome(client.put(url, json={**patient("U-1"), "id": "someone-else"}), 400)
+    client.post(f"{BASE}/Patient", json={**patient("U-2"), "name": [{"family": "Pair"}]})
+    client.post(f"{BASE}/Patient", json={**patient("U-3"), "name": [{"family": "Pair"}]})
+    assert_outcome(client.put(f"{BASE}/Patient?family=pair", json=patient("U-4")), 412)
+
+
+def test_conditional_delete_deletes_its_one_match_and_is_idempotent(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("D-1")).get_json()["id"]
+    assert client.delete(f"{BASE}/Patient?identifier=D-1").status_code == 204
+    assert client.get(f"{BASE}/Patient/{pid}").status_code == 410
+    assert client.delete(f"{BASE}/Patient?identifier=D-1").status_code == 204
+    assert_outcome(client.delete(f"{BASE}/Patient"), 400)
+
+
+def test_conditional_update_and_delete_in_a_transaction(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("T-1")).get_json()["id"]
+    other = client.post(f"{BASE}/Patient", json=patient("T-2")).get_json()["id"]
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "PUT", "url": "Patient?identifier=T-1"}, "resource": {**patient("T-1"),
+                                                                                    "gender": "male"}},
+        {"request": {"method": "DELETE", "url": "Patient?identifier=T-2"}}]}
+    answer = client.post(f"{BASE}/", json=transaction)
+    assert [e["response"]["status"] for e in answer.get_json()["entry"]] == ["200 OK", "204 No Content"]
+    assert client.get(f"{BASE}/Patient/{pid}").get_json()["gender"] == "male"
+    assert client.get(f"{BASE}/Patient/{other}").status_code == 410

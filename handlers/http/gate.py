@@ -68,7 +68,7 @@ def describe_access() -> Access:
         interaction = "history"
     else:
         by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "DELETE": "delete"} if resource_id else \
-            {"GET": "search", "HEAD": "search", "POST": "create"}
+            {"GET": "search", "HEAD": "search", "POST": "create", "PUT": "update", "DELETE": "delete"}
         interaction = by_method.get(method, "update")
     return Access(interaction, resource_type, resource_id, need=smart.need_for(interaction, resource_type))
 

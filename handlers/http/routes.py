@@ -65,7 +65,14 @@ def type_level(segment: str):
         return resource_response(handler.create(body(), context()), 201, location=True)
     if request.method in ("GET", "HEAD"):
         return fhir_json(handler.search(list(request.args.items(multi=True)), context()))
-    raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}", headers={"Allow": "GET, POST"})
+    if request.method == "PUT":
+        stored, created = handler.conditional_update(list(request.args.items(multi=True)), body(), context())
+        return resource_response(stored, 201 if created else 200, location=True)
+    if request.method == "DELETE":
+        version = handler.conditional_delete(list(request.args.items(multi=True)), context())
+        return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
+    raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}",
+                                headers={"Allow": "GET, POST, PUT, DELETE"})
 
 
 @fhir.route("/<segment>/<resource_id>/", methods=ALL_METHODS, strict_slashes=False)

@@ -62,9 +62,10 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         result = handler.search(request["query"], ctx)
         return {"status": "200 OK"}, result
     if method == "DELETE":
-        if not rid:
-            raise InvalidError("conditional delete is not supported; give Type/id")
-        handler.delete(rid, ctx)
+        if rid:
+            handler.delete(rid, ctx)
+        else:
+            handler.conditional_delete(request["query"], ctx)
         return {"status": "204 No Content"}, None
     if method == "POST" and request.get("ifNoneExist"):
         resource, created = handler.conditional_create(request["resource"], request["ifNoneExist"], ctx)
@@ -76,9 +77,10 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         else:
             stored = handler.create(request["resource"], ctx)
         return bundles.entry_response("201 Created", stored, location=True), stored
-    if not rid:
-        raise InvalidError("PUT needs Type/id")
-    stored, created = handler.update(rid, request["resource"], ctx)
+    if rid:
+        stored, created = handler.update(rid, request["resource"], ctx)
+    else:
+        stored, created = handler.conditional_update(request["query"], request["resource"], ctx)
     return bundles.entry_response("201 Created" if created else "200 OK", stored, location=True), stored
 
 
@@ -123,6 +125,14 @@ def _run_isolated(registry, request: dict, ctx: RequestContext) -> dict:
 
 
 def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> list[dict]:
+    for request in requests:  # conditional updates and deletes act on their match, known before anything is written
+        if request["method"] in ("PUT", "DELETE") and not request["id"] and request["query"]:
+            handler = registry.get(request["type"])
+            found = handler._matches(handler._criteria(request["query"]), ctx)
+            if found is not None:
+                request["id"], request["query"] = found["id"], []
+                if request["method"] == "PUT" and isinstance(request.get("resource"), dict):
+                    request["resource"] = {**request["resource"], "id": found["id"]}
     for request in requests:  # a conditional create that matches is the existing resource: its fullUrl names it
         if request["method"] == "POST" and request.get("ifNoneExist"):
             params = sorted(parse_qsl(request["ifNoneExist"].lstrip("?"), keep_blank_values=True))
