@@ -36,7 +36,8 @@ def context() -> RequestContext:
         key, _, value = part.strip().partition("=")
         if key:
             prefer[key.lower()] = value.strip('"').lower()
-    g.codoc_context = RequestContext(base_url=request.url_root.rstrip("/") + BASE_PATH, request_id=request_id(),
+    public = current_app.config.get("CODOC_BASE_URL") or request.url_root  # never the client's Host when set
+    g.codoc_context = RequestContext(base_url=public.rstrip("/") + BASE_PATH, request_id=request_id(),
                                      if_match=version, prefer=prefer, client_ip=request.remote_addr,
                                      principal=g.get("codoc_principal"))
     return g.codoc_context
