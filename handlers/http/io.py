@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 import orjson
 from flask import Response, current_app, g, request
@@ -68,6 +68,27 @@ def fhir_json(body: dict, status: int = 200, headers: dict | None = None) -> Res
 
 def outcome_response(status: int, issues: list[dict], headers: dict | None = None) -> Response:
     return fhir_json(bundles.operation_outcome(issues), status, headers)
+
+
+def unchanged(resource: dict) -> Response | None:
+    """304 when the client's copy is current (``If-None-Match: W/"n"``, or ``If-Modified-Since`` not older than
+    ``meta.lastUpdated``), else None."""
+    meta = resource.get("meta", {})
+    tags = request.headers.get("If-None-Match")
+    since = request.headers.get("If-Modified-Since")
+    fresh = False
+    if tags is not None:
+        fresh = "*" in tags or any(t.strip().removeprefix("W/").strip('"') == meta.get("versionId")
+                                   for t in tags.split(","))
+    elif since and meta.get("lastUpdated"):
+        try:
+            modified = datetime.fromisoformat(meta["lastUpdated"].replace("Z", "+00:00")).replace(microsecond=0)
+            fresh = modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            fresh = False
+    if not fresh:
+        return None
+    return Response(status=304, headers={"ETag": bundles.etag(meta.get("versionId", ""))})
 
 
 def resource_response(resource: dict, status: int = 200, location: bool = False) -> Response:

@@ -7,7 +7,7 @@ from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplemente
 from handlers import audit, bundles
 from handlers.base import ResourceHandler
 from handlers.http import gate
-from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response
+from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response, unchanged
 from handlers.system.capability import capability_statement
 from handlers.system.openapi import openapi_document
 from handlers.system.transaction import process as process_bundle
@@ -81,7 +81,8 @@ def instance_level(segment: str, resource_id: str):
     if resource_id.startswith("$"):
         return _operation(handler, resource_id, "type")
     if request.method in ("GET", "HEAD"):
-        return resource_response(handler.read(resource_id, context()))
+        resource = handler.read(resource_id, context())
+        return unchanged(resource) or resource_response(resource)
     if request.method == "PUT":
         stored, created = handler.update(resource_id, body(), context())
         return resource_response(stored, 201 if created else 200, location=True)
