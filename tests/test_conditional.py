@@ -110,3 +110,19 @@ def test_conditional_read_answers_304_when_the_client_copy_is_current(client):
     assert client.get(url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
     client.put(url, json={**created.get_json(), "gender": "male"})
     assert client.get(url, headers={"If-None-Match": 'W/"1"'}).status_code == 200
+
+
+@pytest.mark.parametrize("prefer", ["return=minimal", "return=OperationOutcome", "return=representation"])
+def test_prefer_return_shapes_the_answer_to_a_write(client, prefer):
+    created = client.post(f"{BASE}/Patient", json=patient(f"P-{prefer}"), headers={"Prefer": prefer})
+    assert created.status_code == 201 and created.headers["ETag"] == 'W/"1"' and "Location" in created.headers
+    pid = created.headers["Location"].split("/Patient/")[1].split("/")[0]
+    updated = client.put(f"{BASE}/Patient/{pid}", json={**patient(f"P-{prefer}"), "id": pid},
+                         headers={"Prefer": prefer})
+    for answer in (created, updated):
+        if prefer == "return=minimal":
+            assert answer.get_data() == b""
+        elif prefer == "return=OperationOutcome":
+            assert answer.get_json()["resourceType"] == "OperationOutcome"
+        else:
+            assert answer.get_json()["resourceType"] == "Patient"

@@ -91,6 +91,21 @@ def unchanged(resource: dict) -> Response | None:
     return Response(status=304, headers={"ETag": bundles.etag(meta.get("versionId", ""))})
 
 
+def written(resource: dict, status: int) -> Response:
+    """The answer to a write, as ``Prefer: return=`` asks: ``representation`` (default), ``minimal`` (headers
+    only) or ``OperationOutcome``."""
+    response = resource_response(resource, status, location=True)
+    wanted = context().prefer.get("return")
+    if wanted == "minimal":
+        response.set_data(b"")
+        response.headers.pop("Content-Type", None)
+    elif wanted == "operationoutcome":
+        verb = "created" if status == 201 else "updated"
+        response.set_data(orjson.dumps(bundles.information(
+            f"{resource['resourceType']}/{resource['id']} {verb} (version {resource['meta']['versionId']})")))
+    return response
+
+
 def resource_response(resource: dict, status: int = 200, location: bool = False) -> Response:
     """A resource with its ETag, Last-Modified and (after a write) Location headers."""
     meta = resource.get("meta", {})
