@@ -145,6 +145,10 @@ class FHIRStore(ABC):
         """Every version, newest first; a deletion is ``{"deleted": True, "meta": ...}``."""
 
     @abstractmethod
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
+        """The latest ``count`` versions of these types since the instant ``since``, newest first."""
+
+    @abstractmethod
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
                offset: int = 0, limit: int = 20, count_total: bool = True, keys: Sequence[KeyMatch] = ()) -> Page:
         """Live resources matching a MongoDB query over scalar fields and holding the search ``keys``.

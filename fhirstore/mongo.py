@@ -374,6 +374,34 @@ class MongoFHIRStore(FHIRStore):
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
         return versions[:count] if count else versions
 
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
+        """The latest ``count`` versions of these types (deletions as ``{"deleted": True, …}``), newest first: per
+        type and collection one indexed range on ``meta.lastUpdated``, then merged."""
+        since_clause = {"meta.lastUpdated": {"$gte": since}} if since else {"meta.lastUpdated": {"$gt": ""}}
+        found: list[tuple[str, str, dict]] = []
+        with _store_errors():
+            for resource_type in resource_types:
+                for collection in (self.collection(resource_type), self.history_collection(resource_type)):
+                    for document in collection.find({**since_clause, path(PENDING): {"$exists": False}}).sort(
+                            "meta.lastUpdated", pymongo.DESCENDING).limit(count):
+                        internal = document.get(INTERNAL) or {}
+                        found.append((document["meta"]["lastUpdated"], resource_type, document))
+                        last = internal.get(LAST)
+                        if last and (not since or last["meta"]["lastUpdated"] >= since):
+                            found.append((last["meta"]["lastUpdated"], resource_type, last))
+        versions, seen = [], set()
+        for _, resource_type, document in sorted(found, key=lambda f: f[0], reverse=True):
+            key = (resource_type, document["id"], document["meta"]["versionId"])
+            if key in seen:
+                continue
+            seen.add(key)
+            versions.append({"deleted": True, "meta": document["meta"], "id": document["id"],
+                             "resourceType": resource_type} if (document.get(INTERNAL) or {}).get(DELETED)
+                            else served(document))
+            if len(versions) >= count:
+                break
+        return versions
+
     def _unarchived(self, resource_type: str, resource_id: str) -> list[dict]:
         """Versions not (yet) in the history collection, as history documents: the current one, and on a
         tombstone the version it deleted."""
@@ -550,6 +578,7 @@ class MongoFHIRStore(FHIRStore):
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
         base_specs = [IndexSpec(((path(RESOURCE_ID), 1), (path(VERSION), -1)), history=True),
+                      IndexSpec((("meta.lastUpdated", 1),), history=True),
                       IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True)]
         with _store_errors():
             for spec in [*base_specs, *specs]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -126,3 +127,23 @@ def test_prefer_return_shapes_the_answer_to_a_write(client, prefer):
             assert answer.get_json()["resourceType"] == "OperationOutcome"
         else:
             assert answer.get_json()["resourceType"] == "Patient"
+
+
+def test_type_and_server_history_newest_first_with_since_and_count(client):
+    first = client.post(f"{BASE}/Patient", json=patient("H-1")).get_json()
+    client.put(f"{BASE}/Patient/{first['id']}", json={**first, "gender": "male"})
+    time.sleep(1.1)  # nx-27017 compares ISO instants at the second: keep _since on a second boundary apart
+    observation = client.post(f"{BASE}/Observation", json={"resourceType": "Observation", "status": "final",
+                                                           "code": {"text": "poids"}}).get_json()
+    client.delete(f"{BASE}/Observation/{observation['id']}")
+    patients = client.get(f"{BASE}/Patient/_history").get_json()
+    assert [(e["resource"]["id"], e["resource"]["meta"]["versionId"]) for e in patients["entry"]] == [
+        (first["id"], "2"), (first["id"], "1")]
+    everything = client.get(f"{BASE}/_history").get_json()
+    assert [(e["request"]["method"], e["fullUrl"].split("/v4.3.0/")[1]) for e in everything["entry"]] == [
+        ("DELETE", f"Observation/{observation['id']}"), ("POST", f"Observation/{observation['id']}"),
+        ("PUT", f"Patient/{first['id']}"), ("POST", f"Patient/{first['id']}")]
+    assert len(client.get(f"{BASE}/_history?_count=2").get_json()["entry"]) == 2
+    since = observation["meta"]["lastUpdated"]
+    assert len(client.get(f"{BASE}/_history?_since={since}").get_json()["entry"]) == 2
+    assert_outcome(client.get(f"{BASE}/_history?_since=yesterday"), 400)

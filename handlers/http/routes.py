@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, request
 
 from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError
 from handlers import audit, bundles
-from handlers.base import ResourceHandler
+from handlers.base import ResourceHandler, changes_window
 from handlers.http import gate
 from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response, unchanged, written
 from handlers.system.capability import capability_statement
@@ -39,6 +39,15 @@ def _operation(handler: ResourceHandler, name: str, level: str, resource_id: str
 def transaction():
     """A batch or transaction Bundle."""
     return fhir_json(process_bundle(registry(), body(), context()))
+
+
+@fhir.route("/_history", methods=["GET", "HEAD"], strict_slashes=False, endpoint="server_history")
+def server_history():
+    """``GET /_history``: the latest versions of every type, newest first."""
+    store, params = registry().store, list(request.args.items(multi=True))
+    versions = store.changes(registry().stored_types, *changes_window(params, current_app.config))
+    context().touch_resources([v for v in versions if not v.get("deleted")])
+    return fhir_json(bundles.history_bundle(context().base_url, "", versions))
 
 
 @fhir.get("/metadata")
@@ -80,6 +89,10 @@ def instance_level(segment: str, resource_id: str):
     handler = registry().get(segment)
     if resource_id.startswith("$"):
         return _operation(handler, resource_id, "type")
+    if resource_id == "_history":
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowedError("history is read with GET", headers={"Allow": "GET"})
+        return fhir_json(handler.type_history(list(request.args.items(multi=True)), context()))
     if request.method in ("GET", "HEAD"):
         resource = handler.read(resource_id, context())
         return unchanged(resource) or resource_response(resource)
