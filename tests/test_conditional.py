@@ -147,3 +147,12 @@ def test_type_and_server_history_newest_first_with_since_and_count(client):
     since = observation["meta"]["lastUpdated"]
     assert len(client.get(f"{BASE}/_history?_since={since}").get_json()["entry"]) == 2
     assert_outcome(client.get(f"{BASE}/_history?_since=yesterday"), 400)
+
+
+def test_search_by_post_with_a_form_body_answers_like_get(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("F-1")).get_json()["id"]
+    by_get = client.get(f"{BASE}/Patient?identifier=F-1").get_json()
+    by_post = client.post(f"{BASE}/Patient/_search", data={"identifier": "F-1"}).get_json()
+    assert [e["resource"]["id"] for e in by_post["entry"]] == [e["resource"]["id"] for e in by_get["entry"]] == [pid]
+    assert_outcome(client.post(f"{BASE}/patient/_search", json={"identifier": "F-1"}), 415)
+    assert_outcome(client.post(f"{BASE}/Patient/_search", data={"nonsense": "x"}), 400)

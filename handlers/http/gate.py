@@ -64,7 +64,9 @@ def describe_access() -> Access:
         else:
             need = operation.need(resource_type, stored_types)
         return Access("operation", resource_type, None if name == resource_id else resource_id, name[1:], need)
-    if "version_id" in args:
+    if resource_id == "_search":
+        interaction = "search"
+    elif "version_id" in args:
         interaction = "vread"
     elif action == "_history" or resource_id == "_history":
         interaction = "history"
@@ -106,7 +108,8 @@ def audit_trail(response: Response) -> Response:
     detail = ctx.audit_detail or (f"${access.operation}" if access.operation else (
         "transaction" if access.interaction == "transaction" else None))
     if access.interaction == "search":  # parameter names only: values may be names or IPPs
-        detail = "parameters: " + ", ".join(sorted(k for k in request.args if PARAM_NAME.match(k)))
+        names = {*request.args, *(request.form if request.method == "POST" else ())}
+        detail = "parameters: " + ", ".join(sorted(k for k in names if PARAM_NAME.match(k)))
     try:
         auditor().record(ctx, interaction, entities(access, ctx.touched),
                          "0" if status < 400 else "4" if status < 500 else "8", detail)

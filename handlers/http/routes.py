@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
-from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError
+from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError, UnsupportedMediaTypeError
 from handlers import audit, bundles
 from handlers.base import ResourceHandler, changes_window
 from handlers.http import gate
@@ -89,6 +89,13 @@ def instance_level(segment: str, resource_id: str):
     handler = registry().get(segment)
     if resource_id.startswith("$"):
         return _operation(handler, resource_id, "type")
+    if resource_id == "_search":
+        if request.method != "POST":
+            raise MethodNotAllowedError("_search is called with POST and a form body", headers={"Allow": "POST"})
+        if (request.mimetype or "") != "application/x-www-form-urlencoded":
+            raise UnsupportedMediaTypeError("POST _search takes a form body (application/x-www-form-urlencoded)")
+        params = list(request.args.items(multi=True)) + list(request.form.items(multi=True))
+        return fhir_json(handler.search(params, context()))
     if resource_id == "_history":
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowedError("history is read with GET", headers={"Allow": "GET"})
