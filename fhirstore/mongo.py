@@ -7,7 +7,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
-from pymongo import DeleteMany, InsertOne, UpdateMany, UpdateOne
+from pymongo import DeleteMany, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
@@ -101,7 +101,7 @@ class MongoFHIRStore(FHIRStore):
                 try:
                     guard()
                 except Exception:
-                    self._execute([DeleteMany({"r": owner, "v": 1})])
+                    self._forget_owners([owner])
                     raise
             try:
                 self.collection(resource_type).insert_one(self._document(stored, internal))
@@ -157,7 +157,7 @@ class MongoFHIRStore(FHIRStore):
                     results[n] = error
             failed = [owners[n] for n, r in enumerate(results) if isinstance(r, Exception)]
             if failed:  # what the refused ones wrote: their own keys and claims only
-                self._execute([DeleteMany({"r": owner}) for owner in failed])
+                self._forget_owners(failed)
             written = [self._document(s, internal) for s, internal, r in zip(stored, internals, results)
                        if not isinstance(r, Exception)]
             if written:
@@ -266,13 +266,16 @@ class MongoFHIRStore(FHIRStore):
                             collection.replace_one({"_id": resource_id, "meta.versionId": tombstone["meta"][
                                 "versionId"]}, current.document)
                             raise
-                    self._execute([UpdateMany({"r": owner, "v": {"$lte": int(version)}}, {"$set": {"dead": True}})])
+                    old = current.document.get(INTERNAL) or {}  # its keys are known: no multi-document filter
+                    self._execute([UpdateOne({"_id": key_id, "v": {"$lte": int(version)}}, {"$set": {"dead": True}})
+                                   for key_id in [*(f"{k}{SEPARATOR}{owner}" for k in old.get(KEYS) or ()),
+                                                  *(old.get(UNIQUE) or ())]])
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
 
     def expunge(self, resource_type: str, resource_id: str) -> int:
         with _store_errors():
-            removed = self.keys.delete_many({"r": f"{resource_type}/{resource_id}"}).deleted_count
+            removed = self._forget_owners([f"{resource_type}/{resource_id}"])
             removed += self.collection(resource_type).delete_one({"_id": resource_id}).deleted_count
             removed += self.history_collection(resource_type).delete_many(
                 {path(RESOURCE_ID): resource_id}).deleted_count
@@ -284,7 +287,7 @@ class MongoFHIRStore(FHIRStore):
             ids = [d["_id"] for d in self.collection(resource_type).find(dict(query), {"_id": 1})]
             if not ids:
                 return 0
-            self._execute([DeleteMany({"r": f"{resource_type}/{i}"}) for i in ids])
+            self._forget_owners([f"{resource_type}/{i}" for i in ids])
             removed = self.collection(resource_type).delete_many({"_id": {"$in": ids}}).deleted_count
             removed += self.history_collection(resource_type).delete_many(
                 {path(RESOURCE_ID): {"$in": ids}}).deleted_count
@@ -292,8 +295,16 @@ class MongoFHIRStore(FHIRStore):
 
     def publish(self, resource_type: str, query: Mapping[str, Any]) -> int:
         with _store_errors():
-            return self.collection(resource_type).update_many(
-                {**query, path(PENDING): True}, {"$unset": {path(PENDING): ""}}).modified_count
+            ids = [d["_id"] for d in self.collection(resource_type).find({**query, path(PENDING): True}, {"_id": 1})]
+            collection = self.collection(resource_type)
+            # one update per document, by _id: nx-27017 scans the collection for a multi-document update
+            if ids and self._sequential:
+                for resource_id in ids:
+                    collection.update_one({"_id": resource_id}, {"$unset": {path(PENDING): ""}})
+            elif ids:
+                collection.bulk_write([UpdateOne({"_id": i}, {"$unset": {path(PENDING): ""}}) for i in ids],
+                                      ordered=False)
+            return len(ids)
 
     def reindex(self, resource_type: str, index_fields: Callable[[dict], dict],
                 progress: Callable[[int], None] | None = None) -> int:
@@ -713,6 +724,12 @@ class MongoFHIRStore(FHIRStore):
             error.field, error.holder, error.key = "unique", (holder or "").partition("/")[2], claim
             raise error
 
+    def _forget_owners(self, owners: Iterable[str]) -> int:
+        """Delete every key and claim of these owners: found through the indexed ``r``, deleted by ``_id`` (nx-27017
+        scans the collection for a delete or update filtered on anything else)."""
+        ids = [d["_id"] for owner in owners for d in self.keys.find({"r": owner}, {"_id": 1})]
+        return self.keys.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
+
     def _release(self, owner: str, claims: Iterable[str]) -> None:
         claims = list(claims)
         if claims:
@@ -763,8 +780,6 @@ class MongoFHIRStore(FHIRStore):
                     self.keys.insert_one(operation._doc)
                 elif isinstance(operation, UpdateOne):
                     self.keys.update_one(operation._filter, operation._doc, upsert=operation._upsert)
-                elif isinstance(operation, UpdateMany):
-                    self.keys.update_many(operation._filter, operation._doc)
                 else:
                     self.keys.delete_many(operation._filter)
             except DuplicateKeyError:
