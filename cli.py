@@ -1,4 +1,5 @@
-"""The ``codoc`` command: run the server (with its embedded store), create indexes, create API clients."""
+"""The ``codoc`` command: run the server (with its embedded store), create indexes, load vocabularies, create API
+clients."""
 from __future__ import annotations
 
 import argparse
@@ -126,6 +127,43 @@ def reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_terminology(args: argparse.Namespace) -> int:
+    """Load ICD-10 (ATIH CIM-10) and ATC from the edsnlp resources as CodeSystems (idempotent; --force reloads)."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from config import load_config
+    from terminology import loader
+    from terminology.sources import TerminologyFileError
+
+    bars = []
+
+    def progress_for(key: str, total: int):
+        bar = tqdm(total=total, desc=key, unit="concept", leave=True)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        with store_uri(load_config()) as uri:
+            os.environ["CODOC_MONGO_URI"] = uri
+            registry = offline_app().extensions["codoc.registry"]
+            loaded = loader.load(registry, args.only or None, Path(args.source) if args.source else None,
+                                 args.force, progress_for)
+    except TerminologyFileError as exc:
+        log.error("load-terminology: %s (nothing of that vocabulary was written)", exc)
+        return 2
+    finally:
+        for bar in bars:
+            bar.close()
+    for result in loaded:
+        state = "already loaded" if result.skipped else "loaded"
+        print(f"{result.key}: {result.concepts} concepts {state} ({result.url}, version {result.version})")
+        for entry in result.rejected:
+            print(f"{result.key}: left out {entry}")
+    return 0
+
+
 def create_client(args: argparse.Namespace) -> int:
     """Register an API client of POST /auth/token; its secret is printed once and stored only as a hash."""
     from config import load_config
@@ -177,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=run)
     commands.add_parser("init-db", help="create the MongoDB indexes").set_defaults(func=init_db)
     commands.add_parser("reindex", help="recompute search helpers of stored resources").set_defaults(func=reindex)
+    terms = commands.add_parser("load-terminology", help="load ICD-10 and ATC as CodeSystems (idempotent)")
+    terms.add_argument("--only", action="append", choices=["icd-10", "atc"], help="one vocabulary (repeatable)")
+    terms.add_argument("--source", default=None, help="folder of cim10.csv.gz and drugs.json (default: edsnlp's)")
+    terms.add_argument("--force", action="store_true", help="reload even when this version is loaded")
+    terms.set_defaults(func=load_terminology)
     commands.add_parser("worker", help="enrich queued DocumentReferences (CODOC_NLP=async)").set_defaults(func=worker)
     client = commands.add_parser("create-client", help="create an API client of POST /auth/token")
     client.add_argument("--scopes", required=True, help='SMART scopes, e.g. "system/*.read codoc/admin"')

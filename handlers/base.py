@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
@@ -14,6 +15,7 @@ from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.search.plan import int_param
 from schemas import check_id, check_search_keys, validate_resource
+from terminology.check import unknown_codes
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -165,6 +167,8 @@ class ResourceHandler:
             self.check_unique(resource)
         except (InvalidError, BusinessRuleError, ConflictError) as error:
             return bundles.operation_outcome([issue.as_fhir() for issue in error.issues])
+        if ctx.warnings:
+            return bundles.operation_outcome([issue.as_fhir() for issue in ctx.warnings])
         return bundles.information(f"{self.name} is valid")
 
     # -- shared steps ------------------------------------------------------------------------------------------
@@ -182,7 +186,19 @@ class ResourceHandler:
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
             self._check_references_resolve(resource)
+        self._check_codes(resource, ctx)
         self.check(resource, previous, ctx)
+
+    def _check_codes(self, resource: dict, ctx: RequestContext) -> None:
+        """Codings of systems held here (``CODOC_TERMINOLOGY_CHECK``): ``strict`` raises, ``warn`` tells ``ctx``.
+
+        :raises BusinessRuleError:
+        """
+        mode = self.config.get("CODOC_TERMINOLOGY_CHECK", "off")
+        issues = unknown_codes(self.store, resource) if mode in ("strict", "warn") else []
+        if issues and mode == "strict":
+            raise BusinessRuleError(issues[0].diagnostics, issues=issues)
+        ctx.warnings.extend(replace(issue, severity="warning") for issue in issues)
 
     def _check_references_resolve(self, resource: dict) -> None:
         """Local references to hosted types must name live resources. :raises BusinessRuleError:"""
