@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 from fhirstore.errors import GoneError, NotFoundError
 from handlers.context import internal
 from terminology.concepts import CONCEPT_COLLECTION
-from terminology.sources import SOURCES, Source, TerminologyFileError
+from terminology.sources import SOURCES, Source, TerminologyFileError, lexicon_supplement
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -84,6 +84,8 @@ def load(registry: "Registry", keys: list[str] | None = None, folder: Path | Non
             raise TerminologyFileError(f"{file}: no such file")
         version = source.version_of()
         concepts, rejected = source.read(file)
+        if source.supplemented:
+            concepts += lexicon_supplement(source, concepts)
         read.append((source, version, records_of(source, version, concepts), concepts, rejected))
     handler, records, done = registry.get("CodeSystem"), registry.store.records(CONCEPT_COLLECTION), []
     for source, version, rows, concepts, rejected in read:

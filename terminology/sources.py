@@ -35,6 +35,7 @@ class Source:
     read: Callable[[Path], tuple[list[dict], list[str]]]  # (concepts, rejected entries)
     normalize: Callable[[str], str]  # the code as it is keyed (``E11.9`` → ``E119``)
     version_of: Callable[[], str]
+    supplemented: bool = False  # completed with the codes of the NLP lexicon the file lacks (``lexicon_supplement``)
 
     def path(self, folder: Path | None = None) -> Path:
         return (folder or resources_dir()) / self.file
@@ -196,7 +197,7 @@ SOURCES = {
                      "cim10.csv.gz", read_icd10, icd10_key, lambda: f"atih-edsnlp-{edsnlp_version()}"),
     "atc": Source("atc", ATC_URL, "ATC", "ATC (Anatomical Therapeutic Chemical classification)", "WHO Collaborating "
                   "Centre for Drug Statistics Methodology", "drugs.json", read_atc, atc_key,
-                  lambda: f"edsnlp-{edsnlp_version()}"),
+                  lambda: f"edsnlp-{edsnlp_version()}", supplemented=True),
 }
 BY_URL = {source.url: source for source in SOURCES.values()}
 
@@ -205,3 +206,52 @@ def normalize(system: str, code: str) -> str:
     """The code as keyed in ``system`` (ICD-10 without its dot); unchanged for other systems."""
     source = BY_URL.get(system)
     return source.normalize(code) if source else code
+
+
+def lexicon_supplement(source: Source, concepts: list[dict]) -> list[dict]:
+    """Codes the NLP lexicon emits that the file lacks (newer ATC codes: sémaglutide A10BJ06, …), with the
+    lexicon's display and terms as designations, property ``source`` = ``codoc-lexicon``, and their missing
+    ancestors (as codes without display): ``$validate-code`` accepts every code the NLP emits."""
+    from nlp.lexicon import load_lexicon
+
+    known = {source.normalize(c["code"]): c for c in concepts}
+    added: dict[str, dict] = {}
+    for entry in load_lexicon():
+        if entry.system != source.url:
+            continue
+        key = source.normalize(entry.code)
+        if key in known and key not in added:
+            continue
+        if key not in added:
+            parent = None
+            for prefix in _ancestors(source, key):
+                if prefix not in known:
+                    known[prefix] = added[prefix] = _node(source, prefix, parent)
+                parent = known[prefix]["code"]
+            known[key] = added[key] = {**_node(source, key, parent), "properties": {
+                **_node(source, key, parent)["properties"], "source": "codoc-lexicon"}}
+        node = added[key]
+        if entry.display and not node["display"]:
+            node["display"] = entry.display
+        if entry.term not in [d["value"] for d in node["designation"]]:
+            node["designation"].append({"language": "fr", "value": entry.term})
+    for node in added.values():
+        node["display"] = node["display"] or (node["designation"][0]["value"] if node["designation"] else None)
+    return list(added.values())
+
+
+def _ancestors(source: Source, key: str) -> list[str]:
+    """The codes above ``key``, top first (ATC levels; ICD-10 from the category down)."""
+    if source.url == ATC_URL:
+        return [key[:n] for n in sorted(ATC_LEVELS) if n < len(key)]
+    return [key[:n] for n in range(3, len(key))]
+
+
+def _node(source: Source, key: str, parent: str | None) -> dict:
+    if source.url == ATC_URL:
+        properties = {"level": ATC_LEVELS.get(len(key))}
+        code = key
+    else:
+        properties = {"kind": "category" if len(key) == 3 else "subcategory"}
+        code = icd10_display_code(key)
+    return {"code": code, "key": key, "display": None, "designation": [], "parent": parent, "properties": properties}

@@ -292,3 +292,26 @@ def test_warn_writes_and_says_so(client, loaded):
 def test_off_checks_nothing(client, loaded):
     response = client.post(f"{BASE}/Observation", json=observation(ICD10, "E11.99"))
     assert response.status_code == 201 and WARNING_HEADER not in response.headers
+
+
+# -- the NLP's codes -----------------------------------------------------------------------------------------------
+def test_every_code_the_nlp_lexicon_emits_is_in_the_loaded_vocabularies():
+    from nlp.lexicon import load_lexicon
+    from terminology.sources import SOURCES, lexicon_supplement
+
+    loaded = set()
+    for source in SOURCES.values():
+        concepts, _ = source.read(source.path())
+        if source.supplemented:
+            concepts += lexicon_supplement(source, concepts)
+        loaded |= {(source.url, source.normalize(c["code"])) for c in concepts}
+    emitted = {(e.system, SOURCES["icd-10"].normalize(e.code) if e.system == ICD10 else e.code)
+               for e in load_lexicon() if e.system}
+    assert emitted and emitted <= loaded, sorted(emitted - loaded)
+
+
+def test_codes_the_atc_file_lacks_come_from_the_nlp_lexicon(client, loaded):
+    body = parameters(client.get(f"{BASE}/CodeSystem/$validate-code?url={ATC}&code=A10BJ06"))
+    assert value(body, "result") is True and value(body, "display") == "sémaglutide"
+    lookup = parameters(client.get(f"{BASE}/CodeSystem/$lookup?system={ATC}&code=A10BJ06"))
+    assert ("source", "codoc-lexicon") in properties(lookup) and ("parent", "A10BJ") in properties(lookup)
