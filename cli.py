@@ -60,13 +60,44 @@ def run(args: argparse.Namespace) -> int:
 
         embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
         uri = embedded.start()
+    loading = None
     try:
+        if settings["CODOC_TERMINOLOGY_AUTOLOAD"] and not uri.startswith("mongomock://"):
+            loading = _load_terminology_in_background(uri, settings["CODOC_DATA_DIR"])
         log.info("Codoc FHIR API on http://localhost:%s/v%s/ (profile %s)", port, FHIR_VERSION, settings["CODOC_ENV"])
         _serve({"CODOC_MONGO_URI": uri}, port, args.workers, args.threads)
     finally:
+        if loading and loading.poll() is None:
+            loading.terminate()
+            loading.wait(10)
         if embedded:
             embedded.stop()
     return 0
+
+
+def _load_terminology_in_background(uri: str, data_dir: str):
+    """``codoc load-terminology`` as a child process on the server's store (skipped in seconds once loaded); it
+    dies with this process."""
+    import subprocess
+
+    os.makedirs(data_dir, exist_ok=True)
+    log_path = os.path.join(data_dir, "load-terminology.log")
+    log.info("loading ICD-10 and ATC in the background if absent (first start: about a minute), see %s", log_path)
+    with open(log_path, "w") as out:
+        return subprocess.Popen([sys.executable, os.path.abspath(__file__), "load-terminology"],
+                                env={**os.environ, "CODOC_MONGO_URI": uri}, stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the parent dies, even killed (Linux; elsewhere the child finishes its load)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 @contextmanager

@@ -89,3 +89,5 @@ CODOC_AUDIT_ENABLED = True
 CODOC_TERMINOLOGY_CHECK = "warn"
 #: The establishment's IPP identifier system; a ``usual`` Patient identifier without a system is taken as one of it.
 CODOC_IPP_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+#: ``codoc run`` (``make run``) runs ``codoc load-terminology`` in the background at start (skipped once loaded).
+CODOC_TERMINOLOGY_AUTOLOAD = True
