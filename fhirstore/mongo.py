@@ -40,7 +40,9 @@ def connect(uri: str, database: str, write_concern: str = ""):
         import mongomock
 
         return mongomock.MongoClient()[database]
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=False)
+    # a store that is down fails a request in ~1.5 s (not 2 × 5 s); one that hangs, after the socket timeout
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=1500, connectTimeoutMS=1000, socketTimeoutMS=10_000,
+                                 tz_aware=False)
     db = client[database]
     if write_concern:
         level = int(write_concern) if write_concern.isascii() and write_concern.isdigit() else write_concern
@@ -88,12 +90,19 @@ class MongoFHIRStore(FHIRStore):
         return self.db[f"{resource_type}_{self.suffix}_History"]
 
     # -- writes ------------------------------------------------------------------------------------------------
-    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None) -> dict:
+    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None,
+               guard: Callable[[], None] | None = None) -> dict:
         stored = self._versioned(resource, "1")
         internal = self._internal(resource_type, index_fields)
         owner = f"{resource_type}/{stored['id']}"
         with _store_errors():
             self._insert_keys(resource_type, owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))
+            if guard is not None:
+                try:
+                    guard()
+                except Exception:
+                    self._execute([DeleteMany({"r": owner, "v": 1})])
+                    raise
             try:
                 self.collection(resource_type).insert_one(self._document(stored, internal))
             except DuplicateKeyError:  # keys stay: the writer that won owns the same ones, a retry reconciles
@@ -123,13 +132,65 @@ class MongoFHIRStore(FHIRStore):
                 [self._document(s, internal) for s, internal in zip(stored, internals)], ordered=True)
         return stored
 
+    def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+        """Claims and keys of all in one unordered insert, then the documents of those whose claims held in
+        another: two round trips for a batch, whatever its size (plus one per claim to settle)."""
+        stored = [self._versioned(r, "1") for r in resources]
+        internals = [self._internal(resource_type, f) for f in index_fields]
+        owners = [f"{resource_type}/{s['id']}" for s in stored]
+        documents, whose = [], []
+        for n, (owner, internal) in enumerate(zip(owners, internals)):
+            for claim in internal.get(UNIQUE, ()):
+                documents.append({"_id": claim, "r": owner, "v": 1, "at": time.time(), "claim": True})
+                whose.append(n)
+            for key in internal.get(KEYS, ()):
+                documents.append(self._key_document(key, owner, 1))
+                whose.append(n)
+        results: list[dict | Exception] = list(stored)
+        with _store_errors():
+            refused = self._insert_unordered(documents)
+            for index in refused:
+                n, claim = whose[index], documents[index]
+                if not claim.get("claim") or isinstance(results[n], Exception):
+                    continue
+                try:
+                    self._settle_claim(resource_type, claim["_id"], owners[n], 1, [])
+                except ConflictError as error:
+                    results[n] = error
+            if guard is not None:
+                for n, error in guard([n for n, r in enumerate(results) if not isinstance(r, Exception)]).items():
+                    results[n] = error
+            failed = [owners[n] for n, r in enumerate(results) if isinstance(r, Exception)]
+            if failed:  # what the refused ones wrote: their own keys and claims only
+                self._execute([DeleteMany({"r": owner}) for owner in failed])
+            written = [self._document(s, internal) for s, internal, r in zip(stored, internals, results)
+                       if not isinstance(r, Exception)]
+            if written:
+                self.collection(resource_type).insert_many(written, ordered=False)
+        return results
+
+    def _insert_unordered(self, documents: list[dict]) -> list[int]:
+        """Insert all; returns the indexes refused as duplicates."""
+        if not documents:
+            return []
+        try:
+            self.keys.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return sorted(e["index"] for e in errors)
+        return []
+
     def current(self, resource_type: str, resource_id: str) -> Current | None:
         with _store_errors():
             document = self.collection(resource_type).find_one({"_id": resource_id})
         return _current(document)
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
-               index_fields: dict | None = None, current: Current | None = None) -> tuple[dict, bool]:
+               index_fields: dict | None = None, current: Current | None = None,
+               guard: Callable[[], None] | None = None) -> tuple[dict, bool]:
         resource_id = resource["id"]
         owner = f"{resource_type}/{resource_id}"
         internal = self._internal(resource_type, index_fields)
@@ -144,7 +205,7 @@ class MongoFHIRStore(FHIRStore):
                         raise VersionConflictError(f"{resource_type}/{resource_id} does not exist; "
                                                    f"If-Match names version {expected_version}")
                     try:
-                        return self.create(resource_type, resource, index_fields), True
+                        return self.create(resource_type, resource, index_fields, guard), True
                     except ConflictError as exc:
                         if getattr(exc, "field", None) == "_id":
                             continue  # another writer created it first: update on top of it
@@ -158,8 +219,18 @@ class MongoFHIRStore(FHIRStore):
                 old = current.document.get(INTERNAL) or {}
                 old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
                 old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
-                self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims),
-                                 new_keys if attempt else new_keys - old_keys, old_keys - new_keys)
+                added = new_keys if attempt else new_keys - old_keys
+                self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims), added,
+                                 old_keys - new_keys)
+                if guard is not None:
+                    try:
+                        guard()
+                    except Exception:
+                        self._repair_keys(resource_type, resource_id)
+                        self._execute([UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": new_version},
+                                                 {"$set": {"dead": True}}) for k in added - old_keys])
+                        self._release(owner, new_claims - old_claims)
+                        raise
                 self._keep_former(resource_type, current)
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
                                                 self._document(stored, internal))
@@ -172,7 +243,10 @@ class MongoFHIRStore(FHIRStore):
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
 
     def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None,
-               current: Current | None = None) -> str | None:
+               current: Current | None = None, guard: Callable[[], None] | None = None) -> str | None:
+        """The tombstone first, then ``guard`` (e.g. no referrer), then the keys die: a write that checked the
+        target before the tombstone wrote its reference key before, so the guard sees it; one that checks after
+        finds the target deleted. A refusing guard puts the current document back as it was."""
         collection = self.collection(resource_type)
         owner = f"{resource_type}/{resource_id}"
         with _store_errors():
@@ -191,6 +265,13 @@ class MongoFHIRStore(FHIRStore):
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version}, {
                     "_id": resource_id, **tombstone, INTERNAL: {DELETED: True, LAST: last}})
                 if result.matched_count == 1:
+                    if guard is not None:
+                        try:
+                            guard()
+                        except Exception:
+                            collection.replace_one({"_id": resource_id, "meta.versionId": tombstone["meta"][
+                                "versionId"]}, current.document)
+                            raise
                     self._execute([UpdateMany({"r": owner, "v": {"$lte": int(version)}}, {"$set": {"dead": True}})])
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
@@ -436,6 +517,22 @@ class MongoFHIRStore(FHIRStore):
                     if key["r"].startswith(prefix):
                         found.add(key["r"][len(prefix):])
         return found
+
+    def acquire(self, name: str, seconds: float) -> bool:
+        """A lock is a claim document (``_id`` unique on every backend) with an expiry."""
+        now = time.time()
+        lock_id = f"{CLAIM_KEY}lock|{name}"
+        with _store_errors():
+            try:
+                self.keys.insert_one({"_id": lock_id, "until": now + seconds})
+                return True
+            except DuplicateKeyError:
+                return self.keys.update_one({"_id": lock_id, "until": {"$lt": now}},
+                                            {"$set": {"until": now + seconds}}).modified_count == 1
+
+    def release(self, name: str) -> None:
+        with _store_errors():
+            self.keys.delete_one({"_id": f"{CLAIM_KEY}lock|{name}"})
 
     def claim_holder(self, resource_type: str, key: str) -> str | None:
         """The id of the live resource holding the unique ``key``, or None."""

@@ -1,15 +1,18 @@
 """The generic handler: validate → hospital rules → store, for every interaction of one resource type."""
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
-from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
+from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue,
+                              NotFoundError, VersionConflictError)
 from fhirstore.fields import KEYS, REFS, path
 from handlers import bundles
-from handlers.context import RequestContext, internal
+from handlers.context import RequestContext, internal, internal_of
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
@@ -20,6 +23,8 @@ from terminology.check import unknown_codes
 if TYPE_CHECKING:
     from handlers.registry import Registry
 
+#: Seconds a conditional create waits for another one of the same criteria.
+CONDITIONAL_WAIT_SECONDS = 2.0
 #: Compound on purpose: through a single-key index on an array field nx-27017 misses the array's elements.
 REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 
@@ -91,10 +96,131 @@ class ResourceHandler:
     def create(self, body: Any, ctx: RequestContext) -> dict:
         resource = self._prepare(body)
         resource["id"] = str(uuid.uuid4())
-        self._check_rules(resource, None, ctx)
-        stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+        self._check_codes(resource, ctx)
+        self.check(resource, None, ctx)
+        try:
+            stored = self.store.create(self.resource_type, resource, self.index_fields(resource),
+                                       self._reference_guard(resource))
+        except ConflictError as error:
+            raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx)
+
+    def conditional_create(self, body: Any, criteria: str, ctx: RequestContext) -> tuple[dict, bool]:
+        """``If-None-Exist``: (the one match, False), or (created, True) when none; atomic with respect to other
+        conditional creates of the same criteria (they wait for one another's lock, then find the match).
+
+        :raises VersionConflictError: several match (412). :raises InvalidError: criteria not searchable here.
+        """
+        params = sorted(parse_qsl(criteria.lstrip("?"), keep_blank_values=True))
+        if not params:
+            raise InvalidError("If-None-Exist needs search criteria, e.g. identifier=system|value",
+                               expression="If-None-Exist")
+        lock = f"{self.resource_type}?{urlencode(params)}"
+        deadline = time.monotonic() + CONDITIONAL_WAIT_SECONDS
+        while True:
+            found = self._matches(params, ctx)
+            if found is not None:
+                return found, False
+            if self.store.acquire(lock, CONDITIONAL_WAIT_SECONDS * 3):
+                try:
+                    found = self._matches(params, ctx)
+                    return (found, False) if found is not None else (self.create(body, ctx), True)
+                finally:
+                    self.store.release(lock)
+            if time.monotonic() > deadline:
+                raise ConflictError("another conditional create of the same criteria is still running; retry")
+            time.sleep(0.02)
+
+    def conditional_update(self, params: list[tuple[str, str]], body: Any, ctx: RequestContext) -> tuple[dict, bool]:
+        """``PUT /{type}?<search>``: update the one match, create when none (the body's id if it has one).
+
+        :raises VersionConflictError: several match (412). :raises InvalidError: the body's id is another's.
+        """
+        found = self._matches(self._criteria(params), ctx)
+        if found is None:
+            if isinstance(body, dict) and body.get("id"):
+                return self.update(body["id"], body, ctx)
+            return self.create(body, ctx), True
+        if isinstance(body, dict) and body.get("id") not in (None, found["id"]):
+            raise InvalidError(f"the body's id {body.get('id')!r} is not the matching {self.name}/{found['id']}",
+                               expression=f"{self.resource_type}.id")
+        return self.update(found["id"], {**body, "id": found["id"]} if isinstance(body, dict) else body, ctx)
+
+    def conditional_delete(self, params: list[tuple[str, str]], ctx: RequestContext) -> str | None:
+        """``DELETE /{type}?<search>``: delete the one match; nothing when none. :raises VersionConflictError:"""
+        found = self._matches(self._criteria(params), ctx)
+        return self.delete(found["id"], ctx) if found is not None else None
+
+    @staticmethod
+    def _criteria(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        criteria = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+        if not criteria:
+            raise InvalidError("a conditional update or delete needs search criteria, e.g. ?identifier=system|value")
+        return sorted(criteria)
+
+    def _matches(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict | None:
+        """The one live resource matching ``params``, None when none. :raises VersionConflictError: several."""
+        bundle = self.search([*params, ("_count", "2")], internal_of(ctx))
+        matches = [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+        if len(matches) > 1:
+            raise VersionConflictError(f"several {self.name} match the conditional criteria; make them selective")
+        if matches:
+            ctx.touch_resources(matches)
+            return matches[0]
+        return None
+
+    def create_many(self, bodies: list[Any], ctx: RequestContext, prepared: bool = False,
+                    resolving: set[str] = frozenset()) -> list[dict | FHIRError]:
+        """Create many in bulk, each checked like a create: returns, in order, the stored resource or its error.
+
+        ``prepared``: the bodies are validated resources with their ids (a transaction assigned them);
+        ``resolving``: references (``Type/id``) to count as live (written in the same request).
+        """
+        results: list[Any] = [None] * len(bodies)
+        resources: dict[int, dict] = {}
+        for n, body in enumerate(bodies):
+            try:
+                resources[n] = dict(body) if prepared else {**self._prepare(body), "id": str(uuid.uuid4())}
+            except FHIRError as error:
+                results[n] = error
+        fields = {}
+        for n, resource in resources.items():
+            try:
+                self._check_codes(resource, ctx)
+                self.check(resource, None, ctx)
+                fields[n] = self.index_fields(resource)
+            except FHIRError as error:
+                results[n] = error
+        ready = [n for n in resources if results[n] is None]
+
+        def references_resolve(indexes: list[int]) -> dict[int, Exception]:
+            """After the keys are written (see ``_reference_guard``): one lookup per referenced type for all."""
+            batch = [resources[ready[i]] for i in indexes]
+            live = set(resolving) | self._live_references(ref for r in batch for ref, _ in self._candidates(r))
+            refused = {}
+            for i, resource in zip(indexes, batch):
+                try:
+                    self._check_references_resolve(resource, live)
+                except FHIRError as error:
+                    refused[i] = error
+            return refused
+
+        guard = references_resolve if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True) else None
+        for n, stored in zip(ready, self.store.create_each(self.resource_type, [resources[n] for n in ready],
+                                                           [fields[n] for n in ready], guard)):
+            if isinstance(stored, ConflictError):
+                results[n] = self.conflict_error(stored, bodies[n])
+            elif isinstance(stored, FHIRError):
+                results[n] = stored
+            else:
+                ctx.touch_resources([stored])
+                results[n] = self.after_write(stored, ctx)
+        return results
+
+    def conflict_error(self, error: ConflictError, body: Any) -> ConflictError:
+        """The store's refusal as the client should read it (Patient names the identifier and its holder)."""
+        return error
 
     def read(self, resource_id: str, ctx: RequestContext) -> dict:
         resource = self._owned(self.store.read(self.resource_type, check_id(resource_id)), resource_id)
@@ -113,9 +239,13 @@ class ResourceHandler:
             raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
                                expression=f"{self.resource_type}.id")
         current = self.store.current(self.resource_type, resource_id)
-        self._check_rules(resource, self._live(current), ctx)
-        stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
-                                            self.index_fields(resource), current)
+        self._check_codes(resource, ctx)
+        self.check(resource, self._live(current), ctx)
+        try:
+            stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
+                                                self.index_fields(resource), current, self._reference_guard(resource))
+        except ConflictError as error:
+            raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx), created
 
@@ -126,9 +256,9 @@ class ResourceHandler:
         if live is None:
             return None
         self.before_delete(live, ctx)
-        if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
-            self._refuse_if_referenced(resource_id)
-        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current)
+        guard = (lambda: self._refuse_if_referenced(resource_id)) \
+            if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True) else None
+        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current, guard)
         ctx.touch(f"{self.resource_type}/{resource_id}")
         self.after_delete(resource_id, ctx)
         return version
@@ -159,7 +289,9 @@ class ResourceHandler:
     def validate(self, body: Any, ctx: RequestContext) -> dict:
         """``$validate``: the whole check of a create, nothing stored; 200 OperationOutcome listing the issues."""
         if isinstance(body, dict) and body.get("resourceType") == "Parameters":
-            body = next((p.get("resource") for p in body.get("parameter", []) if p.get("name") == "resource"), None)
+            params = body.get("parameter") if isinstance(body.get("parameter"), list) else []
+            body = next((p.get("resource") for p in params if isinstance(p, dict) and p.get("name") == "resource"),
+                        None)
         try:
             resource = self._prepare(body)
             resource.setdefault("id", "validate")
@@ -183,6 +315,13 @@ class ResourceHandler:
             resource["meta"] = meta
         return resource
 
+    def _reference_guard(self, resource: dict):
+        """The check that local references resolve, run by the store once this write's reference keys are visible
+        (a deletion racing it either sees them or is seen): no dangling reference under concurrency."""
+        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
+            return None
+        return lambda: self._check_references_resolve(resource)
+
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
             self._check_references_resolve(resource)
@@ -200,17 +339,28 @@ class ResourceHandler:
             raise BusinessRuleError(issues[0].diagnostics, issues=issues)
         ctx.warnings.extend(replace(issue, severity="warning") for issue in issues)
 
-    def _check_references_resolve(self, resource: dict) -> None:
-        """Local references to hosted types must name live resources. :raises BusinessRuleError:"""
+    def _candidates(self, resource: dict) -> list[tuple[str, str]]:
         itself = f"{self.resource_type}/{resource['id']}"
-        candidates = [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
-                      if ref != itself]
+        return [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
+                if ref != itself]
+
+    def _live_references(self, references) -> set[str]:
+        """Those of ``references`` (``Type/id``) that are live here: one query per type."""
         by_type: dict[str, set[str]] = {}
-        for reference, _ in candidates:
+        for reference in references:
             match = LOCAL_REFERENCE.match(reference)
             if match:
                 by_type.setdefault(match.group(1), set()).add(match.group(2))
-        live = {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+        return {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+
+    def _check_references_resolve(self, resource: dict, live: set[str] | None = None) -> None:
+        """Local references to hosted types must name live resources (``live``: already looked up).
+
+        :raises BusinessRuleError:
+        """
+        candidates = self._candidates(resource)
+        if live is None:
+            live = self._live_references(ref for ref, _ in candidates)
         dangling = [(ref, path) for ref, path in candidates if ref not in live]
         if dangling:
             issues = [Issue("business-rule", f"{self.resource_type}.{path}: {ref} is not a live resource here",

@@ -30,7 +30,7 @@ def process(registry, bundle: Any, ctx: RequestContext) -> dict:
     entries = bundle.get("entry") or []
     requests = [_request(i, entry) for i, entry in enumerate(entries)]
     if kind == "batch":
-        responses = [_run_isolated(registry, r, ctx) for r in requests]
+        responses = _run_batch(registry, requests, ctx)
     else:
         responses = _run_transaction(registry, requests, ctx)
     return bundles.bundle(f"{kind}-response", responses)
@@ -47,7 +47,8 @@ def _request(index: int, entry: dict) -> dict:
     if not path or len(path) > 2:
         raise InvalidError(f"entry {index}: request.url must be Type or Type/id", expression=f"Bundle.entry[{index}]")
     return {"index": index, "method": method, "type": path[0], "id": path[1] if len(path) > 1 else None,
-            "query": parse_qsl(parts.query), "resource": entry.get("resource"), "fullUrl": entry.get("fullUrl")}
+            "query": parse_qsl(parts.query), "resource": entry.get("resource"), "fullUrl": entry.get("fullUrl"),
+            "ifNoneExist": request.get("ifNoneExist") if isinstance(request.get("ifNoneExist"), str) else None}
 
 
 def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | None]:
@@ -61,10 +62,14 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         result = handler.search(request["query"], ctx)
         return {"status": "200 OK"}, result
     if method == "DELETE":
-        if not rid:
-            raise InvalidError("conditional delete is not supported; give Type/id")
-        handler.delete(rid, ctx)
+        if rid:
+            handler.delete(rid, ctx)
+        else:
+            handler.conditional_delete(request["query"], ctx)
         return {"status": "204 No Content"}, None
+    if method == "POST" and request.get("ifNoneExist"):
+        resource, created = handler.conditional_create(request["resource"], request["ifNoneExist"], ctx)
+        return bundles.entry_response("201 Created" if created else "200 OK", resource, location=created), resource
     if method == "POST":
         if request.get("assigned_id"):
             stored, _ = handler.update(request["assigned_id"], {**request["resource"], "id": request["assigned_id"]},
@@ -72,36 +77,106 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         else:
             stored = handler.create(request["resource"], ctx)
         return bundles.entry_response("201 Created", stored, location=True), stored
-    if not rid:
-        raise InvalidError("PUT needs Type/id")
-    stored, created = handler.update(rid, request["resource"], ctx)
+    if rid:
+        stored, created = handler.update(rid, request["resource"], ctx)
+    else:
+        stored, created = handler.conditional_update(request["query"], request["resource"], ctx)
     return bundles.entry_response("201 Created" if created else "200 OK", stored, location=True), stored
+
+
+def _run_batch(registry, requests: list[dict], ctx: RequestContext) -> list[dict]:
+    """Entries independent, in order; consecutive creations of one type are written in bulk."""
+    responses: list[dict] = []
+    for group in _runs_of_creations(requests):
+        if len(group) > 1:
+            results = registry.get(group[0]["type"]).create_many([r["resource"] for r in group], ctx)
+            responses += [_failed(r) if isinstance(r, FHIRError) else
+                          {"response": bundles.entry_response("201 Created", r, location=True), "resource": r}
+                          for r in results]
+        else:
+            responses.append(_run_isolated(registry, group[0], ctx))
+    return responses
+
+
+def _runs_of_creations(requests: list[dict]) -> list[list[dict]]:
+    """The entries cut into runs: consecutive POSTs of one type together, any other entry alone."""
+    runs: list[list[dict]] = []
+    for request in requests:
+        if runs and request["method"] == "POST" and runs[-1][-1]["method"] == "POST" \
+                and runs[-1][-1]["type"] == request["type"] and not request.get("ifNoneExist") \
+                and not runs[-1][-1].get("ifNoneExist"):
+            runs[-1].append(request)
+        else:
+            runs.append([request])
+    return runs
+
+
+def _failed(error: FHIRError) -> dict:
+    return {"response": {"status": str(error.status),
+                         "outcome": bundles.operation_outcome([i.as_fhir() for i in error.issues])}}
 
 
 def _run_isolated(registry, request: dict, ctx: RequestContext) -> dict:
     try:
         response, resource = _apply(registry, request, ctx)
     except FHIRError as error:
-        return {"response": {"status": str(error.status),
-                             "outcome": bundles.operation_outcome([i.as_fhir() for i in error.issues])}}
+        return _failed(error)
     return {"response": response, **({"resource": resource} if resource else {})}
 
 
 def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> list[dict]:
+    for request in requests:  # conditional updates and deletes act on their match, known before anything is written
+        if request["method"] in ("PUT", "DELETE") and not request["id"] and request["query"]:
+            handler = registry.get(request["type"])
+            found = handler._matches(handler._criteria(request["query"]), ctx)
+            if found is not None:
+                request["id"], request["query"] = found["id"], []
+                if request["method"] == "PUT" and isinstance(request.get("resource"), dict):
+                    request["resource"] = {**request["resource"], "id": found["id"]}
+    for request in requests:  # a conditional create that matches is the existing resource: its fullUrl names it
+        if request["method"] == "POST" and request.get("ifNoneExist"):
+            params = sorted(parse_qsl(request["ifNoneExist"].lstrip("?"), keep_blank_values=True))
+            try:
+                request["matched"] = registry.get(request["type"])._matches(params, ctx)
+            except FHIRError as error:
+                error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}] (ifNoneExist); "
+                                                     f"nothing was applied")]
+                raise
     _assign_ids(requests)
     for request in requests:  # check every entry before writing anything
         if request["method"] in ("POST", "PUT"):
             handler = registry.get(request["type"])
             try:
-                handler._prepare(request["resource"])
+                prepared = handler._prepare(request["resource"])
             except FHIRError as error:
                 error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}]; nothing was applied")]
                 raise
-    ordered = sorted(requests, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["index"]))
-    undo: list[tuple[str, str, str, dict | None]] = []
+            if request["method"] == "POST" and not request.get("matched"):
+                request["prepared"] = {**prepared, "id": request["assigned_id"]}
     results: dict[int, dict] = {}
+    for request in requests:
+        if request.get("matched"):
+            results[request["index"]] = {"resource": request["matched"],
+                                         "response": bundles.entry_response("200 OK", request["matched"])}
+    requests_to_apply = [r for r in requests if not r.get("matched")]
+    created = {f"{r['type']}/{r['assigned_id']}" for r in requests_to_apply if r.get("assigned_id")}
+    ordered = sorted(requests_to_apply, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["type"],
+                                                       r["index"]))
+    undo: list[tuple[str, str, str, dict | None]] = []
+    request = ordered[0] if ordered else None
     try:
-        for request in ordered:
+        for group in _runs_of_creations(ordered):
+            if group[0]["method"] == "POST":  # creations of one type at one depth of the reference graph
+                handler = registry.get(group[0]["type"])
+                stored = handler.create_many([r["prepared"] for r in group], ctx, prepared=True, resolving=created)
+                for request, resource in zip(group, stored):
+                    if isinstance(resource, FHIRError):
+                        raise resource
+                    undo.append((request["type"], resource["id"], "POST", None))
+                    results[request["index"]] = {"resource": resource, "response": bundles.entry_response(
+                        "201 Created", resource, location=True)}
+                continue
+            request = group[0]
             before = _before(registry, request, ctx)
             response, resource = _apply(registry, request, ctx)
             if request["method"] != "GET" and not (request["method"] == "DELETE" and before is None):
@@ -124,7 +199,7 @@ def _assign_ids(requests: list[dict]) -> None:
     mapping = {}
     for request in requests:
         if request["method"] == "POST":
-            request["assigned_id"] = str(uuid.uuid4())
+            request["assigned_id"] = request["matched"]["id"] if request.get("matched") else str(uuid.uuid4())
             if request.get("fullUrl"):
                 mapping[request["fullUrl"]] = f"{request['type']}/{request['assigned_id']}"
     for request in requests:
@@ -132,10 +207,35 @@ def _assign_ids(requests: list[dict]) -> None:
             request["resource"] = rewrite_references(request["resource"], lambda r: mapping.get(r, r),
                                                      into_contained=True)
     created = {f"{r['type']}/{r['assigned_id']}": r for r in requests if r.get("assigned_id")}
-    for _ in range(len(created)):  # rank = depth in the graph of references between new resources
-        for request in created.values():
-            targets = [created[ref] for ref in iter_references(request["resource"]) if ref in created]
-            request["rank"] = max([t.get("rank", 0) + 1 for t in targets if t is not request], default=0)
+    targets = {key: [created[ref] for ref in dict.fromkeys(iter_references(r["resource"])) if ref in created
+                     and created[ref] is not r] for key, r in created.items()}
+    for key in created:  # rank = depth in the graph of references between new resources, in linear time
+        _rank(key, created, targets, set())
+
+
+def _rank(key: str, created: dict, targets: dict, visiting: set) -> int:
+    """Depth of a new resource: 0 without targets among the new ones, else 1 + its deepest target's (a cycle
+    counts as 0 where it closes); each resource ranked once."""
+    request = created[key]
+    if "rank" in request:
+        return request["rank"]
+    visiting.add(key)
+    stack = [(key, iter(targets[key]))]
+    while stack:  # iterative depth-first walk: no recursion limit on long chains
+        current, following = stack[-1]
+        target = next(following, None)
+        if target is None:
+            stack.pop()
+            done = created[current]
+            done["rank"] = max((t.get("rank", 0) + 1 for t in targets[current]), default=0)
+            visiting.discard(current)
+            continue
+        target_key = f"{target['type']}/{target['assigned_id']}"
+        if "rank" in target or target_key in visiting:
+            continue
+        visiting.add(target_key)
+        stack.append((target_key, iter(targets[target_key])))
+    return request["rank"]
 
 
 def _before(registry, request: dict, ctx: RequestContext) -> dict | None:
