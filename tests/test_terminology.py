@@ -182,6 +182,17 @@ def test_lookup_bad_input(client, loaded, query, status, code):
     assert_outcome(client.get(f"{BASE}/CodeSystem/$lookup?{query}"), status, code)
 
 
+@pytest.mark.parametrize("payload", [
+    {"resourceType": "Parameters", "parameter": [[None, None]]}, {"resourceType": "Parameters", "parameter": {}},
+    {"resourceType": "Parameters", "parameter": [{"name": "coding", "valueCoding": {"system": ICD10, "code": 7}}]},
+    {"resourceType": "Parameters", "parameter": [{"name": "system", "valueUri": ICD10}, {"name": "code",
+                                                                                         "valueInteger": 7}]},
+])
+def test_lookup_of_malformed_parameters_is_400(client, loaded, payload):
+    for operation in ("$lookup", "$validate-code"):
+        assert_outcome(client.post(f"{BASE}/CodeSystem/{operation}", json=payload), 400, "invalid")
+
+
 def test_lookup_refuses_other_methods_and_non_parameters(client, loaded):
     response = client.put(f"{BASE}/CodeSystem/$lookup", json={})
     assert_outcome(response, 405)

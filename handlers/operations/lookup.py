@@ -18,6 +18,9 @@ def system_and_code(handler: ResourceHandler, values: dict, operation: str, syst
     if coding is not None and not isinstance(coding, dict):
         raise InvalidError("the parameter coding must be a Coding", expression="Parameters.coding")
     coding = coding or {}
+    for part in ("system", "code", "version", "display"):
+        if part in coding and not (isinstance(coding[part], str) and coding[part].strip()):
+            raise InvalidError(f"coding.{part} must be a non-empty string", expression=f"Parameters.coding.{part}")
     system = text(values, *system_names) or coding.get("system")
     code = text(values, "code") or coding.get("code")
     missing = [name for name, value in (("system", system), ("code", code)) if not value]

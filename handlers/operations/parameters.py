@@ -13,8 +13,12 @@ def named_values(payload: Any, operation: str) -> dict[str, Any]:
         return {}
     if not isinstance(payload, dict) or payload.get("resourceType") != "Parameters":
         raise InvalidError(f"${operation} takes a Parameters resource", expression="Parameters")
+    parameters = payload.get("parameter") or []
+    if not isinstance(parameters, list) or not all(isinstance(p, dict) for p in parameters):
+        raise InvalidError(f"${operation}: Parameters.parameter must be a list of objects",
+                           expression="Parameters.parameter")
     values: dict[str, Any] = {}
-    for parameter in payload.get("parameter") or []:
+    for parameter in parameters:
         name = parameter.get("name")
         value = next((v for k, v in parameter.items() if k.startswith("value")), None)
         if name and value is not None:
