@@ -145,6 +145,10 @@ class FHIRStore(ABC):
         """Every version, newest first; a deletion is ``{"deleted": True, "meta": ...}``."""
 
     @abstractmethod
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
+        """The latest ``count`` versions of these types since the instant ``since``, newest first."""
+
+    @abstractmethod
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),
                offset: int = 0, limit: int = 20, count_total: bool = True, keys: Sequence[KeyMatch] = ()) -> Page:
         """Live resources matching a MongoDB query over scalar fields and holding the search ``keys``.
@@ -202,7 +206,8 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
-                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None,
+                    pending: bool = False) -> list[dict | Exception]:
         """Store version 1 of many new resources (their ``id`` set) with their claims and keys in bulk; returns,
         in order, the stored resource or the error that kept it out (others are written anyway). ``guard(indexes)``
         runs once their keys are visible, before the documents, and returns the errors of those it refuses."""

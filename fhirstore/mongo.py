@@ -113,31 +113,25 @@ class MongoFHIRStore(FHIRStore):
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
                     history: bool = True, pending: bool = False) -> list[dict]:
-        """Store version 1 of many new resources in bulk: their keys in one write, the documents in another.
+        """Store version 1 of many new server-generated resources (Phenotypes) in bulk, all or an error.
 
-        No unique-key claims here (server-generated data, e.g. Phenotypes). ``history`` is kept for the interface:
-        a first version never has a history copy. ``pending=True`` hides them until :meth:`publish`.
+        ``history`` is kept for the interface: a first version never has a history copy. ``pending=True`` hides
+        them until :meth:`publish`.
         """
-        stored = [self._versioned(r, "1") for r in resources]
-        if not stored:
-            return stored
-        marker = {PENDING: True} if pending else {}
-        internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
-        key_docs = [self._key_document(key, f"{resource_type}/{s['id']}", 1)
-                    for s, internal in zip(stored, internals) for key in internal.get(KEYS, ())]
-        with _store_errors():
-            if key_docs:
-                self.keys.insert_many(key_docs, ordered=False)
-            self.collection(resource_type).insert_many(
-                [self._document(s, internal) for s, internal in zip(stored, internals)], ordered=True)
+        stored = self.create_each(resource_type, resources, index_fields, pending=pending)
+        failed = next((r for r in stored if isinstance(r, Exception)), None)
+        if failed is not None:
+            raise failed
         return stored
 
     def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
-                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None,
+                    pending: bool = False) -> list[dict | Exception]:
         """Claims and keys of all in one unordered insert, then the documents of those whose claims held in
         another: two round trips for a batch, whatever its size (plus one per claim to settle)."""
         stored = [self._versioned(r, "1") for r in resources]
-        internals = [self._internal(resource_type, f) for f in index_fields]
+        marker = {PENDING: True} if pending else {}
+        internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
         owners = [f"{resource_type}/{s['id']}" for s in stored]
         documents, whose = [], []
         for n, (owner, internal) in enumerate(zip(owners, internals)):
@@ -380,6 +374,34 @@ class MongoFHIRStore(FHIRStore):
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
         return versions[:count] if count else versions
 
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
+        """The latest ``count`` versions of these types (deletions as ``{"deleted": True, …}``), newest first: per
+        type and collection one indexed range on ``meta.lastUpdated``, then merged."""
+        since_clause = {"meta.lastUpdated": {"$gte": since}} if since else {"meta.lastUpdated": {"$gt": ""}}
+        found: list[tuple[str, str, dict]] = []
+        with _store_errors():
+            for resource_type in resource_types:
+                for collection in (self.collection(resource_type), self.history_collection(resource_type)):
+                    for document in collection.find({**since_clause, path(PENDING): {"$exists": False}}).sort(
+                            "meta.lastUpdated", pymongo.DESCENDING).limit(count):
+                        internal = document.get(INTERNAL) or {}
+                        found.append((document["meta"]["lastUpdated"], resource_type, document))
+                        last = internal.get(LAST)
+                        if last and (not since or last["meta"]["lastUpdated"] >= since):
+                            found.append((last["meta"]["lastUpdated"], resource_type, last))
+        versions, seen = [], set()
+        for _, resource_type, document in sorted(found, key=lambda f: f[0], reverse=True):
+            key = (resource_type, document["id"], document["meta"]["versionId"])
+            if key in seen:
+                continue
+            seen.add(key)
+            versions.append({"deleted": True, "meta": document["meta"], "id": document["id"],
+                             "resourceType": resource_type} if (document.get(INTERNAL) or {}).get(DELETED)
+                            else served(document))
+            if len(versions) >= count:
+                break
+        return versions
+
     def _unarchived(self, resource_type: str, resource_id: str) -> list[dict]:
         """Versions not (yet) in the history collection, as history documents: the current one, and on a
         tombstone the version it deleted."""
@@ -556,6 +578,7 @@ class MongoFHIRStore(FHIRStore):
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
         base_specs = [IndexSpec(((path(RESOURCE_ID), 1), (path(VERSION), -1)), history=True),
+                      IndexSpec((("meta.lastUpdated", 1),), history=True),
                       IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True)]
         with _store_errors():
             for spec in [*base_specs, *specs]:

@@ -29,6 +29,17 @@ CONDITIONAL_WAIT_SECONDS = 2.0
 REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 
 
+def changes_window(params: list[tuple[str, str]], config: dict) -> tuple[str | None, int]:
+    """``(_since as an instant, _count)`` of a type or server history request. :raises InvalidError:"""
+    since = next((v for k, v in params if k == "_since"), None)
+    if since is not None:
+        try:
+            since = index.date_range(since)[0]
+        except (ValueError, OverflowError):
+            raise InvalidError(f"_since must be a FHIR instant, not {since!r}", expression="_since") from None
+    return since, int_param(params, "_count", config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"])
+
+
 class ResourceHandler:
     """Create/read/vread/update/delete/history/search/$validate of one type; subclasses add rules via hooks.
 
@@ -270,6 +281,13 @@ class ResourceHandler:
         live = [v for v in versions if not v.get("deleted")]
         if live and not self._matches_profile(live[0]):
             raise NotFoundError(f"{self.name}/{resource_id} is not known")
+        return bundles.history_bundle(ctx.base_url, self.resource_type, versions)
+
+    def type_history(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
+        """``GET /{type}/_history``: the latest versions of this type (``_since``, ``_count``), newest first."""
+        versions = [v for v in self.store.changes([self.resource_type], *changes_window(params, self.config))
+                    if v.get("deleted") and not self.profile or not v.get("deleted") and self._matches_profile(v)]
+        ctx.touch_resources([v for v in versions if not v.get("deleted")])
         return bundles.history_bundle(ctx.base_url, self.resource_type, versions)
 
     def search(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:

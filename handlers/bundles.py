@@ -64,9 +64,11 @@ def searchset(base_url: str, path: str, resources: list[dict], total: int, param
 
 
 def history_bundle(base_url: str, resource_type: str, versions: list[dict]) -> dict:
-    """A ``history`` Bundle, newest first; deletions have a request and no resource."""
+    """A ``history`` Bundle, newest first; deletions have a request and no resource (versions may name their own
+    type: type and server history)."""
     entries = []
     for version in versions:
+        resource_type = version.get("resourceType", resource_type)
         url = f"{base_url}/{resource_type}/{version['id']}"
         vid = version["meta"]["versionId"]
         response = {"etag": etag(vid), "lastModified": version["meta"]["lastUpdated"]}

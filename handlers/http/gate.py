@@ -48,6 +48,8 @@ def describe_access() -> Access:
     stored_types = registry().stored_types
     if endpoint.startswith("audit_"):
         return Access("audit", audit.AUDIT_TYPE, args.get("event_id"), need=smart.Need((), "", admin=True))
+    if endpoint == "server_history":
+        return Access("history", "Bundle", need=smart.Need(tuple(stored_types), "r"))
     if "segment" not in args:
         return Access("transaction", "Bundle", need=smart.Need(tuple(stored_types), smart.ALL))
     handler = registry().get(args["segment"])
@@ -64,7 +66,7 @@ def describe_access() -> Access:
         return Access("operation", resource_type, None if name == resource_id else resource_id, name[1:], need)
     if "version_id" in args:
         interaction = "vread"
-    elif action == "_history":
+    elif action == "_history" or resource_id == "_history":
         interaction = "history"
     else:
         by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "DELETE": "delete"} if resource_id else \

@@ -5,9 +5,9 @@ from flask import Blueprint, Response, current_app, request
 
 from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError
 from handlers import audit, bundles
-from handlers.base import ResourceHandler
+from handlers.base import ResourceHandler, changes_window
 from handlers.http import gate
-from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response
+from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response, unchanged, written
 from handlers.system.capability import capability_statement
 from handlers.system.openapi import openapi_document
 from handlers.system.transaction import process as process_bundle
@@ -52,6 +52,15 @@ def transaction():
     return fhir_json(process_bundle(registry(), body(), context()))
 
 
+@fhir.route("/_history", methods=["GET", "HEAD"], strict_slashes=False, endpoint="server_history")
+def server_history():
+    """``GET /_history``: the latest versions of every type, newest first."""
+    store, params = registry().store, list(request.args.items(multi=True))
+    versions = store.changes(registry().stored_types, *changes_window(params, current_app.config))
+    context().touch_resources([v for v in versions if not v.get("deleted")])
+    return fhir_json(bundles.history_bundle(context().base_url, "", versions))
+
+
 @fhir.get("/metadata")
 def metadata():
     return fhir_json(capability_statement(registry(), current_app.config, context().base_url))
@@ -72,13 +81,13 @@ def type_level(segment: str):
         criteria = request.headers.get("If-None-Exist")
         if criteria is not None:
             resource, created = handler.conditional_create(body(), criteria, context())
-            return resource_response(resource, 201 if created else 200, location=created)
-        return resource_response(handler.create(body(), context()), 201, location=True)
+            return written(resource, 201) if created else resource_response(resource)
+        return written(handler.create(body(), context()), 201)
     if request.method in ("GET", "HEAD"):
         return fhir_json(handler.search(list(request.args.items(multi=True)), context()))
     if request.method == "PUT":
         stored, created = handler.conditional_update(list(request.args.items(multi=True)), body(), context())
-        return resource_response(stored, 201 if created else 200, location=True)
+        return written(stored, 201 if created else 200)
     if request.method == "DELETE":
         version = handler.conditional_delete(list(request.args.items(multi=True)), context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
@@ -91,11 +100,16 @@ def instance_level(segment: str, resource_id: str):
     handler = registry().get(segment)
     if resource_id.startswith("$"):
         return _operation(handler, resource_id, "type")
+    if resource_id == "_history":
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowedError("history is read with GET", headers={"Allow": "GET"})
+        return fhir_json(handler.type_history(list(request.args.items(multi=True)), context()))
     if request.method in ("GET", "HEAD"):
-        return resource_response(handler.read(resource_id, context()))
+        resource = handler.read(resource_id, context())
+        return unchanged(resource) or resource_response(resource)
     if request.method == "PUT":
         stored, created = handler.update(resource_id, body(), context())
-        return resource_response(stored, 201 if created else 200, location=True)
+        return written(stored, 201 if created else 200)
     if request.method == "DELETE":
         version = handler.delete(resource_id, context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
