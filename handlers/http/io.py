@@ -104,8 +104,10 @@ def written(resource: dict, status: int) -> Response:
         response.headers.pop("Content-Type", None)
     elif wanted == "operationoutcome":
         verb = "created" if status == 201 else "updated"
-        response.set_data(orjson.dumps(bundles.information(
-            f"{resource['resourceType']}/{resource['id']} {verb} (version {resource['meta']['versionId']})")))
+        outcome = bundles.information(
+            f"{resource['resourceType']}/{resource['id']} {verb} (version {resource['meta']['versionId']})")
+        outcome["issue"] = [issue.as_fhir() for issue in context().warnings] + outcome["issue"]  # warnings first
+        response.set_data(orjson.dumps(outcome))
     return response
 
 
@@ -124,6 +126,4 @@ def resource_response(resource: dict, status: int = 200, location: bool = False)
     if warnings:  # the write succeeded with warnings (CODOC_TERMINOLOGY_CHECK=warn)
         outcome = bundles.operation_outcome(warnings)
         headers[WARNING_HEADER] = json.dumps(outcome, ensure_ascii=True, separators=(",", ":"))
-        if context().prefer.get("return") == "operationoutcome":
-            return fhir_json(outcome, status, headers)
     return fhir_json(resource, status, headers)
