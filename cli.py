@@ -1,4 +1,5 @@
-"""The ``codoc`` command: run the server (with its embedded store), create indexes, create API clients."""
+"""The ``codoc`` command: run the server (with its embedded store), create indexes, load vocabularies, create API
+clients."""
 from __future__ import annotations
 
 import argparse
@@ -59,13 +60,44 @@ def run(args: argparse.Namespace) -> int:
 
         embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
         uri = embedded.start()
+    loading = None
     try:
+        if settings["CODOC_TERMINOLOGY_AUTOLOAD"] and not uri.startswith("mongomock://"):
+            loading = _load_terminology_in_background(uri, settings["CODOC_DATA_DIR"])
         log.info("Codoc FHIR API on http://localhost:%s/v%s/ (profile %s)", port, FHIR_VERSION, settings["CODOC_ENV"])
         _serve({"CODOC_MONGO_URI": uri}, port, args.workers, args.threads)
     finally:
+        if loading and loading.poll() is None:
+            loading.terminate()
+            loading.wait(10)
         if embedded:
             embedded.stop()
     return 0
+
+
+def _load_terminology_in_background(uri: str, data_dir: str):
+    """``codoc load-terminology`` as a child process on the server's store (skipped in seconds once loaded); it
+    dies with this process."""
+    import subprocess
+
+    os.makedirs(data_dir, exist_ok=True)
+    log_path = os.path.join(data_dir, "load-terminology.log")
+    log.info("loading ICD-10 and ATC in the background if absent (first start: about a minute), see %s", log_path)
+    with open(log_path, "w") as out:
+        return subprocess.Popen([sys.executable, os.path.abspath(__file__), "load-terminology"],
+                                env={**os.environ, "CODOC_MONGO_URI": uri}, stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the parent dies, even killed (Linux; elsewhere the child finishes its load)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 @contextmanager
@@ -123,6 +155,43 @@ def reindex(args: argparse.Namespace) -> int:
     for bar in bars:
         bar.close()
     print(", ".join(f"{t}: {n} updated" for t, n in changed.items()))
+    return 0
+
+
+def load_terminology(args: argparse.Namespace) -> int:
+    """Load ICD-10 (ATIH CIM-10) and ATC from the edsnlp resources as CodeSystems (idempotent; --force reloads)."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from config import load_config
+    from terminology import loader
+    from terminology.sources import TerminologyFileError
+
+    bars = []
+
+    def progress_for(key: str, total: int):
+        bar = tqdm(total=total, desc=key, unit="concept", leave=True)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        with store_uri(load_config()) as uri:
+            os.environ["CODOC_MONGO_URI"] = uri
+            registry = offline_app().extensions["codoc.registry"]
+            loaded = loader.load(registry, args.only or None, Path(args.source) if args.source else None,
+                                 args.force, progress_for)
+    except TerminologyFileError as exc:
+        log.error("load-terminology: %s (nothing of that vocabulary was written)", exc)
+        return 2
+    finally:
+        for bar in bars:
+            bar.close()
+    for result in loaded:
+        state = "already loaded" if result.skipped else "loaded"
+        print(f"{result.key}: {result.concepts} concepts {state} ({result.url}, version {result.version})")
+        for entry in result.rejected:
+            print(f"{result.key}: left out {entry}")
     return 0
 
 
@@ -197,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=run)
     commands.add_parser("init-db", help="create the MongoDB indexes").set_defaults(func=init_db)
     commands.add_parser("reindex", help="recompute search helpers of stored resources").set_defaults(func=reindex)
+    terms = commands.add_parser("load-terminology", help="load ICD-10 and ATC as CodeSystems (idempotent)")
+    terms.add_argument("--only", action="append", choices=["icd-10", "atc"], help="one vocabulary (repeatable)")
+    terms.add_argument("--source", default=None, help="folder of cim10.csv.gz and drugs.json (default: edsnlp's)")
+    terms.add_argument("--force", action="store_true", help="reload even when this version is loaded")
+    terms.set_defaults(func=load_terminology)
     commands.add_parser("worker", help="enrich queued DocumentReferences (CODOC_NLP=async)").set_defaults(func=worker)
     client = commands.add_parser("create-client", help="create an API client of POST /auth/token")
     client.add_argument("--scopes", required=True, help='SMART scopes, e.g. "system/*.read codoc/admin"')

@@ -85,3 +85,12 @@ CODOC_AUDIT_BATCHED = True
 CODOC_AUDIT_MAX_LAG = 3.0
 #: The audit trail of patient-data access (AuditEvent_4_3_0); off only for benchmarks, production refuses it off.
 CODOC_AUDIT_ENABLED = True
+
+# -- terminology and identity (docs/api/codesystem.md, docs/guides/identities.md) -----------------------------------
+#: Codings whose system is a CodeSystem held here, checked at write time: ``strict`` (unknown code → 422 naming the
+#: element), ``warn`` (written; the response carries the warning, see docs/api/codesystem.md) or ``off``.
+CODOC_TERMINOLOGY_CHECK = "warn"
+#: The establishment's IPP identifier system; a ``usual`` Patient identifier without a system is taken as one of it.
+CODOC_IPP_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+#: ``codoc run`` (``make run``) runs ``codoc load-terminology`` in the background at start (skipped once loaded).
+CODOC_TERMINOLOGY_AUTOLOAD = True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +18,7 @@ from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.search.plan import int_param
 from schemas import check_id, check_search_keys, validate_resource
+from terminology.check import unknown_codes
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -105,6 +107,7 @@ class ResourceHandler:
     def create(self, body: Any, ctx: RequestContext) -> dict:
         resource = self._prepare(body)
         resource["id"] = str(uuid.uuid4())
+        self._check_codes(resource, ctx)
         self.check(resource, None, ctx)
         try:
             stored = self.store.create(self.resource_type, resource, self.index_fields(resource),
@@ -195,6 +198,7 @@ class ResourceHandler:
         fields = {}
         for n, resource in resources.items():
             try:
+                self._check_codes(resource, ctx)
                 self.check(resource, None, ctx)
                 fields[n] = self.index_fields(resource)
             except FHIRError as error:
@@ -246,6 +250,7 @@ class ResourceHandler:
             raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
                                expression=f"{self.resource_type}.id")
         current = self.store.current(self.resource_type, resource_id)
+        self._check_codes(resource, ctx)
         self.check(resource, self._live(current), ctx)
         try:
             stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
@@ -312,6 +317,8 @@ class ResourceHandler:
             self.check_unique(resource)
         except (InvalidError, BusinessRuleError, ConflictError) as error:
             return bundles.operation_outcome([issue.as_fhir() for issue in error.issues])
+        if ctx.warnings:
+            return bundles.operation_outcome([issue.as_fhir() for issue in ctx.warnings])
         return bundles.information(f"{self.name} is valid")
 
     # -- shared steps ------------------------------------------------------------------------------------------
@@ -336,7 +343,19 @@ class ResourceHandler:
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
             self._check_references_resolve(resource)
+        self._check_codes(resource, ctx)
         self.check(resource, previous, ctx)
+
+    def _check_codes(self, resource: dict, ctx: RequestContext) -> None:
+        """Codings of systems held here (``CODOC_TERMINOLOGY_CHECK``): ``strict`` raises, ``warn`` tells ``ctx``.
+
+        :raises BusinessRuleError:
+        """
+        mode = self.config.get("CODOC_TERMINOLOGY_CHECK", "off")
+        issues = unknown_codes(self.store, resource) if mode in ("strict", "warn") else []
+        if issues and mode == "strict":
+            raise BusinessRuleError(issues[0].diagnostics, issues=issues)
+        ctx.warnings.extend(replace(issue, severity="warning") for issue in issues)
 
     def _candidates(self, resource: dict) -> list[tuple[str, str]]:
         itself = f"{self.resource_type}/{resource['id']}"

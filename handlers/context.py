@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fhirstore.errors import Issue
 from security.principal import Principal
 
 
@@ -22,6 +23,7 @@ class RequestContext:
     client_ip: str | None = None
     touched: list[str] = field(default_factory=list)
     audit_detail: str | None = None
+    warnings: list[Issue] = field(default_factory=list)  # said in the response of a write that still succeeded
 
     def touch(self, *references: str) -> None:
         """Record resources this request served or wrote (``Type/id``)."""

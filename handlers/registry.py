@@ -10,7 +10,9 @@ from fhirstore import FHIRStore
 from fhirstore.errors import NotFoundError
 from handlers.base import REFERENCE_INDEX, ResourceHandler
 from handlers.enrichment import Enricher
-from handlers.operations import Operation, enrich, enrichment_status, everything, expunge, hierarchy, merge, validate
+from handlers.operations import (Operation, enrich, enrichment_status, everything, expunge, hierarchy, lookup, merge,
+                                 validate, validate_code)
+from handlers.resources.codesystem import CodeSystemHandler
 from handlers.resources.documentreference import DocumentReferenceHandler
 from handlers.resources.encounter import EncounterHandler
 from handlers.resources.observation import ObservationHandler, PhenotypeHandler
@@ -25,10 +27,10 @@ def plain(resource_type: str) -> type[ResourceHandler]:
 
 HANDLERS: tuple[type[ResourceHandler], ...] = (
     PatientHandler, OrganizationHandler, EncounterHandler, DocumentReferenceHandler, ObservationHandler,
-    PhenotypeHandler, plain("Procedure"), plain("MedicationRequest"), plain("DiagnosticReport"), plain("CodeSystem"),
+    PhenotypeHandler, plain("Procedure"), plain("MedicationRequest"), plain("DiagnosticReport"), CodeSystemHandler,
 )
 OPERATIONS: tuple[Operation, ...] = tuple(module.OPERATION for module in (
-    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status))
+    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status, lookup, validate_code))
 
 
 class Registry:

@@ -19,7 +19,7 @@ CODOC = str(Path(sys.executable).with_name("codoc"))
 
 def start(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "CODOC_PORT": str(port), "CODOC_DATA_DIR": str(data_dir), "CODOC_ENV": "development",
-           "CODOC_NLP": "off"}
+           "CODOC_NLP": "off", "CODOC_TERMINOLOGY_AUTOLOAD": "false"}
     env.pop("CODOC_MONGO_URI", None)
     process = subprocess.Popen([CODOC, "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)

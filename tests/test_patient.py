@@ -41,7 +41,7 @@ def test_two_official_ipps_return_422_and_store_nothing(client, store):
 
 
 def test_official_ins_beside_the_official_ipp_is_accepted(client):
-    ins = {"use": "official", "system": "urn:oid:1.2.250.1.213.1.4.8", "value": "180017512345678"}
+    ins = {"use": "official", "system": "urn:oid:1.2.250.1.213.1.4.8", "value": "180017512345660"}
     created = client.post(f"{BASE}/Patient", json=patient(ipp("INS-1"), ins))
     assert created.status_code == 201, created.get_data(as_text=True)
 

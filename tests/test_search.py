@@ -162,6 +162,7 @@ CASES = [
     ("CodeSystem", "_id=cs-motifs", {"cs-motifs"}),
     ("CodeSystem", "_lastUpdated=ge2000&status=active", {"cs-motifs"}),
     ("CodeSystem", "url=https://chu-bordeaux.example/fhir/CodeSystem/motifs", {"cs-motifs"}),
+    ("CodeSystem", "system=https://chu-bordeaux.example/fhir/CodeSystem/motifs", {"cs-motifs"}),
     ("CodeSystem", "url=https://chu-bordeaux.example/fhir/CodeSystem", set()),  # uri: exact
     ("CodeSystem", "name=motifs", {"cs-motifs"}),
     ("CodeSystem", "name=admission", {"cs-motifs"}),  # the title

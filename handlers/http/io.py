@@ -1,6 +1,7 @@
 """Request and response I/O: the parsed body, the request as handlers see it, FHIR JSON answers with headers."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -17,6 +18,8 @@ from schemas.json import Limits, json_default, parse_body
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
 BASE_PATH = f"/v{FHIR_VERSION}"
+#: The header carrying, as one line of JSON, the OperationOutcome of warnings of a successful write.
+WARNING_HEADER = "X-Codoc-OperationOutcome"
 
 
 def request_id() -> str:
@@ -101,8 +104,10 @@ def written(resource: dict, status: int) -> Response:
         response.headers.pop("Content-Type", None)
     elif wanted == "operationoutcome":
         verb = "created" if status == 201 else "updated"
-        response.set_data(orjson.dumps(bundles.information(
-            f"{resource['resourceType']}/{resource['id']} {verb} (version {resource['meta']['versionId']})")))
+        outcome = bundles.information(
+            f"{resource['resourceType']}/{resource['id']} {verb} (version {resource['meta']['versionId']})")
+        outcome["issue"] = [issue.as_fhir() for issue in context().warnings] + outcome["issue"]  # warnings first
+        response.set_data(orjson.dumps(outcome))
     return response
 
 
@@ -117,4 +122,8 @@ def resource_response(resource: dict, status: int = 200, location: bool = False)
         headers["Last-Modified"] = format_datetime(when, usegmt=True)
     if location:
         headers["Location"] = bundles.version_location(resource, context().base_url)
+    warnings = [issue.as_fhir() for issue in context().warnings]
+    if warnings:  # the write succeeded with warnings (CODOC_TERMINOLOGY_CHECK=warn)
+        outcome = bundles.operation_outcome(warnings)
+        headers[WARNING_HEADER] = json.dumps(outcome, ensure_ascii=True, separators=(",", ":"))
     return fhir_json(resource, status, headers)

@@ -20,14 +20,25 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 registry = gate.registry
 
 
+def query_parameters() -> dict | None:
+    """The query string of a GET operation as a Parameters resource (``_pretty`` and ``_format`` aside)."""
+    parameter = [{"name": name, "valueString": value} for name, value in request.args.items(multi=True)
+                 if name not in ("_pretty", "_format")]
+    return {"resourceType": "Parameters", "parameter": parameter} if parameter else None
+
+
 def _operation(handler: ResourceHandler, name: str, level: str, resource_id: str | None = None) -> Response:
     """Run a registered ``$operation``."""
     op = registry().operation(handler, name.removeprefix("$"))
     if op is None or op.level != level:
         raise NotFoundError(f"{handler.name} has no {level}-level operation {name}")
-    if request.method not in (op.method, "HEAD" if op.method == "GET" else op.method):
-        raise MethodNotAllowedError(f"{name} is called with {op.method}", headers={"Allow": op.method})
-    payload = body() if request.method == "POST" and (request.content_length or request.data) else None
+    if request.method not in (*op.methods, *(("HEAD",) if "GET" in op.methods else ())):
+        allowed = ", ".join(op.methods)
+        raise MethodNotAllowedError(f"{name} is called with {allowed}", headers={"Allow": allowed})
+    if request.method == "POST":
+        payload = body() if request.content_length or request.data else None
+    else:
+        payload = query_parameters()
     result = op.func(handler, context(), payload, check_id(resource_id) if resource_id else None)
     status = 200
     if isinstance(result, tuple):

@@ -1,6 +1,7 @@
 """FHIR ``$operations``, one module each; every operation declares what it needs, and the gate reads that.
 
-``func(handler, ctx, payload, resource_id)`` returns a body or ``(body, status)``.
+``func(handler, ctx, payload, resource_id)`` returns a body or ``(body, status)``; the payload of a GET is its query
+string as a Parameters resource (``valueString`` each), None without one.
 """
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ class Operation:
     name: str
     on: str  # the handler name it is called on (``Patient``), or ``*`` for every type
     level: str  # "type" | "instance"
-    method: str  # "GET" | "POST"
+    method: str  # "GET" | "POST" | "GET|POST"
     func: Callable
     letters: str  # SMART permission letters it needs (c r u d s) on each type of ``types``
     types: tuple[str, ...] | str = ()  # the types it reads or writes besides its own; EVERY_TYPE for all
     admin: bool = False  # needs the administrator scope too
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.method.split("|"))
 
     @property
     def description(self) -> str:

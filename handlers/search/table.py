@@ -126,6 +126,7 @@ PARAMS: dict[str, tuple[SearchParam, ...]] = {
     ),
     "CodeSystem": (
         SearchParam("url", "uri", ("url",), "The canonical URL", single=True),
+        SearchParam("system", "uri", ("url",), "The system of the codes it defines (its url)", single=True),
         SearchParam("name", "string", ("name", "title"), "Start of a word of the name or title"),
         status(),
         code("concept.code", "concept.concept.code", "concept.concept.concept.code", name="code"),

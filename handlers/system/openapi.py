@@ -179,7 +179,7 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
         path = f"/{name}/${op.name}" if op.level == "type" else f"/{name}/{{id}}/${op.name}"
         seed_path = f"/{seed}/${op.name}/" if op.level == "type" else f"/{seed}/{{id}}/${op.name}/"
         paths[path] = {"x-seed-path": seed_path, **({} if op.level == "type" else {"parameters": [id_param]}),
-                       op.method.lower(): _operation(handler, op, seed_path)}
+                       **{method.lower(): _operation(handler, op, seed_path, method) for method in op.methods}}
     return paths
 
 
@@ -205,12 +205,13 @@ def _operation_id(handler, op) -> str:
     return f"{op.name.replace('-', '_')}{handler.name}"
 
 
-def _operation(handler, op, seed_path: str) -> dict:
+def _operation(handler, op, seed_path: str, method: str) -> dict:
+    """One method of an operation (``$lookup`` is served by GET and POST: two, the POST one's id ending in Post)."""
     name = handler.name
     result, schema = OPERATION_RESULTS.get(op.name, ("Parameters", "Parameters"))
     body = None
     errors: tuple[int, ...] = COMMON_ERRORS if op.level == "type" else (*COMMON_ERRORS, 410)
-    if op.method == "POST":
+    if method == "POST":
         errors = (*errors, *BODY_ERRORS, 409, 422)
         if op.name == "validate":
             body = {"description": f"The {name} to validate, or Parameters with a `resource` parameter",
@@ -222,8 +223,9 @@ def _operation(handler, op, seed_path: str) -> dict:
                                        "`source-patient-identifier`/`target-patient-identifier` (valueIdentifier)")
         else:
             body = _body("Parameters", "Optional Parameters", required=False)
-    description = f"{' '.join(op.description.split()).rstrip('.')} (seed route `{op.method} {seed_path}`)."
-    return _op(_operation_id(handler, op), name, f"${op.name} on {name}", description,
+    description = f"{' '.join(op.description.split()).rstrip('.')} (seed route `{method} {seed_path}`)."
+    operation_id = _operation_id(handler, op) + ("Post" if method == "POST" and len(op.methods) > 1 else "")
+    return _op(operation_id, name, f"${op.name} on {name}", description,
                {"200": _fhir_response(result, schema)}, errors, body=body)
 
 

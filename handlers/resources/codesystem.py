@@ -1,0 +1,27 @@
+"""CodeSystem: codes unique within a system; loaded vocabularies keep their concepts beside it (``terminology/``)."""
+from __future__ import annotations
+
+from fhirstore.errors import BusinessRuleError, Issue
+from handlers.base import ResourceHandler
+from handlers.context import RequestContext
+from terminology.concepts import walk_concepts
+
+
+class CodeSystemHandler(ResourceHandler):
+    """A code appears once in a CodeSystem (its nested ``concept`` tree included)."""
+
+    resource_type = name = "CodeSystem"
+
+    def check(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
+        seen: dict[str, int] = {}
+        duplicates = []
+        for position, (concept, _) in enumerate(walk_concepts(resource.get("concept") or [])):
+            code = concept.get("code")
+            if code in seen:
+                duplicates.append(code)
+            seen.setdefault(code, position)
+        if duplicates:
+            raise BusinessRuleError(f"a code appears once in a CodeSystem: {', '.join(dict.fromkeys(duplicates))} "
+                                    "repeated", issues=[Issue("business-rule", f"the code {code!r} appears more "
+                                                              "than once", expression="CodeSystem.concept")
+                                                        for code in dict.fromkeys(duplicates)])
