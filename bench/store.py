@@ -1,0 +1,71 @@
+"""What the scale, bare and HTTP benchmarks share: an nx-27017 in a temp dir, the app under test built from a chosen
+source tree (``--code DIR``: e.g. /work/wt-before for "before" figures), and a pymongo command counter."""
+from __future__ import annotations
+
+import contextlib
+import statistics
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def use_code(code: str | None) -> None:
+    """Import ``app``/``fhirstore`` from ``code`` (default: this worktree); call before importing them."""
+    path = str(Path(code).resolve()) if code else str(ROOT)
+    if path in sys.path:
+        sys.path.remove(path)
+    sys.path.insert(0, path)
+
+
+@contextlib.contextmanager
+def embedded_store():
+    """An nx-27017 server on a free port, its data in a temp dir; yields its URI."""
+    from fhirstore.embedded import EmbeddedMongo
+
+    with tempfile.TemporaryDirectory(prefix="codoc-bench-") as data, EmbeddedMongo(data) as server:
+        yield server.uri
+
+
+def codoc_app(uri: str, **overrides):
+    """Our app as the benchmarks run it: rate limiter off, audit on and batched (the product's default; the testing
+    profile alone writes it in the request)."""
+    from app import create_app
+
+    settings = {"CODOC_ENV": "testing", "CODOC_MONGO_URI": uri, "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}",
+                "CODOC_RATELIMIT_ENABLED": False, "CODOC_AUDIT_BATCHED": True, **overrides}
+    return create_app(settings)
+
+
+def close_app(app) -> None:
+    """Flush the batched audit writer (when the code has one) before the store goes away."""
+    writer = app.extensions.get("codoc.audit")
+    if writer is not None and hasattr(writer, "close"):
+        writer.close()
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts MongoDB commands (round trips) sent by every client created after ``install()``."""
+
+    count = 0
+
+    def started(self, event):
+        CommandCounter.count += 1
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+    @classmethod
+    def install(cls) -> None:
+        monitoring.register(cls())
+
+
+def min_median(values: list[float], digits: int = 3) -> dict:
+    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits)}
