@@ -72,7 +72,8 @@ def profile_creates(target: Target, count: int) -> dict:
     for label, suffix, func in STEPS:
         shares[label] = sum(ct for (path, _, name), (_, _, _, ct, _) in stats.items()
                             if path.endswith(suffix) and name == func)
-    limiter = sum(tt for (path, _, _), (_, _, tt, _, _) in stats.items() if "flask_limiter" in path or "/limits/" in path)
+    limiter = sum(tt for (path, _, _), (_, _, tt, _, _) in stats.items()
+                  if "flask_limiter" in path or "/limits/" in path)
     pymongo_wait = sum(tt for (path, _, name), (_, _, tt, _, _) in stats.items()
                        if "recv" in name or "sendall" in name or "poll" in name)
     figures = {label: round(100 * v / total, 1) for label, v in shares.items()}

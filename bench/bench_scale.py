@@ -16,7 +16,6 @@ Usage: ``python bench/bench_scale.py [--sizes 1000,10000,100000] [--runs 3] [--s
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import random
 import sys

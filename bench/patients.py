@@ -20,8 +20,10 @@ Leveque Perrier Leblanc Barre Lebrun Marchal Weber Mallet Hamon Boulanger Jacob 
 Gillet Etienne Grondin Poulain Tessier Chevallier Collin Chauvin Da-Silva Bouchet Gay Lemaitre Benard Marechal Humbert
 Reynaud Antoine Hoarau Perret Barthelemy Cordier Pichon Lejeune Gilbert Lamy Delaunay Pasquier Carlier Laporte""".split()
 
-GIVEN_F = "Marie Nathalie Isabelle Sylvie Catherine Françoise Christine Monique Valérie Sandrine Camille Léa Manon Chloé Emma Inès Jade Louise Alice Sophie".split()
-GIVEN_M = "Jean Philippe Michel Alain Patrick Nicolas Christophe Pierre Daniel Thomas Lucas Hugo Louis Gabriel Arthur Jules Léo Paul Julien David".split()
+GIVEN_F = """Marie Nathalie Isabelle Sylvie Catherine Françoise Christine Monique Valérie Sandrine Camille Léa Manon
+Chloé Emma Inès Jade Louise Alice Sophie""".split()
+GIVEN_M = """Jean Philippe Michel Alain Patrick Nicolas Christophe Pierre Daniel Thomas Lucas Hugo Louis Gabriel Arthur
+Jules Léo Paul Julien David""".split()
 
 
 def patient(n: int, rng: random.Random) -> dict:
