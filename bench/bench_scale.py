@@ -11,7 +11,7 @@ every size (constant selectivity: what the index scaling goal is about), create 
 ``round_trips`` counts MongoDB commands per request (pymongo CommandListener; batched audit writes included as they
 happen). ``--code /work/wt-before`` measures an older tree (cap ``--samples`` there: it is O(n)).
 
-Usage: ``python bench/bench_scale.py [--sizes 1000,10000,100000] [--runs 3] [--samples 100] [--code DIR] [--json]``
+Usage: ``python bench/bench_scale.py [--sizes 1000,10000,100000] [--runs 3] [--samples 50] [--code DIR] [--json]``
 """
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--samples", type=int, default=100, help="calls per run and operation (multiple of 5)")
+    parser.add_argument("--samples", type=int, default=50, help="calls per run and operation (multiple of 5)")
     parser.add_argument("--code", default=None, help="source tree to import the app from (default: this one)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
