@@ -80,7 +80,8 @@ def operations(pop: Population, probe_names: list[str], rng: random.Random, erro
 
     def check(name, response, ok=(200, 201, 204)):
         if response.status_code not in ok:
-            errors[name] = errors.get(name, 0) + 1
+            key = f"{name} {response.status_code}"
+            errors[key] = errors.get(key, 0) + 1
         return response
 
     def read():
