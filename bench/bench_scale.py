@@ -6,7 +6,8 @@ size every operation runs ``--runs`` times (each run: ``bench.report.timed``, th
 ``--samples``/5 calls) through the Flask test client; figures are min/median over the runs, in ms.
 
 Operations: read by id, ``Patient?identifier=sys|value``, ``Patient?family=`` of a name of the population (200 French
-surnames drawn uniformly: matches grow with the size, ~N/200), ``Patient?family=`` of a name held by one patient at
+surnames drawn uniformly: matches grow with the size, ~N/200; the same with ``_total=none``, which stops at the first
+page instead of reading every match to count them), ``Patient?family=`` of a name held by one patient at
 every size (constant selectivity: what the index scaling goal is about), create (new IPP), update (PUT), delete.
 ``round_trips`` counts MongoDB commands per request (pymongo CommandListener; batched audit writes included as they
 happen). ``--code /work/wt-before`` measures an older tree (cap ``--samples`` there: it is O(n)).
@@ -95,6 +96,9 @@ def operations(pop: Population, probe_names: list[str], rng: random.Random, erro
     def family_common():
         check("family_common", client.get(f"{BASE}/Patient?family={rng.choice(FAMILY)}"))
 
+    def family_common_no_total():
+        check("family_common_no_total", client.get(f"{BASE}/Patient?family={rng.choice(FAMILY)}&_total=none"))
+
     def family_rare():
         response = check("family_rare", client.get(f"{BASE}/Patient?family={rng.choice(probe_names)}"))
         if response.status_code == 200 and response.get_json().get("total") != 1:
@@ -115,7 +119,8 @@ def operations(pop: Population, probe_names: list[str], rng: random.Random, erro
     def delete():
         check("delete", client.delete(f"{BASE}/Patient/{pop.take()[0]}"))
 
-    return {"read": read, "identifier": identifier, "family_common": family_common, "family_rare": family_rare,
+    return {"read": read, "identifier": identifier, "family_common": family_common,
+            "family_common_no_total": family_common_no_total, "family_rare": family_rare,
             "create": create, "update": update, "delete": delete}
 
 
