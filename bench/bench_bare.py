@@ -19,6 +19,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from pymongo import monitoring
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bare_app import create_bare_app  # noqa: E402
@@ -60,12 +62,36 @@ class Target:
         return read
 
 
+class CommandTimes(monitoring.CommandListener):
+    """Round-trip time (pymongo's duration: request sent to reply read) per command and collection, while ``on``;
+    registered before the apps are built (listeners apply to clients created afterwards)."""
+
+    on = False
+    times: dict = {}
+    names: dict = {}
+
+    def started(self, event):
+        if CommandTimes.on:
+            CommandTimes.names[event.request_id] = f"{event.command_name} {event.command.get(event.command_name)}"
+
+    def succeeded(self, event):
+        key = CommandTimes.names.pop(event.request_id, None)
+        if key and CommandTimes.on:
+            count, micros = CommandTimes.times.get(key, (0, 0))
+            CommandTimes.times[key] = (count + 1, micros + event.duration_micros)
+
+    def failed(self, event):
+        CommandTimes.names.pop(event.request_id, None)
+
+
 def profile_creates(target: Target, count: int) -> dict:
     profiler = cProfile.Profile()
+    CommandTimes.times, CommandTimes.on = {}, True
     profiler.enable()
     for _ in range(count):
         target.create()
     profiler.disable()
+    CommandTimes.on = False
     stats = pstats.Stats(profiler).stats
     total = sum(tt for (_, _, _), (_, _, tt, _, _) in stats.items())
     shares = {}
@@ -79,8 +105,22 @@ def profile_creates(target: Target, count: int) -> dict:
     figures = {label: round(100 * v / total, 1) for label, v in shares.items()}
     figures["flask-limiter (self time)"] = round(100 * limiter / total, 1)
     figures["socket wait (self time, all round trips)"] = round(100 * pymongo_wait / total, 1)
-    figures["ms_per_create"] = round(1e3 * total / count, 3)
+    figures["ms_per_create (under cProfile)"] = round(1e3 * total / count, 3)
+    figures["round_trips_per_create"] = breakdown(count)
     return figures
+
+
+def breakdown(count: int) -> dict:
+    return {key: {"per_create": round(n / count, 2), "ms_per_create": round(micros / 1e3 / count, 3)}
+            for key, (n, micros) in sorted(CommandTimes.times.items())}
+
+
+def bare_round_trips(target: Target, count: int) -> dict:
+    CommandTimes.times, CommandTimes.on = {}, True
+    for _ in range(count):
+        target.create()
+    CommandTimes.on = False
+    return breakdown(count)
 
 
 def run(uri: str, n: int, runs: int, profile: int) -> dict:
@@ -108,6 +148,7 @@ def run(uri: str, n: int, runs: int, profile: int) -> dict:
                             "create >= 0.45": min_median(ratios["create"], 2)["median"] >= 0.45}
         if profile:
             figures["profile_create_percent"] = profile_creates(ours, profile)
+            figures["bare_round_trips_per_create"] = bare_round_trips(bare, profile)
         return figures
     finally:
         close_app(ours_app)
@@ -123,6 +164,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     use_code(args.code)
+    monitoring.register(CommandTimes())
     with embedded_store() as uri:
         figures = run(uri, args.n, args.runs, args.profile)
     emit({"bench": "bare", "code": args.code or "this tree", "n": args.n, "runs": args.runs, **figures}, args.json)

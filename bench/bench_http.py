@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.crud_mix import drive  # noqa: E402
 from bench.report import emit  # noqa: E402
-from bench.store import embedded_store, min_median, use_code  # noqa: E402
+from bench.store import cpu_seconds, embedded_server, min_median, use_code  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,20 +70,28 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def run(uri: str, seconds: float, runs: int, clients: int, code: str | None) -> dict:
-    results: dict = {"bare": [], "ours": []}
+def run(store, seconds: float, runs: int, clients: int, code: str | None) -> dict:
+    """Also CPU ms per request of the app server (gunicorn master + worker) and of nx-27017: what saturates."""
+    uri, results = store.uri, {"bare": [], "ours": []}
     for index in range(runs):
         for which in ("bare", "ours"):
             process, base = serve(which, uri, code)
             try:
-                results[which].append(drive(base, clients, seconds, first_n=40_000_000 + index * 1_000_000))
+                app_cpu, store_cpu = cpu_seconds(process.pid, children=True), cpu_seconds(store.process.pid)
+                result = drive(base, clients, seconds, first_n=40_000_000 + index * 1_000_000)
+                requests_done = max(1, result["requests"])
+                result["app_cpu_ms_per_request"] = round(
+                    1e3 * (cpu_seconds(process.pid, children=True) - app_cpu) / requests_done, 3)
+                result["store_cpu_ms_per_request"] = round(
+                    1e3 * (cpu_seconds(store.process.pid) - store_cpu) / requests_done, 3)
+                results[which].append(result)
             finally:
                 stop(process)
             print(f"# run {index} {which}: {results[which][-1]}", file=sys.stderr, flush=True)
     ratios = [o["req_per_s"] / b["req_per_s"] for b, o in zip(results["bare"], results["ours"])]
     figures: dict = {}
     for which in ("bare", "ours"):
-        for key in ("req_per_s", "p50_ms", "p99_ms"):
+        for key in ("req_per_s", "p50_ms", "p99_ms", "app_cpu_ms_per_request", "store_cpu_ms_per_request"):
             figures[f"{which}_{key}"] = min_median([r[key] for r in results[which]], 2)
         figures[f"{which}_errors"] = sum(r["errors"] for r in results[which])
         figures[f"{which}_error_kinds"] = {k: v for r in results[which] for k, v in r["error_kinds"].items()}
@@ -101,8 +109,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     use_code(args.code)
-    with embedded_store() as uri:
-        figures = run(uri, args.seconds, args.runs, args.clients, args.code)
+    with embedded_server() as store:
+        figures = run(store, args.seconds, args.runs, args.clients, args.code)
     emit({"bench": "http", "code": args.code or "this tree", "seconds": args.seconds, "runs": args.runs,
           "clients": args.clients, **figures}, args.json)
 

@@ -23,12 +23,36 @@ def use_code(code: str | None) -> None:
 
 
 @contextlib.contextmanager
-def embedded_store():
-    """An nx-27017 server on a free port, its data in a temp dir; yields its URI."""
+def embedded_server():
+    """An nx-27017 server on a free port, its data in a temp dir; yields the EmbeddedMongo (``.uri``, ``.process``)."""
     from fhirstore.embedded import EmbeddedMongo
 
     with tempfile.TemporaryDirectory(prefix="codoc-bench-") as data, EmbeddedMongo(data) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def embedded_store():
+    """An nx-27017 server on a free port, its data in a temp dir; yields its URI."""
+    with embedded_server() as server:
         yield server.uri
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU seconds of a live process (Linux /proc), plus its live children's when asked."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / ticks
+    if children:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child), children=True)
+    return total
 
 
 def codoc_app(uri: str, **overrides):
