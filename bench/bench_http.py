@@ -41,7 +41,7 @@ def free_port() -> int:
 def serve(which: str, uri: str, code: str | None) -> tuple[subprocess.Popen, str]:
     port, db = free_port(), f"bench_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CODOC_RATELIMIT_ENABLED": "false", "CODOC_NLP": "off", "CODOC_MONGO_DB": db,
-           "CODOC_ENV": "development", "PYTHONPATH": str(Path(code).resolve()) if code else str(HERE.parent)}
+           "CODOC_ENV": "development", "BENCH_CODE": str(Path(code).resolve()) if code else ""}
     process = subprocess.Popen([sys.executable, str(HERE / "serve.py"), which, "--port", str(port), "--uri", uri,
                                 "--db", db], env=env, cwd=code or str(HERE.parent), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, start_new_session=True)

@@ -2,10 +2,12 @@
 threads by default, access log on stdout): ``python bench/serve.py ours|bare --port P --uri URI [--db NAME]``.
 
 Ours reads its settings from the environment (CODOC_*), as under ``codoc run``; the bare app is put in place of
-``app.create_app`` so the gunicorn configuration is cli._serve's own, not a copy."""
+``app.create_app`` so the gunicorn configuration is cli._serve's own, not a copy. ``BENCH_CODE=DIR`` serves the
+app (and cli) of another source tree."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +23,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
+    from bench.store import use_code
+
+    use_code(os.environ.get("BENCH_CODE") or None)
     import app
     import cli
 
