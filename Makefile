@@ -19,10 +19,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/codoc run
 
-## The linter, then the whole suite: mongomock tier, wire-server tier, real Redis tier, NLP tier.
+## The linter, the whole suite (mongomock, wire-server, real Redis and NLP tiers), then the docs site, strictly.
 test: $(STAMP)
 	$(BIN)/flake8
 	$(BIN)/python -m pytest
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+## Serve the documentation site on http://localhost:$${DOCS_PORT:-8001}/ (rebuilds on change).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr localhost:$${DOCS_PORT:-8001}
 
 ## Only the fast tier (mongomock, no NLP pipeline).
 test-fast: $(STAMP)
@@ -38,4 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site

@@ -32,6 +32,18 @@ CODOC_NLP_CHUNK_CHARS = 20_000
 CODOC_NLP_VOCAB_BUDGET = 100_000
 #: Largest accepted request body, in bytes (10 MiB).
 CODOC_MAX_BODY_BYTES = 10 * 1024 * 1024
+# -- what one request body may hold (docs/operations.md, "Limits"); beyond → 413 OperationOutcome ---------------
+#: Deepest nesting of JSON objects and arrays in a body (150 nested extensions are ~300 levels).
+CODOC_MAX_JSON_DEPTH = 64
+#: Most items in any one JSON array of a body (but ``Bundle.entry``).
+CODOC_MAX_ARRAY_ITEMS = 10_000
+#: Most entries in a batch or transaction Bundle.
+CODOC_MAX_BUNDLE_ENTRIES = 10_000
+#: Most search keys (word prefixes, tokens, references) one resource may produce (a string element holds at most
+#: 1,048,576 characters: FHIR's own limit, base64Binary excepted).
+CODOC_MAX_SEARCH_KEYS = 100_000
+#: Most characters of all search keys of one resource: with the body limit, a stored document stays under 16 MB.
+CODOC_MAX_SEARCH_KEY_CHARS = 4 * 1024 * 1024
 #: Base of the canonical URLs this server defines (profiles, CodeSystems).
 CODOC_CANONICAL_BASE = "https://fhir.codoc.fr"
 #: Create indexes when the app starts (development); production runs ``codoc init-db``.

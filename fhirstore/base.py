@@ -105,8 +105,12 @@ class FHIRStore(ABC):
     """
 
     @abstractmethod
-    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None) -> dict:
-        """Store version 1 of a new resource (its ``id`` is set); :raises ConflictError: id or unique field taken."""
+    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None,
+               guard: Callable[[], None] | None = None) -> dict:
+        """Store version 1 of a new resource (its ``id`` is set); :raises ConflictError: id or unique field taken.
+
+        ``guard`` runs once the resource's keys (its references among them) are visible to deletions and before
+        the document is written; if it raises, nothing stays written."""
 
     @abstractmethod
     def read(self, resource_type: str, resource_id: str) -> dict:
@@ -122,16 +126,19 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
-               index_fields: dict | None = None, current: Current | None = None) -> tuple[dict, bool]:
-        """Store a new version (or version 1 if unknown: update-as-create); returns (stored, created).
+               index_fields: dict | None = None, current: Current | None = None,
+               guard: Callable[[], None] | None = None) -> tuple[dict, bool]:
+        """Store a new version (or version 1 if unknown: update-as-create); returns (stored, created); ``guard`` as
+        for create.
 
         :raises VersionConflictError: ``expected_version`` is not the current version.
         """
 
     @abstractmethod
     def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None,
-               current: Current | None = None) -> str | None:
-        """Delete (idempotent); returns the deletion's versionId, or None when nothing was live."""
+               current: Current | None = None, guard: Callable[[], None] | None = None) -> str | None:
+        """Delete (idempotent); returns the deletion's versionId, or None when nothing was live. ``guard`` runs once
+        the deletion is visible to writers; if it raises, the resource is put back and the error passes."""
 
     @abstractmethod
     def history(self, resource_type: str, resource_id: str, count: int | None = None) -> list[dict]:
@@ -184,6 +191,13 @@ class FHIRStore(ABC):
                     history: bool = True, pending: bool = False) -> list[dict]:
         """Store version 1 of many new server-generated resources in bulk (``history=False``: no history copy;
         ``pending=True``: hidden from reads and searches until :meth:`publish`)."""
+
+    @abstractmethod
+    def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+        """Store version 1 of many new resources (their ``id`` set) with their claims and keys in bulk; returns,
+        in order, the stored resource or the error that kept it out (others are written anyway). ``guard(indexes)``
+        runs once their keys are visible, before the documents, and returns the errors of those it refuses."""
 
     @abstractmethod
     def expunge_many(self, resource_type: str, query: Mapping[str, Any]) -> int:

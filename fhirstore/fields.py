@@ -10,6 +10,7 @@ Stored documents are the FHIR JSON as served plus one ``_codoc`` object, strippe
 - ``deleted``: the document is a tombstone; ``last``: on a tombstone, the version it deleted;
 - ``pending``: the document belongs to a write not yet committed (hidden from reads and searches);
 - ``src`` / ``seq``: a generated Phenotype's source document id and enrichment run;
+- ``num``: paths of decimals kept as their text (BSON numbers would lose digits), see ``fhirstore/numbers.py``;
 - ``rid`` / ``v``: on history copies, the resource id and version number.
 """
 
@@ -20,6 +21,7 @@ KEYS = "keys"
 UNIQUE = "unique"
 DELETED = "deleted"
 LAST = "last"
+NUMBERS = "num"
 PENDING = "pending"
 SOURCE = "src"
 RUN = "seq"

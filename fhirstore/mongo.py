@@ -13,9 +13,10 @@ from pymongo.write_concern import WriteConcern
 
 from config import FHIR_VERSION
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
-from fhirstore.errors import (ConflictError, GoneError, NotFoundError, StoreUnavailableError, TooCostlyError,
-                              VersionConflictError)
-from fhirstore.fields import DELETED, INTERNAL, KEYS, LAST, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
+from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
+                              TooCostlyError, VersionConflictError)
+from fhirstore.fields import DELETED, INTERNAL, KEYS, LAST, NUMBERS, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
+from fhirstore.numbers import decode_numbers, encode_numbers
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,16 @@ def connect(uri: str, database: str, write_concern: str = ""):
 
 
 def served(document: dict) -> dict:
-    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields."""
-    return {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+    """The FHIR JSON of a stored document: without ``_id`` and internal helper fields, decimals as written."""
+    resource = {k: v for k, v in document.items() if k != "_id" and k != INTERNAL}
+    numbers = (document.get(INTERNAL) or {}).get(NUMBERS)
+    return decode_numbers(resource, numbers) if numbers else resource
+
+
+def _with_numbers(stored: dict, internal: dict | None) -> tuple[dict, dict | None]:
+    """BSON cannot hold every JSON decimal (float64 and Decimal128 lose digits): keep those as text, listed."""
+    body, numbers = encode_numbers(stored)
+    return (body, {**(internal or {}), NUMBERS: numbers}) if numbers else (stored, internal)
 
 
 class MongoFHIRStore(FHIRStore):
@@ -79,12 +88,19 @@ class MongoFHIRStore(FHIRStore):
         return self.db[f"{resource_type}_{self.suffix}_History"]
 
     # -- writes ------------------------------------------------------------------------------------------------
-    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None) -> dict:
+    def create(self, resource_type: str, resource: dict, index_fields: dict | None = None,
+               guard: Callable[[], None] | None = None) -> dict:
         stored = self._versioned(resource, "1")
         internal = self._internal(resource_type, index_fields)
         owner = f"{resource_type}/{stored['id']}"
         with _store_errors():
             self._insert_keys(resource_type, owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))
+            if guard is not None:
+                try:
+                    guard()
+                except Exception:
+                    self._execute([DeleteMany({"r": owner, "v": 1})])
+                    raise
             try:
                 self.collection(resource_type).insert_one(self._document(stored, internal))
             except DuplicateKeyError:  # keys stay: the writer that won owns the same ones, a retry reconciles
@@ -114,13 +130,65 @@ class MongoFHIRStore(FHIRStore):
                 [self._document(s, internal) for s, internal in zip(stored, internals)], ordered=True)
         return stored
 
+    def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+        """Claims and keys of all in one unordered insert, then the documents of those whose claims held in
+        another: two round trips for a batch, whatever its size (plus one per claim to settle)."""
+        stored = [self._versioned(r, "1") for r in resources]
+        internals = [self._internal(resource_type, f) for f in index_fields]
+        owners = [f"{resource_type}/{s['id']}" for s in stored]
+        documents, whose = [], []
+        for n, (owner, internal) in enumerate(zip(owners, internals)):
+            for claim in internal.get(UNIQUE, ()):
+                documents.append({"_id": claim, "r": owner, "v": 1, "at": time.time(), "claim": True})
+                whose.append(n)
+            for key in internal.get(KEYS, ()):
+                documents.append(self._key_document(key, owner, 1))
+                whose.append(n)
+        results: list[dict | Exception] = list(stored)
+        with _store_errors():
+            refused = self._insert_unordered(documents)
+            for index in refused:
+                n, claim = whose[index], documents[index]
+                if not claim.get("claim") or isinstance(results[n], Exception):
+                    continue
+                try:
+                    self._settle_claim(resource_type, claim["_id"], owners[n], 1, [])
+                except ConflictError as error:
+                    results[n] = error
+            if guard is not None:
+                for n, error in guard([n for n, r in enumerate(results) if not isinstance(r, Exception)]).items():
+                    results[n] = error
+            failed = [owners[n] for n, r in enumerate(results) if isinstance(r, Exception)]
+            if failed:  # what the refused ones wrote: their own keys and claims only
+                self._execute([DeleteMany({"r": owner}) for owner in failed])
+            written = [self._document(s, internal) for s, internal, r in zip(stored, internals, results)
+                       if not isinstance(r, Exception)]
+            if written:
+                self.collection(resource_type).insert_many(written, ordered=False)
+        return results
+
+    def _insert_unordered(self, documents: list[dict]) -> list[int]:
+        """Insert all; returns the indexes refused as duplicates."""
+        if not documents:
+            return []
+        try:
+            self.keys.insert_many(documents, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return sorted(e["index"] for e in errors)
+        return []
+
     def current(self, resource_type: str, resource_id: str) -> Current | None:
         with _store_errors():
             document = self.collection(resource_type).find_one({"_id": resource_id})
         return _current(document)
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
-               index_fields: dict | None = None, current: Current | None = None) -> tuple[dict, bool]:
+               index_fields: dict | None = None, current: Current | None = None,
+               guard: Callable[[], None] | None = None) -> tuple[dict, bool]:
         resource_id = resource["id"]
         owner = f"{resource_type}/{resource_id}"
         internal = self._internal(resource_type, index_fields)
@@ -135,7 +203,7 @@ class MongoFHIRStore(FHIRStore):
                         raise VersionConflictError(f"{resource_type}/{resource_id} does not exist; "
                                                    f"If-Match names version {expected_version}")
                     try:
-                        return self.create(resource_type, resource, index_fields), True
+                        return self.create(resource_type, resource, index_fields, guard), True
                     except ConflictError as exc:
                         if getattr(exc, "field", None) == "_id":
                             continue  # another writer created it first: update on top of it
@@ -149,8 +217,18 @@ class MongoFHIRStore(FHIRStore):
                 old = current.document.get(INTERNAL) or {}
                 old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
                 old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
-                self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims),
-                                 new_keys if attempt else new_keys - old_keys, old_keys - new_keys)
+                added = new_keys if attempt else new_keys - old_keys
+                self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims), added,
+                                 old_keys - new_keys)
+                if guard is not None:
+                    try:
+                        guard()
+                    except Exception:
+                        self._repair_keys(resource_type, resource_id)
+                        self._execute([UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": new_version},
+                                                 {"$set": {"dead": True}}) for k in added - old_keys])
+                        self._release(owner, new_claims - old_claims)
+                        raise
                 self._keep_former(resource_type, current)
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
                                                 self._document(stored, internal))
@@ -163,7 +241,10 @@ class MongoFHIRStore(FHIRStore):
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
 
     def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None,
-               current: Current | None = None) -> str | None:
+               current: Current | None = None, guard: Callable[[], None] | None = None) -> str | None:
+        """The tombstone first, then ``guard`` (e.g. no referrer), then the keys die: a write that checked the
+        target before the tombstone wrote its reference key before, so the guard sees it; one that checks after
+        finds the target deleted. A refusing guard puts the current document back as it was."""
         collection = self.collection(resource_type)
         owner = f"{resource_type}/{resource_id}"
         with _store_errors():
@@ -182,6 +263,13 @@ class MongoFHIRStore(FHIRStore):
                 result = collection.replace_one({"_id": resource_id, "meta.versionId": version}, {
                     "_id": resource_id, **tombstone, INTERNAL: {DELETED: True, LAST: last}})
                 if result.matched_count == 1:
+                    if guard is not None:
+                        try:
+                            guard()
+                        except Exception:
+                            collection.replace_one({"_id": resource_id, "meta.versionId": tombstone["meta"][
+                                "versionId"]}, current.document)
+                            raise
                     self._execute([UpdateMany({"r": owner, "v": {"$lte": int(version)}}, {"$set": {"dead": True}})])
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
@@ -488,6 +576,7 @@ class MongoFHIRStore(FHIRStore):
 
     @staticmethod
     def _document(stored: dict, internal: dict | None) -> dict:
+        stored, internal = _with_numbers(stored, internal)
         document = {"_id": stored["id"], **stored}
         if internal:
             document[INTERNAL] = internal
@@ -649,6 +738,7 @@ class MongoFHIRStore(FHIRStore):
         for key in (DELETED, REFS):
             if index_fields and index_fields.get(key):
                 internal[key] = index_fields[key]
+        stored, internal = _with_numbers(stored, internal)
         return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
 
 
@@ -717,6 +807,9 @@ class _store_errors:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if isinstance(exc, pymongo.errors.DocumentTooLarge):
+            raise PayloadTooLargeError("the resource and its search helpers are larger than the database can store "
+                                       "in one document (16 MB)") from None
         if exc is not None and isinstance(exc, PyMongoError) and not isinstance(exc, DuplicateKeyError):
             if isinstance(exc, (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError)):
                 log.error("database unavailable: %s", type(exc).__name__)

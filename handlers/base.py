@@ -5,15 +5,15 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
-from fhirstore.errors import BusinessRuleError, ConflictError, GoneError, InvalidError, Issue, NotFoundError
-from fhirstore.fields import REFS, path
+from fhirstore.errors import BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue, NotFoundError
+from fhirstore.fields import KEYS, REFS, path
 from handlers import bundles
 from handlers.context import RequestContext, internal
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.search.plan import int_param
-from schemas import check_id, validate_resource
+from schemas import check_id, check_search_keys, validate_resource
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -59,7 +59,13 @@ class ResourceHandler:
     def index_fields(self, resource: dict) -> dict:
         """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: scalar search helpers; ``keys``: search
         keys); ``unique`` keys are claimed by the store."""
-        return {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
+        fields = {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
+        by_param: dict[str, list[str]] = {}
+        for key in fields.get(KEYS, ()):
+            by_param.setdefault(key.partition("|")[0], []).append(key)
+        check_search_keys(by_param, self.config.get("CODOC_MAX_SEARCH_KEYS"), self.resource_type,
+                          self.config.get("CODOC_MAX_SEARCH_KEY_CHARS"))
+        return fields
 
     def check_unique(self, resource: dict) -> None:
         """What the store's claims would refuse, looked up without claiming (``$validate``);
@@ -83,10 +89,65 @@ class ResourceHandler:
     def create(self, body: Any, ctx: RequestContext) -> dict:
         resource = self._prepare(body)
         resource["id"] = str(uuid.uuid4())
-        self._check_rules(resource, None, ctx)
-        stored = self.store.create(self.resource_type, resource, self.index_fields(resource))
+        self.check(resource, None, ctx)
+        try:
+            stored = self.store.create(self.resource_type, resource, self.index_fields(resource),
+                                       self._reference_guard(resource))
+        except ConflictError as error:
+            raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx)
+
+    def create_many(self, bodies: list[Any], ctx: RequestContext, prepared: bool = False,
+                    resolving: set[str] = frozenset()) -> list[dict | FHIRError]:
+        """Create many in bulk, each checked like a create: returns, in order, the stored resource or its error.
+
+        ``prepared``: the bodies are validated resources with their ids (a transaction assigned them);
+        ``resolving``: references (``Type/id``) to count as live (written in the same request).
+        """
+        results: list[Any] = [None] * len(bodies)
+        resources: dict[int, dict] = {}
+        for n, body in enumerate(bodies):
+            try:
+                resources[n] = dict(body) if prepared else {**self._prepare(body), "id": str(uuid.uuid4())}
+            except FHIRError as error:
+                results[n] = error
+        fields = {}
+        for n, resource in resources.items():
+            try:
+                self.check(resource, None, ctx)
+                fields[n] = self.index_fields(resource)
+            except FHIRError as error:
+                results[n] = error
+        ready = [n for n in resources if results[n] is None]
+
+        def references_resolve(indexes: list[int]) -> dict[int, Exception]:
+            """After the keys are written (see ``_reference_guard``): one lookup per referenced type for all."""
+            batch = [resources[ready[i]] for i in indexes]
+            live = set(resolving) | self._live_references(ref for r in batch for ref, _ in self._candidates(r))
+            refused = {}
+            for i, resource in zip(indexes, batch):
+                try:
+                    self._check_references_resolve(resource, live)
+                except FHIRError as error:
+                    refused[i] = error
+            return refused
+
+        guard = references_resolve if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True) else None
+        for n, stored in zip(ready, self.store.create_each(self.resource_type, [resources[n] for n in ready],
+                                                           [fields[n] for n in ready], guard)):
+            if isinstance(stored, ConflictError):
+                results[n] = self.conflict_error(stored, bodies[n])
+            elif isinstance(stored, FHIRError):
+                results[n] = stored
+            else:
+                ctx.touch_resources([stored])
+                results[n] = self.after_write(stored, ctx)
+        return results
+
+    def conflict_error(self, error: ConflictError, body: Any) -> ConflictError:
+        """The store's refusal as the client should read it (Patient names the identifier and its holder)."""
+        return error
 
     def read(self, resource_id: str, ctx: RequestContext) -> dict:
         resource = self._owned(self.store.read(self.resource_type, check_id(resource_id)), resource_id)
@@ -105,9 +166,12 @@ class ResourceHandler:
             raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
                                expression=f"{self.resource_type}.id")
         current = self.store.current(self.resource_type, resource_id)
-        self._check_rules(resource, self._live(current), ctx)
-        stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
-                                            self.index_fields(resource), current)
+        self.check(resource, self._live(current), ctx)
+        try:
+            stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
+                                                self.index_fields(resource), current, self._reference_guard(resource))
+        except ConflictError as error:
+            raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx), created
 
@@ -118,9 +182,9 @@ class ResourceHandler:
         if live is None:
             return None
         self.before_delete(live, ctx)
-        if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True):
-            self._refuse_if_referenced(resource_id)
-        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current)
+        guard = (lambda: self._refuse_if_referenced(resource_id)) \
+            if self.config.get("CODOC_ENFORCE_REFERENCES_ON_DELETE", True) else None
+        version = self.store.delete(self.resource_type, resource_id, ctx.if_match, current, guard)
         ctx.touch(f"{self.resource_type}/{resource_id}")
         self.after_delete(resource_id, ctx)
         return version
@@ -173,22 +237,40 @@ class ResourceHandler:
             resource["meta"] = meta
         return resource
 
+    def _reference_guard(self, resource: dict):
+        """The check that local references resolve, run by the store once this write's reference keys are visible
+        (a deletion racing it either sees them or is seen): no dangling reference under concurrency."""
+        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
+            return None
+        return lambda: self._check_references_resolve(resource)
+
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:
         if self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
             self._check_references_resolve(resource)
         self.check(resource, previous, ctx)
 
-    def _check_references_resolve(self, resource: dict) -> None:
-        """Local references to hosted types must name live resources. :raises BusinessRuleError:"""
+    def _candidates(self, resource: dict) -> list[tuple[str, str]]:
         itself = f"{self.resource_type}/{resource['id']}"
-        candidates = [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
-                      if ref != itself]
+        return [(ref, path) for ref, path in dangling_candidates(resource, self.registry.stored_types)
+                if ref != itself]
+
+    def _live_references(self, references) -> set[str]:
+        """Those of ``references`` (``Type/id``) that are live here: one query per type."""
         by_type: dict[str, set[str]] = {}
-        for reference, _ in candidates:
+        for reference in references:
             match = LOCAL_REFERENCE.match(reference)
             if match:
                 by_type.setdefault(match.group(1), set()).add(match.group(2))
-        live = {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+        return {f"{t}/{i}" for t, ids in by_type.items() for i in self.store.existing_ids(t, ids)}
+
+    def _check_references_resolve(self, resource: dict, live: set[str] | None = None) -> None:
+        """Local references to hosted types must name live resources (``live``: already looked up).
+
+        :raises BusinessRuleError:
+        """
+        candidates = self._candidates(resource)
+        if live is None:
+            live = self._live_references(ref for ref, _ in candidates)
         dangling = [(ref, path) for ref, path in candidates if ref not in live]
         if dangling:
             issues = [Issue("business-rule", f"{self.resource_type}.{path}: {ref} is not a live resource here",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import json
@@ -14,7 +15,20 @@ from typing import Sequence
 
 from . import config
 from .lexicon import is_case_sensitive
-from .pipeline import LEXICON_LABEL, MATCHERS, QUALIFIERS, SPAN_GROUP, SPANS_KEY, Payload, parse_key
+from .pipeline import (
+    CONDITIONAL_CUES,
+    HISTORY_CUE_PATTERN,
+    LEXICON_LABEL,
+    MATCHERS,
+    QUALIFIERS,
+    REPORTER_PATTERN,
+    TREATMENT_CUE_PATTERN,
+    SPAN_GROUP,
+    SPANS_KEY,
+    Payload,
+    parse_key,
+)
+from .sections import SectionIndex, fold_chars
 from .textutil import Candidate, format_icd10, select_spans, split_chunks
 from .types import (
     AFFIRMED,
@@ -40,6 +54,16 @@ _WRITTEN_CODE = re.compile(r"(?<![A-Za-z0-9.])([A-Z][0-9]{2})\.([0-9]{1,3})(?![0
 _BARE_CODE = re.compile(r"^[^\W\d_]\s?[0-9]")
 
 LOCAL_MATCHER_CACHE_SIZE = 16
+
+_REPORTER = re.compile(REPORTER_PATTERN)
+_TREATMENT_CUE = re.compile(TREATMENT_CUE_PATTERN)
+_HISTORY_CUE = re.compile(HISTORY_CUE_PATTERN)
+_SENTENCE_END = re.compile(r"[.;!?]\s|\n")
+# weight loss written with its figure ("perte de 6 kg", "amaigrissement de 5 kg")
+_WEIGHT_LOSS = re.compile(
+    r"\b(?:perte|amaigrissement|perdu)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
+    re.IGNORECASE)
+WEIGHT_LOSS_CODE = "R63.4"
 
 
 def _silence_edsnlp_logs() -> None:
@@ -156,6 +180,7 @@ class EdsEngine:
             raise NoteTooLargeError(len(text), limit)
         local_terms = tuple(local_terms or ())
         t0 = time.perf_counter()
+        sections = SectionIndex(text)
         with self._lock:
             # built outside the memory zone: its strings must outlive the call
             local = self._local_matcher(local_terms) if local_terms else None
@@ -167,7 +192,7 @@ class EdsEngine:
                 if chunk.isspace():
                     continue
                 with self._zone():
-                    concepts.extend(self._extract_chunk(chunk, start, local))
+                    concepts.extend(self._extract_chunk(chunk, start, local, sections))
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -198,7 +223,8 @@ class EdsEngine:
         )
         return matcher
 
-    def _candidates(self, doc) -> list[Candidate]:
+    def _candidates(self, doc, text: str | None = None) -> list[Candidate]:
+        text = doc.text if text is None else text  # doc.text re-joins every token
         cands: list[Candidate] = []
         for span in doc.spans.get(LEXICON_LABEL, ()):
             system, code = parse_key(span.kb_id_)
@@ -215,8 +241,13 @@ class EdsEngine:
                 continue
             cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
                                    P_CIM10, ICD10_SYSTEM, format_icd10(span.kb_id_)))
+        for m in _WEIGHT_LOSS.finditer(text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is not None:
+                cands.append(Candidate(span.start, span.end, m.start(), m.end(),
+                                       P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
         labels = self.payload.icd_labels
-        for m in _WRITTEN_CODE.finditer(doc.text):
+        for m in _WRITTEN_CODE.finditer(text):
             raw = m.group(1) + m.group(2)
             if raw not in labels:
                 continue
@@ -238,13 +269,24 @@ class EdsEngine:
             return p.atc_labels.get(code)
         return None
 
-    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None) -> list[Concept]:
+    @staticmethod
+    def _in_history_sentence(ends: list[int], pos: int, cues: list[int]) -> bool:
+        """A history cue in the sentence of ``pos``; ``ends`` are the sorted
+        sentence-end offsets of the chunk (its length last)."""
+        i = bisect.bisect_right(ends, pos)
+        start = ends[i - 1] if i else 0
+        end = ends[i] if i < len(ends) else ends[-1]
+        j = bisect.bisect_left(cues, start)
+        return j < len(cues) and cues[j] < end
+
+    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
+                       sections: SectionIndex | None = None) -> list[Concept]:
         from spacy.tokens import Span
 
         doc = self.nlp.make_doc(chunk)
         for pipe in self._matchers:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc)) if c.system is not None]
+        selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None]
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
         ]
@@ -257,11 +299,44 @@ class EdsEngine:
             doc = pipe(doc)
 
         out = []
+        reporters = None
+        folded = None
+        history_cues = None
         for (cand, display), span in zip(items, spans):
             ext = span._  # one Underscore for the four qualifier flags
-            assertion = resolve_assertion(
-                bool(ext.family), bool(ext.negation), bool(ext.hypothesis)
-            )
+            hypothesis = bool(ext.hypothesis)
+            if hypothesis:
+                cues = [fold_chars(c.text) for c in ext.hypothesis_cues]
+                if cand.system == ATC_SYSTEM and all(c in CONDITIONAL_CUES for c in cues):
+                    hypothesis = False  # "Doliprane si douleurs": prescribed, taken
+                elif cand.system == ICD10_SYSTEM and cues and all(
+                        _TREATMENT_CUE.match(c) for c in cues):
+                    hypothesis = False  # "ablation du flutter proposée": flutter affirmed
+            family = bool(ext.family)
+            if family:
+                if reporters is None:
+                    folded = folded or fold_chars(chunk)
+                    reporters = [m.span() for m in _REPORTER.finditer(folded)]
+                if all(any(s <= c.start_char and c.end_char <= e for s, e in reporters)
+                       for c in ext.family_cues):
+                    family = False  # "sa fille note des oublis": a relative reporting
+            kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
+            if kind == "family":
+                family = True
+            assertion = resolve_assertion(family, bool(ext.negation), hypothesis)
+            history = False
+            if cand.system == ICD10_SYSTEM:
+                if kind == "history":
+                    history = True
+                else:
+                    if history_cues is None:
+                        folded = folded or fold_chars(chunk)
+                        history_cues = [m.start() for m in _HISTORY_CUE.finditer(folded)]
+                        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(chunk)]
+                        sentence_ends.append(len(chunk))
+                    if history_cues:
+                        history = self._in_history_sentence(sentence_ends, cand.cstart,
+                                                            history_cues)
             out.append(
                 Concept(
                     system=cand.system,
@@ -271,7 +346,7 @@ class EdsEngine:
                     start=offset + cand.cstart,
                     end=offset + cand.cend,
                     assertion=assertion,
-                    history=bool(ext.history),
+                    history=history,
                 )
             )
         return out

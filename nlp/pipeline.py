@@ -23,6 +23,7 @@ import pickle
 import platform
 import tempfile
 import time
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +36,18 @@ from .types import ATC_SYSTEM, ICD10_SYSTEM
 log = logging.getLogger("codoc.nlp")
 
 # Bump when the structure of the pipeline or of the payload changes.
-BUILD_FORMAT = 3
+BUILD_FORMAT = 4
 MAGIC = b"CODOC-NLP-PICKLE\n"
 
 # Names of the components, in pipeline order.
-MATCHERS = ("sentences", "normalizer", "codoc_lexicon", "codoc_lexicon_cs", "drugs", "cim10")
-QUALIFIERS = ("negation", "hypothesis", "family", "history")
+MATCHERS = ("sentences", "normalizer", "typos", "codoc_lexicon", "codoc_lexicon_cs", "drugs",
+            "cim10")
+# eds.history is not used: its cues ("antécédent(s)", "ATCD") are matched by
+# the engine over the whole sentence (HISTORY_CUE_PATTERN), together with the
+# "Antécédents" sections; it cost ~13 % of the pipeline.
+QUALIFIERS = ("negation", "hypothesis", "family")
+# eds.history's cues, on the folded sentence, family history excluded
+HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?familia)"
 SPAN_GROUP = "codoc"  # label of the deduplicated spans the qualifiers look at
 SPANS_KEY = "codoc_spans"  # doc.user_data key holding them (see codoc_spans)
 LEXICON_LABEL = "codoc_lexicon"
@@ -76,6 +83,18 @@ def edsnlp_version() -> str:
     return version("edsnlp")
 
 
+# Modules whose code shapes the pickled pipeline (components, generated rows).
+_BUILDER_MODULES = ("pipeline.py", "components.py", "lexgen.py", "lexicon.py")
+
+
+def _builder_digest() -> str:
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _BUILDER_MODULES:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return h.hexdigest()
+
+
 def cache_key(lexicon_path: Path = LEXICON_PATH) -> str:
     from importlib.metadata import version
 
@@ -85,8 +104,9 @@ def cache_key(lexicon_path: Path = LEXICON_PATH) -> str:
         "spacy": version("spacy"),
         "python": platform.python_version_tuple()[:2],
         "lexicon": file_sha256(lexicon_path),
-        # any edit of this module (cues, pipe settings) invalidates the cache
-        "builder": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        # any edit of the builder modules (cues, pipe settings, components,
+        # generated rows) invalidates the cache
+        "builder": _builder_digest(),
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -107,11 +127,18 @@ def load_icd_labels() -> dict[str, str]:
         return {row["code"]: row["long"] for row in csv.DictReader(fh)}
 
 
+# ATIH chapters left out of the label matcher: external causes (V-Y: "chute",
+# "tentative de suicide" are circumstances, not diagnoses) and factors
+# influencing health status (Z: "soins palliatifs", "orthophonie" are
+# services and procedures in letters). The lexicon may still use such codes.
+EXCLUDED_CHAPTERS = ("V", "W", "X", "Y", "Z")
+
+
 def cim10_label_patterns() -> dict[str, list[str]]:
     """eds.cim10's patterns minus the code-form ones: {raw code: [short, long]}."""
     with gzip.open(_resources_dir() / "cim10.csv.gz", "rt", encoding="utf-8") as fh:
         return {row["code"]: list(dict.fromkeys([row["short"], row["long"]]))
-                for row in csv.DictReader(fh)}
+                for row in csv.DictReader(fh) if not row["code"].startswith(EXCLUDED_CHAPTERS)}
 
 
 def load_atc_labels() -> dict[str, str]:
@@ -172,10 +199,71 @@ POLLUTION = {
 # Additions to the default edsnlp qualifier cues (French clinical usage).
 # "à éliminer" / "pour éliminer" mean "to be ruled out" (a hypothesis), not
 # "ruled out"; "non compliqué(e)" qualifies the disease, it does not deny it.
+# Plurals need no entry: cues go through the plural fold like the notes.
+
+
+def _genders(*stems: str) -> list[str]:
+    """"retenu" -> retenu, retenue (plurals are folded)."""
+    out = []
+    for s in stems:
+        out += [s, s + "e"]
+    return out
+
+
+# "<disease> non <qualifier>" qualifies the disease. Never a disease
+# adjective here: "patient non diabétique" is a negation. ("asthme non contrôlé",
+# "SAOS non appareillé", "DT2 non insulino-requérant", "FA non valvulaire").
+NON_QUALIFIERS = [
+    *_genders("compliqué", "traité", "équilibré", "contrôlé", "appareillé", "opéré", "stabilisé",
+              "déplacé", "sevré", "anticoagulé", "insulino-traité", "insulinotraité",
+              "documenté", "daté", "suivi", "substitué", "perfusé", "sécrétant", "infecté"),
+    "sévère", "grave", "valvulaire", "ischémique", "obstructif", "obstructive", "proliférant",
+    "proliférante", "proliférative", "proliferatif", "évolutif", "évolutive", "spécifique",
+    "insulino-requérant", "insulinorequérant", "insulino-dépendant", "insulinodépendant",
+    "insulino dépendant", "insulino-requérante", "infectieux", "infectieuse", "inflammatoire",
+    "fonctionnel", "fonctionnelle", "hodgkinien", "métastatique", "invasif",
+    "invasive", "productive", "productif", "récent", "récente",
+    "ST+", "thrombosé", "rompu", "mutée", "muté", "sévères", "hémorragique", "tolérant",
+    # exams: "épreuve d'effort non contributive : une coronaropathie reste possible"
+    *_genders("réalisé", "fait", "injecté", "dosé", "interprété", "effectué", "demandé"),
+    "contributif", "contributive", "concluant", "concluante", "interprétable", "significatif",
+    "significative", "informatif", "informative",
+]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
-    "non compliqué", "non compliquée", "non compliqués", "non compliquées",
-    "non sévère", "non grave", "non traité", "non traitée", "non équilibré", "non équilibrée",
+    "reste à éliminer", "sans changement", "pas de modification", "sans modification",
+    "pas de changement de", "pas de majoration", "pas d'adaptation", "sans adaptation",
+    "non négligeable", "peu probable", "pas exclu", "pas exclue", "pas certain", "pas sûr",
+    *[f"non {q}" for q in NON_QUALIFIERS],
+]
+EXTRA_NEGATION_PRECEDING = [
+    "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
+    "pas d'argument en faveur de", "pas d'indication à", "pas d'indication au",
+    "pas d'indication aux", "pas d'indication d'", "pas d'indication de", "ni de", "ni d'",
+    "sans argument pour", "sans signe de", "aucun signe de", "aucun argument pour",
+    "ne retrouve pas", "ne retrouvent pas", "pas de notion de", "négativité de",
+]
+EXTRA_NEGATION_FOLLOWING = [
+    *_genders("non retrouvé", "pas retrouvé", "non retenu", "pas retenu", "non confirmé",
+              "pas confirmé", "écarté", "est éliminé", "a été éliminé", "été éliminé",
+              "non objectivé", "pas objectivé", "non visualisé", "pas visualisé", "infirmé",
+              "non indiqué", "pas indiqué", "non détecté", "non décelé", "exclu"),
+    "n'est pas retenu", "n'est pas retenue", "n'a pas été retenu", "n'a pas été retenue",
+    "n'a pas été confirmé", "n'a pas été confirmée", "n'est pas confirmé", "n'est pas confirmée",
+    "n'est pas indiqué", "n'est pas indiquée", "n'a pas été retrouvé", "n'a pas été retrouvée",
+    "n'est pas retrouvé", "n'est pas retrouvée", "a été écarté", "a été écartée",
+    "négatif", "négative", "négativé", "négativée", "indétectable", "absent", "absente",
+    "normal", "normale",
+]
+# not negation cues in letters: "peu probable" is a hypothesis, a bare "non"
+# after a disease qualifies it ("asthme non contrôlé"): ": non" is kept.
+NEGATION_REMOVED = {"following": {"peu probable", "non"}}
+
+# "facteurs de risque cardiovasculaire : tabac, HTA" lists risk factors, it
+# does not hedge them.
+EXTRA_HYPOTHESIS_PSEUDO = [
+    "facteur de risque", "facteurs de risque", "FdR", "FRCV", "à risque",
+    "sans risque", "risque faible", "bas risque", "haut risque", "très haut risque",
 ]
 EXTRA_HYPOTHESIS_PRECEDING = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "éliminer un", "éliminer une",
@@ -184,36 +272,158 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "évocatrice de", "compatible avec", "en faveur d'", "en faveur de", "doute sur",
     "suspecté", "suspectée", "suspicion d'", "suspicion de", "présomption de",
     "à la recherche d'", "à la recherche de", "dépistage d'", "dépistage de", "dépistage du",
-    "dépistage des",
+    "dépistage des", "dépister", "à dépister", "peu probable", "vraisemblable",
+    "vraisemblablement", "à craindre", "crainte d'", "crainte de", "risque d'", "risque de",
+    "hypothèse d'", "hypothèse de", "hypothèse du", "prévention d'", "prévention de",
+    "prévention du", "pourrait s'agir", "pourrait être", "pourra être",
+    "discuter", "à discuter", "discuter un", "discuter une", "proposer", "envisager",
+    "introduire", "à introduire", "à proposer", "à envisager", "à prévoir",
 ]
+_FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
+                 "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
 EXTRA_HYPOTHESIS_FOLLOWING = [
     "à éliminer", "à exclure", "à confirmer", "à discuter", "à évoquer", "à rechercher",
     "suspecté", "suspectée", "suspectés", "suspectées", "non exclu", "non exclue",
-    "non éliminé", "non éliminée", "à rediscuter",
+    "non éliminé", "non éliminée", "à rediscuter", "reste à éliminer",
+    "peu probable", "est peu probable", "semble peu probable", "à craindre", "est à craindre",
+    "à dépister", "à surveiller", "à prévoir", "à proposer", "à envisager", "à introduire",
+    "à instaurer", "à débuter", "est évoqué", "est évoquée", "évoqué", "évoquée",
+    "pas exclu", "pas exclue", "n'est pas exclu", "n'est pas exclue", "vraisemblable",
+    "est possible", "reste possible", "semble possible", "pas certain",
+    *[f"{aux} {v}{e}" for aux in ("pourra être", "pourrait être", "sera", "serait", "pourront être")
+      for v in _FUTURE_VERBS for e in ("", "e")],
+    *_genders("proposé", "envisagé"),
+]
+
+
+# Scope ends added to edsnlp's terminations: "X devant Y" / "X compte tenu
+# de Y" give the reason Y, which the cue about X does not qualify ("à la
+# recherche d'un cancer devant l'amaigrissement").
+EXTRA_TERMINATION = [
+    "devant", "compte tenu de", "compte tenu d'", "dans un contexte de", "dans un contexte d'",
+    "dans le contexte de", "dans le contexte d'", "motivé par", "motivée par", "sur fond de",
+    "chez un patient", "chez une patiente",
 ]
 
 
 def _cues():
     from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp
     from edsnlp.pipes.qualifiers.negation import patterns as neg
+    from edsnlp.pipes.terminations import termination
 
-    def merged(base, extra):
-        return list(dict.fromkeys([*base, *extra]))
+    def merged(base, extra, removed=()):
+        return [c for c in dict.fromkeys([*base, *extra]) if c not in removed]
 
     return {
         "negation_pseudo": merged(neg.pseudo, EXTRA_NEGATION_PSEUDO),
+        "negation_preceding": merged(neg.preceding, EXTRA_NEGATION_PRECEDING),
+        "negation_following": merged(neg.following, EXTRA_NEGATION_FOLLOWING,
+                                     NEGATION_REMOVED["following"]),
+        "hypothesis_pseudo": merged(hyp.pseudo, EXTRA_HYPOTHESIS_PSEUDO),
         "hypothesis_preceding": merged(hyp.preceding, EXTRA_HYPOTHESIS_PRECEDING),
         "hypothesis_following": merged(hyp.following, EXTRA_HYPOTHESIS_FOLLOWING),
+        "termination": merged(termination, EXTRA_TERMINATION),
+        # "sa mère est asthmatique et allergique", "diabète chez le père et
+        # les frères": coordination keeps the relative in scope
+        "family_termination": merged(termination, EXTRA_TERMINATION,
+                                     {"et", "ainsi que", "avec", "ni"}),
     }
 
 
+# Hypothesis cues that only make a statement conditional ("Doliprane si
+# douleurs", "Novorapid selon glycémies", "en cas de besoin"): a drug
+# prescribed that way is taken, so they never make a drug hypothetical.
+CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soit",
+                              "a condition", "sous condition", "sous reserve",
+                              "eventuellement", "eventuel", "eventuelle", "discret", "discrete"})
+
+
+# Hypothesis cues about a treatment to come ("pourra être proposé", "à
+# introduire", "envisagée"): they make a drug hypothetical, never a disease
+# ("une ablation du flutter est proposée": the flutter is there). Regex on
+# the folded cue text.
+TREATMENT_CUE_PATTERN = (
+    r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+[\w ]+"
+    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager))$"
+)
+
+
+# Relatives who only *report* ("sa fille note des oublis", "accompagné de son
+# fils", "retrouvé par son épouse"): not family history. Regex on the folded text.
+REPORTER_PATTERN = (
+    r"(?:\b(?:sa|son|ses|le|la|les|leur|un|une)\s+(?:\w+\s+)?"
+    r"(?:fille|fils|filles|epouse|epoux|mari|femme|conjoint|conjointe|compagne|compagnon"
+    r"|famille|enfants?|frere|soeur|mere|pere|parents|entourage|petite?-fille|petit-fils"
+    r"|belle-fille|gendre|niece|neveu|aidant)"
+    r"\s+(?:\w+\s+)?(?:rapporte|rapportent|note|notent|signale|signalent|decrit|decrivent"
+    r"|dit|disent|explique|expliquent|confirme|remarque|remarquent|indique|indiquent"
+    r"|constate|constatent|observe|observent|s'inquiete|s'inquietent|decrit|evoque|trouve"
+    r"|a\s+constate|a\s+note|a\s+remarque|rapporte)\b)"
+    r"|(?:\b(?:accompagnee?|amenee?|retrouvee?|adressee?|appel|selon|d'apres|par)\s+(?:de|par)?\s*"
+    r"(?:sa|son|ses|la|le|les)\s+(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
+    r"|famille|enfants|parents|mere|pere|soeur|frere|entourage|aidant)\b)"
+)
+
+
 # ------------------------------------------------------------------- build
+EXTRA_FAMILY = [
+    "cousin germain", "cousine germaine", "demi-frère", "demi-soeur", "demi-sœur", "jumeau",
+    "jumelle", "jumeaux", "grand-oncle", "grand-tante", "fratrie", "ascendant", "ascendants",
+    "apparenté", "apparentés", "collatéral", "collatéraux", "branche maternelle",
+    "branche paternelle", "côté maternel", "côté paternel", "lignée maternelle",
+    "lignée paternelle", "maternel", "maternelle", "paternel", "paternelle", "grand-parent",
+    "arrière-grand-parent", "descendant", "descendants", "petit-fils", "petite-fille",
+]
+
+
+def all_entries(lexicon_path: Path = LEXICON_PATH) -> list[LexiconEntry]:
+    """The curated TSV rows, then the generated rows (nlp/lexgen.py) whose
+    term the TSV does not already define (the TSV wins)."""
+    from .lexgen import generated_entries
+
+    entries = load_lexicon(lexicon_path)
+    seen = {e.term if e.case_sensitive else e.term.lower() for e in entries}
+    for e in generated_entries():
+        key = e.term if e.case_sensitive else e.term.lower()
+        if key not in seen:
+            seen.add(key)
+            entries.append(e)
+    return entries
+
+
+def _typo_corrector(nlp, entries: list[LexiconEntry]):
+    """Targets: the long words of the curated lexicon, as the matchers see
+    them (normalised, plural-folded). Known words: every string the pattern
+    building put in the vocabulary (ATIH labels, drug names, lexicon, cues)."""
+    from .components import TypoCorrector
+
+    targets = set()
+    pipes = [nlp.get_pipe("normalizer")]
+    for e in entries:
+        if e.system is None or e.case_sensitive:
+            continue
+        doc = nlp.make_doc(e.term)
+        for pipe in pipes:
+            doc = pipe(doc)
+        targets.update(t.norm_ for t in doc if t.norm_.isalpha())
+    known = {s for s in nlp.vocab.strings if s.isalpha() and s == s.lower()}
+    # French verb forms shipped with edsnlp (hypothesis cues): real words
+    from .components import fold_plural
+
+    with gzip.open(_resources_dir() / "verbs.csv.gz", "rt", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            word = unicodedata.normalize("NFD", row["term"].lower())
+            word = "".join(c for c in word if unicodedata.category(c) != "Mn")
+            known.add(fold_plural(word))
+    return TypoCorrector(targets, known)
+
+
 def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
     import edsnlp
     import edsnlp.pipes as eds
 
     t0 = time.perf_counter()
-    entries: list[LexiconEntry] = load_lexicon(lexicon_path)
+    entries: list[LexiconEntry] = all_entries(lexicon_path)
     ci_terms: dict[str, list[str]] = defaultdict(list)
     cs_terms: dict[str, list[str]] = defaultdict(list)
     for e in entries:
@@ -221,8 +431,19 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
 
     with _quiet_progress():
         nlp = edsnlp.blank("eds")
-        nlp.add_pipe(eds.sentences(), name="sentences")
-        nlp.add_pipe(eds.normalizer(pollution=POLLUTION), name="normalizer")
+        # list bullets ("- ", "* ", "•") start a sentence: a cue never crosses them
+        nlp.add_pipe(eds.sentences(use_bullet_start=True), name="sentences")
+        # NORM = eds.normalizer's (lower case, accents, quotes) + plural fold,
+        # in one pass (nlp/components.py). Declared as assigning token.norm,
+        # so edsnlp also passes every pattern (terminologies, cues) through
+        # it: the fold is symmetric.
+        from edsnlp.core.registries import PIPE_META, FactoryMeta
+
+        from .components import FastNormalizer
+
+        nlp.add_pipe(FastNormalizer(), name="normalizer")
+        PIPE_META[nlp.get_pipe("normalizer")] = FactoryMeta(
+            assigns=["token.norm"], requires=[], retokenizes=False, default_config={})
         # Curated lexicon BEFORE eds.cim10: accent/case-insensitive terms on NORM,
         # capitalised abbreviations case-sensitive on TEXT.
         nlp.add_pipe(
@@ -255,9 +476,19 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
             ),
             name="cim10",
         )
+        # Typo repair: built now that the vocabulary holds every pattern word,
+        # placed before the matchers; it has no pipe meta, so the qualifier
+        # cues below are not passed through it.
+        nlp.add_pipe(_typo_corrector(nlp, entries), name="typos", before="codoc_lexicon")
+        PIPE_META[nlp.get_pipe("typos")] = FactoryMeta(
+            assigns=[], requires=[], retokenizes=False, default_config={})
         cues = _cues()
         nlp.add_pipe(
-            eds.negation(span_getter=codoc_spans, pseudo=cues["negation_pseudo"]),
+            eds.negation(
+                span_getter=codoc_spans, pseudo=cues["negation_pseudo"],
+                preceding=cues["negation_preceding"], following=cues["negation_following"],
+                termination=cues["termination"],
+            ),
             name="negation",
         )
         nlp.add_pipe(
@@ -265,12 +496,25 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
                 span_getter=codoc_spans,
                 preceding=cues["hypothesis_preceding"],
                 following=cues["hypothesis_following"],
+                pseudo=cues["hypothesis_pseudo"],
+                termination=cues["termination"],
+                explain=True,  # the engine reads the cues (conditional ones, drugs)
             ),
             name="hypothesis",
         )
-        nlp.add_pipe(eds.family(span_getter=codoc_spans, use_sections=False), name="family")
-        nlp.add_pipe(eds.history(span_getter=codoc_spans), name="history")
+        from edsnlp.pipes.qualifiers.family import patterns as fam
 
+        nlp.add_pipe(
+            eds.family(span_getter=codoc_spans, use_sections=False, explain=True,
+                       termination=cues["family_termination"],
+                       family=list(dict.fromkeys([*fam.family, *EXTRA_FAMILY]))),
+            name="family",
+        )
+
+    from .components import doc_level_cues
+
+    for name in QUALIFIERS:
+        doc_level_cues(nlp.get_pipe(name))
     assert tuple(nlp.pipe_names) == MATCHERS + QUALIFIERS, nlp.pipe_names
     payload = Payload(
         nlp=nlp,

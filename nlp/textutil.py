@@ -33,10 +33,6 @@ def is_atc(code: str) -> bool:
     return bool(_ATC.match(code))
 
 
-def is_icd10(code: str) -> bool:
-    return bool(_ICD_DOTTED.match(code))
-
-
 # --------------------------------------------------------------------- chunks
 _SEPARATORS = ("\n\n", "\n", ". ", "; ", " ")
 

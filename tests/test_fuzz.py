@@ -76,3 +76,23 @@ def test_random_operations_answer_cleanly(operation, target, instance, payload):
     url = f"{BASE}/{target}/{instance + '/' if instance else ''}{operation}"
     assert_fhir_answer(CLIENT.post(url, json=payload))
     assert_fhir_answer(CLIENT.get(url))
+
+
+CONTROL = st.characters(min_codepoint=0, max_codepoint=31).filter(lambda c: c not in "\t\r\n")
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(before=st.text(max_size=8), bad=CONTROL, after=st.text(max_size=8))
+def test_strings_with_control_characters_are_refused(before, bad, after):
+    family = before + bad + after
+    response = CLIENT.post(f"{BASE}/Patient", json={**MINIMAL["Patient"], "name": [{"family": family}]})
+    assert response.status_code == 400, response.get_data(as_text=True)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(TYPES), key=st.sampled_from(["id", "meta", "status", "text", "extension", "x"]),
+       first=values, second=values)
+def test_duplicate_keys_are_refused_whatever_they_hold(name, key, first, second):
+    body = json.dumps({**MINIMAL[name], key: first})[:-1] + f", {json.dumps(key)}: {json.dumps(second)}}}"
+    response = CLIENT.post(f"{BASE}/{name}", data=body, content_type="application/fhir+json")
+    assert response.status_code == 400, response.get_data(as_text=True)

@@ -118,6 +118,24 @@ def test_limit_holds_across_two_apps_sharing_redis(settings, redis_server):  # n
     assert_throttled(second.get(METADATA))
 
 
+@pytest.mark.redis
+@SMALL
+def test_each_request_costs_one_redis_call(settings, redis_server):  # noqa: F811
+    """One Lua call (INCR + EXPIRE) per request; the window's reset is known to the process that opened it."""
+    import redis
+
+    redis_server.flush()
+    client = create_app({**settings, "CODOC_REDIS_URL": redis_server.url}).test_client()
+    connection = redis.Redis.from_url(redis_server.url)
+    connection.config_resetstat()
+    resets = {client.get(METADATA).headers["X-RateLimit-Reset"] for _ in range(4)}
+    stats = connection.info("commandstats")
+    calls = {k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.items()}
+    assert calls["evalsha"] <= 4 + 1, calls  # + one retry after the script is loaded, once per connection
+    assert not {"ttl", "pttl", "get"} & set(calls), calls  # no read of the counter or its expiry
+    assert len(resets) == 1
+
+
 SERVE = textwrap.dedent("""
     import sys
     from werkzeug.serving import make_server

@@ -140,3 +140,33 @@ def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, 
     for n, pid in enumerate(ids):
         expected = 0 if n % 2 else 1
         assert client.get(f"{BASE}/Patient?identifier=RACE-{n}").get_json()["total"] == expected
+
+
+@pytest.mark.settings(CODOC_RATELIMIT_ENABLED=False)
+def test_delete_racing_a_referencing_create_never_leaves_a_dangling_reference(app, client):
+    """DELETE Patient against POST Observation → Patient, many times: never both succeed."""
+    outcomes = Counter()
+    for trial in range(40):
+        pid = client.post(f"{BASE}/Patient", json=patient(f"DANGLE-{trial}")).get_json()["id"]
+        start, answers = threading.Barrier(2), {}
+
+        def delete():
+            start.wait()
+            answers["delete"] = app.test_client().delete(f"{BASE}/Patient/{pid}").status_code
+
+        def refer():
+            start.wait()
+            answers["create"] = app.test_client().post(f"{BASE}/Observation", json={
+                "resourceType": "Observation", "status": "final", "code": {"text": "poids"},
+                "subject": {"reference": f"Patient/{pid}"}}).status_code
+
+        threads = [threading.Thread(target=delete), threading.Thread(target=refer)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        outcomes[(answers["delete"], answers["create"])] += 1
+        assert (answers["delete"], answers["create"]) != (204, 201), outcomes
+        if answers["create"] == 201:
+            assert client.get(f"{BASE}/Patient/{pid}").status_code == 200
+    assert set(outcomes) <= {(409, 201), (204, 422), (409, 422)}, outcomes

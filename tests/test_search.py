@@ -396,15 +396,3 @@ def test_date_range_covers_the_precision_in_utc(text, lo, hi):
 def test_string_keys_are_unaccented_lowercase_words_and_exact_strings():
     keys = search_index.string_keys({"family": "Lefèvre-Martin", "given": ["Élodie"]})
     assert set(keys) == {"lefevre", "martin", "elodie", "=Lefèvre-Martin", "=Élodie"}
-
-
-def test_docs_list_every_parameter_of_every_type(hospital_app):
-    from pathlib import Path
-
-    text = (Path(__file__).parents[1] / "docs" / "search.md").read_text()
-    sections = {part.split("\n", 1)[0].split(" (")[0].strip(): part for part in text.split("\n### ")[1:]}
-    for handler in hospital_app.extensions["codoc.registry"]:
-        for param in getattr(handler, "search_params", ()):
-            assert f"| `{param.name}` |" in sections[handler.resource_type], (handler.resource_type, param.name)
-    for param in search_plan.COMMON_PARAMS:
-        assert f"| `{param.name}` |" in text

@@ -66,3 +66,22 @@ def test_batch_entries_succeed_or_fail_alone(client):
 def test_bundle_of_wrong_type_is_400(client):
     assert_outcome(client.post(f"{BASE}/", json={"resourceType": "Bundle", "type": "collection"}), 400)
     assert_outcome(client.post(f"{BASE}/", json=MINIMAL["Patient"]), 400)
+
+
+def test_a_batch_of_creations_is_written_in_bulk_and_refuses_entries_one_by_one(client):
+    """Consecutive creations of one type go in one bulk write; a held IPP or a dangling reference refuses only its
+    entry, with its own status."""
+    ipp = "urn:oid:1.2.250.1.71.4.2.1"
+    entries = [{"request": {"method": "POST", "url": "Patient"},
+                "resource": {"resourceType": "Patient", "identifier": [{"system": ipp, "value": f"BULK-{i % 250}"}]}}
+               for i in range(251)]  # the last one repeats BULK-0
+    answer = client.post(f"{BASE}/", json={"resourceType": "Bundle", "type": "batch", "entry": entries}).get_json()
+    statuses = [e["response"]["status"] for e in answer["entry"]]
+    assert statuses[:250] == ["201 Created"] * 250 and statuses[250] == "409"
+    pid = answer["entry"][0]["response"]["location"].split("/")[1]
+    observations = [{"request": {"method": "POST", "url": "Observation"}, "resource": {
+        "resourceType": "Observation", "status": "final", "code": {"text": "poids"},
+        "subject": {"reference": f"Patient/{target}"}}} for target in (pid, "nobody", pid)]
+    answer = client.post(f"{BASE}/", json={"resourceType": "Bundle", "type": "batch", "entry": observations})
+    assert [e["response"]["status"] for e in answer.get_json()["entry"]] == ["201 Created", "422", "201 Created"]
+    assert client.get(f"{BASE}/Patient?identifier=BULK-0").get_json()["total"] == 1

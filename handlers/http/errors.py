@@ -48,7 +48,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         # Type and stack only: an exception's message may quote patient data (a name, an IPP, note text).
-        log.error("unexpected %s, request %s\n%s", type(error).__name__, request_id(),
-                  "".join(traceback.format_tb(error.__traceback__)).rstrip())
+        # One line per failure at ERROR; the stack only at DEBUG, so a flood of bad requests cannot flood the log.
+        log.error("unexpected %s, request %s", type(error).__name__, request_id())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("stack of request %s\n%s", request_id(),
+                      "".join(traceback.format_tb(error.__traceback__)).rstrip())
         return outcome_response(500, [{"severity": "fatal", "code": "exception",
                                        "diagnostics": f"unexpected server error; request id {request_id()}"}])

@@ -9,9 +9,10 @@ import orjson
 from flask import Response, current_app, g, request
 
 from config import FHIR_VERSION
-from fhirstore.errors import InvalidError, PayloadTooLargeError, UnsupportedMediaTypeError
+from fhirstore.errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from handlers import bundles
 from handlers.context import RequestContext
+from schemas.json import Limits, json_default, parse_body
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
@@ -42,7 +43,8 @@ def context() -> RequestContext:
 
 
 def body() -> object:
-    """The parsed JSON body. :raises UnsupportedMediaTypeError, PayloadTooLargeError, InvalidError:"""
+    """The body as strict FHIR JSON (``schemas.json``). :raises UnsupportedMediaTypeError, PayloadTooLargeError,
+    InvalidError:"""
     mimetype = (request.mimetype or "").lower()
     if mimetype not in JSON_TYPES:
         raise UnsupportedMediaTypeError(f"Content-Type must be application/fhir+json or application/json, "
@@ -53,17 +55,14 @@ def body() -> object:
     raw = request.get_data(cache=True)
     if len(raw) > limit:
         raise PayloadTooLargeError(f"the body is over the {limit} bytes limit")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidError(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") \
-            from None
+    return parse_body(raw, Limits.from_config(current_app.config))
 
 
 def fhir_json(body: dict, status: int = 200, headers: dict | None = None) -> Response:
     """A FHIR JSON response (indented when ``_pretty=true``)."""
     option = orjson.OPT_INDENT_2 if request and request.args.get("_pretty") == "true" else 0
-    return Response(orjson.dumps(body, option=option), status=status, headers=headers or {}, content_type=FHIR_JSON)
+    return Response(orjson.dumps(body, default=json_default, option=option), status=status, headers=headers or {},
+                    content_type=FHIR_JSON)
 
 
 def outcome_response(status: int, issues: list[dict], headers: dict | None = None) -> Response:

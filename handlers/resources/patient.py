@@ -61,17 +61,8 @@ class PatientHandler(ResourceHandler):
             fields[UNIQUE] = unique
         return fields
 
-    def create(self, body: Any, ctx: RequestContext) -> dict:
-        try:
-            return super().create(body, ctx)
-        except ConflictError as error:
-            raise _held(error, body) from None
-
-    def update(self, resource_id: str, body: Any, ctx: RequestContext) -> tuple[dict, bool]:
-        try:
-            return super().update(resource_id, body, ctx)
-        except ConflictError as error:
-            raise _held(error, body) from None
+    def conflict_error(self, error: ConflictError, body: Any) -> ConflictError:
+        return _held(error, body)
 
 
 def find_by_identifier(store, identifier: dict) -> str | None:

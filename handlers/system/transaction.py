@@ -9,6 +9,7 @@ from fhirstore.errors import FHIRError, InvalidError, Issue
 from handlers import bundles
 from handlers.context import RequestContext, internal
 from handlers.references import iter_references, rewrite_references
+from schemas import check_bundle_shape
 
 METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
 
@@ -20,6 +21,7 @@ def process(registry, bundle: Any, ctx: RequestContext) -> dict:
     server assigns), then applied in FHIR order (DELETE, POST, PUT, GET); if a write still fails, the writes already
     applied are undone (creations erased, updates and deletions restored as new versions) and the error is answered.
     """
+    check_bundle_shape(bundle)
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise InvalidError("POST / takes a Bundle of type batch or transaction", expression="Bundle")
     kind = bundle.get("type")
@@ -28,7 +30,7 @@ def process(registry, bundle: Any, ctx: RequestContext) -> dict:
     entries = bundle.get("entry") or []
     requests = [_request(i, entry) for i, entry in enumerate(entries)]
     if kind == "batch":
-        responses = [_run_isolated(registry, r, ctx) for r in requests]
+        responses = _run_batch(registry, requests, ctx)
     else:
         responses = _run_transaction(registry, requests, ctx)
     return bundles.bundle(f"{kind}-response", responses)
@@ -76,12 +78,42 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
     return bundles.entry_response("201 Created" if created else "200 OK", stored, location=True), stored
 
 
+def _run_batch(registry, requests: list[dict], ctx: RequestContext) -> list[dict]:
+    """Entries independent, in order; consecutive creations of one type are written in bulk."""
+    responses: list[dict] = []
+    for group in _runs_of_creations(requests):
+        if len(group) > 1:
+            results = registry.get(group[0]["type"]).create_many([r["resource"] for r in group], ctx)
+            responses += [_failed(r) if isinstance(r, FHIRError) else
+                          {"response": bundles.entry_response("201 Created", r, location=True), "resource": r}
+                          for r in results]
+        else:
+            responses.append(_run_isolated(registry, group[0], ctx))
+    return responses
+
+
+def _runs_of_creations(requests: list[dict]) -> list[list[dict]]:
+    """The entries cut into runs: consecutive POSTs of one type together, any other entry alone."""
+    runs: list[list[dict]] = []
+    for request in requests:
+        if runs and request["method"] == "POST" and runs[-1][-1]["method"] == "POST" \
+                and runs[-1][-1]["type"] == request["type"]:
+            runs[-1].append(request)
+        else:
+            runs.append([request])
+    return runs
+
+
+def _failed(error: FHIRError) -> dict:
+    return {"response": {"status": str(error.status),
+                         "outcome": bundles.operation_outcome([i.as_fhir() for i in error.issues])}}
+
+
 def _run_isolated(registry, request: dict, ctx: RequestContext) -> dict:
     try:
         response, resource = _apply(registry, request, ctx)
     except FHIRError as error:
-        return {"response": {"status": str(error.status),
-                             "outcome": bundles.operation_outcome([i.as_fhir() for i in error.issues])}}
+        return _failed(error)
     return {"response": response, **({"resource": resource} if resource else {})}
 
 
@@ -91,15 +123,30 @@ def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> lis
         if request["method"] in ("POST", "PUT"):
             handler = registry.get(request["type"])
             try:
-                handler._prepare(request["resource"])
+                prepared = handler._prepare(request["resource"])
             except FHIRError as error:
                 error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}]; nothing was applied")]
                 raise
-    ordered = sorted(requests, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["index"]))
+            if request["method"] == "POST":
+                request["prepared"] = {**prepared, "id": request["assigned_id"]}
+    created = {f"{r['type']}/{r['assigned_id']}" for r in requests if r.get("assigned_id")}
+    ordered = sorted(requests, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["type"], r["index"]))
     undo: list[tuple[str, str, str, dict | None]] = []
     results: dict[int, dict] = {}
+    request = ordered[0] if ordered else None
     try:
-        for request in ordered:
+        for group in _runs_of_creations(ordered):
+            if group[0]["method"] == "POST":  # creations of one type at one depth of the reference graph
+                handler = registry.get(group[0]["type"])
+                stored = handler.create_many([r["prepared"] for r in group], ctx, prepared=True, resolving=created)
+                for request, resource in zip(group, stored):
+                    if isinstance(resource, FHIRError):
+                        raise resource
+                    undo.append((request["type"], resource["id"], "POST", None))
+                    results[request["index"]] = {"resource": resource, "response": bundles.entry_response(
+                        "201 Created", resource, location=True)}
+                continue
+            request = group[0]
             before = _before(registry, request, ctx)
             response, resource = _apply(registry, request, ctx)
             if request["method"] != "GET" and not (request["method"] == "DELETE" and before is None):
@@ -130,10 +177,35 @@ def _assign_ids(requests: list[dict]) -> None:
             request["resource"] = rewrite_references(request["resource"], lambda r: mapping.get(r, r),
                                                      into_contained=True)
     created = {f"{r['type']}/{r['assigned_id']}": r for r in requests if r.get("assigned_id")}
-    for _ in range(len(created)):  # rank = depth in the graph of references between new resources
-        for request in created.values():
-            targets = [created[ref] for ref in iter_references(request["resource"]) if ref in created]
-            request["rank"] = max([t.get("rank", 0) + 1 for t in targets if t is not request], default=0)
+    targets = {key: [created[ref] for ref in dict.fromkeys(iter_references(r["resource"])) if ref in created
+                     and created[ref] is not r] for key, r in created.items()}
+    for key in created:  # rank = depth in the graph of references between new resources, in linear time
+        _rank(key, created, targets, set())
+
+
+def _rank(key: str, created: dict, targets: dict, visiting: set) -> int:
+    """Depth of a new resource: 0 without targets among the new ones, else 1 + its deepest target's (a cycle
+    counts as 0 where it closes); each resource ranked once."""
+    request = created[key]
+    if "rank" in request:
+        return request["rank"]
+    visiting.add(key)
+    stack = [(key, iter(targets[key]))]
+    while stack:  # iterative depth-first walk: no recursion limit on long chains
+        current, following = stack[-1]
+        target = next(following, None)
+        if target is None:
+            stack.pop()
+            done = created[current]
+            done["rank"] = max((t.get("rank", 0) + 1 for t in targets[current]), default=0)
+            visiting.discard(current)
+            continue
+        target_key = f"{target['type']}/{target['assigned_id']}"
+        if "rank" in target or target_key in visiting:
+            continue
+        visiting.add(target_key)
+        stack.append((target_key, iter(targets[target_key])))
+    return request["rank"]
 
 
 def _before(registry, request: dict, ctx: RequestContext) -> dict | None:

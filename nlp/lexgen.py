@@ -1,0 +1,122 @@
+"""Generated lexicon rows: classes of wordings built from small tables.
+
+Written forms of cancers ("cancer du sein", "K du sein", "néo mammaire",
+"adénocarcinome du côlon sigmoïde", "carcinome canalaire infiltrant du sein")
+and of secondary tumours ("métastases hépatiques", "lésions secondaires
+osseuses", "localisation secondaire cérébrale") are the product of a head
+noun and an organ wording. Listing the product by hand misses combinations;
+generating it keeps the table small and the coverage even. Plurals need no
+row: the plural fold (``nlp/components.py``) matches them.
+
+Original work of the Codoc project (Apache-2.0). Codes are ATIH CIM-10
+categories or sub-codes (checked against the ATIH table by a test).
+"""
+
+from __future__ import annotations
+
+from .lexicon import LexiconEntry
+from .types import ICD10_SYSTEM
+
+# Head nouns of a primary malignant tumour. "K" and "néo" are the usual
+# shorthand ("K du sein", "néo pulmonaire").
+CANCER_HEADS = (
+    "cancer", "K", "néo", "néoplasie", "néoplasme", "néoplasique", "tumeur maligne",
+    "adénocarcinome", "carcinome", "carcinome épidermoïde", "carcinome canalaire infiltrant",
+    "carcinome lobulaire infiltrant", "carcinome canalaire", "carcinome lobulaire",
+    "carcinome urothélial", "carcinome à cellules claires", "adénocarcinome infiltrant",
+    "cancer épidermoïde",
+)
+
+# organ wording -> ICD-10 code. The first group takes "du/de la/de l'"
+# wordings, adjectives follow the head directly.
+ORGANS = {
+    # breast
+    "du sein": "C50", "mammaire": "C50", "du sein droit": "C50", "du sein gauche": "C50",
+    # lung
+    "du poumon": "C34", "pulmonaire": "C34", "bronchique": "C34", "bronchopulmonaire": "C34",
+    "broncho-pulmonaire": "C34", "bronchique non à petites cellules": "C34",
+    "bronchique à petites cellules": "C34", "pulmonaire non à petites cellules": "C34",
+    # colon, rectum, anus
+    "du côlon": "C18", "du colon": "C18", "colique": "C18", "colorectal": "C18",
+    "du côlon sigmoïde": "C18", "du colon sigmoïde": "C18", "sigmoïdien": "C18",
+    "du sigmoïde": "C18", "du côlon droit": "C18", "du côlon gauche": "C18",
+    "du caecum": "C18", "caecal": "C18", "du côlon transverse": "C18",
+    "du rectum": "C20", "rectal": "C20", "du bas rectum": "C20", "du haut rectum": "C20",
+    "de la jonction recto-sigmoïdienne": "C19", "recto-sigmoïdien": "C19",
+    "du canal anal": "C21", "de l'anus": "C21", "anal": "C21",
+    # upper digestive tract, liver, pancreas
+    "de l'estomac": "C16", "gastrique": "C16", "du cardia": "C16",
+    "de l'oesophage": "C15", "de l'œsophage": "C15", "oesophagien": "C15", "œsophagien": "C15",
+    "du pancréas": "C25", "pancréatique": "C25", "de la tête du pancréas": "C25",
+    "du foie": "C22", "hépatocellulaire": "C22", "des voies biliaires": "C24",
+    "de la vésicule biliaire": "C23", "du grêle": "C17", "de l'intestin grêle": "C17",
+    # urology
+    "de la prostate": "C61", "prostatique": "C61", "de la vessie": "C67", "vésical": "C67",
+    "du rein": "C64", "rénal": "C64", "du testicule": "C62", "testiculaire": "C62",
+    # gynaecology
+    "de l'ovaire": "C56", "ovarien": "C56", "de l'endomètre": "C54", "endométrial": "C54",
+    "du col de l'utérus": "C53", "du col utérin": "C53", "de l'utérus": "C55",
+    "utérin": "C55", "de la vulve": "C51",
+    # head and neck, thyroid, brain, skin
+    "de la thyroïde": "C73", "thyroïdien": "C73", "du larynx": "C32", "laryngé": "C32",
+    "de l'amygdale": "C09", "de la langue": "C02", "du cavum": "C11", "ORL": "C76",
+    "de l'oropharynx": "C10", "du pharynx": "C14", "de la cavité buccale": "C06",
+    "cérébral": "C71", "du cerveau": "C71", "de la peau": "C44", "cutané": "C44",
+    # others
+    "osseux": "C41", "des os": "C41", "du médiastin": "C38", "de la plèvre": "C38",
+    "pleural": "C38", "surrénalien": "C74",
+}
+
+# secondary tumours: head -> organ wording -> code
+METASTASIS_HEADS = (
+    "métastase", "lésion secondaire", "localisation secondaire", "atteinte secondaire",
+    "lésion métastatique", "localisation métastatique", "nodule secondaire", "secondarisme",
+    "méta", "métastatique", "récidive métastatique", "atteinte métastatique",
+    "localisations secondaires", "dissémination métastatique",
+)
+METASTASIS_ORGANS = {
+    "hépatique": "C78.7", "du foie": "C78.7", "pulmonaire": "C78.0", "du poumon": "C78.0",
+    "pleurale": "C78.2", "pleural": "C78.2", "péritonéale": "C78.6", "péritonéal": "C78.6",
+    "osseuse": "C79.5", "osseux": "C79.5", "vertébrale": "C79.5", "vertébral": "C79.5",
+    "costale": "C79.5", "du squelette": "C79.5", "cérébrale": "C79.3", "cérébral": "C79.3",
+    "encéphalique": "C79.3", "méningée": "C79.3", "surrénalienne": "C79.7",
+    "surrénalien": "C79.7", "surrénale": "C79.7", "ganglionnaire": "C77",
+    "cutanée": "C79.2", "cutané": "C79.2", "médiastinale": "C78.1", "ovarienne": "C79.6",
+    "médullaire": "C79.4",
+}
+METASTASIS_OTHER = {
+    "carcinose péritonéale": "C78.6", "carcinose pleurale": "C78.2",
+    "lymphangite carcinomateuse": "C78.0", "méningite carcinomateuse": "C79.3",
+    "adénopathies métastatiques": "C77", "adénopathie métastatique": "C77",
+    "métastase": "C79.9",
+}
+
+
+def _feminine(adj: str) -> list[str]:
+    """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
+    mammaire", "tumeur maligne rénale", "cancer rénal")."""
+    if adj.endswith("eux"):
+        return [adj, adj[:-1] + "se"]
+    if adj.endswith("ien"):
+        return [adj, adj + "ne"]
+    if adj.endswith(("al", "é", "in")):
+        return [adj, adj + "e"]
+    return [adj]
+
+
+def generated_entries() -> list[LexiconEntry]:
+    rows: dict[str, str] = {}
+    for head in CANCER_HEADS:
+        for organ, code in ORGANS.items():
+            forms = [organ] if organ.startswith(("du ", "de ", "des ")) else _feminine(organ)
+            for form in forms:
+                rows.setdefault(f"{head} {form}", code)
+    for head in METASTASIS_HEADS:
+        for organ, code in METASTASIS_ORGANS.items():
+            rows.setdefault(f"{head} {organ}", code)
+    for term, code in METASTASIS_OTHER.items():
+        rows.setdefault(term, code)
+    out = []
+    for i, (term, code) in enumerate(rows.items()):
+        out.append(LexiconEntry(term, ICD10_SYSTEM, code, None, "generated (nlp/lexgen.py)", -1 - i))
+    return out

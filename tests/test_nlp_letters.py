@@ -1,0 +1,281 @@
+"""Quality of the NLP engine on realistic French hospital letters.
+
+``tests/data/nlp/letters/*.txt`` holds the development gold set: fictitious
+discharge letters and consultation reports of 800-3,000 characters across
+specialties, with sections, medication lists, abbreviations and typos,
+annotated exhaustively. Format of a file::
+
+    ### <id> | <specialty>
+    <the letter, verbatim>
+    >>> expected
+    <code> <A|N|H|F> [hist]        one (code, assertion) per line
+    >>> optional
+    <code> <code> ...              vague findings: count neither as hit nor error
+
+A code is ICD-10 (category ``I10`` or sub-code ``I48.0``) or ATC (7
+characters). ``hist`` marks a diagnosis of the patient's history (e.g. under
+"Antécédents"); an ICD-10 line without it is scored as not history. Scoring is the one of
+``tests/test_nlp_quality.py``. Every code
+is checked against the ATIH CIM-10 and ATC (drug) resources shipped in the
+installed edsnlp package.
+
+Run ``python tests/test_nlp_letters.py`` for the report with every error.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+try:
+    from test_nlp_quality import ATC, ICD10, evaluate, report
+except ImportError:  # pragma: no cover - run as a package
+    from tests.test_nlp_quality import ATC, ICD10, evaluate, report
+
+LETTERS_DIR = Path(__file__).parent / "data" / "nlp" / "letters"
+# Written after the engine work on LETTERS_DIR, scored once, never used to
+# tune the engine: an estimate of the figures on unseen letters.
+HOLDOUT_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout"
+# Written after all engine work, scored once, never inspected for tuning
+# (letters_holdout was inspected after its first score: see docs/nlp-engine.md).
+HOLDOUT2_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout2"
+ASSERTIONS = {"A": "affirmed", "N": "negated", "H": "hypothetical", "F": "family"}
+SPECIALTIES = {
+    "cardiology", "pneumology", "oncology", "diabetology", "nephrology", "neurology",
+    "psychiatry", "paediatrics", "geriatrics", "infectiology", "surgery", "emergency",
+}
+_ICD = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
+_ATC7 = re.compile(r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
+_ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
+
+# Floors a little below the figures measured on this set (see docs/nlp-engine.md).
+FLOORS = {
+    # measured: P 0.992, R 0.973, F1 0.982; ICD-10 F1 0.980, ATC F1 0.988;
+    # affirmed 0.991, negated 0.971, hypothetical 0.880, family 1.000
+    "micro_f1": 0.97,
+    "precision": 0.98,
+    "recall": 0.96,
+    "icd10_f1": 0.97,
+    "atc_f1": 0.975,
+    "assertion_f1": 0.86,  # each of a:affirmed, a:negated, a:hypothetical, a:family
+}
+
+
+HOLDOUT_FLOORS = {
+    # first score 0.918 (P 0.966, R 0.874), then inspected and used for
+    # class-level fixes: now P 1.000, R 0.992, F1 0.996
+    "letters_holdout": {"micro_f1": 0.97, "precision": 0.98, "recall": 0.97},
+    # never inspected for tuning: P 0.965, R 0.854, F1 0.906
+    "letters_holdout2": {"micro_f1": 0.89, "precision": 0.95, "recall": 0.83},
+}
+
+
+def system_of(code: str) -> str:
+    if _ICD.match(code):
+        return ICD10
+    if _ATC_ANY.match(code):
+        return ATC
+    raise ValueError(f"neither ICD-10 nor ATC: {code!r}")
+
+
+def parse_letters(text: str, source: str = "?") -> list[dict]:
+    items: list[dict] = []
+    cur = None
+    mode = None
+    buf: list[str] = []
+
+    def close():
+        if cur is not None:
+            cur["text"] = "\n".join(buf).strip("\n")
+            items.append(cur)
+
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.startswith("### "):
+            close()
+            ident, _, specialty = line[4:].partition("|")
+            cur = {"id": ident.strip(), "category": specialty.strip(), "expected": [],
+                   "optional": []}
+            mode, buf = "text", []
+        elif cur is None:
+            continue  # file header comments
+        elif line.strip() == ">>> expected":
+            mode = "expected"
+        elif line.strip() == ">>> optional":
+            mode = "optional"
+        elif mode == "text":
+            buf.append(line)
+        elif not line.strip():
+            continue
+        elif mode == "expected":
+            parts = line.split()
+            if len(parts) not in (2, 3) or parts[1] not in ASSERTIONS or (
+                    len(parts) == 3 and parts[2] != "hist"):
+                raise ValueError(f"{source}:{lineno}: bad expected line {line!r}")
+            g = {"system": system_of(parts[0]), "code": parts[0],
+                 "assertion": ASSERTIONS[parts[1]]}
+            if len(parts) == 3:
+                g["history"] = True
+            elif g["system"] == ICD10:
+                g["history"] = False  # ICD-10 lines without "hist": not history
+            cur["expected"].append(g)
+        else:
+            cur["optional"] += [{"system": system_of(c), "code": c} for c in line.split()]
+    close()
+    return items
+
+
+def load_letters(directory: Path = LETTERS_DIR) -> list[dict]:
+    items = []
+    for path in sorted(directory.glob("*.txt")):
+        items += parse_letters(path.read_text(encoding="utf-8"), path.name)
+    return items
+
+
+def _resources() -> tuple[set[str], set[str]]:
+    edsnlp = pytest.importorskip("edsnlp")
+    base = Path(edsnlp.BASE_DIR) / "resources"
+    with gzip.open(base / "cim10.csv.gz", "rt", encoding="utf-8") as fh:
+        icd = {row["code"] for row in csv.DictReader(fh)}
+    with open(base / "drugs.json", encoding="utf-8") as fh:
+        atc = set(json.load(fh))
+    return icd, atc
+
+
+def test_letters_are_well_formed():
+    items = load_letters()
+    assert len(items) >= 30
+    assert len({i["id"] for i in items}) == len(items)
+    assert {i["category"] for i in items} == SPECIALTIES
+    for item in items:
+        assert 800 <= len(item["text"]) <= 3000, (item["id"], len(item["text"]))
+        assert item["expected"], item["id"]
+        triples = [(g["code"], g["assertion"]) for g in item["expected"]]
+        assert len(triples) == len(set(triples)), item["id"]  # no duplicate line
+        for g in item["expected"]:
+            if g["system"] == ATC:
+                assert _ATC7.match(g["code"]), (item["id"], g["code"])  # 7 characters
+            else:
+                # category level unless the note states the sub-code
+                assert len(g["code"]) == 3 or "." in g["code"], (item["id"], g["code"])
+
+
+@pytest.mark.parametrize("directory,minimum", [(HOLDOUT_DIR, 7), (HOLDOUT2_DIR, 5)])
+def test_holdout_letters_are_well_formed(directory, minimum):
+    items = load_letters(directory)
+    assert len(items) >= minimum
+    assert not {i["id"] for i in items} & {i["id"] for i in load_letters()}
+    for item in items:
+        assert item["category"] in SPECIALTIES
+        assert 800 <= len(item["text"]) <= 3000, (item["id"], len(item["text"]))
+        triples = [(g["code"], g["assertion"]) for g in item["expected"]]
+        assert len(triples) == len(set(triples)), item["id"]
+        for g in item["expected"]:
+            if g["system"] == ATC:
+                assert _ATC7.match(g["code"]), (item["id"], g["code"])
+
+
+def test_letters_codes_exist_in_edsnlp_resources():
+    icd, atc = _resources()
+    atc_prefixes = {code[:n] for code in atc for n in (1, 3, 4, 5, 7)}
+    bad = []
+    for item in load_letters() + load_letters(HOLDOUT_DIR) + load_letters(HOLDOUT2_DIR):
+        for g in item["expected"]:
+            raw = g["code"].replace(".", "")
+            if (g["system"] == ICD10 and raw not in icd) or (g["system"] == ATC and raw not in atc):
+                bad.append((item["id"], g["code"]))
+        for o in item["optional"]:
+            raw = o["code"].replace(".", "")
+            if (o["system"] == ICD10 and raw not in icd) or (
+                    o["system"] == ATC and raw not in atc_prefixes):
+                bad.append((item["id"], "optional", o["code"]))
+    assert not bad
+
+
+def test_parse_letters_rejects_bad_lines():
+    with pytest.raises(ValueError):
+        parse_letters("### x | cardiology\ntext\n>>> expected\nI10 Z\n")
+    with pytest.raises(ValueError):
+        parse_letters("### x | cardiology\ntext\n>>> expected\nhello A\n")
+    items = parse_letters("### x | cardiology\nline 1\n\nline 2\n>>> expected\nI10 A hist\n"
+                          "C09AA05 N\n>>> optional\nR06 A10B\n")
+    assert items[0]["text"] == "line 1\n\nline 2"
+    assert items[0]["expected"][0] == {"system": ICD10, "code": "I10", "assertion": "affirmed",
+                                       "history": True}
+    assert "history" not in items[0]["expected"][1]  # drugs carry no history flag
+    assert [o["system"] for o in items[0]["optional"]] == [ICD10, ATC]
+
+
+def test_optional_codes_neither_hit_nor_error():
+    from nlp import Concept
+
+    items = [{"id": "x", "category": "c", "text": "",
+              "expected": [{"system": ICD10, "code": "I10", "assertion": "affirmed"}],
+              "optional": [{"system": ICD10, "code": "R06"}, {"system": ATC, "code": "A10B"}]}]
+
+    def c(system, code, assertion):
+        return Concept(system, code, None, "", 0, 0, assertion)
+
+    r = evaluate(items, [[c(ICD10, "R06.0", "negated"), c(ATC, "A10BA02", "affirmed"),
+                          c(ICD10, "I10", "negated")]])
+    assert r["by"]["all"]["pred"] == 1 and r["by"]["all"]["tp_pred"] == 0  # only I10/negated
+    assert r["by"]["all"]["gold"] == 1 and r["by"]["all"]["tp_gold"] == 0
+    assert r["by"]["a:negated"]["pred"] == 1 and r["by"]["a:affirmed"]["gold"] == 1
+
+
+def run(engine, directory: Path = LETTERS_DIR) -> dict:
+    items = load_letters(directory)
+    return evaluate(items, [engine.extract(item["text"]) for item in items])
+
+
+@pytest.mark.nlp
+def test_letters_quality(nlp_engine):
+    result = run(nlp_engine)
+    print()
+    print(report(result, show_errors=True))
+    by = result["by"]
+    assert by["all"]["f1"] >= FLOORS["micro_f1"]
+    assert by["all"]["precision"] >= FLOORS["precision"]
+    assert by["all"]["recall"] >= FLOORS["recall"]
+    assert by["icd10"]["f1"] >= FLOORS["icd10_f1"]
+    assert by["atc"]["f1"] >= FLOORS["atc_f1"]
+    for a in ("affirmed", "negated", "hypothetical", "family"):
+        assert by["a:" + a]["f1"] >= FLOORS["assertion_f1"], a
+
+
+@pytest.mark.nlp
+@pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR], ids=["holdout", "holdout2"])
+def test_holdout_letters_quality(nlp_engine, directory):
+    result = run(nlp_engine, directory)
+    print()
+    print(report(result, show_errors=True))
+    by = result["by"]
+    floors = HOLDOUT_FLOORS[directory.name]
+    assert by["all"]["f1"] >= floors["micro_f1"]
+    assert by["all"]["precision"] >= floors["precision"]
+    assert by["all"]["recall"] >= floors["recall"]
+
+
+@pytest.fixture(scope="session")
+def nlp_engine():
+    pytest.importorskip("edsnlp")
+    import nlp
+
+    return nlp.get_engine(wait=None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import nlp
+
+    engine = nlp.get_engine(wait=None)
+    directory = (HOLDOUT2_DIR if "--holdout2" in sys.argv else
+                 HOLDOUT_DIR if "--holdout" in sys.argv else LETTERS_DIR)
+    print(report(run(engine, directory), show_errors="-q" not in sys.argv))
