@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bare_app import create_bare_app  # noqa: E402
 from bench.patients import patient  # noqa: E402
 from bench.report import emit, timed  # noqa: E402
-from bench.store import close_app, codoc_app, embedded_store, min_median, use_code  # noqa: E402
+from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_median, use_code  # noqa: E402
 
 #: profile steps: (label, file suffix, function) whose cumulative time is counted, in the order they nest
 STEPS = [("validation (fhir.resources)", "handlers/base.py", "_prepare"),
@@ -62,36 +62,14 @@ class Target:
         return read
 
 
-class CommandTimes(monitoring.CommandListener):
-    """Round-trip time (pymongo's duration: request sent to reply read) per command and collection, while ``on``;
-    registered before the apps are built (listeners apply to clients created afterwards)."""
-
-    on = False
-    times: dict = {}
-    names: dict = {}
-
-    def started(self, event):
-        if CommandTimes.on:
-            CommandTimes.names[event.request_id] = f"{event.command_name} {event.command.get(event.command_name)}"
-
-    def succeeded(self, event):
-        key = CommandTimes.names.pop(event.request_id, None)
-        if key and CommandTimes.on:
-            count, micros = CommandTimes.times.get(key, (0, 0))
-            CommandTimes.times[key] = (count + 1, micros + event.duration_micros)
-
-    def failed(self, event):
-        CommandTimes.names.pop(event.request_id, None)
-
-
 def profile_creates(target: Target, count: int) -> dict:
     profiler = cProfile.Profile()
-    CommandTimes.times, CommandTimes.on = {}, True
+    CommandTimes.start()
     profiler.enable()
     for _ in range(count):
         target.create()
     profiler.disable()
-    CommandTimes.on = False
+    round_trips = CommandTimes.report(count)
     stats = pstats.Stats(profiler).stats
     total = sum(tt for (_, _, _), (_, _, tt, _, _) in stats.items())
     shares = {}
@@ -106,21 +84,15 @@ def profile_creates(target: Target, count: int) -> dict:
     figures["flask-limiter (self time)"] = round(100 * limiter / total, 1)
     figures["socket wait (self time, all round trips)"] = round(100 * pymongo_wait / total, 1)
     figures["ms_per_create (under cProfile)"] = round(1e3 * total / count, 3)
-    figures["round_trips_per_create"] = breakdown(count)
+    figures["round_trips_per_create"] = round_trips
     return figures
 
 
-def breakdown(count: int) -> dict:
-    return {key: {"per_create": round(n / count, 2), "ms_per_create": round(micros / 1e3 / count, 3)}
-            for key, (n, micros) in sorted(CommandTimes.times.items())}
-
-
 def bare_round_trips(target: Target, count: int) -> dict:
-    CommandTimes.times, CommandTimes.on = {}, True
+    CommandTimes.start()
     for _ in range(count):
         target.create()
-    CommandTimes.on = False
-    return breakdown(count)
+    return CommandTimes.report(count)
 
 
 def run(uri: str, n: int, runs: int, profile: int) -> dict:

@@ -91,5 +91,41 @@ class CommandCounter(monitoring.CommandListener):
         monitoring.register(cls())
 
 
+class CommandTimes(monitoring.CommandListener):
+    """Round trips while ``on``: per command and collection, [count, µs (pymongo's duration: request sent to reply
+    read), documents sent]. Register before building the apps (listeners apply to clients created afterwards)."""
+
+    on = False
+    times: dict = {}
+    names: dict = {}
+
+    def started(self, event):
+        if CommandTimes.on:
+            key = f"{event.command_name} {event.command.get(event.command_name)}"
+            CommandTimes.names[event.request_id] = (key, len(event.command.get("documents") or ()))
+
+    def succeeded(self, event):
+        key, documents = CommandTimes.names.pop(event.request_id, (None, 0))
+        if key and CommandTimes.on:
+            entry = CommandTimes.times.setdefault(key, [0, 0, 0])
+            entry[0] += 1
+            entry[1] += event.duration_micros
+            entry[2] += documents
+
+    def failed(self, event):
+        CommandTimes.names.pop(event.request_id, None)
+
+    @classmethod
+    def start(cls) -> None:
+        cls.times, cls.on = {}, True
+
+    @classmethod
+    def report(cls, per: int) -> dict:
+        """Each command's count, ms and documents per ``per`` operations; stops recording."""
+        cls.on = False
+        return {key: {"count": round(n / per, 2), "ms": round(micros / 1e3 / per, 3), "documents": round(d / per, 1)}
+                for key, (n, micros, d) in sorted(cls.times.items())}
+
+
 def min_median(values: list[float], digits: int = 3) -> dict:
     return {"min": round(min(values), digits), "median": round(statistics.median(values), digits)}
