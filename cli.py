@@ -148,6 +148,26 @@ def create_client(args: argparse.Namespace) -> int:
     return 0
 
 
+def change_client(args: argparse.Namespace) -> int:
+    """Disable, enable or delete an API client: its tokens are refused within seconds, before their expiry."""
+    from config import load_config
+    from fhirstore import open_store
+    from security import clients
+
+    settings = load_config()
+    with store_uri(settings) as uri:
+        store = open_store(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+        if args.command == "delete-client":
+            found = clients.delete_client(store, args.client_id)
+        else:
+            found = clients.set_active(store, args.client_id, args.command == "enable-client")
+    if not found:
+        log.error("no client %s", args.client_id)
+        return 2
+    print(f"{args.client_id}: {args.command.split('-')[0]}d")
+    return 0
+
+
 def worker(args: argparse.Namespace) -> int:
     """Enrich the DocumentReferences queued in Redis by an API running with CODOC_NLP=async (Ctrl-C stops)."""
     import signal
@@ -183,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     client.add_argument("--name", default="", help="who the client is (shown in nothing but the database)")
     client.add_argument("--client-id", default=None, help="the client id (default: a random codoc-… id)")
     client.set_defaults(func=create_client)
+    for name, purpose in (("disable-client", "refuse a client's tokens from now on"),
+                          ("enable-client", "accept a disabled client's tokens again"),
+                          ("delete-client", "delete a client: its tokens are refused")):
+        change = commands.add_parser(name, help=purpose)
+        change.add_argument("client_id")
+        change.set_defaults(func=change_client)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -175,6 +175,14 @@ class FHIRStore(ABC):
         ``references`` (``Type/id``)."""
 
     @abstractmethod
+    def acquire(self, name: str, seconds: float) -> bool:
+        """Take the lock ``name`` for at most ``seconds`` (a holder that died loses it then); False when held."""
+
+    @abstractmethod
+    def release(self, name: str) -> None:
+        """Give the lock back."""
+
+    @abstractmethod
     def claim_holder(self, resource_type: str, key: str) -> str | None:
         """The id of the live resource holding the unique ``key``, or None."""
 

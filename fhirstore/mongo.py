@@ -40,7 +40,9 @@ def connect(uri: str, database: str, write_concern: str = ""):
         import mongomock
 
         return mongomock.MongoClient()[database]
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, tz_aware=False)
+    # a store that is down fails a request in ~1.5 s (not 2 × 5 s); one that hangs, after the socket timeout
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=1500, connectTimeoutMS=1000, socketTimeoutMS=10_000,
+                                 tz_aware=False)
     db = client[database]
     if write_concern:
         level = int(write_concern) if write_concern.isascii() and write_concern.isdigit() else write_concern
@@ -515,6 +517,22 @@ class MongoFHIRStore(FHIRStore):
                     if key["r"].startswith(prefix):
                         found.add(key["r"][len(prefix):])
         return found
+
+    def acquire(self, name: str, seconds: float) -> bool:
+        """A lock is a claim document (``_id`` unique on every backend) with an expiry."""
+        now = time.time()
+        lock_id = f"{CLAIM_KEY}lock|{name}"
+        with _store_errors():
+            try:
+                self.keys.insert_one({"_id": lock_id, "until": now + seconds})
+                return True
+            except DuplicateKeyError:
+                return self.keys.update_one({"_id": lock_id, "until": {"$lt": now}},
+                                            {"$set": {"until": now + seconds}}).modified_count == 1
+
+    def release(self, name: str) -> None:
+        with _store_errors():
+            self.keys.delete_one({"_id": f"{CLAIM_KEY}lock|{name}"})
 
     def claim_holder(self, resource_type: str, key: str) -> str | None:
         """The id of the live resource holding the unique ``key``, or None."""

@@ -1,14 +1,17 @@
 """The generic handler: validate → hospital rules → store, for every interaction of one resource type."""
 from __future__ import annotations
 
+import time
 import uuid
+from urllib.parse import parse_qsl, urlencode
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fhirstore import FHIRStore, IndexSpec
-from fhirstore.errors import BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue, NotFoundError
+from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue,
+                              NotFoundError, VersionConflictError)
 from fhirstore.fields import KEYS, REFS, path
 from handlers import bundles
-from handlers.context import RequestContext, internal
+from handlers.context import RequestContext, internal, internal_of
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
@@ -18,6 +21,8 @@ from schemas import check_id, check_search_keys, validate_resource
 if TYPE_CHECKING:
     from handlers.registry import Registry
 
+#: Seconds a conditional create waits for another one of the same criteria.
+CONDITIONAL_WAIT_SECONDS = 2.0
 #: Compound on purpose: through a single-key index on an array field nx-27017 misses the array's elements.
 REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 
@@ -97,6 +102,70 @@ class ResourceHandler:
             raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx)
+
+    def conditional_create(self, body: Any, criteria: str, ctx: RequestContext) -> tuple[dict, bool]:
+        """``If-None-Exist``: (the one match, False), or (created, True) when none; atomic with respect to other
+        conditional creates of the same criteria (they wait for one another's lock, then find the match).
+
+        :raises VersionConflictError: several match (412). :raises InvalidError: criteria not searchable here.
+        """
+        params = sorted(parse_qsl(criteria.lstrip("?"), keep_blank_values=True))
+        if not params:
+            raise InvalidError("If-None-Exist needs search criteria, e.g. identifier=system|value",
+                               expression="If-None-Exist")
+        lock = f"{self.resource_type}?{urlencode(params)}"
+        deadline = time.monotonic() + CONDITIONAL_WAIT_SECONDS
+        while True:
+            found = self._matches(params, ctx)
+            if found is not None:
+                return found, False
+            if self.store.acquire(lock, CONDITIONAL_WAIT_SECONDS * 3):
+                try:
+                    found = self._matches(params, ctx)
+                    return (found, False) if found is not None else (self.create(body, ctx), True)
+                finally:
+                    self.store.release(lock)
+            if time.monotonic() > deadline:
+                raise ConflictError("another conditional create of the same criteria is still running; retry")
+            time.sleep(0.02)
+
+    def conditional_update(self, params: list[tuple[str, str]], body: Any, ctx: RequestContext) -> tuple[dict, bool]:
+        """``PUT /{type}?<search>``: update the one match, create when none (the body's id if it has one).
+
+        :raises VersionConflictError: several match (412). :raises InvalidError: the body's id is another's.
+        """
+        found = self._matches(self._criteria(params), ctx)
+        if found is None:
+            if isinstance(body, dict) and body.get("id"):
+                return self.update(body["id"], body, ctx)
+            return self.create(body, ctx), True
+        if isinstance(body, dict) and body.get("id") not in (None, found["id"]):
+            raise InvalidError(f"the body's id {body.get('id')!r} is not the matching {self.name}/{found['id']}",
+                               expression=f"{self.resource_type}.id")
+        return self.update(found["id"], {**body, "id": found["id"]} if isinstance(body, dict) else body, ctx)
+
+    def conditional_delete(self, params: list[tuple[str, str]], ctx: RequestContext) -> str | None:
+        """``DELETE /{type}?<search>``: delete the one match; nothing when none. :raises VersionConflictError:"""
+        found = self._matches(self._criteria(params), ctx)
+        return self.delete(found["id"], ctx) if found is not None else None
+
+    @staticmethod
+    def _criteria(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        criteria = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
+        if not criteria:
+            raise InvalidError("a conditional update or delete needs search criteria, e.g. ?identifier=system|value")
+        return sorted(criteria)
+
+    def _matches(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict | None:
+        """The one live resource matching ``params``, None when none. :raises VersionConflictError: several."""
+        bundle = self.search([*params, ("_count", "2")], internal_of(ctx))
+        matches = [e["resource"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match"]
+        if len(matches) > 1:
+            raise VersionConflictError(f"several {self.name} match the conditional criteria; make them selective")
+        if matches:
+            ctx.touch_resources(matches)
+            return matches[0]
+        return None
 
     def create_many(self, bodies: list[Any], ctx: RequestContext, prepared: bool = False,
                     resolving: set[str] = frozenset()) -> list[dict | FHIRError]:
@@ -215,7 +284,9 @@ class ResourceHandler:
     def validate(self, body: Any, ctx: RequestContext) -> dict:
         """``$validate``: the whole check of a create, nothing stored; 200 OperationOutcome listing the issues."""
         if isinstance(body, dict) and body.get("resourceType") == "Parameters":
-            body = next((p.get("resource") for p in body.get("parameter", []) if p.get("name") == "resource"), None)
+            params = body.get("parameter") if isinstance(body.get("parameter"), list) else []
+            body = next((p.get("resource") for p in params if isinstance(p, dict) and p.get("name") == "resource"),
+                        None)
         try:
             resource = self._prepare(body)
             resource.setdefault("id", "validate")

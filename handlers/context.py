@@ -31,6 +31,11 @@ class RequestContext:
         self.touched.extend(f"{r['resourceType']}/{r['id']}" for r in resources if "id" in r)
 
 
+def internal_of(ctx: RequestContext) -> RequestContext:
+    """A context for the server's own lookups on behalf of ``ctx`` (same base URL, nothing audited from it)."""
+    return RequestContext(base_url=ctx.base_url, request_id=ctx.request_id, principal=ctx.principal)
+
+
 def internal() -> RequestContext:
     """The context of a read the server makes for itself (rules, rollbacks): not a client's access."""
     return RequestContext(base_url="")

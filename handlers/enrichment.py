@@ -32,6 +32,8 @@ ASSERTION_PATH = "/StructureDefinition/phenotype-assertion"
 RUN_PATH = "/CodeSystem/nlp-run"
 STATUS_COLLECTION = f"Enrichment_{VERSION_SUFFIX}"
 QUEUE_KEY = "codoc:nlp:queue"
+#: How long a worker holds a job it took; how often a worker looks in MongoDB for pending jobs.
+LEASE_SECONDS, SWEEP_SECONDS = 120.0, 5.0
 TEXT_TYPES = ("text/plain",)
 PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
 
@@ -101,9 +103,13 @@ class Enricher:
         note = note_of(document)
         if note.text is None:
             return self._finish(document, None, [], SKIPPED, note.reason)
-        if self.mode == "async":
+        if self.mode == "async":  # the pending status record is the durable job; Redis only wakes a worker up
             status = self._set_status(document, PENDING)
-            self._queue().lpush(QUEUE_KEY, document["id"])
+            try:
+                self._queue().lpush(QUEUE_KEY, document["id"])
+            except Exception as exc:  # noqa: BLE001 - the job is not lost: a worker's sweep finds it
+                log.warning("NLP queue unavailable (%s): the document stays pending for the next sweep",
+                            type(exc).__name__)
             return status
         try:
             engine = nlp.get_engine(wait=0)
@@ -193,8 +199,9 @@ class Enricher:
         update: dict[str, Any] = {"$set": {"status": status, "version": version, "updated": now_instant()}}
         if reason:
             update["$set"]["reason"] = reason
+            update["$unset"] = {"lease": ""}
         else:
-            update["$unset"] = {"reason": ""}
+            update["$unset"] = {"reason": "", "lease": ""}
         self.statuses.update(document["id"], update, when=_older_than(_seq(version, "~")), upsert=True)
         return self.status(document["id"])  # unchanged when a later version owns the status
 
@@ -268,18 +275,41 @@ class Enricher:
             self._redis = redis.Redis.from_url(self.config["CODOC_REDIS_URL"])
         return self._redis
 
-    def work(self, stop: threading.Event | None = None, timeout: int = 1) -> int:
-        """The ``codoc worker`` loop: pop document ids from Redis and enrich them; returns how many were done."""
+    def work(self, stop: threading.Event | None = None, timeout: int = 1, sweep_every: float = SWEEP_SECONDS) -> int:
+        """The ``codoc worker`` loop: documents named in Redis, and every ``sweep_every`` seconds the pending jobs
+        of MongoDB (lost wake-ups, dead workers); each claimed with a lease first. Returns how many were done."""
         done = 0
-        connection = self._queue()
         engine = nlp.get_engine(wait=None)
+        last_sweep = 0.0
         while not (stop and stop.is_set()):
-            item = connection.brpop([QUEUE_KEY], timeout=timeout)
-            if item is None:
+            if time.monotonic() - last_sweep >= sweep_every:
+                done += self.sweep(engine)
+                last_sweep = time.monotonic()
+            try:
+                item = self._queue().brpop([QUEUE_KEY], timeout=timeout)
+            except Exception:  # noqa: BLE001 - Redis down: the sweeps carry on alone
+                time.sleep(timeout)
                 continue
-            self.enrich(item[1].decode(), engine)
-            done += 1
+            if item is not None and self._claim(item[1].decode()):
+                self.enrich(item[1].decode(), engine)
+                done += 1
         return done
+
+    def sweep(self, engine: Any = None, limit: int = 100) -> int:
+        """Enrich the pending documents whose job no worker holds (never claimed, or its lease expired)."""
+        done = 0
+        for job in self.statuses.find({"status": PENDING, "$or": [{"lease": {"$lt": time.time()}},
+                                                                  {"lease": {"$exists": False}}]}, limit):
+            if self._claim(job["_id"]):
+                self.enrich(job["_id"], engine)
+                done += 1
+        return done
+
+    def _claim(self, document_id: str) -> bool:
+        """Take a pending job for LEASE_SECONDS (re-done by another worker if this one dies meanwhile)."""
+        now = time.time()
+        return self.statuses.update(document_id, {"$set": {"lease": now + LEASE_SECONDS}}, when={
+            "status": PENDING, "$or": [{"lease": {"$lt": now}}, {"lease": {"$exists": False}}]})
 
 
 def _run_id() -> str:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
@@ -69,6 +70,34 @@ def create_client(store: FHIRStore, scopes: Iterable[str], name: str = "",
         "_id": client_id, "name": name, "scopes": wanted, "secret": hash_secret(secret), "active": True,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     return client_id, secret
+
+
+#: Seconds a client's active state is trusted before it is read again (revocation takes effect within this).
+ACTIVE_CACHE_SECONDS = 3.0
+_active: dict[tuple[int, str], tuple[bool, float]] = {}
+
+
+def is_active(store: FHIRStore, client_id: str) -> bool:
+    """Whether the client exists and is active, read at most every ACTIVE_CACHE_SECONDS per process."""
+    now = time.monotonic()
+    cached = _active.get((id(store), client_id))
+    if cached and now - cached[1] < ACTIVE_CACHE_SECONDS:
+        return cached[0]
+    document = store.records(CLIENT_COLLECTION).get(client_id)
+    active = document is not None and document.get("active", True)
+    if len(_active) > 10_000:
+        _active.clear()
+    _active[(id(store), client_id)] = (active, now)
+    return active
+
+
+def set_active(store: FHIRStore, client_id: str, active: bool) -> bool:
+    """Enable or disable a client; returns whether it exists."""
+    return store.records(CLIENT_COLLECTION).update(client_id, {"$set": {"active": active}})
+
+
+def delete_client(store: FHIRStore, client_id: str) -> bool:
+    return store.records(CLIENT_COLLECTION).delete(client_id)
 
 
 def authenticate(store: FHIRStore, client_id: str, secret: str) -> Client | None:

@@ -116,7 +116,7 @@ def init_app(app: Flask) -> RateLimiter:
 
     @app.before_request
     def rate_limit():
-        if limiter.enabled:
+        if limiter.enabled and request.blueprint != "health":  # probes of load balancers are not callers
             limiter.hit()
 
     @app.after_request

@@ -117,6 +117,16 @@ def authenticate() -> None:
                                           "invalid_token")
         return
     cfg = current_app.config
+    if "exp" not in claims:
+        g.codoc_auth_error = unauthorized("the token has no expiry (exp)", "invalid_token")
+        return
+    if claims["iss"] == cfg["CODOC_TOKEN_ISSUER"]:
+        if claims.get("type") != "access":
+            g.codoc_auth_error = unauthorized("the token is not an access token", "invalid_token")
+            return
+        if not clients.is_active(current_app.extensions["codoc.store"], str(claims["sub"])):
+            g.codoc_auth_error = unauthorized("the token's client is disabled or deleted", "invalid_token")
+            return
     if claims["iss"] != cfg["CODOC_TOKEN_ISSUER"]:
         audience = claims.get("aud")
         wanted = cfg["CODOC_IDP_AUDIENCE"] or cfg["CODOC_IDP_ISSUER"]

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("config", "fhirstore", "handlers", "schemas", "security", "nlp")
 #: The HTTP layer: the only application code that may import Flask (or its extensions, or werkzeug).
 HTTP_LAYER = {"app.py", "handlers/http/routes.py", "handlers/http/io.py", "handlers/http/gate.py",
-              "handlers/http/errors.py", "security/__init__.py", "security/tokens.py", "security/limiter.py",
-              "security/cors.py"}
+              "handlers/http/errors.py", "handlers/http/health.py", "security/__init__.py", "security/tokens.py",
+              "security/limiter.py", "security/cors.py"}
 WEB_PACKAGES = ("flask", "flask_cors", "flask_jwt_extended", "flask_limiter", "werkzeug")
 
 

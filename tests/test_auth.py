@@ -23,7 +23,9 @@ IDP = "https://idp.hopital.example/realms/codoc"
 
 
 def bearer(app, scope: str, subject: str = "test-client") -> dict:
-    """A token of this app's /auth/token kind, minted directly (no scrypt round trip)."""
+    """A token of this app's /auth/token kind, minted directly (no scrypt round trip), for an active client."""
+    app.extensions["codoc.store"].records(clients.CLIENT_COLLECTION).replace(
+        {"_id": subject, "name": "test", "scopes": scope.split(), "active": True}, upsert=True)
     with app.app_context():
         return {"Authorization": "Bearer " + create_access_token(subject, additional_claims={"scope": scope})}
 
@@ -241,6 +243,13 @@ def test_cli_create_client_prints_a_secret_that_gets_a_token(wire_server, monkey
                                                            "client_id": client_id, "client_secret": secret})
     assert response.status_code == 200 and response.get_json()["scope"] == "codoc/admin system/*.read"
     assert cli.main(["create-client", "--scopes", "system/*.everything"]) == 2
+    token = {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+    monkeypatch.setattr(clients, "ACTIVE_CACHE_SECONDS", 0)
+    assert app.test_client().get(f"{BASE}/Patient?_id=x", headers=token).status_code == 200
+    assert cli.main(["disable-client", client_id]) == 0 and "disabled" in capsys.readouterr().out
+    assert app.test_client().get(f"{BASE}/Patient?_id=x", headers=token).status_code == 401
+    assert cli.main(["delete-client", client_id]) == 0
+    assert cli.main(["delete-client", client_id]) == 2
 
 
 # -- external identity provider (RS256) -------------------------------------------------------------------------------
@@ -320,3 +329,27 @@ def test_idp_tokens_with_wrong_audience_issuer_key_or_algorithm_return_401(idp_a
 def test_idp_without_key_file_refuses_to_start(settings):
     with pytest.raises(RuntimeError, match="CODOC_IDP_PUBLIC_KEY_FILE"):
         create_app({**settings, "CODOC_IDP_ISSUER": IDP})
+
+
+@pytest.mark.settings(CODOC_ALLOW_ANONYMOUS=False)
+def test_tokens_of_a_disabled_or_deleted_client_are_refused_before_they_expire(app, client, store, monkeypatch):
+    monkeypatch.setattr(clients, "ACTIVE_CACHE_SECONDS", 0)
+    headers = bearer(app, "system/*.*", "revoked-app")
+    assert client.get(f"{BASE}/Patient?_id=x", headers=headers).status_code == 200
+    assert clients.set_active(store, "revoked-app", False)
+    assert_outcome(client.get(f"{BASE}/Patient?_id=x", headers=headers), 401, "login")
+    assert clients.set_active(store, "revoked-app", True)
+    assert client.get(f"{BASE}/Patient?_id=x", headers=headers).status_code == 200
+    assert clients.delete_client(store, "revoked-app")
+    assert_outcome(client.get(f"{BASE}/Patient?_id=x", headers=headers), 401, "login")
+
+
+@pytest.mark.parametrize("claims", [{"exp": None}, {"type": "refresh"}])
+def test_tokens_without_expiry_or_not_access_tokens_are_401(app, client, claims):
+    bearer(app, "system/*.*", "someone")  # an active client: only the token's shape is wrong
+    body = {k: v for k, v in {"type": "access", "jti": "x", **claims}.items() if v is not None}
+    token = raw_token(app.config["CODOC_SECRET_KEY"], **body)
+    if claims.get("exp", 1) is None:
+        token = jwt.encode({k: v for k, v in jwt.decode(token, options={"verify_signature": False}).items()
+                            if k != "exp"}, app.config["CODOC_SECRET_KEY"], algorithm="HS256")
+    assert_outcome(client.get(f"{BASE}/Patient?_id=x", headers={"Authorization": f"Bearer {token}"}), 401, "login")

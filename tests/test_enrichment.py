@@ -259,3 +259,17 @@ def test_phenotypes_of_an_unfinished_run_count_nowhere(app, client, store, patie
     last = client.get(f"{query}&_count=1&_offset={committed - 1}").get_json()
     assert len(last["entry"]) == 1 and "next" not in {link["relation"] for link in last["link"]}
     assert client.get(f"{BASE}/Observation/{in_flight[0]['id']}").status_code == 404
+
+
+@pytest.mark.settings(CODOC_REDIS_URL="redis://127.0.0.1:9/0")
+def test_async_mode_with_redis_down_stores_the_note_pending_and_a_sweep_enriches_it(app, client, patient_id,
+                                                                                  engine):
+    """The pending status record is the durable job: no 500, no duplicate on retry, nothing lost."""
+    enricher = app.extensions["codoc.registry"].enricher
+    enricher.mode = "async"  # the module's settings turn NLP on; the Redis URL of the marker is unreachable
+    created = client.post(f"{BASE}/DocumentReference", json=document(patient_id, b64(NOTE)))
+    assert created.status_code == 201 and status_of(created.get_json())["status"] == "pending"
+    assert enricher.sweep(engine) == 1
+    assert enricher.status(created.get_json()["id"])["status"] == "done"
+    assert enricher.sweep(engine) == 0  # a job is taken once
+    assert phenotypes(client, created.get_json()["id"])

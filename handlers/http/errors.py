@@ -13,6 +13,7 @@ from handlers.http.io import outcome_response, request_id
 log = logging.getLogger("codoc")
 #: Seconds a client is told to wait after a 503.
 TRANSIENT_RETRY_AFTER = "2"
+KNOWN_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 HTTP_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
               409: "conflict", 410: "deleted", 412: "conflict", 413: "too-long", 415: "not-supported",
               422: "business-rule", 429: "throttled", 501: "not-supported", 503: "transient"}
@@ -32,6 +33,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         headers = {}
+        if status == 404 and request.method not in KNOWN_METHODS:  # TRACE, PROPFIND…: the method, not the path
+            return outcome_response(405, [{"severity": "error", "code": "not-supported",
+                                           "diagnostics": f"{request.method} is not a method of this API"}],
+                                    {"Allow": ", ".join(KNOWN_METHODS)})
         if status == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         description = {404: f"no route for {request.method} {request.path}",

@@ -68,14 +68,14 @@ def describe_access() -> Access:
         interaction = "history"
     else:
         by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "DELETE": "delete"} if resource_id else \
-            {"GET": "search", "HEAD": "search", "POST": "create"}
+            {"GET": "search", "HEAD": "search", "POST": "create", "PUT": "update", "DELETE": "delete"}
         interaction = by_method.get(method, "update")
     return Access(interaction, resource_type, resource_id, need=smart.need_for(interaction, resource_type))
 
 
 def gate():
-    """Authentication and SMART scopes of every FHIR route but /metadata: one place, not one per route."""
-    if request.endpoint == "fhir.metadata" or request.endpoint is None:
+    """Authentication and SMART scopes of every FHIR route but /metadata and /openapi.json, in one place."""
+    if request.endpoint in ("fhir.metadata", "fhir.openapi") or request.endpoint is None:
         return
     access = g.codoc_access = describe_access()
     error, principal = g.get("codoc_auth_error"), g.get("codoc_principal")

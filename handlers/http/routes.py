@@ -9,6 +9,7 @@ from handlers.base import ResourceHandler
 from handlers.http import gate
 from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response
 from handlers.system.capability import capability_statement
+from handlers.system.openapi import openapi_document
 from handlers.system.transaction import process as process_bundle
 from schemas import check_id
 
@@ -45,14 +46,33 @@ def metadata():
     return fhir_json(capability_statement(registry(), current_app.config, context().base_url))
 
 
+@fhir.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document, generated from the registry like /metadata; plain JSON for OpenAPI tools."""
+    response = fhir_json(openapi_document(registry(), current_app.config, context().base_url))
+    response.content_type = "application/json"
+    return response
+
+
 @fhir.route("/<segment>/", methods=ALL_METHODS, strict_slashes=False)
 def type_level(segment: str):
     handler = registry().get(segment)
     if request.method == "POST":
+        criteria = request.headers.get("If-None-Exist")
+        if criteria is not None:
+            resource, created = handler.conditional_create(body(), criteria, context())
+            return resource_response(resource, 201 if created else 200, location=created)
         return resource_response(handler.create(body(), context()), 201, location=True)
     if request.method in ("GET", "HEAD"):
         return fhir_json(handler.search(list(request.args.items(multi=True)), context()))
-    raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}", headers={"Allow": "GET, POST"})
+    if request.method == "PUT":
+        stored, created = handler.conditional_update(list(request.args.items(multi=True)), body(), context())
+        return resource_response(stored, 201 if created else 200, location=True)
+    if request.method == "DELETE":
+        version = handler.conditional_delete(list(request.args.items(multi=True)), context())
+        return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
+    raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}",
+                                headers={"Allow": "GET, POST, PUT, DELETE"})
 
 
 @fhir.route("/<segment>/<resource_id>/", methods=ALL_METHODS, strict_slashes=False)
@@ -119,6 +139,9 @@ def init_app(app) -> None:
     """The FHIR routes (with their gate and audit seams), the R5 placeholder and the one error mapping."""
     from handlers.http.errors import register_error_handlers
 
+    from handlers.http.health import health
+
     app.register_blueprint(fhir)
     app.register_blueprint(future)
+    app.register_blueprint(health)
     register_error_handlers(app)

@@ -12,6 +12,7 @@ from handlers.context import RequestContext
 from handlers.operations import EVERY_TYPE, Operation
 from handlers.references import repoint
 from handlers.resources.patient import PatientHandler, find_by_identifier, identifier_key
+from schemas import validate_resource
 
 MAX_ATTEMPTS = 5
 #: Most resources a merge repoints.
@@ -66,6 +67,7 @@ def _merge_inputs(handler: PatientHandler, payload: Any) -> tuple[str, str]:
     ``source-patient-identifier``/``target-patient-identifier`` (valueIdentifier). :raises InvalidError:"""
     if not isinstance(payload, dict) or payload.get("resourceType") != "Parameters":
         raise InvalidError("$merge takes a Parameters resource with source-patient and target-patient")
+    payload = validate_resource(payload, "Parameters")
     found: dict[str, str] = {}
     for parameter in payload.get("parameter") or []:
         name = parameter.get("name")

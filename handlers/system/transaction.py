@@ -47,7 +47,8 @@ def _request(index: int, entry: dict) -> dict:
     if not path or len(path) > 2:
         raise InvalidError(f"entry {index}: request.url must be Type or Type/id", expression=f"Bundle.entry[{index}]")
     return {"index": index, "method": method, "type": path[0], "id": path[1] if len(path) > 1 else None,
-            "query": parse_qsl(parts.query), "resource": entry.get("resource"), "fullUrl": entry.get("fullUrl")}
+            "query": parse_qsl(parts.query), "resource": entry.get("resource"), "fullUrl": entry.get("fullUrl"),
+            "ifNoneExist": request.get("ifNoneExist") if isinstance(request.get("ifNoneExist"), str) else None}
 
 
 def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | None]:
@@ -61,10 +62,14 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         result = handler.search(request["query"], ctx)
         return {"status": "200 OK"}, result
     if method == "DELETE":
-        if not rid:
-            raise InvalidError("conditional delete is not supported; give Type/id")
-        handler.delete(rid, ctx)
+        if rid:
+            handler.delete(rid, ctx)
+        else:
+            handler.conditional_delete(request["query"], ctx)
         return {"status": "204 No Content"}, None
+    if method == "POST" and request.get("ifNoneExist"):
+        resource, created = handler.conditional_create(request["resource"], request["ifNoneExist"], ctx)
+        return bundles.entry_response("201 Created" if created else "200 OK", resource, location=created), resource
     if method == "POST":
         if request.get("assigned_id"):
             stored, _ = handler.update(request["assigned_id"], {**request["resource"], "id": request["assigned_id"]},
@@ -72,9 +77,10 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         else:
             stored = handler.create(request["resource"], ctx)
         return bundles.entry_response("201 Created", stored, location=True), stored
-    if not rid:
-        raise InvalidError("PUT needs Type/id")
-    stored, created = handler.update(rid, request["resource"], ctx)
+    if rid:
+        stored, created = handler.update(rid, request["resource"], ctx)
+    else:
+        stored, created = handler.conditional_update(request["query"], request["resource"], ctx)
     return bundles.entry_response("201 Created" if created else "200 OK", stored, location=True), stored
 
 
@@ -97,7 +103,8 @@ def _runs_of_creations(requests: list[dict]) -> list[list[dict]]:
     runs: list[list[dict]] = []
     for request in requests:
         if runs and request["method"] == "POST" and runs[-1][-1]["method"] == "POST" \
-                and runs[-1][-1]["type"] == request["type"]:
+                and runs[-1][-1]["type"] == request["type"] and not request.get("ifNoneExist") \
+                and not runs[-1][-1].get("ifNoneExist"):
             runs[-1].append(request)
         else:
             runs.append([request])
@@ -118,6 +125,23 @@ def _run_isolated(registry, request: dict, ctx: RequestContext) -> dict:
 
 
 def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> list[dict]:
+    for request in requests:  # conditional updates and deletes act on their match, known before anything is written
+        if request["method"] in ("PUT", "DELETE") and not request["id"] and request["query"]:
+            handler = registry.get(request["type"])
+            found = handler._matches(handler._criteria(request["query"]), ctx)
+            if found is not None:
+                request["id"], request["query"] = found["id"], []
+                if request["method"] == "PUT" and isinstance(request.get("resource"), dict):
+                    request["resource"] = {**request["resource"], "id": found["id"]}
+    for request in requests:  # a conditional create that matches is the existing resource: its fullUrl names it
+        if request["method"] == "POST" and request.get("ifNoneExist"):
+            params = sorted(parse_qsl(request["ifNoneExist"].lstrip("?"), keep_blank_values=True))
+            try:
+                request["matched"] = registry.get(request["type"])._matches(params, ctx)
+            except FHIRError as error:
+                error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}] (ifNoneExist); "
+                                                     f"nothing was applied")]
+                raise
     _assign_ids(requests)
     for request in requests:  # check every entry before writing anything
         if request["method"] in ("POST", "PUT"):
@@ -127,12 +151,18 @@ def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> lis
             except FHIRError as error:
                 error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}]; nothing was applied")]
                 raise
-            if request["method"] == "POST":
+            if request["method"] == "POST" and not request.get("matched"):
                 request["prepared"] = {**prepared, "id": request["assigned_id"]}
-    created = {f"{r['type']}/{r['assigned_id']}" for r in requests if r.get("assigned_id")}
-    ordered = sorted(requests, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["type"], r["index"]))
-    undo: list[tuple[str, str, str, dict | None]] = []
     results: dict[int, dict] = {}
+    for request in requests:
+        if request.get("matched"):
+            results[request["index"]] = {"resource": request["matched"],
+                                         "response": bundles.entry_response("200 OK", request["matched"])}
+    requests_to_apply = [r for r in requests if not r.get("matched")]
+    created = {f"{r['type']}/{r['assigned_id']}" for r in requests_to_apply if r.get("assigned_id")}
+    ordered = sorted(requests_to_apply, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["type"],
+                                                       r["index"]))
+    undo: list[tuple[str, str, str, dict | None]] = []
     request = ordered[0] if ordered else None
     try:
         for group in _runs_of_creations(ordered):
@@ -169,7 +199,7 @@ def _assign_ids(requests: list[dict]) -> None:
     mapping = {}
     for request in requests:
         if request["method"] == "POST":
-            request["assigned_id"] = str(uuid.uuid4())
+            request["assigned_id"] = request["matched"]["id"] if request.get("matched") else str(uuid.uuid4())
             if request.get("fullUrl"):
                 mapping[request["fullUrl"]] = f"{request['type']}/{request['assigned_id']}"
     for request in requests:

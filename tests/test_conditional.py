@@ -1,0 +1,101 @@
+"""Conditional create (If-None-Exist, and request.ifNoneExist in Bundles): atomic against itself."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.conftest import BASE, assert_outcome
+
+IPP = "urn:oid:1.2.250.1.71.4.2.1"
+
+
+def patient(value: str) -> dict:
+    return {"resourceType": "Patient", "identifier": [{"system": IPP, "value": value}], "gender": "female"}
+
+
+def test_if_none_exist_creates_once_then_answers_the_match(client):
+    criteria = {"If-None-Exist": f"identifier={IPP}|C-1"}
+    first = client.post(f"{BASE}/Patient", json=patient("C-1"), headers=criteria)
+    assert first.status_code == 201 and "Location" in first.headers
+    again = client.post(f"{BASE}/patient/", json=patient("C-1"), headers=criteria)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    history = client.get(f"{BASE}/Patient/{first.get_json()['id']}/_history").get_json()
+    assert history["total"] == 1
+
+
+def test_if_none_exist_matching_several_is_412(client):
+    for value in ("S-1", "S-2"):
+        client.post(f"{BASE}/Patient", json={**patient(value), "name": [{"family": "Twin"}]})
+    answer = client.post(f"{BASE}/Patient", json=patient("S-3"), headers={"If-None-Exist": "family=twin"})
+    assert_outcome(answer, 412, "conflict")
+    assert_outcome(client.post(f"{BASE}/Patient", json=patient("S-4"), headers={"If-None-Exist": "bogus=1"}), 400)
+
+
+@pytest.mark.settings(CODOC_RATELIMIT_ENABLED=False)
+def test_racing_conditional_creates_make_one_resource(app):
+    results, start = [], threading.Barrier(8)
+
+    def post():
+        own = app.test_client()
+        start.wait()
+        answer = own.post(f"{BASE}/Patient", json=patient("RACE-C"), headers={"If-None-Exist": "identifier=RACE-C"})
+        results.append((answer.status_code, answer.get_json().get("id")))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in results) == [200] * 7 + [201]
+    assert len({rid for _, rid in results}) == 1
+
+
+def test_if_none_exist_in_batch_and_transaction_entries(client):
+    entry = {"request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={IPP}|B-1"},
+             "resource": patient("B-1")}
+    first = client.post(f"{BASE}/", json={"resourceType": "Bundle", "type": "batch", "entry": [entry, entry]})
+    assert [e["response"]["status"] for e in first.get_json()["entry"]] == ["201 Created", "200 OK"]
+    pid = first.get_json()["entry"][0]["resource"]["id"]
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {**entry, "fullUrl": "urn:uuid:3f2b8c1e-0d7a-4b8e-9a51-2c4d6e8f0a11"},
+        {"request": {"method": "POST", "url": "Observation"}, "resource": {
+            "resourceType": "Observation", "status": "final", "code": {"text": "poids"},
+            "subject": {"reference": "urn:uuid:3f2b8c1e-0d7a-4b8e-9a51-2c4d6e8f0a11"}}}]}
+    answer = client.post(f"{BASE}/", json=transaction).get_json()
+    assert answer["entry"][0]["response"]["status"] == "200 OK"
+    assert answer["entry"][1]["resource"]["subject"]["reference"] == f"Patient/{pid}"
+
+
+def test_conditional_update_creates_then_updates_its_one_match(client):
+    url = f"{BASE}/Patient?identifier={IPP}|U-1"
+    created = client.put(url, json=patient("U-1"))
+    assert created.status_code == 201
+    updated = client.put(url, json={**patient("U-1"), "gender": "male"})
+    assert updated.status_code == 200 and updated.get_json()["id"] == created.get_json()["id"]
+    assert updated.get_json()["meta"]["versionId"] == "2"
+    assert_outcome(client.put(url, json={**patient("U-1"), "id": "someone-else"}), 400)
+    client.post(f"{BASE}/Patient", json={**patient("U-2"), "name": [{"family": "Pair"}]})
+    client.post(f"{BASE}/Patient", json={**patient("U-3"), "name": [{"family": "Pair"}]})
+    assert_outcome(client.put(f"{BASE}/Patient?family=pair", json=patient("U-4")), 412)
+
+
+def test_conditional_delete_deletes_its_one_match_and_is_idempotent(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("D-1")).get_json()["id"]
+    assert client.delete(f"{BASE}/Patient?identifier=D-1").status_code == 204
+    assert client.get(f"{BASE}/Patient/{pid}").status_code == 410
+    assert client.delete(f"{BASE}/Patient?identifier=D-1").status_code == 204
+    assert_outcome(client.delete(f"{BASE}/Patient"), 400)
+
+
+def test_conditional_update_and_delete_in_a_transaction(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("T-1")).get_json()["id"]
+    other = client.post(f"{BASE}/Patient", json=patient("T-2")).get_json()["id"]
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"request": {"method": "PUT", "url": "Patient?identifier=T-1"}, "resource": {**patient("T-1"),
+                                                                                    "gender": "male"}},
+        {"request": {"method": "DELETE", "url": "Patient?identifier=T-2"}}]}
+    answer = client.post(f"{BASE}/", json=transaction)
+    assert [e["response"]["status"] for e in answer.get_json()["entry"]] == ["200 OK", "204 No Content"]
+    assert client.get(f"{BASE}/Patient/{pid}").get_json()["gender"] == "male"
+    assert client.get(f"{BASE}/Patient/{other}").status_code == 410
