@@ -30,7 +30,7 @@ from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_
 
 #: profile steps: (label, file suffix, function) whose cumulative time is counted, in the order they nest
 STEPS = [("validation (fhir.resources)", "handlers/base.py", "_prepare"),
-         ("rules (references, IPP)", "handlers/base.py", "_check_rules"),
+         ("rules (Patient.check)", "handlers/resources/patient.py", "check"),
          ("index fields (search keys)", "handlers/base.py", "index_fields"),
          ("store (claims, keys, insert)", "fhirstore/mongo.py", "create"),
          ("access gate (auth, scopes)", "handlers/http/gate.py", "gate"),
