@@ -30,6 +30,9 @@ CODOC_NLP_CHUNK_CHARS = 20_000
 #: New words the shared spaCy vocabulary may learn for good (~0.6 KB each); past it, notes are parsed in memory
 #: zones and their new words forgotten (bounded memory, ~25 % slower per note).
 CODOC_NLP_VOCAB_BUDGET = 100_000
+#: Public base URL of the server (``https://fhir.example-hopital.fr``) used in ``Location`` and Bundle links; empty =
+#: taken from the request (its ``Host`` header), which a client can set to anything.
+CODOC_BASE_URL = ""
 #: Largest accepted request body, in bytes (10 MiB).
 CODOC_MAX_BODY_BYTES = 10 * 1024 * 1024
 # -- what one request body may hold (docs/operations.md, "Limits"); beyond → 413 OperationOutcome ---------------

@@ -202,7 +202,8 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
-                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None,
+                    pending: bool = False) -> list[dict | Exception]:
         """Store version 1 of many new resources (their ``id`` set) with their claims and keys in bulk; returns,
         in order, the stored resource or the error that kept it out (others are written anyway). ``guard(indexes)``
         runs once their keys are visible, before the documents, and returns the errors of those it refuses."""

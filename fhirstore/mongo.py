@@ -113,31 +113,25 @@ class MongoFHIRStore(FHIRStore):
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
                     history: bool = True, pending: bool = False) -> list[dict]:
-        """Store version 1 of many new resources in bulk: their keys in one write, the documents in another.
+        """Store version 1 of many new server-generated resources (Phenotypes) in bulk, all or an error.
 
-        No unique-key claims here (server-generated data, e.g. Phenotypes). ``history`` is kept for the interface:
-        a first version never has a history copy. ``pending=True`` hides them until :meth:`publish`.
+        ``history`` is kept for the interface: a first version never has a history copy. ``pending=True`` hides
+        them until :meth:`publish`.
         """
-        stored = [self._versioned(r, "1") for r in resources]
-        if not stored:
-            return stored
-        marker = {PENDING: True} if pending else {}
-        internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
-        key_docs = [self._key_document(key, f"{resource_type}/{s['id']}", 1)
-                    for s, internal in zip(stored, internals) for key in internal.get(KEYS, ())]
-        with _store_errors():
-            if key_docs:
-                self.keys.insert_many(key_docs, ordered=False)
-            self.collection(resource_type).insert_many(
-                [self._document(s, internal) for s, internal in zip(stored, internals)], ordered=True)
+        stored = self.create_each(resource_type, resources, index_fields, pending=pending)
+        failed = next((r for r in stored if isinstance(r, Exception)), None)
+        if failed is not None:
+            raise failed
         return stored
 
     def create_each(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
-                    guard: Callable[[list[int]], dict[int, Exception]] | None = None) -> list[dict | Exception]:
+                    guard: Callable[[list[int]], dict[int, Exception]] | None = None,
+                    pending: bool = False) -> list[dict | Exception]:
         """Claims and keys of all in one unordered insert, then the documents of those whose claims held in
         another: two round trips for a batch, whatever its size (plus one per claim to settle)."""
         stored = [self._versioned(r, "1") for r in resources]
-        internals = [self._internal(resource_type, f) for f in index_fields]
+        marker = {PENDING: True} if pending else {}
+        internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
         owners = [f"{resource_type}/{s['id']}" for s in stored]
         documents, whose = [], []
         for n, (owner, internal) in enumerate(zip(owners, internals)):

@@ -50,6 +50,15 @@ def store(app):
     return app.extensions["codoc.store"]
 
 
+@pytest.fixture(scope="session")
+def nlp_engine():
+    """The EDS-NLP engine, loaded once per test session (from its cache when built)."""
+    pytest.importorskip("edsnlp")
+    import nlp
+
+    return nlp.get_engine(wait=None)
+
+
 def assert_outcome(response, status: int, code: str | None = None) -> dict:
     """The response is an OperationOutcome with this status (and issue code)."""
     assert response.status_code == status, response.get_data(as_text=True)

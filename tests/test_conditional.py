@@ -99,3 +99,30 @@ def test_conditional_update_and_delete_in_a_transaction(client):
     assert [e["response"]["status"] for e in answer.get_json()["entry"]] == ["200 OK", "204 No Content"]
     assert client.get(f"{BASE}/Patient/{pid}").get_json()["gender"] == "male"
     assert client.get(f"{BASE}/Patient/{other}").status_code == 410
+
+
+def test_conditional_read_answers_304_when_the_client_copy_is_current(client):
+    created = client.post(f"{BASE}/Patient", json=patient("R-1"))
+    url = f"{BASE}/Patient/{created.get_json()['id']}"
+    assert client.get(url, headers={"If-None-Match": 'W/"1"'}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": 'W/"0"'}).status_code == 200
+    assert client.get(url, headers={"If-Modified-Since": created.headers["Last-Modified"]}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    client.put(url, json={**created.get_json(), "gender": "male"})
+    assert client.get(url, headers={"If-None-Match": 'W/"1"'}).status_code == 200
+
+
+@pytest.mark.parametrize("prefer", ["return=minimal", "return=OperationOutcome", "return=representation"])
+def test_prefer_return_shapes_the_answer_to_a_write(client, prefer):
+    created = client.post(f"{BASE}/Patient", json=patient(f"P-{prefer}"), headers={"Prefer": prefer})
+    assert created.status_code == 201 and created.headers["ETag"] == 'W/"1"' and "Location" in created.headers
+    pid = created.headers["Location"].split("/Patient/")[1].split("/")[0]
+    updated = client.put(f"{BASE}/Patient/{pid}", json={**patient(f"P-{prefer}"), "id": pid},
+                         headers={"Prefer": prefer})
+    for answer in (created, updated):
+        if prefer == "return=minimal":
+            assert answer.get_data() == b""
+        elif prefer == "return=OperationOutcome":
+            assert answer.get_json()["resourceType"] == "OperationOutcome"
+        else:
+            assert answer.get_json()["resourceType"] == "Patient"

@@ -190,3 +190,12 @@ def test_security_headers_and_no_server_banner(client):
 def test_pretty_printing(client):
     assert b"\n  " in client.get(f"{BASE}/metadata?_pretty=true").data
     assert b"\n" not in client.get(f"{BASE}/metadata?_format=json").data
+
+
+@pytest.mark.settings(CODOC_BASE_URL="https://fhir.example-hopital.fr/")
+def test_links_use_the_configured_public_base_url_not_the_host_header(client):
+    created = client.post(f"{BASE}/Patient", json=MINIMAL["Patient"], headers={"Host": "evil.example"})
+    assert created.headers["Location"].startswith("https://fhir.example-hopital.fr/v4.3.0/Patient/")
+    found = client.get(f"{BASE}/Patient?_id={created.get_json()['id']}", headers={"Host": "evil.example"}).get_json()
+    assert all(link["url"].startswith("https://fhir.example-hopital.fr/v4.3.0/") for link in found["link"])
+    assert found["entry"][0]["fullUrl"].startswith("https://fhir.example-hopital.fr/v4.3.0/Patient/")

@@ -260,14 +260,6 @@ def test_holdout_letters_quality(nlp_engine, directory):
     assert by["all"]["recall"] >= floors["recall"]
 
 
-@pytest.fixture(scope="session")
-def nlp_engine():
-    pytest.importorskip("edsnlp")
-    import nlp
-
-    return nlp.get_engine(wait=None)
-
-
 if __name__ == "__main__":  # pragma: no cover
     import sys
 

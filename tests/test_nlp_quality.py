@@ -197,14 +197,6 @@ def test_gold_set_quality(nlp_engine):
     assert result["assertion_accuracy"] >= FLOORS["assertion_accuracy"]
 
 
-@pytest.fixture(scope="session")
-def nlp_engine():
-    pytest.importorskip("edsnlp")
-    import nlp
-
-    return nlp.get_engine(wait=None)
-
-
 if __name__ == "__main__":  # pragma: no cover
     import sys
 

@@ -7,7 +7,7 @@ from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplemente
 from handlers import audit, bundles
 from handlers.base import ResourceHandler
 from handlers.http import gate
-from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response
+from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response, unchanged, written
 from handlers.system.capability import capability_statement
 from handlers.system.openapi import openapi_document
 from handlers.system.transaction import process as process_bundle
@@ -61,13 +61,13 @@ def type_level(segment: str):
         criteria = request.headers.get("If-None-Exist")
         if criteria is not None:
             resource, created = handler.conditional_create(body(), criteria, context())
-            return resource_response(resource, 201 if created else 200, location=created)
-        return resource_response(handler.create(body(), context()), 201, location=True)
+            return written(resource, 201) if created else resource_response(resource)
+        return written(handler.create(body(), context()), 201)
     if request.method in ("GET", "HEAD"):
         return fhir_json(handler.search(list(request.args.items(multi=True)), context()))
     if request.method == "PUT":
         stored, created = handler.conditional_update(list(request.args.items(multi=True)), body(), context())
-        return resource_response(stored, 201 if created else 200, location=True)
+        return written(stored, 201 if created else 200)
     if request.method == "DELETE":
         version = handler.conditional_delete(list(request.args.items(multi=True)), context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
@@ -81,10 +81,11 @@ def instance_level(segment: str, resource_id: str):
     if resource_id.startswith("$"):
         return _operation(handler, resource_id, "type")
     if request.method in ("GET", "HEAD"):
-        return resource_response(handler.read(resource_id, context()))
+        resource = handler.read(resource_id, context())
+        return unchanged(resource) or resource_response(resource)
     if request.method == "PUT":
         stored, created = handler.update(resource_id, body(), context())
-        return resource_response(stored, 201 if created else 200, location=True)
+        return written(stored, 201 if created else 200)
     if request.method == "DELETE":
         version = handler.delete(resource_id, context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
