@@ -29,7 +29,7 @@ from .pipeline import (
     parse_key,
 )
 from .sections import SectionIndex, fold_chars
-from .textutil import Candidate, format_icd10, select_spans, split_chunks
+from .textutil import Candidate, clean_atc, format_icd10, select_spans, split_chunks
 from .types import (
     AFFIRMED,
     ATC_SYSTEM,
@@ -234,8 +234,10 @@ class EdsEngine:
             cands.append(Candidate(span.start, span.end, span.start_char, end_char,
                                    P_LEXICON, system, code))
         for span in doc.spans.get("drug", ()):
-            cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
-                                   P_DRUG, ATC_SYSTEM, span.kb_id_))
+            code = clean_atc(span.kb_id_)
+            if code is not None:
+                cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
+                                       P_DRUG, ATC_SYSTEM, code))
         for span in doc.spans.get("cim10", ()):
             if _BARE_CODE.match(span.text):
                 continue

@@ -33,6 +33,13 @@ def is_atc(code: str) -> bool:
     return bool(_ATC.match(code))
 
 
+def clean_atc(code: str) -> str | None:
+    """An ATC code as the WHO writes it, or None: the drug resource of edsnlp has a letter O where a level's digits
+    go (``JO5AX09`` for ``J05AX09``); digits are at positions 2-3 and 6-7."""
+    fixed = "".join("0" if c == "O" and i in (1, 2, 5, 6) else c for i, c in enumerate(code or ""))
+    return fixed if is_atc(fixed) else None
+
+
 # --------------------------------------------------------------------- chunks
 _SEPARATORS = ("\n\n", "\n", ". ", "; ", " ")
 

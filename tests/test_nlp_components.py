@@ -75,3 +75,11 @@ def test_typo_corrector_one_usual_edit_only():
     assert tc.rewrite("debression") is None  # b/p is not a usual confusion
     assert tc.rewrite("hypotension") is None  # two edits
     assert tc.rewrite("courte") is None  # too short
+
+
+def test_atc_codes_of_the_drug_resource_are_written_as_the_who_does():
+    from nlp.textutil import clean_atc
+
+    assert clean_atc("JO5AX09") == "J05AX09"
+    assert clean_atc("A10BA02") == "A10BA02"
+    assert clean_atc("not-a-code") is None
