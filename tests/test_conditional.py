@@ -156,3 +156,21 @@ def test_search_by_post_with_a_form_body_answers_like_get(client):
     assert [e["resource"]["id"] for e in by_post["entry"]] == [e["resource"]["id"] for e in by_get["entry"]] == [pid]
     assert_outcome(client.post(f"{BASE}/patient/_search", json={"identifier": "F-1"}), 415)
     assert_outcome(client.post(f"{BASE}/Patient/_search", data={"nonsense": "x"}), 400)
+
+
+def test_summary_and_elements_subset_reads_and_searches_with_the_subsetted_tag(client):
+    body = {**patient("E-1"), "name": [{"family": "Dupont"}], "text": {
+        "status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">Dupont</div>'},
+        "maritalStatus": {"text": "Marié"}}
+    pid = client.post(f"{BASE}/Patient", json=body).get_json()["id"]
+    summary = client.get(f"{BASE}/Patient/{pid}?_summary=true").get_json()
+    assert "name" in summary and "maritalStatus" not in summary and "text" not in summary
+    assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"} in \
+        summary["meta"]["tag"]
+    elements = client.get(f"{BASE}/Patient?_id={pid}&_elements=gender").get_json()["entry"][0]["resource"]
+    assert set(elements) == {"resourceType", "id", "meta", "gender"}
+    assert set(client.get(f"{BASE}/Patient/{pid}?_summary=text").get_json()) == {"resourceType", "id", "meta", "text"}
+    assert "text" not in client.get(f"{BASE}/Patient/{pid}?_summary=data").get_json()
+    full = client.get(f"{BASE}/Patient/{pid}").get_json()
+    assert "maritalStatus" in full and "tag" not in full["meta"]
+    assert_outcome(client.get(f"{BASE}/Patient/{pid}?_summary=maybe"), 400)

@@ -8,6 +8,7 @@ from handlers import audit, bundles
 from handlers.base import ResourceHandler, changes_window
 from handlers.http import gate
 from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response, unchanged, written
+from handlers.subset import requested, subset
 from handlers.system.capability import capability_statement
 from handlers.system.openapi import openapi_document
 from handlers.system.transaction import process as process_bundle
@@ -113,7 +114,8 @@ def instance_level(segment: str, resource_id: str):
         return fhir_json(handler.type_history(list(request.args.items(multi=True)), context()))
     if request.method in ("GET", "HEAD"):
         resource = handler.read(resource_id, context())
-        return unchanged(resource) or resource_response(resource)
+        summary, elements = requested(list(request.args.items(multi=True)))
+        return unchanged(resource) or resource_response(subset(resource, summary, elements))
     if request.method == "PUT":
         stored, created = handler.update(resource_id, body(), context())
         return written(stored, 201 if created else 200)

@@ -9,6 +9,7 @@ from fhirstore.errors import InvalidError, MethodNotAllowedError
 from handlers.context import RequestContext
 from handlers.search.clauses import clause, combine
 from handlers.search.params import COMMON_PARAMS, SearchParam
+from handlers.subset import requested
 
 if TYPE_CHECKING:
     from handlers.base import ResourceHandler
@@ -30,6 +31,8 @@ class SearchPlan:
     summary_count: bool = False
     warnings: list[str] = field(default_factory=list)
     keys: list[KeyMatch] = field(default_factory=list)  # on search keys
+    summary: str | None = None  # _summary
+    elements: list[str] | None = None  # _elements
 
 
 def known_params(handler: "ResourceHandler") -> dict[str, SearchParam]:
@@ -74,15 +77,11 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
         clauses.append({"meta.profile": handler.profile})
     keys = [c for c in clauses if isinstance(c, KeyMatch)]
     clauses = [c for c in clauses if not isinstance(c, KeyMatch)]
-    summary = one_param(params, "_summary")
-    if summary not in (None, "count", "false"):
-        warnings.append(f"_summary={summary} is not supported; full resources are returned")
-    if one_param(params, "_elements") is not None:
-        warnings.append("_elements is not supported; full resources are returned")
+    summary, elements = requested(params)
     return SearchPlan(
         query=combine(clauses), keys=keys, sort=sort, offset=offset, count=count, includes=includes,
         count_total=total != "none",
-        summary_count=summary == "count",
+        summary_count=summary == "count", summary=summary, elements=elements,
         warnings=warnings)
 
 

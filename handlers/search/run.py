@@ -8,6 +8,7 @@ from handlers.context import RequestContext
 from handlers.references import LOCAL_REFERENCE
 from handlers.search.params import SearchParam
 from handlers.search.plan import plan
+from handlers.subset import subset
 
 if TYPE_CHECKING:
     from handlers.base import ResourceHandler
@@ -29,6 +30,7 @@ def run(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestC
             total = store.search(handler.resource_type, search.query, limit=1, keys=search.keys).total
     included = _included(handler, search.includes, resources)
     ctx.touch_resources([*resources, *included])
+    resources = [subset(r, search.summary, search.elements) for r in resources]
     outcome = bundles.warnings(search.warnings) if search.warnings else None
     return bundles.searchset(ctx.base_url, handler.name, resources, total, params, search.offset, fetch,
                              included=included, outcome=outcome, more=more)
