@@ -174,3 +174,19 @@ def test_summary_and_elements_subset_reads_and_searches_with_the_subsetted_tag(c
     full = client.get(f"{BASE}/Patient/{pid}").get_json()
     assert "maritalStatus" in full and "tag" not in full["meta"]
     assert_outcome(client.get(f"{BASE}/Patient/{pid}?_summary=maybe"), 400)
+
+
+def test_revinclude_adds_the_resources_referencing_the_matches(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("RI-1")).get_json()["id"]
+    other = client.post(f"{BASE}/Patient", json=patient("RI-2")).get_json()["id"]
+    observations = [client.post(f"{BASE}/Observation", json={
+        "resourceType": "Observation", "status": "final", "code": {"text": "poids"},
+        "subject": {"reference": f"Patient/{target}"}}).get_json()["id"] for target in (pid, pid, other)]
+    stay = client.post(f"{BASE}/Encounter", json={"resourceType": "Encounter", "status": "finished",
+                                                  "class": {"code": "IMP"}, "subject": {"reference": f"Patient/{pid}"}})
+    bundle = client.get(f"{BASE}/Patient?identifier=RI-1&_revinclude=Observation:subject").get_json()
+    modes = {(e["resource"]["resourceType"], e["resource"]["id"]): e["search"]["mode"] for e in bundle["entry"]}
+    assert modes == {("Patient", pid): "match", ("Observation", observations[0]): "include",
+                     ("Observation", observations[1]): "include"}
+    assert stay.status_code == 201
+    assert_outcome(client.get(f"{BASE}/Patient?identifier=RI-1&_revinclude=Observation:code"), 400)

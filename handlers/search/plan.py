@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from handlers.base import ResourceHandler
 
 #: Parameters that shape the answer, not the selection.
-CONTROL = {"_count", "_offset", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include"}
+CONTROL = {"_count", "_offset", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include",
+           "_revinclude"}
+#: Most resources one ``_revinclude`` adds per match.
+REVINCLUDE_MAX = 1000
 
 
 @dataclass
@@ -31,6 +34,7 @@ class SearchPlan:
     summary_count: bool = False
     warnings: list[str] = field(default_factory=list)
     keys: list[KeyMatch] = field(default_factory=list)  # on search keys
+    revincludes: list[tuple[str, SearchParam]] = field(default_factory=list)  # (source handler name, its param)
     summary: str | None = None  # _summary
     elements: list[str] | None = None  # _elements
 
@@ -51,6 +55,7 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
     offset = int_param(params, "_offset", 0, 10_000_000)
     sort = _sort(known, one_param(params, "_sort"))
     includes = [_include(handler, known, v) for k, v in params if k == "_include"]
+    revincludes = [_revinclude(handler, v) for k, v in params if k == "_revinclude"]
     total = one_param(params, "_total") or "accurate"
     if total not in ("none", "estimate", "accurate"):
         raise InvalidError(f"_total must be none, estimate or accurate, not {total!r}", expression="_total")
@@ -80,6 +85,7 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
     summary, elements = requested(params)
     return SearchPlan(
         query=combine(clauses), keys=keys, sort=sort, offset=offset, count=count, includes=includes,
+        revincludes=revincludes,
         count_total=total != "none",
         summary_count=summary == "count", summary=summary, elements=elements,
         warnings=warnings)
@@ -114,6 +120,24 @@ def _sort(known: dict[str, SearchParam], raw: str | None) -> list[tuple[str, int
     if not any(k == "id" for k, _ in keys):
         keys.append(("id", 1))
     return keys
+
+
+def _revinclude(handler: "ResourceHandler", value: str) -> tuple[str, SearchParam]:
+    """``_revinclude=Observation:subject``: resources of that type whose parameter references a match.
+
+    :raises InvalidError: not a reference parameter of a hosted type that may point to this one.
+    """
+    source, _, name = value.partition(":")
+    try:
+        referring = handler.registry.get(source)
+    except Exception:  # noqa: BLE001 - an unknown type is the client's error
+        raise InvalidError(f"_revinclude={value!r}: {source!r} is not a type of this server",
+                           expression="_revinclude") from None
+    param = known_params(referring).get(name.partition(":")[0])
+    if param is None or param.type != "reference" or param.targets and handler.resource_type not in param.targets:
+        raise InvalidError(f"_revinclude={value!r}: expected <Type>:<reference parameter to {handler.name}>",
+                           expression="_revinclude")
+    return referring.name, param
 
 
 def _include(handler: "ResourceHandler", known: dict[str, SearchParam], value: str) -> tuple[SearchParam, str | None]:

@@ -7,7 +7,7 @@ from handlers import bundles
 from handlers.context import RequestContext
 from handlers.references import LOCAL_REFERENCE
 from handlers.search.params import SearchParam
-from handlers.search.plan import plan
+from handlers.search.plan import REVINCLUDE_MAX, plan
 from handlers.subset import subset
 
 if TYPE_CHECKING:
@@ -28,12 +28,34 @@ def run(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestC
             total = search.offset + len(page.resources)  # the page tells: no count (nx-27017 counts by scanning)
         else:
             total = store.search(handler.resource_type, search.query, limit=1, keys=search.keys).total
-    included = _included(handler, search.includes, resources)
+    included = _included(handler, search.includes, resources) + _revincluded(handler, search.revincludes, resources)
     ctx.touch_resources([*resources, *included])
     resources = [subset(r, search.summary, search.elements) for r in resources]
     outcome = bundles.warnings(search.warnings) if search.warnings else None
     return bundles.searchset(ctx.base_url, handler.name, resources, total, params, search.offset, fetch,
                              included=included, outcome=outcome, more=more)
+
+
+def _revincluded(handler: "ResourceHandler", revincludes: list[tuple[str, SearchParam]],
+                 resources: list[dict]) -> list[dict]:
+    """Resources referencing the page's matches through the ``_revinclude`` parameters: one indexed lookup of the
+    matches' reference keys, then the candidates checked against the parameter's own values."""
+    if not revincludes or not resources:
+        return []
+    targets = [f"{r['resourceType']}/{r['id']}" for r in resources]
+    owners = handler.store.referrers(targets, REVINCLUDE_MAX)
+    found, seen = [], {(r["resourceType"], r["id"]) for r in resources}
+    for name, param in revincludes:
+        referring = handler.registry.get(name)
+        ids = sorted(o.split("/", 1)[1] for o in owners if o.startswith(f"{referring.resource_type}/"))
+        for resource in handler.store.scan(referring.resource_type, {"_id": {"$in": ids}}) if ids else ():
+            value = param.index_value(resource)
+            values = [value] if isinstance(value, str) else value or []
+            if (resource["resourceType"], resource["id"]) not in seen and set(values) & set(targets) \
+                    and referring._matches_profile(resource):
+                seen.add((resource["resourceType"], resource["id"]))
+                found.append(resource)
+    return found
 
 
 def _included(handler: "ResourceHandler", includes: list[tuple[SearchParam, str | None]],
