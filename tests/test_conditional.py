@@ -190,3 +190,25 @@ def test_revinclude_adds_the_resources_referencing_the_matches(client):
                      ("Observation", observations[1]): "include"}
     assert stay.status_code == 201
     assert_outcome(client.get(f"{BASE}/Patient?identifier=RI-1&_revinclude=Observation:code"), 400)
+
+
+def test_chained_and_reverse_chained_searches(client):
+    ids = [client.post(f"{BASE}/Patient", json={**patient(f"CH-{n}"), "name": [{"family": family}]}).get_json()["id"]
+           for n, family in enumerate(("Dupont", "Durand"))]
+    glucose = {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]}
+    obs = client.post(f"{BASE}/Observation", json={"resourceType": "Observation", "status": "final", "code": glucose,
+                                                   "subject": {"reference": f"Patient/{ids[0]}"}}).get_json()["id"]
+    client.post(f"{BASE}/Observation", json={"resourceType": "Observation", "status": "final",
+                                             "code": {"text": "poids"}, "subject": {"reference": f"Patient/{ids[1]}"}})
+
+    def found(query):
+        bundle = client.get(f"{BASE}/{query}").get_json()
+        assert bundle["resourceType"] == "Bundle", bundle
+        return [e["resource"]["id"] for e in bundle.get("entry", []) if e["search"]["mode"] == "match"]
+
+    assert found(f"Observation?subject:Patient.identifier={IPP}|CH-0") == [obs]
+    assert found("Observation?subject.family=dupont") == [obs]
+    assert found("Observation?subject:Patient.family=nobody") == []
+    assert found("Patient?_has:Observation:subject:code=http://loinc.org|2345-7") == [ids[0]]
+    assert found("Patient?_has:Observation:subject:code=http://loinc.org|9999-9") == []
+    assert_outcome(client.get(f"{BASE}/Patient?_has:Observation:code=x"), 400)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fhirstore import KeyMatch
-from fhirstore.errors import InvalidError, MethodNotAllowedError
+from fhirstore.errors import InvalidError, MethodNotAllowedError, TooCostlyError
 from handlers.context import RequestContext
 from handlers.search.clauses import clause, combine
 from handlers.search.params import COMMON_PARAMS, SearchParam
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 #: Parameters that shape the answer, not the selection.
 CONTROL = {"_count", "_offset", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include",
            "_revinclude"}
-#: Most resources one ``_revinclude`` adds per match.
-REVINCLUDE_MAX = 1000
+#: Most resources one ``_revinclude`` adds per match; most a chain or ``_has`` may go through.
+REVINCLUDE_MAX, CHAIN_MAX = 1000, 10_000
 
 
 @dataclass
@@ -64,6 +64,12 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
     clauses = []
     for key, value in params:
         if key in CONTROL:
+            continue
+        if key.startswith("_has:"):
+            clauses.append(_has_clause(handler, key, value, ctx))
+            continue
+        if "." in key:
+            clauses.append(_chained_clause(handler, known, key, value, ctx))
             continue
         name, _, modifier = key.partition(":")
         param = known.get(name)
@@ -120,6 +126,64 @@ def _sort(known: dict[str, SearchParam], raw: str | None) -> list[tuple[str, int
     if not any(k == "id" for k, _ in keys):
         keys.append(("id", 1))
     return keys
+
+
+def _ids_matching(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestContext) -> list[str]:
+    """Ids of the resources of ``handler`` matching ``params`` (an inner search), at most CHAIN_MAX.
+
+    :raises TooCostlyError: more than CHAIN_MAX match (narrow the inner criteria).
+    """
+    inner = plan(handler, params, ctx)
+    found = []
+    for resource in handler.store.scan(handler.resource_type, inner.query, keys=inner.keys):
+        found.append(resource["id"])
+        if len(found) > CHAIN_MAX:
+            raise TooCostlyError(f"the chained criteria match more than {CHAIN_MAX} {handler.name}; narrow them")
+    return found
+
+
+def _chained_clause(handler: "ResourceHandler", known: dict[str, SearchParam], key: str, value: str,
+                    ctx: RequestContext):
+    """``subject:Patient.identifier=sys|val`` / ``subject.family=x``: the targets found by an inner search, then
+    the reference parameter on them."""
+    head, _, rest = key.partition(".")
+    name, _, target_type = head.partition(":")
+    param = known.get(name)
+    if param is None or param.type != "reference":
+        raise InvalidError(f"{key!r}: {name!r} is not a reference parameter of {handler.name}", expression=key)
+    types = (target_type,) if target_type else tuple(t for t in param.targets if t in handler.registry.stored_types)
+    if len(types) != 1:
+        raise InvalidError(f"{key!r}: say which type the chain goes through ({name}:Type.{rest})", expression=key)
+    target = handler.registry.get(types[0])
+    ids = _ids_matching(target, [(rest, value)], ctx)
+    return clause(param, "", ",".join(f"{target.resource_type}/{i}" for i in ids) or f"{target.resource_type}/-",
+                  ctx)
+
+
+def _has_clause(handler: "ResourceHandler", key: str, value: str, ctx: RequestContext) -> dict:
+    """``_has:Observation:subject:code=…``: the resources referenced, through ``subject``, by Observations that
+    match ``code=…`` (the cohort query); served by an inner keyed search."""
+    parts = key.split(":", 3)
+    if len(parts) != 4:
+        raise InvalidError(f"{key!r}: expected _has:<Type>:<reference parameter>:<parameter>", expression=key)
+    _, source, reference, inner = parts
+    try:
+        referring = handler.registry.get(source)
+    except Exception:  # noqa: BLE001 - an unknown type is the client's error
+        raise InvalidError(f"{key!r}: {source!r} is not a type of this server", expression=key) from None
+    ref_param = known_params(referring).get(reference)
+    if ref_param is None or ref_param.type != "reference":
+        raise InvalidError(f"{key!r}: {reference!r} is not a reference parameter of {source}", expression=key)
+    inner_plan = plan(referring, [(inner, value)], ctx)
+    prefix = f"{handler.resource_type}/"
+    ids: set[str] = set()
+    for resource in handler.store.scan(referring.resource_type, inner_plan.query, keys=inner_plan.keys):
+        found = ref_param.index_value(resource)
+        ids.update(v[len(prefix):] for v in ([found] if isinstance(found, str) else found or [])
+                   if v.startswith(prefix))
+        if len(ids) > CHAIN_MAX:
+            raise TooCostlyError(f"{key!r} reaches more than {CHAIN_MAX} {handler.name}; narrow it")
+    return {"_id": {"$in": sorted(ids)}}
 
 
 def _revinclude(handler: "ResourceHandler", value: str) -> tuple[str, SearchParam]:
