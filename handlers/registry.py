@@ -10,8 +10,8 @@ from fhirstore import FHIRStore
 from fhirstore.errors import NotFoundError
 from handlers.base import REFERENCE_INDEX, ResourceHandler
 from handlers.enrichment import Enricher
-from handlers.operations import (Operation, enrich, enrichment_status, everything, expunge, hierarchy, lookup, merge,
-                                 validate, validate_code)
+from handlers.operations import (Operation, enrich, enrichment_status, everything, expunge, hierarchy, lastn, lookup,
+                                 merge, validate, validate_code)
 from handlers.resources.codesystem import CodeSystemHandler
 from handlers.resources.documentreference import DocumentReferenceHandler
 from handlers.resources.encounter import EncounterHandler
@@ -30,7 +30,7 @@ HANDLERS: tuple[type[ResourceHandler], ...] = (
     PhenotypeHandler, plain("Procedure"), plain("MedicationRequest"), plain("DiagnosticReport"), CodeSystemHandler,
 )
 OPERATIONS: tuple[Operation, ...] = tuple(module.OPERATION for module in (
-    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status, lookup, validate_code))
+    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status, lookup, validate_code, lastn))
 
 
 class Registry:

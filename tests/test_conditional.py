@@ -212,3 +212,22 @@ def test_chained_and_reverse_chained_searches(client):
     assert found("Patient?_has:Observation:subject:code=http://loinc.org|2345-7") == [ids[0]]
     assert found("Patient?_has:Observation:subject:code=http://loinc.org|9999-9") == []
     assert_outcome(client.get(f"{BASE}/Patient?_has:Observation:code=x"), 400)
+
+
+def test_lastn_gives_the_latest_observations_of_each_code(client):
+    pid = client.post(f"{BASE}/Patient", json=patient("L-1")).get_json()["id"]
+
+    def observe(code, when):
+        return client.post(f"{BASE}/Observation", json={
+            "resourceType": "Observation", "status": "final", "effectiveDateTime": when,
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": {"reference": f"Patient/{pid}"}}).get_json()["id"]
+
+    creatinine = [observe("2160-0", f"2024-0{m}-01") for m in (1, 2, 3)]
+    hba1c = [observe("4548-4", f"2024-0{m}-15") for m in (1, 2)]
+    latest = client.get(f"{BASE}/Observation/$lastn?patient=Patient/{pid}").get_json()
+    assert {e["resource"]["id"] for e in latest["entry"]} == {creatinine[2], hba1c[1]}
+    two = client.get(f"{BASE}/Observation/$lastn?patient=Patient/{pid}&code=http://loinc.org|2160-0&max=2")
+    assert [e["resource"]["id"] for e in two.get_json()["entry"]] == [creatinine[2], creatinine[1]]
+    assert_outcome(client.get(f"{BASE}/Observation/$lastn?code=http://loinc.org|2160-0"), 400)
+    assert_outcome(client.get(f"{BASE}/Observation/$lastn?patient=Patient/{pid}&max=0"), 400)
