@@ -112,6 +112,36 @@ def store_uri(settings: dict):
         yield embedded.uri
 
 
+@contextmanager
+def opened_store():
+    """The store the settings name (the embedded one of CODOC_DATA_DIR when no URI is set), for client commands."""
+    from config import load_config
+    from fhirstore import open_store
+
+    settings = load_config()
+    with store_uri(settings) as uri:
+        yield open_store(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+
+
+@contextmanager
+def progress_bars(unit: str):
+    """``progress_for(name, total)`` giving one tqdm bar's update per name; the bars close on exit."""
+    from tqdm import tqdm
+
+    bars = []
+
+    def progress_for(name: str, total: int):
+        bar = tqdm(total=total, desc=name, unit=unit, leave=True)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        yield progress_for
+    finally:
+        for bar in bars:
+            bar.close()
+
+
 def offline_app():
     """An app for maintenance commands: no NLP loading, no index creation at start-up."""
     from app import create_app
@@ -136,24 +166,13 @@ def init_db(args: argparse.Namespace) -> int:
 
 def reindex(args: argparse.Namespace) -> int:
     """Recompute the search helpers of every stored resource (after an upgrade that adds search parameters)."""
-    from tqdm import tqdm
-
     from config import load_config
 
-    bars = []
-
-    def progress_for(resource_type: str, total: int):
-        bar = tqdm(total=total, desc=resource_type, unit="res", leave=True)
-        bars.append(bar)
-        return bar.update
-
-    with store_uri(load_config()) as uri:
+    with store_uri(load_config()) as uri, progress_bars("res") as progress_for:
         os.environ["CODOC_MONGO_URI"] = uri
         registry = offline_app().extensions["codoc.registry"]
         registry.ensure_indexes()
         changed = registry.reindex(progress_for)
-    for bar in bars:
-        bar.close()
     print(", ".join(f"{t}: {n} updated" for t, n in changed.items()))
     return 0
 
@@ -162,21 +181,12 @@ def load_terminology(args: argparse.Namespace) -> int:
     """Load ICD-10 (ATIH CIM-10) and ATC from the edsnlp resources as CodeSystems (idempotent; --force reloads)."""
     from pathlib import Path
 
-    from tqdm import tqdm
-
     from config import load_config
     from terminology import loader
     from terminology.sources import TerminologyFileError
 
-    bars = []
-
-    def progress_for(key: str, total: int):
-        bar = tqdm(total=total, desc=key, unit="concept", leave=True)
-        bars.append(bar)
-        return bar.update
-
     try:
-        with store_uri(load_config()) as uri:
+        with store_uri(load_config()) as uri, progress_bars("concept") as progress_for:
             os.environ["CODOC_MONGO_URI"] = uri
             registry = offline_app().extensions["codoc.registry"]
             loaded = loader.load(registry, args.only or None, Path(args.source) if args.source else None,
@@ -184,9 +194,6 @@ def load_terminology(args: argparse.Namespace) -> int:
     except TerminologyFileError as exc:
         log.error("load-terminology: %s (nothing of that vocabulary was written)", exc)
         return 2
-    finally:
-        for bar in bars:
-            bar.close()
     for result in loaded:
         state = "already loaded" if result.skipped else "loaded"
         print(f"{result.key}: {result.concepts} concepts {state} ({result.url}, version {result.version})")
@@ -197,15 +204,10 @@ def load_terminology(args: argparse.Namespace) -> int:
 
 def create_client(args: argparse.Namespace) -> int:
     """Register an API client of POST /auth/token; its secret is printed once and stored only as a hash."""
-    from config import load_config
     from security import clients
 
-    settings = load_config()
     try:
-        with store_uri(settings) as uri:
-            from fhirstore import open_store
-
-            store = open_store(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+        with opened_store() as store:
             client_id, secret = clients.create_client(store, args.scopes.replace(",", " ").split(), args.name,
                                                       args.client_id)
     except ValueError as exc:
@@ -219,13 +221,9 @@ def create_client(args: argparse.Namespace) -> int:
 
 def change_client(args: argparse.Namespace) -> int:
     """Disable, enable or delete an API client: its tokens are refused within seconds, before their expiry."""
-    from config import load_config
-    from fhirstore import open_store
     from security import clients
 
-    settings = load_config()
-    with store_uri(settings) as uri:
-        store = open_store(uri, settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+    with opened_store() as store:
         if args.command == "delete-client":
             found = clients.delete_client(store, args.client_id)
         else:

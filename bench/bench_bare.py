@@ -10,7 +10,6 @@ Usage: ``python bench/bench_bare.py [--n 500] [--runs 3] [--profile 500] [--json
 """
 from __future__ import annotations
 
-import argparse
 import cProfile
 import itertools
 import pstats
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bare_app import create_bare_app  # noqa: E402
 from bench.patients import patient  # noqa: E402
 from bench.report import emit, timed  # noqa: E402
-from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_median, use_code  # noqa: E402
+from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_median, parse_arguments  # noqa: E402
 
 #: profile steps: (label, file suffix, function) whose cumulative time is counted, in the order they nest
 STEPS = [("validation (fhir.resources)", "handlers/base.py", "_prepare"),
@@ -128,14 +127,12 @@ def run(uri: str, n: int, runs: int, profile: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=500, help="calls per run and figure")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--profile", type=int, default=500, help="creates profiled (0: none)")
-    parser.add_argument("--code", default=None, help="source tree to import the app from (default: this one)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    use_code(args.code)
+    def options(parser):
+        parser.add_argument("--n", type=int, default=500, help="calls per run and figure")
+        parser.add_argument("--runs", type=int, default=3)
+        parser.add_argument("--profile", type=int, default=500, help="creates profiled (0: none)")
+
+    args = parse_arguments(__doc__, options)
     monitoring.register(CommandTimes())
     with embedded_store() as uri:
         figures = run(uri, args.n, args.runs, args.profile)

@@ -10,7 +10,6 @@ Usage: ``python bench/bench_bundle.py [--size 1000] [--runs 5] [--json]``
 """
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -23,7 +22,7 @@ from pymongo import MongoClient, monitoring  # noqa: E402
 
 from bench.patients import batch, patient  # noqa: E402
 from bench.report import emit  # noqa: E402
-from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_median, use_code  # noqa: E402
+from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_median, parse_arguments  # noqa: E402
 
 
 def run(uri: str, size: int, runs: int) -> dict:
@@ -58,13 +57,11 @@ def run(uri: str, size: int, runs: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--code", default=None, help="source tree to import the app from (default: this one)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    use_code(args.code)
+    def options(parser):
+        parser.add_argument("--size", type=int, default=1000)
+        parser.add_argument("--runs", type=int, default=5)
+
+    args = parse_arguments(__doc__, options)
     monitoring.register(CommandTimes())
     with embedded_store() as uri:
         figures = run(uri, args.size, args.runs)

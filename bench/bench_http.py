@@ -11,7 +11,6 @@ Usage: ``python bench/bench_http.py [--seconds 20] [--runs 3] [--clients 4] [--j
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import socket
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.crud_mix import drive  # noqa: E402
 from bench.report import emit  # noqa: E402
-from bench.store import cpu_seconds, embedded_server, min_median, use_code  # noqa: E402
+from bench.store import cpu_seconds, embedded_server, min_median, parse_arguments  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -101,14 +100,12 @@ def run(store, seconds: float, runs: int, clients: int, code: str | None) -> dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--code", default=None, help="source tree to serve our app from (default: this one)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    use_code(args.code)
+    def options(parser):
+        parser.add_argument("--seconds", type=float, default=20)
+        parser.add_argument("--runs", type=int, default=3)
+        parser.add_argument("--clients", type=int, default=4)
+
+    args = parse_arguments(__doc__, options)
     with embedded_server() as store:
         figures = run(store, args.seconds, args.runs, args.clients, args.code)
     emit({"bench": "http", "code": args.code or "this tree", "seconds": args.seconds, "runs": args.runs,

@@ -2,6 +2,7 @@
 source tree (``--code DIR``: e.g. /work/wt-before for "before" figures), and a pymongo command counter."""
 from __future__ import annotations
 
+import argparse
 import contextlib
 import statistics
 import sys
@@ -20,6 +21,18 @@ def use_code(code: str | None) -> None:
     if path in sys.path:
         sys.path.remove(path)
     sys.path.insert(0, path)
+
+
+def parse_arguments(doc: str, options) -> argparse.Namespace:
+    """The command line of a bench: its own ``options(parser)``, then ``--code`` (the source tree to measure, for
+    "before" runs) and ``--json``; the code switch is applied before returning."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    options(parser)
+    parser.add_argument("--code", default=None, help="source tree of the app to measure (default: this one)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    use_code(args.code)
+    return args
 
 
 @contextlib.contextmanager
