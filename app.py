@@ -9,6 +9,7 @@ from flask import Flask
 import security
 from config import load_config
 from fhirstore import open_store
+from fhirstore.errors import StoreUnavailableError
 from handlers import audit
 from handlers.http import routes
 from handlers.registry import Registry
@@ -29,7 +30,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings["CODOC_MAX_BODY_BYTES"]
     app.json.sort_keys = False
 
-    store = open_store(settings["CODOC_MONGO_URI"], settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"])
+    store = open_store(settings["CODOC_MONGO_URI"], settings["CODOC_MONGO_DB"], settings["CODOC_MONGO_WRITE_CONCERN"],
+                       settings["CODOC_TRANSACTION_LEASE"])
     registry = Registry(store, app.config)
     app.extensions["codoc.store"] = store
     app.extensions["codoc.registry"] = registry
@@ -38,6 +40,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if settings["CODOC_CREATE_INDEXES"]:
         registry.ensure_indexes()
         audit.ensure_indexes(store)
+    try:  # transactions a stopped process left: rolled back (or forward past their commit point)
+        store.recover()
+    except StoreUnavailableError:
+        log.warning("the store is unavailable at start: transactions left by a stopped process settle later")
 
     security.init_app(app)
     routes.init_app(app)

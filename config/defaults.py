@@ -83,6 +83,9 @@ CODOC_TRUSTED_PROXIES = 0
 CODOC_AUDIT_BATCHED = True
 #: Seconds audit events may wait unwritten (the audit store failing) before patient data answers 503.
 CODOC_AUDIT_MAX_LAG = 3.0
+#: Seconds a transaction holds its lease (renewed while it runs): a process that died inside one is rolled back by
+#: the first process that finds the lease expired (docs/guides/mongodb.md#transactions).
+CODOC_TRANSACTION_LEASE = 30.0
 #: The audit trail of patient-data access (AuditEvent_4_3_0); off only for benchmarks, production refuses it off.
 CODOC_AUDIT_ENABLED = True
 

@@ -4,11 +4,11 @@ embedded store launcher."""
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
 
 
-def open_store(uri: str, database: str, write_concern: str = "") -> FHIRStore:
+def open_store(uri: str, database: str, write_concern: str = "", transaction_lease: float = 30.0) -> FHIRStore:
     """The store behind ``uri`` (``mongodb://…``, or ``mongomock://`` for a throwaway in-process one)."""
     from fhirstore.mongo import MongoFHIRStore, connect
 
-    return MongoFHIRStore(connect(uri, database, write_concern))
+    return MongoFHIRStore(connect(uri, database, write_concern), transaction_lease=transaction_lease)
 
 
 __all__ = ["Current", "FHIRStore", "IndexSpec", "KeyMatch", "KeyTerm", "Page", "Records", "now_instant", "open_store"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Mapping, Sequence
 
 
 def now_instant() -> str:
@@ -64,6 +64,7 @@ class Current:
     resource: dict | None
     version: str
     document: dict
+    marked: bool = False  # a transaction's marker is on the stored document: a writer must settle it first
 
 
 class Records(ABC):
@@ -236,6 +237,22 @@ class FHIRStore(ABC):
     @abstractmethod
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         """Create the declared indexes (idempotent); returns their names."""
+
+    @abstractmethod
+    def atomic(self) -> ContextManager[None]:
+        """A context in which this thread's writes form one transaction: all visible at its end, or none if it
+        raises — also when the process dies inside it (rolled back, or forward past the commit point, by
+        :meth:`recover`). No reader sees a part of it meanwhile; a writer meeting its documents gets a 409."""
+
+    @abstractmethod
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the enclosing :meth:`atomic` commits (now, outside one; never if it rolls back):
+        for effects that cannot be undone, such as erasing what a write superseded."""
+
+    @abstractmethod
+    def recover(self) -> int:
+        """Settle the transactions of processes that died (expired leases, decided but unfinished ones); returns
+        how many. Run at start-up and, throttled, when a transaction begins."""
 
     @abstractmethod
     def ping(self) -> None:

@@ -9,6 +9,9 @@ Stored documents are the FHIR JSON as served plus one ``_codoc`` object, strippe
 - ``unique``: the unique keys (``system|value`` of IPPs) the resource claims;
 - ``deleted``: the document is a tombstone; ``last``: on a tombstone, the version it deleted;
 - ``pending``: the document belongs to a write not yet committed (hidden from reads and searches);
+- ``txn`` / ``next``: written by the transaction ``txn`` (see ``fhirstore/journal.py``): until it commits, readers
+  see the document without its change — ``next`` holds the new version of an update or deletion, a creation is the
+  document itself, hidden;
 - ``src`` / ``seq``: a generated Phenotype's source document id and enrichment run;
 - ``num``: paths of decimals kept as their text (BSON numbers would lose digits), see ``fhirstore/numbers.py``;
 - ``rid`` / ``v``: on history copies, the resource id and version number.
@@ -23,6 +26,8 @@ DELETED = "deleted"
 LAST = "last"
 NUMBERS = "num"
 PENDING = "pending"
+TXN = "txn"
+NEXT = "next"
 SOURCE = "src"
 RUN = "seq"
 RESOURCE_ID = "rid"

@@ -4,10 +4,11 @@ from __future__ import annotations
 import heapq
 import logging
 import time
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
-from pymongo import DeleteMany, InsertOne, UpdateOne
+from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
@@ -15,7 +16,9 @@ from config import FHIR_VERSION
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
 from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
                               TooCostlyError, VersionConflictError)
-from fhirstore.fields import DELETED, INTERNAL, KEYS, LAST, NUMBERS, PENDING, REFS, RESOURCE_ID, UNIQUE, VERSION, path
+from fhirstore.fields import (DELETED, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS, RESOURCE_ID, TXN, UNIQUE,
+                              VERSION, path)
+from fhirstore.journal import ABORTED, ACTIVE, COMMITTED, OPEN, Journal, OpenTransaction
 from fhirstore.numbers import decode_numbers, encode_numbers
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,9 @@ KEY_BATCH = 200
 #: Most matches a keyed search sorts (other than by id) or counts before answering 422 / leaving total out.
 MAX_SORTED, MAX_COUNTED = 10_000, 10_000
 LIVE = {path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
+UNMARKED = {path(TXN): {"$exists": False}}
+#: Seconds between two sweeps of dead transactions by one process; how long finished journal entries stay.
+SWEEP_EVERY, JOURNAL_RETENTION = 10.0, 3600.0
 
 
 def connect(uri: str, database: str, write_concern: str = ""):
@@ -76,10 +82,12 @@ class MongoFHIRStore(FHIRStore):
     tombstone until the id is written again).
     """
 
-    def __init__(self, db, fhir_version: str = FHIR_VERSION):
+    def __init__(self, db, fhir_version: str = FHIR_VERSION, transaction_lease: float = 30.0):
         self.db = db
         self.suffix = fhir_version.replace(".", "_")
         self.keys = db[f"SearchKey_{self.suffix}"]
+        self.journal = Journal(db[f"Transaction_{self.suffix}"], transaction_lease)
+        self._swept_at = 0.0
         self._sequential = type(db).__module__.startswith("mongomock")  # mongomock's bulk_write lags pymongo's
 
     # -- collections -------------------------------------------------------------------------------------------
@@ -93,7 +101,7 @@ class MongoFHIRStore(FHIRStore):
     def create(self, resource_type: str, resource: dict, index_fields: dict | None = None,
                guard: Callable[[], None] | None = None) -> dict:
         stored = self._versioned(resource, "1")
-        internal = self._internal(resource_type, index_fields)
+        internal = {**self._internal(resource_type, index_fields), **self._mark(resource_type, [stored["id"]])}
         owner = f"{resource_type}/{stored['id']}"
         with _store_errors():
             self._insert_keys(resource_type, owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))
@@ -131,6 +139,8 @@ class MongoFHIRStore(FHIRStore):
         another: two round trips for a batch, whatever its size (plus one per claim to settle)."""
         stored = [self._versioned(r, "1") for r in resources]
         marker = {PENDING: True} if pending else {}
+        with _store_errors():
+            marker.update(self._mark(resource_type, [s["id"] for s in stored]))
         internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
         owners = [f"{resource_type}/{s['id']}" for s in stored]
         documents, whose = [], []
@@ -180,11 +190,32 @@ class MongoFHIRStore(FHIRStore):
     def current(self, resource_type: str, resource_id: str) -> Current | None:
         with _store_errors():
             document = self.collection(resource_type).find_one({"_id": resource_id})
-        return _current(document)
+            return _current(self._resolved(document), marked=_marker(document) is not None)
+
+    def _writable(self, resource_type: str, resource_id: str) -> Current | None:
+        """The current document as stored, for a write: another transaction's marker on it is settled first.
+
+        :raises ConflictError: a transaction in progress holds it (or this one wrote it already).
+        """
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            document = self.collection(resource_type).find_one({"_id": resource_id})
+            txn = _marker(document)
+            if txn is None:
+                return _current(document)
+            active = ACTIVE.get()
+            state = OPEN if active is not None and active.id == txn else self.journal.state(txn)
+            if state == OPEN:
+                raise ConflictError(f"{resource_type}/{resource_id} is being written by "
+                                    f"{'this' if active is not None and active.id == txn else 'another'} "
+                                    f"transaction; retry when it ends")
+            self._settle(resource_type, [document], state == COMMITTED)
+        raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
                index_fields: dict | None = None, current: Current | None = None,
                guard: Callable[[], None] | None = None) -> tuple[dict, bool]:
+        """Inside :meth:`atomic` the new version waits beside the current one (``_codoc.next``) and the keys it
+        drops stay alive until the commit; otherwise it replaces it."""
         resource_id = resource["id"]
         owner = f"{resource_type}/{resource_id}"
         internal = self._internal(resource_type, index_fields)
@@ -192,8 +223,8 @@ class MongoFHIRStore(FHIRStore):
         collection = self.collection(resource_type)
         with _store_errors():
             for attempt in range(MAX_WRITE_ATTEMPTS):
-                if attempt or current is None or current.document.get("_id") != resource_id:
-                    current = self.current(resource_type, resource_id)
+                if attempt or current is None or current.marked or current.document.get("_id") != resource_id:
+                    current = self._writable(resource_type, resource_id)
                 if current is None:
                     if expected_version is not None:
                         raise VersionConflictError(f"{resource_type}/{resource_id} does not exist; "
@@ -210,12 +241,13 @@ class MongoFHIRStore(FHIRStore):
                                                f"not {expected_version}")
                 new_version = int(version) + 1
                 stored = self._versioned(resource, str(new_version))
+                marker = self._mark(resource_type, [resource_id])
                 old = current.document.get(INTERNAL) or {}
                 old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
                 old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
                 added = new_keys if attempt else new_keys - old_keys
                 self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims), added,
-                                 old_keys - new_keys)
+                                 () if marker else old_keys - new_keys)
                 if guard is not None:
                     try:
                         guard()
@@ -226,10 +258,15 @@ class MongoFHIRStore(FHIRStore):
                         self._release(owner, new_claims - old_claims)
                         raise
                 self._keep_former(resource_type, current)
-                result = collection.replace_one({"_id": resource_id, "meta.versionId": version},
-                                                self._document(stored, internal))
+                written = {"_id": resource_id, "meta.versionId": version, **UNMARKED}
+                if marker:
+                    result = collection.update_one(written, {"$set": {path(TXN): marker[TXN],
+                                                                      path(NEXT): self._next(stored, internal)}})
+                else:
+                    result = collection.replace_one(written, self._document(stored, internal))
                 if result.matched_count == 1:
-                    self._release(owner, old_claims - new_claims)
+                    if not marker:
+                        self._release(owner, old_claims - new_claims)
                     return stored, False
                 if expected_version is not None:
                     self._repair_keys(resource_type, resource_id)
@@ -240,13 +277,14 @@ class MongoFHIRStore(FHIRStore):
                current: Current | None = None, guard: Callable[[], None] | None = None) -> str | None:
         """The tombstone first, then ``guard`` (e.g. no referrer), then the keys die: a write that checked the
         target before the tombstone wrote its reference key before, so the guard sees it; one that checks after
-        finds the target deleted. A refusing guard puts the current document back as it was."""
+        finds the target deleted. A refusing guard puts the current document back as it was. Inside
+        :meth:`atomic` the tombstone waits in ``_codoc.next`` and the keys die at the commit."""
         collection = self.collection(resource_type)
         owner = f"{resource_type}/{resource_id}"
         with _store_errors():
             for attempt in range(MAX_WRITE_ATTEMPTS):
-                if attempt or current is None or current.document.get("_id") != resource_id:
-                    current = self.current(resource_type, resource_id)
+                if attempt or current is None or current.marked or current.document.get("_id") != resource_id:
+                    current = self._writable(resource_type, resource_id)
                 if current is None or current.resource is None:
                     return None
                 version = current.version
@@ -256,22 +294,198 @@ class MongoFHIRStore(FHIRStore):
                 tombstone = {"id": resource_id, "meta": {"versionId": str(int(version) + 1),
                                                          "lastUpdated": now_instant()}}
                 last = self._history_document(current.resource, current.document.get(INTERNAL))
-                result = collection.replace_one({"_id": resource_id, "meta.versionId": version}, {
-                    "_id": resource_id, **tombstone, INTERNAL: {DELETED: True, LAST: last}})
+                dead = {"_id": resource_id, **tombstone, INTERNAL: {DELETED: True, LAST: last}}
+                marker = self._mark(resource_type, [resource_id])
+                written = {"_id": resource_id, "meta.versionId": version, **UNMARKED}
+                if marker:
+                    result = collection.update_one(written, {"$set": {path(TXN): marker[TXN],
+                                                                      path(NEXT): _without_id(dead)}})
+                else:
+                    result = collection.replace_one(written, dead)
                 if result.matched_count == 1:
                     if guard is not None:
                         try:
                             guard()
                         except Exception:
-                            collection.replace_one({"_id": resource_id, "meta.versionId": tombstone["meta"][
-                                "versionId"]}, current.document)
+                            if marker:
+                                collection.update_one({"_id": resource_id, path(TXN): marker[TXN]},
+                                                      {"$unset": {path(TXN): "", path(NEXT): ""}})
+                            else:
+                                collection.replace_one({"_id": resource_id, "meta.versionId": tombstone["meta"][
+                                    "versionId"]}, current.document)
                             raise
-                    old = current.document.get(INTERNAL) or {}  # its keys are known: no multi-document filter
-                    self._execute([UpdateOne({"_id": key_id, "v": {"$lte": int(version)}}, {"$set": {"dead": True}})
-                                   for key_id in [*(f"{k}{SEPARATOR}{owner}" for k in old.get(KEYS) or ()),
-                                                  *(old.get(UNIQUE) or ())]])
+                    if not marker:
+                        self._execute(self._deletion_kills(owner, current.document.get(INTERNAL) or {},
+                                                           int(version)))
                     return tombstone["meta"]["versionId"]
             raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
+
+    @staticmethod
+    def _deletion_kills(owner: str, old: dict, version: int) -> list:
+        """The deleted version's keys and claims marked dead (its keys are known: no multi-document filter)."""
+        return [UpdateOne({"_id": key_id, "v": {"$lte": version}}, {"$set": {"dead": True}})
+                for key_id in [*(f"{k}{SEPARATOR}{owner}" for k in old.get(KEYS) or ()), *(old.get(UNIQUE) or ())]]
+
+    # -- transactions (see fhirstore/journal.py) -----------------------------------------------------------------
+    @contextmanager
+    def atomic(self):
+        if ACTIVE.get() is not None:  # nested: part of the enclosing transaction
+            yield
+            return
+        with _store_errors():
+            if time.time() - self._swept_at > SWEEP_EVERY:
+                self.recover()
+            txn = self.journal.begin()
+        token = ACTIVE.set(txn)
+        try:
+            yield
+        except BaseException:
+            ACTIVE.reset(token)
+            self._end(txn, ABORTED)
+            raise
+        ACTIVE.reset(token)
+        if not self._end(txn, COMMITTED):
+            raise ConflictError("the transaction outlived its lease and was rolled back; retry")
+        for action in txn.after:
+            try:
+                action()
+            except Exception:
+                log.exception("an action after the commit of transaction %s failed", txn.id)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        txn = ACTIVE.get()
+        if txn is None:
+            action()
+        else:
+            txn.after.append(action)
+
+    def _end(self, txn: OpenTransaction, state: str) -> bool:
+        """Decide ``txn`` and settle what it marked; a failure here is left to :meth:`recover` (the markers stay,
+        readers already see the decided state). True if ``state`` was reached."""
+        with _store_errors():
+            decided = self.journal.decide(txn.id, state)
+            committed = self.journal.state(txn.id) == COMMITTED
+        try:
+            with _store_errors():
+                by_type: dict[str, list[str]] = {}
+                for resource_type, resource_id in txn.marked:
+                    by_type.setdefault(resource_type, []).append(resource_id)
+                for resource_type, ids in by_type.items():
+                    for start in range(0, len(ids), KEY_BATCH):
+                        documents = list(self.collection(resource_type).find(
+                            {"_id": {"$in": ids[start:start + KEY_BATCH]}}))
+                        self._settle(resource_type, [d for d in documents if _marker(d) == txn.id], committed)
+                self.journal.finished(txn.id)
+        except Exception:  # decided: readers already see the outcome
+            log.exception("transaction %s decided but not settled; the next sweep settles it", txn.id)
+        return decided
+
+    def recover(self) -> int:
+        self._swept_at = time.time()
+        settled = 0
+        with _store_errors():
+            for record in self.journal.undecided_or_unfinished():
+                committed = record["state"] == COMMITTED
+                for resource_type in record.get("types") or ():
+                    documents = list(self.collection(resource_type).find({path(TXN): record["_id"]}))
+                    self._settle(resource_type, documents, committed)
+                self.journal.finished(record["_id"])
+                log.warning("transaction %s settled after its process stopped: %s", record["_id"],
+                            "rolled forward" if committed else "rolled back")
+                settled += 1
+            self.journal.forget_finished(JOURNAL_RETENTION)
+        return settled
+
+    def _mark(self, resource_type: str, resource_ids: list[str]) -> dict:
+        """Inside :meth:`atomic`: record the write (and the collection, for recovery) and return the marker."""
+        txn = ACTIVE.get()
+        if txn is None:
+            return {}
+        if not self.journal.touch(txn, resource_type):
+            raise ConflictError("the transaction outlived its lease and was rolled back; retry")
+        txn.marked.extend((resource_type, i) for i in resource_ids)
+        return {TXN: txn.id}
+
+    def _possible(self, document: dict) -> list[dict]:
+        """The ``_codoc`` of each version a document may serve: the current one, and the one a transaction not
+        (yet) aborted writes — for claims and referrers, which must hold for both until it ends."""
+        internal = document.get(INTERNAL) or {}
+        txn = internal.get(TXN)
+        if txn is None:
+            return [internal]
+        state = self.journal.state(txn)
+        following = internal.get(NEXT)
+        if state == ABORTED:
+            return [] if following is None else [internal]
+        if following is None:
+            return [internal]
+        return [following.get(INTERNAL) or {}] if state == COMMITTED else [internal, following.get(INTERNAL) or {}]
+
+    def _next(self, stored: dict, internal: dict | None) -> dict:
+        return _without_id(self._document(stored, internal))
+
+    def _resolved(self, document: dict | None) -> dict | None:
+        """The version of a stored document a reader sees: a transaction's write only once it committed."""
+        txn = _marker(document)
+        if txn is None:
+            return document
+        following = document[INTERNAL].get(NEXT)
+        if self.journal.state(txn) == COMMITTED:
+            return {"_id": document["_id"], **following} if following is not None else _unmarked(document)
+        return None if following is None else _unmarked(document)
+
+    def _settle(self, resource_type: str, documents: list[dict], commit: bool) -> None:
+        """Roll marked documents forward (the new version replaces the old; the keys and claims it dropped die)
+        or back (the marker goes; a creation is erased; the keys and claims it added die). Idempotent."""
+        collection = self.collection(resource_type)
+        writes, key_operations, forget, released = [], [], [], []
+        for document in documents:
+            internal = document.get(INTERNAL) or {}
+            following, owner = internal.get(NEXT), f"{resource_type}/{document['_id']}"
+            marker = {"_id": document["_id"], path(TXN): internal.get(TXN)}
+            if following is None:  # a creation
+                writes.append(UpdateOne(marker, {"$unset": {path(TXN): ""}}) if commit else DeleteOne(marker))
+                if not commit:
+                    forget.append(owner)
+                continue
+            new, old = following.get(INTERNAL) or {}, internal
+            old_version, new_version = int(document["meta"]["versionId"]), int(following["meta"]["versionId"])
+            old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
+            old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
+            new_keys = set() if new.get(DELETED) else set(new.get(KEYS) or ())
+            new_claims = set() if new.get(DELETED) else set(new.get(UNIQUE) or ())
+            if commit and new.get(DELETED):
+                writes.append(ReplaceOne(marker, {"_id": document["_id"], **following}))
+                key_operations += self._deletion_kills(owner, old, old_version)
+            elif commit:
+                writes.append(ReplaceOne(marker, {"_id": document["_id"], **following}))
+                key_operations += [self._kill_key(k, owner, new_version) for k in sorted(old_keys - new_keys)]
+                released.append((owner, old_claims - new_claims))
+            else:
+                writes.append(UpdateOne(marker, {"$unset": {path(TXN): "", path(NEXT): ""}}))
+                key_operations += [UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": new_version},
+                                             {"$set": {"dead": True}}) for k in sorted(new_keys - old_keys)]
+                released.append((owner, new_claims - old_claims))
+        self._write_all(collection, writes)
+        self._execute(key_operations)
+        self._forget_owners(forget)
+        for owner, claims in released:
+            self._release(owner, claims)
+
+    def _write_all(self, collection, operations: list) -> None:
+        """Writes by ``_id`` in one bulk command (one by one on mongomock)."""
+        if not operations:
+            return
+        if not self._sequential:
+            collection.bulk_write(operations, ordered=False)
+            return
+        for operation in operations:
+            if isinstance(operation, DeleteOne):
+                collection.delete_one(operation._filter)
+            elif isinstance(operation, ReplaceOne):
+                collection.replace_one(operation._filter, operation._doc)
+            else:
+                collection.update_one(operation._filter, operation._doc)
 
     def expunge(self, resource_type: str, resource_id: str) -> int:
         with _store_errors():
@@ -316,6 +530,8 @@ class MongoFHIRStore(FHIRStore):
         collection = self.collection(resource_type)
         with _store_errors():
             for document in collection.find({path(DELETED): {"$exists": False}}):
+                if _marker(document):
+                    continue  # in a transaction's hands: its write computed fresh fields
                 before = document.get(INTERNAL, {})
                 internal = {**before, **self._internal(resource_type, index_fields(served(document)))}
                 owner, version = f"{resource_type}/{document['_id']}", int(document["meta"]["versionId"])
@@ -395,6 +611,9 @@ class MongoFHIRStore(FHIRStore):
                 for collection in (self.collection(resource_type), self.history_collection(resource_type)):
                     for document in collection.find({**since_clause, path(PENDING): {"$exists": False}}).sort(
                             "meta.lastUpdated", pymongo.DESCENDING).limit(count):
+                        document = self._resolved(document)
+                        if document is None:
+                            continue
                         internal = document.get(INTERNAL) or {}
                         found.append((document["meta"]["lastUpdated"], resource_type, document))
                         last = internal.get(LAST)
@@ -416,7 +635,7 @@ class MongoFHIRStore(FHIRStore):
     def _unarchived(self, resource_type: str, resource_id: str) -> list[dict]:
         """Versions not (yet) in the history collection, as history documents: the current one, and on a
         tombstone the version it deleted."""
-        document = self.collection(resource_type).find_one({"_id": resource_id})
+        document = self._resolved(self.collection(resource_type).find_one({"_id": resource_id}))
         if document is None or document.get(INTERNAL, {}).get(PENDING):
             return []
         internal = document.get(INTERNAL) or {}
@@ -435,7 +654,8 @@ class MongoFHIRStore(FHIRStore):
             cursor = collection.find(live)
             if sort:
                 cursor = cursor.sort(list(sort))
-            documents = [served(d) for d in cursor.skip(offset).limit(limit)]
+            documents = [served(d) for d in map(self._resolved, cursor.skip(offset).limit(limit))
+                         if d is not None and not d[INTERNAL].get(DELETED)]
             total = collection.count_documents(live) if count_total else -1
         return Page(documents, total)
 
@@ -450,9 +670,12 @@ class MongoFHIRStore(FHIRStore):
         cap = MAX_COUNTED if by_id else MAX_SORTED
         matches, exhausted = [], True
         for batch in self._candidate_batches(resource_type, keys):
-            documents = {d["_id"]: d for d in self.collection(resource_type).find({**live, "_id": {"$in": batch}})}
+            documents = {d["_id"]: self._resolved(d)
+                         for d in self.collection(resource_type).find({**live, "_id": {"$in": batch}})}
             for resource_id in batch:
                 document = documents.get(resource_id)
+                if document is not None and document.get(INTERNAL, {}).get(DELETED):
+                    document = None
                 held = set((document or {}).get(INTERNAL, {}).get(KEYS) or ())
                 if document is not None and all(match.matches(held) for match in keys):
                     matches.append(document)
@@ -515,11 +738,11 @@ class MongoFHIRStore(FHIRStore):
             live = set()
             for kind, ids in by_type.items():
                 for document in self.collection(kind).find({"_id": {"$in": ids}}, {"meta": 1, INTERNAL: 1}):
-                    internal = document.get(INTERNAL) or {}
-                    if not internal.get(DELETED) and set(internal.get(KEYS) or ()) & {
-                            f"{REFERENCE_KEY}{r}" for r in references}:
+                    versions = self._possible(document)
+                    if any(not v.get(DELETED) and set(v.get(KEYS) or ()) & {f"{REFERENCE_KEY}{r}" for r in references}
+                           for v in versions):
                         live.add(f"{kind}/{document['_id']}")
-                    elif internal.get(DELETED):
+                    elif all(v.get(DELETED) for v in versions):
                         found.pop(f"{kind}/{document['_id']}", None)
         now = time.time()
         return sorted(o for o, at in found.items() if o in live or now - at < CLAIM_LEASE_SECONDS)
@@ -575,7 +798,7 @@ class MongoFHIRStore(FHIRStore):
                 return None
             holder = claim["r"].partition("/")[2]
             document = self.collection(resource_type).find_one({"_id": holder, **LIVE}, {INTERNAL: 1})
-        held = document is not None and claim["_id"] in ((document.get(INTERNAL) or {}).get(UNIQUE) or ())
+            held = document is not None and any(claim["_id"] in (v.get(UNIQUE) or ()) for v in self._possible(document))
         return holder if held else None
 
     def existing_ids(self, resource_type: str, ids: Iterable[str]) -> set[str]:
@@ -583,14 +806,21 @@ class MongoFHIRStore(FHIRStore):
         if not wanted:
             return set()
         with _store_errors():
-            cursor = self.collection(resource_type).find({"_id": {"$in": wanted}, **LIVE}, {"_id": 1})
-            return {d["_id"] for d in cursor}
+            found = list(self.collection(resource_type).find({"_id": {"$in": wanted}, **LIVE},
+                                                             {"_id": 1, path(TXN): 1}))
+            marked = [d["_id"] for d in found if _marker(d)]
+            if marked:  # in a transaction's hands: seen as the transaction's state says
+                visible = {d["_id"] for d in map(self._resolved, self.collection(resource_type).find(
+                    {"_id": {"$in": marked}})) if d is not None and not d[INTERNAL].get(DELETED)}
+                return {d["_id"] for d in found if not _marker(d) or d["_id"] in visible}
+            return {d["_id"] for d in found}
 
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
         base_specs = [IndexSpec(((path(RESOURCE_ID), 1), (path(VERSION), -1)), history=True),
                       IndexSpec((("meta.lastUpdated", 1),), history=True),
-                      IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True)]
+                      IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True),
+                      IndexSpec(((path(TXN), 1),))]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
@@ -601,6 +831,7 @@ class MongoFHIRStore(FHIRStore):
             # single-key on purpose: nx-27017 serves an equality or a range on ``k`` only through its own index
             self.keys.create_index([("k", 1)], name="k_1")
             self.keys.create_index([("r", 1)], name="r_1")
+            self.journal.collection.create_index([("state", 1)], name="state_1")
         return names
 
     def ping(self) -> None:
@@ -714,7 +945,7 @@ class MongoFHIRStore(FHIRStore):
         if holder:
             kind, _, holder_id = holder.partition("/")
             holder_doc = self.collection(kind).find_one({"_id": holder_id}, {INTERNAL: 1})
-        holds = holder_doc is not None and claim in ((holder_doc.get(INTERNAL) or {}).get(UNIQUE) or ())
+        holds = holder_doc is not None and any(claim in (v.get(UNIQUE) or ()) for v in self._possible(holder_doc))
         fresh = time.time() - held.get("at", 0) < CLAIM_LEASE_SECONDS and holder_doc is None
         if holds or fresh or self.keys.update_one(
                 {"_id": claim, "r": holder, "at": held.get("at")},
@@ -798,12 +1029,26 @@ class MongoFHIRStore(FHIRStore):
         return {**stored, "_id": f"{stored['id']}/_history/{version}", INTERNAL: internal}
 
 
-def _current(document: dict | None) -> Current | None:
+def _current(document: dict | None, marked: bool = False) -> Current | None:
     if document is None:
         return None
     deleted = (document.get(INTERNAL) or {}).get(DELETED)
     return Current(None if deleted else served(document), (document.get("meta") or {}).get("versionId", ""),
-                   document)
+                   document, marked)
+
+
+def _marker(document: dict | None) -> str | None:
+    """The transaction whose write is on this stored document, if any."""
+    return ((document or {}).get(INTERNAL) or {}).get(TXN)
+
+
+def _unmarked(document: dict) -> dict:
+    internal = {k: v for k, v in document[INTERNAL].items() if k not in (TXN, NEXT)}
+    return {**document, INTERNAL: internal}
+
+
+def _without_id(document: dict) -> dict:
+    return {k: v for k, v in document.items() if k != "_id"}
 
 
 def _sort_value(document: dict, field: str) -> Any:

@@ -155,9 +155,13 @@ class Enricher:
         except NotFoundError:
             deletion = {"meta": {"versionId": "0"}}
         seq = _seq(int(deletion["meta"]["versionId"]), "~")
-        self.statuses.replace({"_id": document_id, "status": SKIPPED, "seq": seq, "reason": "document deleted",
-                               "run": None, "updated": now_instant()}, upsert=True)
-        self.store.expunge_many("Observation", {path(SOURCE): document_id})
+
+        def erase() -> None:
+            self.statuses.replace({"_id": document_id, "status": SKIPPED, "seq": seq, "reason": "document deleted",
+                                   "run": None, "updated": now_instant()}, upsert=True)
+            self.store.expunge_many("Observation", {path(SOURCE): document_id})
+
+        self.store.after_commit(erase)
 
     def purge(self, document_id: str) -> None:
         """The document is erased (expunge, rollback of its creation): its Phenotypes and status record too."""
@@ -185,13 +189,21 @@ class Enricher:
                  "count": len(phenotypes), "updated": now_instant()}
         if reason:
             state["reason"] = reason
-        if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
-            self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
-            return self.status(source)
-        if phenotypes:
-            self.store.publish("Observation", {path(SOURCE): source, path(RUN): seq})
-        self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): {"$lt": seq}})
-        return {k: v for k, v in state.items() if k not in ("_id", "seq")}
+
+        outcome = {k: v for k, v in state.items() if k not in ("_id", "seq")}
+
+        def swap() -> None:
+            if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
+                self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
+                outcome.clear()
+                outcome.update(self.status(source))
+                return
+            if phenotypes:
+                self.store.publish("Observation", {path(SOURCE): source, path(RUN): seq})
+            self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): {"$lt": seq}})
+
+        self.store.after_commit(swap)  # inside a transaction, once it commits: a rollback keeps the former set
+        return outcome
 
     def _set_status(self, document: dict, status: str, reason: str | None = None) -> dict:
         """Record pending/failed for a version without touching the committed set (it stays visible)."""

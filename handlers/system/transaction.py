@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from fhirstore.errors import FHIRError, InvalidError, Issue
 from handlers import bundles
-from handlers.context import RequestContext, internal
+from handlers.context import RequestContext
 from handlers.references import iter_references, rewrite_references
 from schemas import check_bundle_shape
 
@@ -18,8 +18,9 @@ def process(registry, bundle: Any, ctx: RequestContext) -> dict:
     """Run a batch or transaction Bundle; returns the ``batch-response``/``transaction-response`` Bundle.
 
     A transaction is checked whole first (every entry validated, ``urn:uuid:`` references resolved to the ids the
-    server assigns), then applied in FHIR order (DELETE, POST, PUT, GET); if a write still fails, the writes already
-    applied are undone (creations erased, updates and deletions restored as new versions) and the error is answered.
+    server assigns), then applied in FHIR order (DELETE, POST, PUT, GET) inside one store transaction
+    (``FHIRStore.atomic``): invisible to others until its end, then all visible — or none if a write fails or the
+    process dies (settled at the next start or sweep).
     """
     check_bundle_shape(bundle)
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
@@ -159,35 +160,45 @@ def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> lis
             results[request["index"]] = {"resource": request["matched"],
                                          "response": bundles.entry_response("200 OK", request["matched"])}
     requests_to_apply = [r for r in requests if not r.get("matched")]
+    _refuse_duplicates(requests_to_apply)
     created = {f"{r['type']}/{r['assigned_id']}" for r in requests_to_apply if r.get("assigned_id")}
     ordered = sorted(requests_to_apply, key=lambda r: (METHOD_ORDER[r["method"]], r.get("rank", 0), r["type"],
                                                        r["index"]))
-    undo: list[tuple[str, str, str, dict | None]] = []
     request = ordered[0] if ordered else None
     try:
-        for group in _runs_of_creations(ordered):
-            if group[0]["method"] == "POST":  # creations of one type at one depth of the reference graph
-                handler = registry.get(group[0]["type"])
-                stored = handler.create_many([r["prepared"] for r in group], ctx, prepared=True, resolving=created)
-                for request, resource in zip(group, stored):
-                    if isinstance(resource, FHIRError):
-                        raise resource
-                    undo.append((request["type"], resource["id"], "POST", None))
-                    results[request["index"]] = {"resource": resource, "response": bundles.entry_response(
-                        "201 Created", resource, location=True)}
-                continue
-            request = group[0]
-            before = _before(registry, request, ctx)
-            response, resource = _apply(registry, request, ctx)
-            if request["method"] != "GET" and not (request["method"] == "DELETE" and before is None):
-                target_id = resource["id"] if resource else request["id"]
-                undo.append((request["type"], target_id, request["method"], before))
-            results[request["index"]] = {"response": response, **({"resource": resource} if resource else {})}
+        with registry.store.atomic():  # all or nothing, also if the process dies: see fhirstore/journal.py
+            for group in _runs_of_creations(ordered):
+                if group[0]["method"] == "POST":  # creations of one type at one depth of the reference graph
+                    handler = registry.get(group[0]["type"])
+                    stored = handler.create_many([r["prepared"] for r in group], ctx, prepared=True,
+                                                 resolving=created)
+                    for request, resource in zip(group, stored):
+                        if isinstance(resource, FHIRError):
+                            raise resource
+                        results[request["index"]] = {"resource": resource, "response": bundles.entry_response(
+                            "201 Created", resource, location=True)}
+                    continue
+                request = group[0]
+                response, resource = _apply(registry, request, ctx)
+                results[request["index"]] = {"response": response, **({"resource": resource} if resource else {})}
     except FHIRError as error:
-        _undo(registry, undo, ctx)
         error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}]; the transaction was rolled back")]
         raise
     return [results[r["index"]] for r in requests]
+
+
+def _refuse_duplicates(requests: list[dict]) -> None:
+    """FHIR: a resource appears at most once among a transaction's writes."""
+    seen: dict[str, int] = {}
+    for request in requests:
+        target = request.get("assigned_id") or request["id"]
+        if request["method"] == "GET" or not target:
+            continue
+        key = f"{request['type']}/{target}"
+        if key in seen:
+            raise InvalidError(f"entries {seen[key]} and {request['index']} both write {key}; nothing was applied",
+                               expression=f"Bundle.entry[{request['index']}]")
+        seen[key] = request["index"]
 
 
 def _note(text: str) -> Issue:
@@ -236,20 +247,3 @@ def _rank(key: str, created: dict, targets: dict, visiting: set) -> int:
         visiting.add(target_key)
         stack.append((target_key, iter(targets[target_key])))
     return request["rank"]
-
-
-def _before(registry, request: dict, ctx: RequestContext) -> dict | None:
-    if request["method"] in ("PUT", "DELETE") and request["id"]:
-        return registry.get(request["type"])._current_or_none(request["id"])
-    return None
-
-
-def _undo(registry, undo: list, ctx: RequestContext) -> None:
-    """Compensate applied writes, newest first, through the handlers (so their side effects are undone too:
-    a rolled-back DocumentReference takes its Phenotypes with it)."""
-    for resource_type, resource_id, method, before in reversed(undo):
-        handler = registry.get(resource_type)
-        if before is None:
-            handler.erase(resource_id, internal())
-        else:
-            handler.restore(before, internal())

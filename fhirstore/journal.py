@@ -1,0 +1,118 @@
+"""The transaction journal: one document per transaction whose ``state`` is the commit point.
+
+Where the backend has no multi-document transactions (nx-27017, mongomock — and the same code on a replica set),
+a transaction is made atomic and isolated by markers: every document it writes carries the transaction's id
+(``_codoc.txn``) and keeps its former version served until the journal says ``committed``; the new version waits
+beside it (``_codoc.next``; a creation is the new document itself, hidden). Readers resolve a marked document
+through the journal (one lookup, cached once final); writers meeting one settle it first or answer 409.
+
+A journal document: ``{_id, state: open|committed|aborted, until: lease expiry (epoch s), types: [...], at,
+finished?: true}``. An ``open`` transaction whose lease expired is aborted by whoever meets it (a new transaction,
+the start-up sweep, a writer): a process that died mid-transaction is rolled back, never half applied; one that
+died after the commit point is rolled forward from its markers.
+"""
+from __future__ import annotations
+
+import contextvars
+import time
+import uuid
+from dataclasses import dataclass, field
+
+OPEN, COMMITTED, ABORTED = "open", "committed", "aborted"
+#: Final states kept in memory per process (the oldest forgotten beyond this many).
+CACHE_SIZE = 10_000
+
+
+@dataclass
+class OpenTransaction:
+    """The transaction of the current thread/context: what it marked, which collections, when it renewed."""
+
+    id: str
+    lease: float
+    renewed: float
+    types: set[str] = field(default_factory=set)
+    marked: list[tuple[str, str]] = field(default_factory=list)
+    after: list = field(default_factory=list)  # actions run once it committed (never if it rolls back)
+
+
+ACTIVE: contextvars.ContextVar[OpenTransaction | None] = contextvars.ContextVar("codoc_transaction", default=None)
+
+
+class Journal:
+    """The journal collection: begin, renew, commit/abort (conditional single-document updates), state lookups."""
+
+    def __init__(self, collection, lease_seconds: float):
+        self.collection = collection
+        self.lease = lease_seconds
+        self._final: dict[str, str] = {}
+
+    def begin(self) -> OpenTransaction:
+        now = time.time()
+        txn = OpenTransaction(id=uuid.uuid4().hex, lease=self.lease, renewed=now)
+        self.collection.insert_one({"_id": txn.id, "state": OPEN, "until": now + self.lease, "types": [], "at": now})
+        return txn
+
+    def touch(self, txn: OpenTransaction, resource_type: str) -> bool:
+        """Before ``txn`` writes into ``resource_type``: the type recorded (for recovery) and the lease renewed when
+        a third of it has passed. False when the transaction is no longer open (another process aborted it)."""
+        now = time.time()
+        if resource_type in txn.types and now - txn.renewed < txn.lease / 3:
+            return True
+        result = self.collection.update_one({"_id": txn.id, "state": OPEN},
+                                            {"$set": {"until": now + txn.lease},
+                                             "$addToSet": {"types": resource_type}})
+        txn.types.add(resource_type)
+        txn.renewed = now
+        return result.matched_count == 1
+
+    def decide(self, txn_id: str, state: str) -> bool:
+        """Move an open transaction to ``state`` (the commit point, or its abort); False if it was not open."""
+        done = self.collection.update_one({"_id": txn_id, "state": OPEN}, {"$set": {"state": state}}).matched_count
+        if done:
+            self._remember(txn_id, state)
+        return done == 1
+
+    def finished(self, txn_id: str) -> None:
+        self.collection.update_one({"_id": txn_id}, {"$set": {"finished": True, "at": time.time()}})
+
+    def state(self, txn_id: str) -> str:
+        """``committed`` or ``aborted`` once decided; ``open`` while its lease runs; an expired open transaction is
+        aborted here (its process is gone); an unknown one counts as aborted."""
+        active = ACTIVE.get()
+        if active is not None and active.id == txn_id:
+            return COMMITTED  # a transaction sees its own writes
+        if txn_id in self._final:
+            return self._final[txn_id]
+        record = self.collection.find_one({"_id": txn_id}, {"state": 1, "until": 1})
+        if record is None:
+            return ABORTED
+        if record["state"] == OPEN and record.get("until", 0) < time.time():
+            if not self.decide(txn_id, ABORTED):
+                return self.state(txn_id)  # decided meanwhile
+            return ABORTED
+        if record["state"] != OPEN:
+            self._remember(txn_id, record["state"])
+        return record["state"]
+
+    def undecided_or_unfinished(self, limit: int = 100) -> list[dict]:
+        """Journal documents a sweep must settle: expired open ones, decided ones not finished."""
+        now = time.time()
+        expired = list(self.collection.find({"state": OPEN, "until": {"$lt": now}}).limit(limit))
+        for record in expired:
+            self.decide(record["_id"], ABORTED)
+            record["state"] = self.state(record["_id"])
+        decided = [r for state in (COMMITTED, ABORTED)
+                   for r in self.collection.find({"state": state, "finished": {"$exists": False}}).limit(limit)]
+        return [*[r for r in expired if r["state"] != OPEN], *[r for r in decided if r["_id"] not in
+                                                               {e["_id"] for e in expired}]]
+
+    def forget_finished(self, older_than: float) -> int:
+        """Delete journal documents finished more than ``older_than`` seconds ago (by ``_id``)."""
+        ids = [r["_id"] for r in self.collection.find({"finished": True, "at": {"$lt": time.time() - older_than}},
+                                                      {"_id": 1}).limit(1000)]
+        return self.collection.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
+
+    def _remember(self, txn_id: str, state: str) -> None:
+        if len(self._final) >= CACHE_SIZE:
+            self._final.clear()
+        self._final[txn_id] = state
