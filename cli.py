@@ -22,7 +22,10 @@ def _serve(app_uri_env: dict[str, str], port: int, workers: int, threads: int) -
     from gunicorn.app.base import BaseApplication
     from gunicorn.arbiter import Arbiter
 
+    from handlers.http import server_errors
+
     os.environ.update(app_uri_env)
+    server_errors.install()
     # Ctrl-C stops gracefully (SIGTERM to the workers): gthread's quick quit (SIGQUIT) runs the thread pool's
     # shutdown inside a signal handler and deadlocks when the signal lands while a request is being queued.
     Arbiter.handle_int = Arbiter.handle_term
@@ -32,6 +35,7 @@ def _serve(app_uri_env: dict[str, str], port: int, workers: int, threads: int) -
             self.cfg.set("bind", f"0.0.0.0:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
+            self.cfg.set("limit_request_line", server_errors.REQUEST_LINE_LIMIT)
             self.cfg.set("post_fork", _own_process_group)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query: may hold PII
@@ -59,7 +63,16 @@ def run(args: argparse.Namespace) -> int:
         from fhirstore.embedded import EmbeddedMongo
 
         embedded = EmbeddedMongo(settings["CODOC_DATA_DIR"])
-        uri = embedded.start()
+        try:
+            uri = embedded.start()
+        except (OSError, RuntimeError) as error:
+            log.error("the embedded store could not start: %s", error)
+            return 2
+        embedded.supervise()
+    elif not _store_answers(uri, settings["CODOC_MONGO_DB"]):
+        log.error("no database answers at CODOC_MONGO_URI (%s): start it, or unset CODOC_MONGO_URI to use the "
+                  "embedded store", _without_credentials(uri))
+        return 2
     loading = None
     try:
         if settings["CODOC_TERMINOLOGY_AUTOLOAD"] and not uri.startswith("mongomock://"):
@@ -73,6 +86,23 @@ def run(args: argparse.Namespace) -> int:
         if embedded:
             embedded.stop()
     return 0
+
+
+def _store_answers(uri: str, database: str) -> bool:
+    from pymongo.errors import PyMongoError
+
+    from fhirstore.mongo import connect
+
+    try:
+        connect(uri, database).command("ping")
+    except PyMongoError:
+        return False
+    return True
+
+
+def _without_credentials(uri: str) -> str:
+    scheme, _, rest = uri.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
 def _load_terminology_in_background(uri: str, data_dir: str):

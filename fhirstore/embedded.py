@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class EmbeddedMongo:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
+        self._stopping = False
 
     @property
     def uri(self) -> str:
@@ -64,8 +66,29 @@ class EmbeddedMongo:
         raise RuntimeError(f"nx-27017 did not listen on port {self.port} within {timeout:.0f}s")
 
     def stop(self) -> None:
+        self._stopping = True
         stop_process(self.process)
         self.process = None
+
+    def supervise(self, every: float = 1.0) -> threading.Thread:
+        """Restart the server (same port, same data) whenever it exits until :meth:`stop`; a daemon thread."""
+        self._stopping = False
+
+        def watch() -> None:
+            while not self._stopping:
+                time.sleep(every)
+                process = self.process
+                if self._stopping or process is None or process.poll() is None:
+                    continue
+                log.error("embedded MongoDB (nx-27017) exited with %s: restarting it", process.returncode)
+                try:
+                    self.start()
+                except RuntimeError as error:
+                    log.error("embedded MongoDB did not restart (%s); retrying", error)
+
+        thread = threading.Thread(target=watch, name="nx-27017-supervisor", daemon=True)
+        thread.start()
+        return thread
 
     def __enter__(self) -> "EmbeddedMongo":
         self.start()

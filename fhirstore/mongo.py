@@ -24,8 +24,12 @@ from fhirstore.numbers import decode_numbers, encode_numbers
 log = logging.getLogger(__name__)
 
 MAX_WRITE_ATTEMPTS = 20
-#: A claim of a unique key younger than this may belong to a write in flight: it is never taken over.
-CLAIM_LEASE_SECONDS = 30.0
+#: A claim of a unique key younger than this may belong to a write in flight: it is never taken over. A write
+#: slower than half of it confirms its claims after writing (and undoes itself if one was taken over), so that a
+#: claim left by a write that died blocks its client's retry for this long at most.
+CLAIM_LEASE_SECONDS = 2.0
+#: A reference key younger than this whose owner is not written yet pins its target against deletion.
+REFERENCE_PIN_SECONDS = 30.0
 #: Separates a key from its owner in a search key's ``_id``.
 SEPARATOR = "\x1f"
 #: Prefixes in the search key collection: references (global), claims of unique keys.
@@ -103,6 +107,7 @@ class MongoFHIRStore(FHIRStore):
         stored = self._versioned(resource, "1")
         internal = {**self._internal(resource_type, index_fields), **self._mark(resource_type, [stored["id"]])}
         owner = f"{resource_type}/{stored['id']}"
+        claimed_at = time.monotonic()
         with _store_errors():
             self._insert_keys(resource_type, owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))
             if guard is not None:
@@ -117,6 +122,7 @@ class MongoFHIRStore(FHIRStore):
                 error = ConflictError(f"{resource_type}/{stored['id']} already exists")
                 error.field = "_id"
                 raise error from None
+            self._confirm_claims(resource_type, owner, internal.get(UNIQUE, ()), claimed_at, "1")
         return stored
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
@@ -209,7 +215,7 @@ class MongoFHIRStore(FHIRStore):
                                     f"{'this' if active is not None and active.id == txn else 'another'} "
                                     f"transaction; retry when it ends")
             self._settle(resource_type, [document], state == COMMITTED)
-        raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
+        raise _too_often(f"{resource_type}/{resource_id}", None)
 
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
                index_fields: dict | None = None, current: Current | None = None,
@@ -246,6 +252,7 @@ class MongoFHIRStore(FHIRStore):
                 old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
                 old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
                 added = new_keys if attempt else new_keys - old_keys
+                claimed_at = time.monotonic()
                 self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims), added,
                                  () if marker else old_keys - new_keys)
                 if guard is not None:
@@ -267,11 +274,13 @@ class MongoFHIRStore(FHIRStore):
                 if result.matched_count == 1:
                     if not marker:
                         self._release(owner, old_claims - new_claims)
+                    self._confirm_claims(resource_type, owner, new_claims - old_claims, claimed_at, str(new_version),
+                                         current.document, undo=not marker)  # a transaction undoes itself
                     return stored, False
                 if expected_version is not None:
                     self._repair_keys(resource_type, resource_id)
                     raise VersionConflictError(f"{resource_type}/{resource_id} changed during the update")
-            raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
+            raise _too_often(f"{resource_type}/{resource_id}", expected_version)
 
     def delete(self, resource_type: str, resource_id: str, expected_version: str | None = None,
                current: Current | None = None, guard: Callable[[], None] | None = None) -> str | None:
@@ -318,7 +327,7 @@ class MongoFHIRStore(FHIRStore):
                         self._execute(self._deletion_kills(owner, current.document.get(INTERNAL) or {},
                                                            int(version)))
                     return tombstone["meta"]["versionId"]
-            raise VersionConflictError(f"{resource_type}/{resource_id} is updated too often; retry")
+            raise _too_often(f"{resource_type}/{resource_id}", expected_version)
 
     @staticmethod
     def _deletion_kills(owner: str, old: dict, version: int) -> list:
@@ -745,7 +754,7 @@ class MongoFHIRStore(FHIRStore):
                     elif all(v.get(DELETED) for v in versions):
                         found.pop(f"{kind}/{document['_id']}", None)
         now = time.time()
-        return sorted(o for o, at in found.items() if o in live or now - at < CLAIM_LEASE_SECONDS)
+        return sorted(o for o, at in found.items() if o in live or now - at < REFERENCE_PIN_SECONDS)
 
     def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500,
              keys: Sequence[KeyMatch] = ()) -> Iterator[dict]:
@@ -924,7 +933,7 @@ class MongoFHIRStore(FHIRStore):
             if index < len(claims):
                 self._settle_claim(resource_type, claims[index], owner, version, claims[:index])
             done = index + 1 if index < len(claims) or isinstance(operations[index], InsertOne) else index
-        raise VersionConflictError(f"{owner}: its search keys are written too often; retry")
+        raise ConflictError(f"{owner}: its search keys are written too often; retry")
 
     def _settle_claim(self, resource_type: str, claim: str, owner: str, version: int, taken: list[str]) -> None:
         """A claim we could not insert: ours already, or taken over from a write that died, or a conflict.
@@ -954,6 +963,31 @@ class MongoFHIRStore(FHIRStore):
             error = ConflictError(f"a unique identifier is already held by {holder}")
             error.field, error.holder, error.key = "unique", (holder or "").partition("/")[2], claim
             raise error
+
+    def _confirm_claims(self, resource_type: str, owner: str, claims: Iterable[str], claimed_at: float,
+                        version: str, former: dict | None = None, undo: bool = True) -> None:
+        """After a write slower than half the claim lease: its new claims renewed, still ours — else the write is
+        undone (the former document put back, or the new one removed) and answered 409."""
+        claims = sorted(claims)
+        if not claims or time.monotonic() - claimed_at < CLAIM_LEASE_SECONDS / 2:
+            return
+        renewed = sum(self.keys.update_one({"_id": c, "r": owner}, {"$set": {"at": time.time()}}).matched_count
+                      for c in claims)
+        if renewed == len(claims):
+            return
+        resource_id = owner.partition("/")[2]
+        written = {"_id": resource_id, "meta.versionId": version}
+        if not undo:
+            pass
+        elif former is None:
+            self.collection(resource_type).delete_one(written)
+            self._forget_owners([owner])
+        else:
+            self.collection(resource_type).replace_one(written, former)
+            self._release(owner, claims)
+        error = ConflictError("a unique identifier was taken by another resource while this write was slow")
+        error.field = "unique"
+        raise error
 
     def _forget_owners(self, owners: Iterable[str]) -> int:
         """Delete every key and claim of these owners: found through the indexed ``r``, deleted by ``_id`` (nx-27017
@@ -1035,6 +1069,12 @@ def _current(document: dict | None, marked: bool = False) -> Current | None:
     deleted = (document.get(INTERNAL) or {}).get(DELETED)
     return Current(None if deleted else served(document), (document.get("meta") or {}).get("versionId", ""),
                    document, marked)
+
+
+def _too_often(owner: str, expected_version: str | None) -> Exception:
+    """Lost every retry to concurrent writers: a 412 only for a request that set a precondition, else a 409."""
+    text = f"{owner} is updated too often; retry"
+    return VersionConflictError(text) if expected_version is not None else ConflictError(text)
 
 
 def _marker(document: dict | None) -> str | None:
