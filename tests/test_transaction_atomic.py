@@ -147,11 +147,11 @@ with store.atomic():
     assert result.returncode == 9
 
 
+@pytest.mark.wire
 @pytest.mark.parametrize("commit", [False, True], ids=["before-commit", "after-commit"])
-def test_a_process_dying_in_a_transaction_leaves_all_or_nothing(settings, commit):
-    settings = {**settings, "CODOC_TRANSACTION_LEASE": 1.0}
-    if settings.get("CODOC_MONGO_URI", "").startswith("mongomock") or "CODOC_MONGO_URI" not in settings:
-        pytest.skip("a store shared between processes: the wire tier")
+def test_a_process_dying_in_a_transaction_leaves_all_or_nothing(wire_server, commit):
+    settings = {"CODOC_ENV": "testing", "CODOC_MONGO_URI": wire_server.uri, "CODOC_TRANSACTION_LEASE": 1.0,
+                "CODOC_MONGO_DB": f"dying_{uuid.uuid4().hex[:10]}"}
     _die_inside(settings, commit, 20)
     time.sleep(1.2)  # the dead process's lease runs out
     client = create_app(settings).test_client()  # start-up settles it
