@@ -51,6 +51,7 @@ def _serve(app_uri_env: dict[str, str], port: int, workers: int, threads: int) -
 def run(args: argparse.Namespace) -> int:
     """Start the embedded store when no CODOC_MONGO_URI is set, then the server; stop both on exit."""
     from config import FHIR_VERSION, load_config
+    from fhirstore import answers
 
     settings = load_config()
     port = args.port or settings["CODOC_PORT"]
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             log.error("the embedded store could not start: %s", error)
             return 2
         embedded.supervise()
-    elif not _store_answers(uri, settings["CODOC_MONGO_DB"]):
+    elif not answers(uri, settings["CODOC_MONGO_DB"]):
         log.error("no database answers at CODOC_MONGO_URI (%s): start it, or unset CODOC_MONGO_URI to use the "
                   "embedded store", _without_credentials(uri))
         return 2
@@ -86,18 +87,6 @@ def run(args: argparse.Namespace) -> int:
         if embedded:
             embedded.stop()
     return 0
-
-
-def _store_answers(uri: str, database: str) -> bool:
-    from pymongo.errors import PyMongoError
-
-    from fhirstore.mongo import connect
-
-    try:
-        connect(uri, database).command("ping")
-    except PyMongoError:
-        return False
-    return True
 
 
 def _without_credentials(uri: str) -> str:

@@ -11,4 +11,18 @@ def open_store(uri: str, database: str, write_concern: str = "", transaction_lea
     return MongoFHIRStore(connect(uri, database, write_concern), transaction_lease=transaction_lease)
 
 
-__all__ = ["Current", "FHIRStore", "IndexSpec", "KeyMatch", "KeyTerm", "Page", "Records", "now_instant", "open_store"]
+def answers(uri: str, database: str) -> bool:
+    """Whether the database behind ``uri`` answers a ping (within the connection timeouts)."""
+    from pymongo.errors import PyMongoError
+
+    from fhirstore.mongo import connect
+
+    try:
+        connect(uri, database).command("ping")
+    except PyMongoError:
+        return False
+    return True
+
+
+__all__ = ["Current", "FHIRStore", "IndexSpec", "KeyMatch", "KeyTerm", "Page", "Records", "now_instant", "open_store",
+           "answers"]
