@@ -167,7 +167,8 @@ class ResourceHandler:
     def _criteria(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
         criteria = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
         if not criteria:
-            raise InvalidError("a conditional update, patch or delete needs search criteria, e.g. ?identifier=system|value")
+            raise InvalidError("a conditional update, patch or delete needs search criteria, "
+                               "e.g. ?identifier=system|value")
         return sorted(criteria)
 
     def _matches(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict | None:
