@@ -16,6 +16,7 @@ from schemas.strict import elements, resource_model
 TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<number>-?\d+(?:\.\d+)?)"
                    r"|(?P<name>\$this|[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)|(?P<symbol>!=|[.\[\](),=]))")
 LITERALS = {"true": True, "false": False}
+MAX_PATH_CHARS = 1000
 
 
 class PathError(ValueError):
@@ -40,13 +41,22 @@ def root(resource: dict) -> Node:
 
 def evaluate(resource: dict, path: str) -> list[Node]:
     """The nodes ``path`` selects in ``resource``. :raises PathError:"""
-    return _run(_Parser(path).whole(), [root(resource)], top=True)
+    return _run(_parsed(path), [root(resource)], top=True)
+
+
+def _parsed(path: Any) -> list[tuple]:
+    if isinstance(path, str) and len(path) > MAX_PATH_CHARS:
+        raise PathError(f"a patch path has at most {MAX_PATH_CHARS} characters")
+    try:
+        return _Parser(path).whole()
+    except RecursionError:
+        raise PathError("the path nests too deeply") from None
 
 
 def evaluate_parent(resource: dict, path: str) -> tuple[list[Node], str]:
     """The nodes of ``path`` without its last step, and that step's element name (``Patient.identifier`` →
     the Patient, ``identifier``). :raises PathError: the last step is not an element name."""
-    steps = _Parser(path).whole()
+    steps = _parsed(path)
     if not steps or steps[-1][0] != "name" or len(steps) == 1 and _is_type_name(steps[0][1]):
         raise PathError(f"{path} does not end with an element name")
     return _run(steps[:-1], [root(resource)], top=True), steps[-1][1]
@@ -147,7 +157,7 @@ class _Parser:
             match = TOKEN.match(text, position)
             if not match or match.end() == position:
                 if text[position:].strip():
-                    raise PathError(f"unexpected {text[position:position + 10]!r} in the path {text!r}")
+                    raise PathError(f"unexpected {text[position:position + 10]!r} in the path {text[:80]!r}")
                 break
             self.tokens.append((match.lastgroup, match.group(match.lastgroup)))
             position = match.end()
@@ -156,7 +166,7 @@ class _Parser:
     def whole(self) -> list[tuple]:
         steps = self.path()
         if self.at != len(self.tokens):
-            raise PathError(f"unexpected {self.tokens[self.at][1]!r} in the path {self.text!r}")
+            raise PathError(f"unexpected {self.tokens[self.at][1]!r} in the path {self.text[:80]!r}")
         return steps
 
     def peek(self) -> tuple[str, str] | None:
@@ -165,7 +175,7 @@ class _Parser:
     def take(self, value: str | None = None, kind: str | None = None) -> str:
         token = self.peek()
         if token is None or (value is not None and token[1] != value) or (kind is not None and token[0] != kind):
-            raise PathError(f"expected {value or kind} in the path {self.text!r}")
+            raise PathError(f"expected {value or kind} in the path {self.text[:80]!r}")
         self.at += 1
         return token[1]
 
@@ -177,7 +187,7 @@ class _Parser:
             else:
                 number = self.take(kind="number")
                 if not number.isdigit():
-                    raise PathError(f"an index is a whole number, not {number} in the path {self.text!r}")
+                    raise PathError(f"an index is a whole number, not {number} in the path {self.text[:80]!r}")
                 steps.append(("index", int(number)))
                 self.take("]")
         return steps
@@ -218,7 +228,7 @@ class _Parser:
     def operand(self) -> tuple:
         token = self.peek()
         if token is None:
-            raise PathError(f"the path {self.text!r} ends too early")
+            raise PathError(f"the path {self.text[:80]!r} ends too early")
         if token[0] == "string":
             self.take()
             return ("literal", re.sub(r"\\(.)", r"\1", token[1][1:-1]))

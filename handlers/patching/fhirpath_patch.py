@@ -30,7 +30,7 @@ def apply(resource: dict, parameters: Any) -> dict:
     """
     result = copy.deepcopy(resource)
     for number, operation in enumerate(_operations(parameters), 1):
-        where = f"FHIRPath Patch operation {number} ({operation['type']} {operation['path']})"
+        where = f"FHIRPath Patch operation {number} ({operation['type']} {operation['path'][:80]})"
         try:
             APPLY[operation["type"]](result, operation)
         except PathError as error:
@@ -48,12 +48,12 @@ def _operations(parameters: Any) -> list[dict]:
     if not isinstance(parameters, dict) or parameters.get("resourceType") != "Parameters":
         raise InvalidError("a FHIRPath Patch is a Parameters resource")
     operations = []
-    for number, parameter in enumerate(parameters.get("parameter") or [], 1):
+    for number, parameter in enumerate(_listed(parameters, "parameter", "the Parameters"), 1):
         where = f"FHIRPath Patch operation {number}"
         if not isinstance(parameter, dict) or parameter.get("name") != "operation":
             raise InvalidError(f"{where}: every parameter of a FHIRPath Patch is named 'operation'")
         operation: dict[str, Any] = {}
-        for part in parameter.get("part") or []:
+        for part in _listed(parameter, "part", where):
             name = part.get("name") if isinstance(part, dict) else None
             if name not in PARTS or name in operation:
                 raise InvalidError(f"{where}: unknown or repeated part {name!r}")
@@ -66,8 +66,17 @@ def _operations(parameters: Any) -> list[dict]:
         missing = [p for p in ("path", *OPERATIONS[kind]) if p not in operation]
         if missing:
             raise InvalidError(f"{where} ({kind}): {' and '.join(missing)} missing")
+        if not isinstance(operation["path"], str) or not isinstance(operation.get("name", ""), str):
+            raise InvalidError(f"{where} ({kind}): path and name are strings")
         operations.append(operation)
     return operations
+
+
+def _listed(node: dict, key: str, where: str) -> list:
+    value = node.get(key, [])
+    if not isinstance(value, list):
+        raise InvalidError(f"{where}: {key} is an array")
+    return value
 
 
 def _value(part: dict, model: type | None) -> tuple[Any, str | None]:
