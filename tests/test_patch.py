@@ -89,11 +89,13 @@ def test_fhirpath_patch_on_lists_with_where(client, patient):
                   value={"valueIdentifier": {"system": "urn:example:mrn", "value": "MRN-1"}}),
         operation("add", f"Patient.identifier.where(system = '{IPP}')", name="use", value={"valueCode": "usual"}),
         operation("move", "Patient.identifier", source=0, destination=1),
+        operation("replace", "Patient.identifier.where(system = 'urn:example:mrn' and value != 'x' or false).value",
+                  value={"valueString": "MRN-2"}),
         operation("delete", "Patient.name.given[0]"),
         operation("delete", "Patient.telecom")))  # nothing there: no change, no error
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
-    assert [i["value"] for i in body["identifier"]] == ["P-1", "MRN-1"] and body["identifier"][0]["use"] == "usual"
+    assert [i["value"] for i in body["identifier"]] == ["P-1", "MRN-2"] and body["identifier"][0]["use"] == "usual"
     assert body["name"] == [{"family": "Durand"}]
 
 

@@ -206,17 +206,14 @@ class _Parser:
         return ("call", name, arguments)
 
     def expression(self) -> tuple:
-        left = self.conjunction()
-        while self.peek() == ("name", "or"):
-            self.take()
-            left = ("or", left, self.conjunction())
-        return left
+        return self.joined("or", lambda: self.joined("and", self.comparison))
 
-    def conjunction(self) -> tuple:
-        left = self.comparison()
-        while self.peek() == ("name", "and"):
+    def joined(self, word: str, operand) -> tuple:
+        """``operand (word operand)*``, left-associative."""
+        left = operand()
+        while self.peek() == ("name", word):
             self.take()
-            left = ("and", left, self.comparison())
+            left = (word, left, operand())
         return left
 
     def comparison(self) -> tuple:
