@@ -226,3 +226,10 @@ def test_bundle_entries_carry_patches_as_parameters_or_binary():
         with pytest.raises(Exception) as raised:
             from_bundle_entry(wrong)
         assert getattr(raised.value, "status", None) == 400
+
+
+def test_capability_statement_declares_patch(client):
+    statement = client.get(f"{BASE}/metadata").get_json()
+    assert statement["patchFormat"] == ["application/json-patch+json", "application/fhir+json"]
+    for resource in statement["rest"][0]["resource"]:
+        assert "patch" in {i["code"] for i in resource["interaction"]}, resource["type"]
