@@ -101,6 +101,13 @@ class BusinessRuleError(FHIRError):
     status, code = 422, "business-rule"
 
 
+class PatchFailedError(FHIRError):
+    """A well-formed patch that cannot be applied to the resource as it is: a failed ``test``, a path to nothing
+    (422)."""
+
+    status, code = 422, "processing"
+
+
 class NotImplementedFHIRError(FHIRError):
     status, code = 501, "not-supported"
 

@@ -24,8 +24,8 @@ from handlers.search.plan import int_param
 log = logging.getLogger("codoc.audit")
 AUDIT_TYPE = "AuditEvent"
 AUDIT_COLLECTION = f"{AUDIT_TYPE}_{VERSION_SUFFIX}"
-ACTIONS = {"create": "C", "read": "R", "vread": "R", "history": "R", "search": "E", "update": "U", "delete": "D",
-           "operation": "E"}
+ACTIONS = {"create": "C", "read": "R", "vread": "R", "history": "R", "search": "E", "update": "U", "patch": "U",
+           "delete": "D", "operation": "E"}
 INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
 #: Search parameters of the audit trail → the AuditEvent paths they match.
 SEARCH_PATHS = {"entity": "entity.what.reference", "agent": "agent.who.display"}

@@ -11,7 +11,7 @@ from fhirstore import FHIRStore, IndexSpec
 from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue,
                               NotFoundError, VersionConflictError)
 from fhirstore.fields import KEYS, REFS, path
-from handlers import bundles
+from handlers import bundles, patching
 from handlers.context import RequestContext, internal, internal_of
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
@@ -50,8 +50,8 @@ class ResourceHandler:
     resource_type: ClassVar[str] = ""
     name: ClassVar[str] = ""
     profile: ClassVar[str | None] = None
-    interactions: ClassVar[tuple[str, ...]] = ("read", "vread", "update", "delete", "history-instance", "create",
-                                               "search-type")
+    interactions: ClassVar[tuple[str, ...]] = ("read", "vread", "update", "patch", "delete", "history-instance",
+                                               "create", "search-type")
     search_params: ClassVar[tuple[SearchParam, ...]] = ()
     index_specs: ClassVar[tuple[IndexSpec, ...]] = ()
 
@@ -167,7 +167,8 @@ class ResourceHandler:
     def _criteria(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
         criteria = [(k, v) for k, v in params if k not in ("_format", "_pretty")]
         if not criteria:
-            raise InvalidError("a conditional update or delete needs search criteria, e.g. ?identifier=system|value")
+            raise InvalidError("a conditional update, patch or delete needs search criteria, "
+                               "e.g. ?identifier=system|value")
         return sorted(criteria)
 
     def _matches(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict | None:
@@ -249,7 +250,10 @@ class ResourceHandler:
         if resource.get("id") != resource_id:
             raise InvalidError(f"the body's id {resource.get('id')!r} must equal the URL id {resource_id!r}",
                                expression=f"{self.resource_type}.id")
-        current = self.store.current(self.resource_type, resource_id)
+        return self._write(resource, self.store.current(self.resource_type, resource_id), body, ctx)
+
+    def _write(self, resource: dict, current, body: Any, ctx: RequestContext) -> tuple[dict, bool]:
+        """The rules and the store's write of an update of ``resource`` (prepared) over ``current``."""
         self._check_codes(resource, ctx)
         self.check(resource, self._live(current), ctx)
         try:
@@ -259,6 +263,43 @@ class ResourceHandler:
             raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
         return self.after_write(stored, ctx), created
+
+    def patch(self, resource_id: str, document: Any, media_type: str, ctx: RequestContext) -> dict:
+        """``PATCH /{type}/{id}``: ``document`` (JSON Patch or FHIRPath Patch, by ``media_type``) applied to the
+        current version, read once, then validated and ruled like an update (``ctx.if_match`` included).
+
+        :raises NotFoundError, GoneError: nothing live to patch. :raises VersionConflictError: If-Match (412).
+        :raises InvalidError: not a patch document, or it touches id, resourceType or meta.versionId (400).
+        :raises PatchFailedError: the patch cannot be applied (422). :raises UnsupportedMediaTypeError:
+        """
+        current = self.store.current(self.resource_type, check_id(resource_id))
+        live = self._live(current)
+        if live is None:
+            if current is not None and current.resource is None:
+                raise GoneError(f"{self.name}/{resource_id} was deleted")
+            raise NotFoundError(f"{self.name}/{resource_id} is not known")
+        if ctx.if_match is not None and ctx.if_match != current.version:
+            raise VersionConflictError(f"{self.name}/{resource_id} is at version {current.version}, "
+                                       f"not {ctx.if_match}")
+        patched = patching.apply(live, document, media_type)
+        if not isinstance(patched, dict):
+            raise InvalidError("the patch must leave a resource (a JSON object)")
+        for name, before, after in (("resourceType", live["resourceType"], patched.get("resourceType")),
+                                    ("id", live["id"], patched.get("id")),
+                                    ("meta.versionId", current.version, (patched.get("meta") or {}).get("versionId"))):
+            if before != after:
+                raise InvalidError(f"a patch may not change {name}; the server owns it",
+                                   expression=f"{self.resource_type}.{name}")
+        return self._write(self._prepare(patched), current, patched, ctx)[0]
+
+    def conditional_patch(self, params: list[tuple[str, str]], document: Any, media_type: str,
+                          ctx: RequestContext) -> dict:
+        """``PATCH /{type}?<search>``: patch the one match. :raises NotFoundError: none.
+        :raises VersionConflictError: several (412)."""
+        found = self._matches(self._criteria(params), ctx)
+        if found is None:
+            raise NotFoundError(f"no {self.name} matches the conditional patch's criteria")
+        return self.patch(found["id"], document, media_type, ctx)
 
     def delete(self, resource_id: str, ctx: RequestContext) -> str | None:
         check_id(resource_id)

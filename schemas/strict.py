@@ -159,6 +159,16 @@ def _describe(value: Any) -> str:
     return "an object" if isinstance(value, dict) else type(value).__name__
 
 
+def resource_model(resource_type: Any) -> type | None:
+    """The fhir.resources R4B model of a resource type, None when there is none."""
+    return _resource_model(resource_type)
+
+
+def elements(model: type) -> dict[str, Element]:
+    """JSON key → :class:`Element` (kind, repeats, model) of every element of a fhir.resources model."""
+    return _elements(model)
+
+
 @cache
 def _resource_model(resource_type: Any) -> type | None:
     if not isinstance(resource_type, str):

@@ -22,7 +22,7 @@ ALL = "cruds"
 V1_ACTIONS = {"read": "rs", "write": "cud", "*": ALL}
 #: The permission letter each interaction needs.
 INTERACTIONS = {"read": "r", "vread": "r", "history": "r", "search": "s", "create": "c", "update": "u",
-                "delete": "d"}
+                "patch": "u", "delete": "d"}
 _SCOPE = re.compile(r"^(?:user|system)/(?P<type>\*|[A-Z][A-Za-z]+)\.(?P<action>read|write|\*|c?r?u?d?s?)$")
 
 

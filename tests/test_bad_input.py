@@ -78,6 +78,6 @@ def test_delete_unknown_is_idempotent_and_read_of_deleted_is_410(client, existin
 
 
 def test_method_not_allowed_is_an_outcome(client, existing):
-    response = client.patch(f"{BASE}/Patient/{existing['id']}", json={})
+    response = client.post(f"{BASE}/Patient/{existing['id']}", json={})
     assert_outcome(response, 405)
     assert response.headers["Allow"]

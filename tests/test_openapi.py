@@ -156,3 +156,14 @@ def test_validate_with_malformed_parameters_answers_an_outcome_not_500(client, p
 def test_merge_with_malformed_parameters_answers_400(client):
     response = client.post(f"{BASE}/Patient/$merge", json={"resourceType": "Parameters", "parameter": [[None, None]]})
     assert_outcome(response, 400)
+
+
+def test_openapi_declares_patch_with_both_formats(document, registry):
+    ops = operations(document)
+    for handler in registry:
+        for path in (f"/{handler.name}/{{id}}", f"/{handler.name}"):
+            content = ops[("PATCH", path)]["requestBody"]["content"]
+            assert content["application/json-patch+json"]["schema"] == {"$ref": "#/components/schemas/JSONPatch"}
+            assert content[FHIR_JSON]["schema"] == {"$ref": "#/components/schemas/Parameters"}
+            assert {"412", "415", "422"} <= set(ops[("PATCH", path)]["responses"])
+    assert document["components"]["schemas"]["JSONPatch"]["type"] == "array"

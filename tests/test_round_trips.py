@@ -170,3 +170,20 @@ def test_delete_racing_a_referencing_create_never_leaves_a_dangling_reference(ap
         if answers["create"] == 201:
             assert client.get(f"{BASE}/Patient/{pid}").status_code == 200
     assert set(outcomes) <= {(409, 201), (204, 422), (409, 422)}, outcomes
+
+
+def test_a_patch_costs_what_the_same_update_costs(client, count):
+    """The current version is read once: a PATCH is a PUT's trips; a conditional one adds its indexed search."""
+    pid = client.post(f"{BASE}/Patient", json=patient("RT-P")).get_json()["id"]
+    current = client.get(f"{BASE}/Patient/{pid}").get_json()
+    updated, update_trips = count(lambda: client.put(f"{BASE}/Patient/{pid}", json={**current, "gender": "female"}))
+    assert updated.status_code == 200
+    document = '[{"op": "replace", "path": "/gender", "value": "male"}]'
+    headers = {"Content-Type": "application/json-patch+json"}
+    patched, trips = count(lambda: client.patch(f"{BASE}/Patient/{pid}", data=document, headers=headers))
+    assert patched.status_code == 200 and trips == update_trips
+    found, search_trips = count(lambda: client.get(f"{BASE}/Patient?identifier={IPP}|RT-P"))
+    assert found.get_json()["total"] == 1
+    conditional, trips = count(lambda: client.patch(f"{BASE}/Patient?identifier={IPP}|RT-P", data=document,
+                                                    headers=headers))
+    assert conditional.status_code == 200 and trips <= update_trips + search_trips

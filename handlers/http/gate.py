@@ -71,8 +71,9 @@ def describe_access() -> Access:
     elif action == "_history" or resource_id == "_history":
         interaction = "history"
     else:
-        by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "DELETE": "delete"} if resource_id else \
-            {"GET": "search", "HEAD": "search", "POST": "create", "PUT": "update", "DELETE": "delete"}
+        by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "PATCH": "patch", "DELETE": "delete"} \
+            if resource_id else {"GET": "search", "HEAD": "search", "POST": "create", "PUT": "update",
+                                 "PATCH": "patch", "DELETE": "delete"}
         interaction = by_method.get(method, "update")
     return Access(interaction, resource_type, resource_id, need=smart.need_for(interaction, resource_type))
 

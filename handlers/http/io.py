@@ -17,6 +17,7 @@ from schemas.json import Limits, json_default, parse_body
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
+JSON_PATCH = "application/json-patch+json"
 BASE_PATH = f"/v{FHIR_VERSION}"
 #: The header carrying, as one line of JSON, the OperationOutcome of warnings of a successful write.
 WARNING_HEADER = "X-Codoc-OperationOutcome"
@@ -53,6 +54,20 @@ def body() -> object:
     if mimetype not in JSON_TYPES:
         raise UnsupportedMediaTypeError(f"Content-Type must be application/fhir+json or application/json, "
                                         f"not {request.content_type or 'none'}")
+    return _parsed()
+
+
+def patch_body() -> tuple[object, str]:
+    """``(document, media type)`` of a PATCH: JSON Patch (``application/json-patch+json``) or FHIRPath Patch (a
+    Parameters in FHIR JSON). :raises UnsupportedMediaTypeError, PayloadTooLargeError, InvalidError:"""
+    mimetype = (request.mimetype or "").lower()
+    if mimetype not in (*JSON_TYPES, JSON_PATCH):
+        raise UnsupportedMediaTypeError(f"PATCH takes Content-Type {JSON_PATCH} (JSON Patch) or application/fhir+json "
+                                        f"(FHIRPath Patch), not {request.content_type or 'none'}")
+    return _parsed(), mimetype
+
+
+def _parsed() -> object:
     limit = current_app.config["CODOC_MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLargeError(f"the body is over the {limit} bytes limit")

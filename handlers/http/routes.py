@@ -7,7 +7,7 @@ from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplemente
 from handlers import audit, bundles
 from handlers.base import ResourceHandler, changes_window
 from handlers.http import gate
-from handlers.http.io import BASE_PATH, body, context, fhir_json, resource_response, unchanged, written
+from handlers.http.io import BASE_PATH, body, context, fhir_json, patch_body, resource_response, unchanged, written
 from handlers.subset import requested, subset
 from handlers.system.capability import capability_statement
 from handlers.system.openapi import openapi_document
@@ -92,8 +92,10 @@ def type_level(segment: str):
     if request.method == "DELETE":
         version = handler.conditional_delete(list(request.args.items(multi=True)), context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
+    if request.method == "PATCH":
+        return written(handler.conditional_patch(list(request.args.items(multi=True)), *patch_body(), context()), 200)
     raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}",
-                                headers={"Allow": "GET, POST, PUT, DELETE"})
+                                headers={"Allow": "GET, POST, PUT, PATCH, DELETE"})
 
 
 @fhir.route("/<segment>/<resource_id>/", methods=ALL_METHODS, strict_slashes=False)
@@ -122,8 +124,10 @@ def instance_level(segment: str, resource_id: str):
     if request.method == "DELETE":
         version = handler.delete(resource_id, context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
+    if request.method == "PATCH":
+        return written(handler.patch(resource_id, *patch_body(), context()), 200)
     raise MethodNotAllowedError(f"{request.method} is not allowed on a {handler.name} instance",
-                                headers={"Allow": "GET, PUT, DELETE"})
+                                headers={"Allow": "GET, PUT, PATCH, DELETE"})
 
 
 @fhir.route("/<segment>/<resource_id>/<action>/", methods=ALL_METHODS, strict_slashes=False)

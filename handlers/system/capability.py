@@ -60,10 +60,13 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
         "implementation": {"description": "FHIR R4B API for hospital clinical data", "url": base_url},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json", "application/fhir+json"],
         "rest": [{
             "mode": "server",
             "documentation": "Seed routes (/patient/{id}/) and FHIR routes (/Patient/{id}) reach the same handlers. "
-                             "GET on a type without search parameters answers 405.",
+                             "GET on a type without search parameters answers 405. PATCH takes a JSON Patch "
+                             "(application/json-patch+json) or a FHIRPath Patch (Parameters), conditional "
+                             "PATCH ?<search> patches the one match.",
             "security": security_section(config),
             "resource": list(resources.values()),
         }],

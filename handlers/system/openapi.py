@@ -18,6 +18,7 @@ from schemas import ID_PATTERN
 OPENAPI_VERSION = "3.1.0"
 FHIR_JSON = "application/fhir+json"
 REQUEST_TYPES = (FHIR_JSON, "application/json")
+JSON_PATCH = "application/json-patch+json"
 
 #: The error statuses of API.md, each answered with an OperationOutcome.
 ERRORS = {
@@ -33,9 +34,10 @@ ERRORS = {
     410: "The resource is deleted (OperationOutcome `deleted`)",
     412: "`If-Match` version mismatch (OperationOutcome `conflict`)",
     413: "Body, Bundle or array over the configured limits (OperationOutcome `too-long`)",
-    415: "Content-Type is not application/fhir+json or application/json (OperationOutcome `not-supported`)",
-    422: "Business rule broken: organization hierarchy, dangling reference, terminology (OperationOutcome "
-         "`business-rule`/`processing`)",
+    415: "Content-Type is not application/fhir+json or application/json (nor, for PATCH, "
+         "application/json-patch+json) (OperationOutcome `not-supported`)",
+    422: "Business rule broken: organization hierarchy, dangling reference, terminology; a patch that cannot be "
+         "applied (OperationOutcome `business-rule`/`processing`)",
     429: "Rate limit reached (OperationOutcome `throttled`, `Retry-After` header)",
     500: "Unexpected error, logged with a request id; no internals (OperationOutcome `exception`)",
     503: "Transient: database or audit trail unavailable (OperationOutcome `transient`, `Retry-After` header)",
@@ -135,6 +137,9 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
                 {"201": {**_fhir_response(f"The stored {name}", name, _write_headers()),
                          "links": _links(registry, handler)}},
                 (*COMMON_ERRORS, *BODY_ERRORS, 409, 422), body=_body(name, f"The {name} to create")),
+            "patch": _patch_op(f"conditionalPatch{name}", name, (
+                f"Conditional patch (seed route `PATCH /{seed}/?…`): patch the one {name} the search parameters "
+                f"match; none → 404, several → 412."), parameters=_search_parameters(handler)),
         },
         f"/{name}/{{id}}": {
             "x-seed-path": f"/{seed}/{{id}}/",
@@ -148,6 +153,12 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
                 {"200": _fhir_response(f"The updated {name}", name, _write_headers()),
                  "201": _fhir_response(f"The {name} created with the client's id", name, _write_headers())},
                 (*COMMON_ERRORS, *BODY_ERRORS, 409, 412, 422), body=_body(name, f"The whole {name}"),
+                parameters=[{"$ref": "#/components/parameters/If-Match"}]),
+            "patch": _patch_op(f"patch{name}", name, (
+                f"Patch a {name} (seed route `PATCH /{seed}/{{id}}/`) with a JSON Patch "
+                f"(`application/json-patch+json`) or a FHIRPath Patch (a Parameters): the result is validated and "
+                f"ruled like an update. A malformed patch or one changing `id`, `resourceType` or `meta.versionId` "
+                f"→ 400; a failed JSON Patch `test` or a path to nothing → 422."),
                 parameters=[{"$ref": "#/components/parameters/If-Match"}]),
             "delete": _op(f"delete{name}", name, f"Delete {name}", (
                 f"Delete a {name} (seed route `DELETE /{seed}/{{id}}/`); idempotent, a later read answers 410. A "
@@ -311,6 +322,17 @@ def _query(name: str, description: str, extra: dict | None = None) -> dict:
             **(extra or {})}
 
 
+def _patch_op(operation_id: str, name: str, description: str, parameters: list) -> dict:
+    """A PATCH: JSON Patch or FHIRPath Patch in, the patched resource out."""
+    body = {"description": "A JSON Patch (RFC 6902) or a FHIRPath Patch (Parameters of `operation` parts)",
+            "required": True, "content": {
+                JSON_PATCH: {"schema": {"$ref": "#/components/schemas/JSONPatch"}},
+                **{t: {"schema": {"$ref": "#/components/schemas/Parameters"}} for t in REQUEST_TYPES}}}
+    return _op(operation_id, name, f"Patch {name}", description,
+               {"200": _fhir_response(f"The patched {name}", name, _write_headers())},
+               (*COMMON_ERRORS, *BODY_ERRORS, 409, 410, 412, 422), parameters=parameters, body=body)
+
+
 def _body(schema: str, description: str, required: bool = True) -> dict:
     return {"description": description, "required": required,
             "content": {t: {"schema": {"$ref": f"#/components/schemas/{schema}"}} for t in REQUEST_TYPES}}
@@ -375,6 +397,10 @@ def _common_schemas() -> dict[str, dict]:
             "searchset", "collection"]}, entry={"type": "array", "items": {"type": "object"}}),
         "Parameters": resource("Parameters", parameter={"type": "array", "items": {
             "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}),
+        "JSONPatch": {"type": "array", "description": "RFC 6902 operations", "items": {
+            "type": "object", "required": ["op", "path"],
+            "properties": {"op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                           "path": {"type": "string"}, "from": {"type": "string"}, "value": {}}}},
         "CapabilityStatement": resource("CapabilityStatement", required=("fhirVersion",),
                                         fhirVersion={"const": FHIR_VERSION}),
         "AuditEvent": resource("AuditEvent"),
