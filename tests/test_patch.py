@@ -233,3 +233,51 @@ def test_capability_statement_declares_patch(client):
     assert statement["patchFormat"] == ["application/json-patch+json", "application/fhir+json"]
     for resource in statement["rest"][0]["resource"]:
         assert "patch" in {i["code"] for i in resource["interaction"]}, resource["type"]
+
+
+def _binary_patch(operations: list) -> dict:
+    return {"resourceType": "Binary", "contentType": "application/json-patch+json",
+            "data": base64.b64encode(json.dumps(operations).encode()).decode()}
+
+
+def test_patch_entries_in_a_transaction_apply_together(client, patient, observation):
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": _binary_patch([{"op": "replace", "path": "/gender", "value": "male"}]),
+         "request": {"method": "PATCH", "url": f"Patient/{patient['id']}"}},
+        {"resource": fhirpath_patch(operation("replace", "Observation.status", value={"valueCode": "final"})),
+         "request": {"method": "PATCH", "url": "Observation?_id=" + observation["id"]}}]}
+    answer = client.post(f"{BASE}/", json=bundle)
+    assert answer.status_code == 200, answer.get_json()
+    assert [e["response"]["status"] for e in answer.get_json()["entry"]] == ["200 OK", "200 OK"]
+    assert client.get(f"{BASE}/Patient/{patient['id']}").get_json()["gender"] == "male"
+    read = client.get(f"{BASE}/Observation/{observation['id']}")
+    assert read.get_json()["status"] == "final" and read.headers["ETag"] == 'W/"2"'
+
+
+def test_a_failing_patch_rolls_the_whole_transaction_back(client, patient):
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {"resourceType": "Patient", "name": [{"family": "Nouvelle"}]},
+         "request": {"method": "POST", "url": "Patient"}},
+        {"resource": _binary_patch([{"op": "replace", "path": "/gender", "value": "male"}]),
+         "request": {"method": "PATCH", "url": f"Patient/{patient['id']}"}},
+        {"resource": _binary_patch([{"op": "test", "path": "/gender", "value": "other"}]),
+         "request": {"method": "PATCH", "url": f"Patient/{patient['id']}"}}]}
+    assert client.post(f"{BASE}/", json=bundle).status_code == 400  # the same resource patched twice
+    bundle["entry"] = bundle["entry"][:1] + [
+        {"resource": _binary_patch([{"op": "test", "path": "/gender", "value": "other"}]),
+         "request": {"method": "PATCH", "url": f"Patient/{patient['id']}"}}]
+    answer = client.post(f"{BASE}/", json=bundle)
+    assert answer.status_code == 422, answer.get_json()
+    assert not client.get(f"{BASE}/Patient?family=Nouvelle").get_json().get("entry")
+    read = client.get(f"{BASE}/Patient/{patient['id']}")
+    assert read.get_json()["gender"] == "female" and read.headers["ETag"] == 'W/"1"'
+
+
+def test_patch_entries_of_a_batch_succeed_or_fail_alone(client, patient):
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"resource": _binary_patch([{"op": "replace", "path": "/gender", "value": "male"}]),
+         "request": {"method": "PATCH", "url": f"Patient/{patient['id']}"}},
+        {"resource": {"resourceType": "Patient"}, "request": {"method": "PATCH", "url": "Patient/nowhere"}}]}
+    answer = client.post(f"{BASE}/", json=bundle).get_json()
+    assert answer["entry"][0]["response"]["status"] == "200 OK"
+    assert answer["entry"][1]["response"]["status"].startswith("400")

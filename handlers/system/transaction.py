@@ -5,13 +5,13 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from fhirstore.errors import FHIRError, InvalidError, Issue
-from handlers import bundles
+from fhirstore.errors import FHIRError, InvalidError, Issue, NotFoundError
+from handlers import bundles, patching
 from handlers.context import RequestContext
 from handlers.references import iter_references, rewrite_references
 from schemas import check_bundle_shape
 
-METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
+METHOD_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3}
 
 
 def process(registry, bundle: Any, ctx: RequestContext) -> dict:
@@ -41,7 +41,7 @@ def _request(index: int, entry: dict) -> dict:
     request = entry.get("request") or {}
     method, url = (request.get("method") or "").upper(), request.get("url") or ""
     if method not in METHOD_ORDER:
-        raise InvalidError(f"entry {index}: request.method must be GET, POST, PUT or DELETE",
+        raise InvalidError(f"entry {index}: request.method must be GET, POST, PUT, PATCH or DELETE",
                            expression=f"Bundle.entry[{index}].request.method")
     parts = urlsplit(url)
     path = [p for p in parts.path.split("/") if p]
@@ -78,6 +78,11 @@ def _apply(registry, request: dict, ctx: RequestContext) -> tuple[dict, dict | N
         else:
             stored = handler.create(request["resource"], ctx)
         return bundles.entry_response("201 Created", stored, location=True), stored
+    if method == "PATCH":
+        document, media_type = patching.from_bundle_entry(request["resource"])
+        stored = handler.patch(rid, document, media_type, ctx) if rid else \
+            handler.conditional_patch(request["query"], document, media_type, ctx)
+        return bundles.entry_response("200 OK", stored, location=True), stored
     if rid:
         stored, created = handler.update(rid, request["resource"], ctx)
     else:
@@ -127,9 +132,12 @@ def _run_isolated(registry, request: dict, ctx: RequestContext) -> dict:
 
 def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> list[dict]:
     for request in requests:  # conditional updates and deletes act on their match, known before anything is written
-        if request["method"] in ("PUT", "DELETE") and not request["id"] and request["query"]:
+        if request["method"] in ("PUT", "PATCH", "DELETE") and not request["id"] and request["query"]:
             handler = registry.get(request["type"])
             found = handler._matches(handler._criteria(request["query"]), ctx)
+            if found is None and request["method"] == "PATCH":
+                raise NotFoundError(f"no {request['type']} matches the conditional patch of "
+                                    f"Bundle.entry[{request['index']}]; nothing was applied")
             if found is not None:
                 request["id"], request["query"] = found["id"], []
                 if request["method"] == "PUT" and isinstance(request.get("resource"), dict):
@@ -145,6 +153,12 @@ def _run_transaction(registry, requests: list[dict], ctx: RequestContext) -> lis
                 raise
     _assign_ids(requests)
     for request in requests:  # check every entry before writing anything
+        if request["method"] == "PATCH":
+            try:
+                patching.from_bundle_entry(request["resource"])
+            except FHIRError as error:
+                error.issues = [*error.issues, _note(f"in Bundle.entry[{request['index']}]; nothing was applied")]
+                raise
         if request["method"] in ("POST", "PUT"):
             handler = registry.get(request["type"])
             try:
