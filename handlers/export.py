@@ -71,11 +71,16 @@ def since_query(since: str | None) -> dict:
 
 def resources(store: FHIRStore, resource_type: str, since: str | None = None,
               after: str | None = None) -> Iterator[dict]:
-    """Every live resource of a type (updated since ``since``), in id order after the id ``after``."""
+    """Every live resource of a type (updated since ``since``), in id order after the id ``after``.
+
+    Checked again here: nx-27017 compares instants in a range to the second, so its answer may hold resources of
+    the same second just before ``since``."""
     query = since_query(since)
     if after is not None:
         query = {"$and": [query, {"_id": {"$gt": after}}]} if query else {"_id": {"$gt": after}}
-    return store.scan(resource_type, query, SCAN_BATCH)
+    for resource in store.scan(resource_type, query, SCAN_BATCH):
+        if since is None or resource["meta"]["lastUpdated"] >= since:
+            yield resource
 
 
 def write_files(store: FHIRStore, types: Iterable[str], since: str | None, directory: str,

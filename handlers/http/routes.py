@@ -1,7 +1,7 @@
 """One blueprint serving both URL spellings (``/patient/123/`` and ``/Patient/123``) through the registry."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError, UnsupportedMediaTypeError
 from handlers import audit, bundles
@@ -85,6 +85,8 @@ def export_status(job_id: str):
                                     headers={"Allow": "GET, DELETE"})
     body, status, headers = export.status(registry(), context(), check_id(job_id))
     response = fhir_json(body, status, headers)
+    if "Retry-After" in headers:
+        g.codoc_retry_after = headers["Retry-After"]  # kept by the security headers hook, on this 202 only
     if status == 200:
         response.content_type = "application/json"  # the manifest is plain JSON (Bulk Data IG)
     return response
