@@ -38,7 +38,7 @@ IDLE_SECONDS = 30.0
 #: Most seconds between two looks for jobs (lost wake-ups, expired leases, expired jobs to clean).
 SWEEP_SECONDS = 5.0
 #: Resources fetched per round trip while a type is paged through.
-SCAN_BATCH = 500
+SCAN_BATCH = 1000
 
 
 @dataclass
@@ -77,7 +77,7 @@ def resources(store: FHIRStore, resource_type: str, since: str | None = None,
     the same second just before ``since``."""
     query = since_query(since)
     if after is not None:
-        query = {"$and": [query, {"_id": {"$gt": after}}]} if query else {"_id": {"$gt": after}}
+        query["_id"] = {"$gt": after}
     for resource in store.scan(resource_type, query, SCAN_BATCH):
         if since is None or resource["meta"]["lastUpdated"] >= since:
             yield resource
