@@ -25,8 +25,7 @@ import orjson  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
 from bench.patients import patient  # noqa: E402
-from bench.report import emit  # noqa: E402
-from bench.store import close_app, codoc_app, embedded_store, min_median, parse_arguments  # noqa: E402
+from bench.store import close_app, codoc_app, min_median, run_sized  # noqa: E402
 
 TYPES = ("Observation", "Patient")
 BATCH = 1000
@@ -105,15 +104,7 @@ def run(uri: str, size: int, runs: int) -> dict:
 
 
 def main() -> None:
-    def options(parser):
-        parser.add_argument("--size", type=int, default=20_000)
-        parser.add_argument("--runs", type=int, default=3)
-
-    args = parse_arguments(__doc__, options)
-    with embedded_store() as uri:
-        figures = run(uri, args.size, args.runs)
-    emit({"bench": "export", "code": args.code or "this tree", "size": args.size, "runs": args.runs, **figures},
-         args.json)
+    run_sized("export", __doc__, run, 20_000, 3)
 
 
 if __name__ == "__main__":

@@ -526,22 +526,26 @@ class MongoFHIRStore(FHIRStore):
 
     def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500,
              keys: Sequence[KeyMatch] = ()) -> Iterator[dict]:
-        """Keyset paging on ``_id``: each page one indexed query, whatever the size of the result (the bound merged
-        into the query when it has no ``_id`` clause: nx-27017 pages a flat filter ~1.5× faster than an ``$and``)."""
+        """Keyset pages on ``_id``, except that a scan without search keys reads past its first page through one
+        cursor (``getMore`` of ``batch`` documents a round trip): nx-27017 answers every keyset page (``_id > last``,
+        sorted, limited) by reading everything past the bound (~0.5–1 s a page of 1,000 at 20,000 documents) where a
+        cursor reads ~8,000 documents/s once started; the first page stays a cheap limited query for callers that
+        stop early."""
         after = None
         while True:
-            if after is None:
-                page_query = dict(query)
-            elif "_id" in query or any(k.startswith("$") for k in query):
-                page_query = {"$and": [dict(query), {"_id": {"$gt": after}}]}
-            else:
-                page_query = {**query, "_id": {"$gt": after}}
+            page_query = dict(query) if after is None else _after(query, after)
             page = self.search(resource_type, page_query, sort=[("_id", 1)], limit=batch, count_total=False,
                                keys=keys)
             yield from page.resources
             if len(page.resources) < batch:
                 return
             after = page.resources[-1]["id"]
+            if not keys:
+                break
+        with _store_errors():
+            cursor = self.collection(resource_type).find({**_after(query, after), **LIVE}).sort("_id", 1)
+            for document in cursor.batch_size(batch):
+                yield served(document)
 
     def records(self, name: str) -> "MongoRecords":
         return MongoRecords(self.db[name])
@@ -810,6 +814,13 @@ def _current(document: dict | None) -> Current | None:
     deleted = (document.get(INTERNAL) or {}).get(DELETED)
     return Current(None if deleted else served(document), (document.get("meta") or {}).get("versionId", ""),
                    document)
+
+
+def _after(query: Mapping[str, Any], after: str) -> dict:
+    """``query`` and ``_id > after`` (one flat filter when it can: nx-27017 serves it faster than an ``$and``)."""
+    if "_id" in query or any(k.startswith("$") for k in query):
+        return {"$and": [dict(query), {"_id": {"$gt": after}}]}
+    return {**query, "_id": {"$gt": after}}
 
 
 def _sort_value(document: dict, field: str) -> Any:
