@@ -255,20 +255,58 @@ def change_client(args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
-    """Enrich the DocumentReferences queued in Redis by an API running with CODOC_NLP=async (Ctrl-C stops)."""
+    """Run the background jobs (Ctrl-C stops): $export jobs, and the DocumentReferences queued in Redis by an API
+    running with CODOC_NLP=async."""
     import signal
     import threading
 
     from app import create_app
 
-    app = create_app({"CODOC_NLP": "async", "CODOC_CREATE_INDEXES": False})
-    enricher = app.extensions["codoc.registry"].enricher
+    app = create_app({"CODOC_NLP": "async", "CODOC_CREATE_INDEXES": False, "CODOC_EXPORT_IN_PROCESS": False})
+    registry = app.extensions["codoc.registry"]
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    log.info("NLP worker: loading the engine, then waiting for documents")
-    done = enricher.work(stop)
-    log.info("NLP worker stopped after %d document(s)", done)
+    exports = None
+    if args.only in (None, "export"):
+        log.info("export worker: waiting for $export jobs")
+        exports = threading.Thread(target=registry.exporter.work, args=(stop,), name="codoc-export")
+        exports.start()
+    if args.only in (None, "nlp"):
+        log.info("NLP worker: loading the engine, then waiting for documents")
+        done = registry.enricher.work(stop)
+        log.info("NLP worker stopped after %d document(s)", done)
+    if exports is not None:
+        while exports.is_alive():
+            exports.join(0.5)  # a short join: the signal handler runs between two
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """Write one NDJSON file per type (``Patient.ndjson``…) of every live resource into DIR, as $export does."""
+    from config import load_config
+    from handlers.base import since_param
+    from handlers.export import write_files
+    from fhirstore.errors import InvalidError
+
+    try:
+        since = since_param([("_since", args.since)] if args.since else [])
+    except InvalidError as exc:
+        log.error("export: %s", exc.diagnostics)
+        return 2
+    with store_uri(load_config()) as uri:
+        os.environ["CODOC_MONGO_URI"] = uri
+        registry = offline_app().extensions["codoc.registry"]
+        unknown = sorted(set(args.type or ()) - set(registry.stored_types))
+        if unknown:
+            log.error("export: unknown type %s; this server stores %s", ", ".join(unknown),
+                      ", ".join(registry.stored_types))
+            return 2
+        types = [t for t in registry.stored_types if not args.type or t in args.type]
+        with progress_bars("res") as progress_for:
+            counts = write_files(registry.store, types, since, args.directory, progress_for)
+    for resource_type, count in counts.items():
+        print(f"{resource_type}: {count} resources → {os.path.join(args.directory, resource_type + '.ndjson')}")
     return 0
 
 
@@ -288,7 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     terms.add_argument("--source", default=None, help="folder of cim10.csv.gz and drugs.json (default: edsnlp's)")
     terms.add_argument("--force", action="store_true", help="reload even when this version is loaded")
     terms.set_defaults(func=load_terminology)
-    commands.add_parser("worker", help="enrich queued DocumentReferences (CODOC_NLP=async)").set_defaults(func=worker)
+    work = commands.add_parser("worker", help="run $export jobs and enrich queued DocumentReferences")
+    work.add_argument("--only", choices=["export", "nlp"], default=None, help="run only these jobs")
+    work.set_defaults(func=worker)
+    dump = commands.add_parser("export", help="write NDJSON files (one per type) of the stored resources")
+    dump.add_argument("directory", help="where to write Patient.ndjson, Observation.ndjson, …")
+    dump.add_argument("--type", action="append", help="only this type (repeatable)")
+    dump.add_argument("--since", default=None, help="only resources updated at or after this instant")
+    dump.set_defaults(func=export)
     client = commands.add_parser("create-client", help="create an API client of POST /auth/token")
     client.add_argument("--scopes", required=True, help='SMART scopes, e.g. "system/*.read codoc/admin"')
     client.add_argument("--name", default="", help="who the client is (shown in nothing but the database)")

@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pymongo import MongoClient, monitoring  # noqa: E402
 
 from bench.patients import batch, patient  # noqa: E402
-from bench.report import emit  # noqa: E402
-from bench.store import CommandTimes, close_app, codoc_app, embedded_store, min_median, parse_arguments  # noqa: E402
+from bench.store import CommandTimes, close_app, codoc_app, min_median, run_sized  # noqa: E402
 
 
 def run(uri: str, size: int, runs: int) -> dict:
@@ -57,16 +56,8 @@ def run(uri: str, size: int, runs: int) -> dict:
 
 
 def main() -> None:
-    def options(parser):
-        parser.add_argument("--size", type=int, default=1000)
-        parser.add_argument("--runs", type=int, default=5)
-
-    args = parse_arguments(__doc__, options)
     monitoring.register(CommandTimes())
-    with embedded_store() as uri:
-        figures = run(uri, args.size, args.runs)
-    emit({"bench": "bundle", "code": args.code or "this tree", "size": args.size, "runs": args.runs, **figures},
-         args.json)
+    run_sized("bundle", __doc__, run, 1000, 5)
 
 
 if __name__ == "__main__":

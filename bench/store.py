@@ -35,6 +35,22 @@ def parse_arguments(doc: str, options) -> argparse.Namespace:
     return args
 
 
+def run_sized(name: str, doc: str, run, size: int, runs: int) -> None:
+    """The command line of a bench of ``--size`` resources over ``--runs``: ``run(uri, size, runs)`` on a fresh
+    nx-27017, its figures emitted."""
+    from bench.report import emit
+
+    def options(parser):
+        parser.add_argument("--size", type=int, default=size)
+        parser.add_argument("--runs", type=int, default=runs)
+
+    args = parse_arguments(doc, options)
+    with embedded_store() as uri:
+        figures = run(uri, args.size, args.runs)
+    emit({"bench": name, "code": args.code or "this tree", "size": args.size, "runs": args.runs, **figures},
+         args.json)
+
+
 @contextlib.contextmanager
 def embedded_server():
     """An nx-27017 server on a free port, its data in a temp dir; yields the EmbeddedMongo (``.uri``, ``.process``)."""

@@ -97,3 +97,15 @@ CODOC_TERMINOLOGY_CHECK = "warn"
 CODOC_IPP_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 #: ``codoc run`` (``make run``) runs ``codoc load-terminology`` in the background at start (skipped once loaded).
 CODOC_TERMINOLOGY_AUTOLOAD = True
+
+# -- bulk data export (docs/guides/bulk-export.md) -----------------------------------------------------------------
+#: Seconds a finished (or failed) export and its files are kept before a worker removes them (24 hours).
+CODOC_EXPORT_RETENTION = 24 * 3600
+#: An NDJSON file of an export is cut after about this many bytes (one document each: under MongoDB's 16 MB).
+CODOC_EXPORT_FILE_BYTES = 4 * 1024 * 1024
+#: Seconds a worker holds an export job between two files; a worker that died loses it then to the next one.
+CODOC_EXPORT_LEASE = 60.0
+#: Seconds a worker pauses after each file, leaving the database room for clinical traffic (0 = none).
+CODOC_EXPORT_PAUSE = 0.0
+#: API processes run export jobs in a background thread (off: only `codoc worker` processes run them).
+CODOC_EXPORT_IN_PROCESS = True

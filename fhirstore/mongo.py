@@ -758,16 +758,26 @@ class MongoFHIRStore(FHIRStore):
 
     def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500,
              keys: Sequence[KeyMatch] = ()) -> Iterator[dict]:
-        """Keyset paging on ``_id``: each page one indexed query, whatever the size of the result."""
+        """Keyset pages on ``_id``, except that a scan without search keys reads past its first page through one
+        cursor (``getMore`` of ``batch`` documents a round trip): nx-27017 answers every keyset page (``_id > last``,
+        sorted, limited) by reading everything past the bound (~0.5–1 s a page of 1,000 at 20,000 documents) where a
+        cursor reads ~8,000 documents/s once started; the first page stays a cheap limited query for callers that
+        stop early."""
         after = None
         while True:
-            page_query = dict(query) if after is None else {"$and": [dict(query), {"_id": {"$gt": after}}]}
+            page_query = dict(query) if after is None else _after(query, after)
             page = self.search(resource_type, page_query, sort=[("_id", 1)], limit=batch, count_total=False,
                                keys=keys)
             yield from page.resources
             if len(page.resources) < batch:
                 return
             after = page.resources[-1]["id"]
+            if not keys:
+                break
+        with _store_errors():
+            cursor = self.collection(resource_type).find({**_after(query, after), **LIVE}).sort("_id", 1)
+            for document in cursor.batch_size(batch):
+                yield served(document)
 
     def records(self, name: str) -> "MongoRecords":
         return MongoRecords(self.db[name])
@@ -1089,6 +1099,13 @@ def _unmarked(document: dict) -> dict:
 
 def _without_id(document: dict) -> dict:
     return {k: v for k, v in document.items() if k != "_id"}
+
+
+def _after(query: Mapping[str, Any], after: str) -> dict:
+    """``query`` and ``_id > after`` (one flat filter when it can: nx-27017 serves it faster than an ``$and``)."""
+    if "_id" in query or any(k.startswith("$") for k in query):
+        return {"$and": [dict(query), {"_id": {"$gt": after}}]}
+    return {**query, "_id": {"$gt": after}}
 
 
 def _sort_value(document: dict, field: str) -> Any:

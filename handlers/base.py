@@ -29,15 +29,20 @@ CONDITIONAL_WAIT_SECONDS = 2.0
 REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 
 
+def since_param(params: list[tuple[str, str]]) -> str | None:
+    """``_since`` as a UTC instant (the start of what it names), or None. :raises InvalidError:"""
+    since = next((v for k, v in params if k == "_since"), None)
+    if since is None:
+        return None
+    try:
+        return index.date_range(since)[0]
+    except (ValueError, OverflowError):
+        raise InvalidError(f"_since must be a FHIR instant, not {since!r}", expression="_since") from None
+
+
 def changes_window(params: list[tuple[str, str]], config: dict) -> tuple[str | None, int]:
     """``(_since as an instant, _count)`` of a type or server history request. :raises InvalidError:"""
-    since = next((v for k, v in params if k == "_since"), None)
-    if since is not None:
-        try:
-            since = index.date_range(since)[0]
-        except (ValueError, OverflowError):
-            raise InvalidError(f"_since must be a FHIR instant, not {since!r}", expression="_since") from None
-    return since, int_param(params, "_count", config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"])
+    return since_param(params), int_param(params, "_count", config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"])
 
 
 class ResourceHandler:

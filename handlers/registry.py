@@ -10,8 +10,9 @@ from fhirstore import FHIRStore
 from fhirstore.errors import NotFoundError
 from handlers.base import REFERENCE_INDEX, ResourceHandler
 from handlers.enrichment import Enricher
-from handlers.operations import (Operation, enrich, enrichment_status, everything, expunge, hierarchy, lastn, lookup,
-                                 merge, validate, validate_code)
+from handlers.export import Exporter
+from handlers.operations import (Operation, enrich, enrichment_status, everything, export, expunge, hierarchy, lastn,
+                                 lookup, merge, validate, validate_code)
 from handlers.resources.codesystem import CodeSystemHandler
 from handlers.resources.documentreference import DocumentReferenceHandler
 from handlers.resources.encounter import EncounterHandler
@@ -30,7 +31,9 @@ HANDLERS: tuple[type[ResourceHandler], ...] = (
     PhenotypeHandler, plain("Procedure"), plain("MedicationRequest"), plain("DiagnosticReport"), CodeSystemHandler,
 )
 OPERATIONS: tuple[Operation, ...] = tuple(module.OPERATION for module in (
-    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status, lookup, validate_code, lastn))
+    validate, merge, everything, expunge, hierarchy, enrich, enrichment_status, lookup, validate_code, lastn, export))
+#: Operations on the whole server (``GET /$export``), by name.
+SYSTEM_OPERATIONS: tuple[Operation, ...] = (export.SYSTEM_OPERATION,)
 
 
 class Registry:
@@ -39,6 +42,7 @@ class Registry:
     def __init__(self, store: FHIRStore, config: dict[str, Any],
                  handlers: Iterable[type[ResourceHandler]] = HANDLERS, operations: Iterable[Operation] = OPERATIONS):
         self.store = store
+        self.config = config
         self.handlers = {cls.name: cls(store, config, self) for cls in handlers}
         self._by_segment = {}
         for name, handler in self.handlers.items():
@@ -46,7 +50,9 @@ class Registry:
             self._by_segment[name.lower()] = handler
         self.stored_types = sorted({h.resource_type for h in self.handlers.values()})
         self.operations = {(op.on, op.name): op for op in operations}
+        self.system_operations = {op.name: op for op in SYSTEM_OPERATIONS}
         self.enricher = Enricher(store, config, lambda resource: self.get("Phenotype").index_fields(resource))
+        self.exporter = Exporter(store, config)
 
     def get(self, segment: str) -> ResourceHandler:
         """:raises NotFoundError: no such type here."""

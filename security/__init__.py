@@ -43,6 +43,8 @@ def init_app(app: Flask) -> None:
         response.headers.pop("Server", None)
         if response.status_code == 503:  # its own short delay, not the rate-limit window flask-limiter adds
             response.headers["Retry-After"] = g.get("codoc_retry_after", "2")
+        elif response.status_code == 202 and g.get("codoc_retry_after"):  # an export still running: poll later
+            response.headers["Retry-After"] = g.codoc_retry_after
         elif response.status_code != 429:
             response.headers.pop("Retry-After", None)
         return response

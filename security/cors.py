@@ -7,7 +7,8 @@ from flask_cors import CORS
 from config import FHIR_VERSION
 
 EXPOSED = ["ETag", "Location", "Last-Modified", "Content-Location", "X-Codoc-OperationOutcome", "X-RateLimit-Limit",
-           "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "X-Request-ID", "WWW-Authenticate"]
+           "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After", "X-Progress", "X-Request-ID",
+           "WWW-Authenticate"]
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "If-None-Exist", "If-Modified-Since",
                    "Prefer", "X-Request-ID"]
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]

@@ -33,12 +33,14 @@ class Need:
     types: tuple[str, ...]
     letters: str
     admin: bool = False
+    or_admin: bool = False  # the administrator scope alone suffices too
 
     def describe(self) -> str:
         if not self.types:
             return f"the {ADMIN_SCOPE} scope" if self.admin else "nothing"
         who = ", ".join(self.types)
-        return f"{'/'.join(self.letters)} on {who}" + (f" and {ADMIN_SCOPE}" if self.admin else "")
+        return f"{'/'.join(self.letters)} on {who}" + (f" and {ADMIN_SCOPE}" if self.admin else "") + (
+            f" (or {ADMIN_SCOPE})" if self.or_admin else "")
 
 
 def parse(scope: str | Iterable[str] | None) -> frozenset[str]:
@@ -69,6 +71,8 @@ def is_valid(scope: str) -> bool:
 def allows(scopes: Iterable[str], need: Need) -> bool:
     """Do ``scopes`` cover ``need`` on every type it names?"""
     scopes = frozenset(scopes)
+    if need.or_admin and ADMIN_SCOPE in scopes:
+        return True
     if need.admin and ADMIN_SCOPE not in scopes:
         return False
     granted = grants(scopes)

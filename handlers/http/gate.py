@@ -48,6 +48,9 @@ def describe_access() -> Access:
     stored_types = registry().stored_types
     if endpoint.startswith("audit_"):
         return Access("audit", audit.AUDIT_TYPE, args.get("event_id"), need=smart.Need((), "", admin=True))
+    if endpoint.startswith("export"):  # kick-off, status, files, cancel: what the system $export needs
+        need = registry().system_operations["export"].need("", stored_types)
+        return Access("operation", "Binary", None, "export", need)
     if endpoint == "server_history":
         return Access("history", "Bundle", need=smart.Need(tuple(stored_types), "r"))
     if "segment" not in args:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -36,7 +37,7 @@ def context() -> RequestContext:
     if_match = request.headers.get("If-Match")
     version = if_match.strip().removeprefix("W/").strip('"') if if_match else None
     prefer = {}
-    for part in request.headers.get("Prefer", "").split(";"):
+    for part in re.split(r"[;,]", request.headers.get("Prefer", "")):
         key, _, value = part.strip().partition("=")
         if key:
             prefer[key.lower()] = value.strip('"').lower()

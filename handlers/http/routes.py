@@ -1,13 +1,14 @@
 """One blueprint serving both URL spellings (``/patient/123/`` and ``/Patient/123``) through the registry."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError, UnsupportedMediaTypeError
 from handlers import audit, bundles
 from handlers.base import ResourceHandler, changes_window
 from handlers.http import gate
 from handlers.http.io import BASE_PATH, body, context, fhir_json, patch_body, resource_response, unchanged, written
+from handlers.operations import export
 from handlers.subset import requested, subset
 from handlers.system.capability import capability_statement
 from handlers.system.openapi import openapi_document
@@ -40,11 +41,15 @@ def _operation(handler: ResourceHandler, name: str, level: str, resource_id: str
         payload = body() if request.content_length or request.data else None
     else:
         payload = query_parameters()
-    result = op.func(handler, context(), payload, check_id(resource_id) if resource_id else None)
-    status = 200
-    if isinstance(result, tuple):
-        result, status = result
-    return fhir_json(result, status)
+    return _answer(op.func(handler, context(), payload, check_id(resource_id) if resource_id else None))
+
+
+def _answer(result) -> Response:
+    """An operation's result: a body, or ``(body, status)``, or ``(body, status, headers)``."""
+    if not isinstance(result, tuple):
+        return fhir_json(result)
+    body, status, *headers = result
+    return fhir_json(body, status, headers[0] if headers else None)
 
 
 @fhir.route("/", methods=["POST"], strict_slashes=False)
@@ -60,6 +65,40 @@ def server_history():
     versions = store.changes(registry().stored_types, *changes_window(params, current_app.config))
     context().touch_resources([v for v in versions if not v.get("deleted")])
     return fhir_json(bundles.history_bundle(context().base_url, "", versions))
+
+
+@fhir.route("/$export", methods=ALL_METHODS, strict_slashes=False, endpoint="export")
+def system_export():
+    """``GET /$export`` (Bulk Data, system level): records an export job; 202 + the status URL."""
+    if request.method != "GET":
+        raise MethodNotAllowedError("$export is called with GET", headers={"Allow": "GET"})
+    return _answer(registry().system_operations["export"].func(registry(), context(), query_parameters()))
+
+
+@fhir.route("/$export-status/<job_id>", methods=ALL_METHODS, strict_slashes=False, endpoint="export_status")
+def export_status(job_id: str):
+    """An export's status (202 + X-Progress, then 200 + the manifest); ``DELETE`` cancels it."""
+    if request.method == "DELETE":
+        return _answer(export.cancel(registry(), context(), check_id(job_id)))
+    if request.method != "GET":
+        raise MethodNotAllowedError("an export's status is read with GET, cancelled with DELETE",
+                                    headers={"Allow": "GET, DELETE"})
+    body, status, headers = export.status(registry(), context(), check_id(job_id))
+    response = fhir_json(body, status, headers)
+    if "Retry-After" in headers:
+        g.codoc_retry_after = headers["Retry-After"]  # kept by the security headers hook, on this 202 only
+    if status == 200:
+        response.content_type = "application/json"  # the manifest is plain JSON (Bulk Data IG)
+    return response
+
+
+@fhir.route("/$export-file/<job_id>/<name>", methods=ALL_METHODS, strict_slashes=False, endpoint="export_file")
+def export_file(job_id: str, name: str):
+    """One NDJSON file of a finished export."""
+    if request.method != "GET":
+        raise MethodNotAllowedError("an export file is read with GET", headers={"Allow": "GET"})
+    return Response(export.export_file(registry(), context(), check_id(job_id), name),
+                    content_type=export.NDJSON)
 
 
 @fhir.get("/metadata")

@@ -24,6 +24,8 @@ class Operation:
     letters: str  # SMART permission letters it needs (c r u d s) on each type of ``types``
     types: tuple[str, ...] | str = ()  # the types it reads or writes besides its own; EVERY_TYPE for all
     admin: bool = False  # needs the administrator scope too
+    or_admin: bool = False  # the administrator scope alone suffices too
+    definition: str = ""  # its OperationDefinition's canonical URL, when not the core spec's
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -36,4 +38,4 @@ class Operation:
     def need(self, own_type: str, stored_types: Iterable[str]) -> Need:
         """What a token must grant to run this operation on ``own_type``."""
         types = sorted(stored_types) if self.types == EVERY_TYPE else sorted({own_type, *self.types})
-        return Need(tuple(types), self.letters, self.admin)
+        return Need(tuple(types), self.letters, self.admin, self.or_admin)

@@ -40,8 +40,8 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
         for op in registry.operations_of(handler):
             if op.name not in have:
                 entry["operation"].append({"name": op.name, "documentation": op.description,
-                                           "definition": f"http://hl7.org/fhir/OperationDefinition/"
-                                                         f"{handler.resource_type}-{op.name}"})
+                                           "definition": op.definition or f"http://hl7.org/fhir/OperationDefinition/"
+                                                                          f"{handler.resource_type}-{op.name}"})
                 have.add(op.name)
     for entry in resources.values():
         if not entry["operation"]:
@@ -69,6 +69,8 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
                              "PATCH ?<search> patches the one match.",
             "security": security_section(config),
             "resource": list(resources.values()),
+            "operation": [{"name": op.name, "definition": op.definition, "documentation": op.description}
+                          for op in registry.system_operations.values()],
         }],
     }
 

@@ -83,7 +83,9 @@ def openapi_document(registry, config: dict[str, Any], base_url: str) -> dict:
         tags.append({"name": name, "description": _tag_description(handler)})
         paths.update(_handler_paths(registry, handler))
     paths.update(_audit_paths())
-    tags.append({"name": "System", "description": "Capabilities, this document, batch and transaction Bundles"})
+    paths.update(_export_paths())
+    tags.append({"name": "System", "description": "Capabilities, this document, batch and transaction Bundles, "
+                                                  "Bulk Data $export"})
     tags.append({"name": "AuditEvent", "description": "The audit trail of accesses to patient data (administrators; "
                                                       "append-only)"})
     anonymous = bool(config.get("CODOC_ALLOW_ANONYMOUS"))  # what the gate reads (handlers/http/gate.py)
@@ -236,6 +238,9 @@ def _operation(handler, op, seed_path: str, method: str) -> dict:
             body = _body("Parameters", "Optional Parameters", required=False)
     description = f"{' '.join(op.description.split()).rstrip('.')} (seed route `{method} {seed_path}`)."
     operation_id = _operation_id(handler, op) + ("Post" if method == "POST" and len(op.methods) > 1 else "")
+    if op.name == "export":
+        return _op(operation_id, name, f"${op.name} on {name}", description, _export_accepted(), errors,
+                   parameters=_export_parameters())
     return _op(operation_id, name, f"${op.name} on {name}", description,
                {"200": _fhir_response(result, schema)}, errors, body=body)
 
@@ -284,6 +289,57 @@ def _audit_paths() -> dict[str, dict]:
             {"$ref": "#/components/parameters/id"}], "get": _op(
             "readAuditEvent", "AuditEvent", "Read an AuditEvent", "Needs the administrator scope `codoc/admin`.",
             {"200": _fhir_response("The AuditEvent", "AuditEvent")}, COMMON_ERRORS)},
+    }
+
+
+def _export_parameters() -> list[dict]:
+    return [{"name": "Prefer", "in": "header", "required": True, "description": "`respond-async` (else 400)",
+             "schema": {"type": "string"}, "examples": {"async": {"value": "respond-async"}}},
+            _query("_type", "Comma-separated resource types to export (default: all of the level's)"),
+            _query("_since", "Only resources last updated at or after this instant"),
+            _query("_outputFormat", "`application/fhir+ndjson` (default), `application/ndjson` or `ndjson`")]
+
+
+def _export_accepted() -> dict:
+    return {"202": {**_fhir_response("Accepted: poll the status URL of `Content-Location`", "OperationOutcome"),
+                    "headers": {"Content-Location": {"description": "The status URL `…/$export-status/{job}`",
+                                                     "schema": {"type": "string"}}}}}
+
+
+def _export_paths() -> dict[str, dict]:
+    """Bulk Data $export (system level), its status URL and its files (docs/guides/bulk-export.md)."""
+    job = {"name": "job", "in": "path", "required": True, "description": "The export job id",
+           "schema": {"type": "string", "pattern": ID_PATTERN.pattern}}
+    file = {"name": "file", "in": "path", "required": True, "description": "`{n}.ndjson`, as the manifest names it",
+            "schema": {"type": "string"}}
+    manifest = {"type": "object", "required": ["transactionTime", "request", "requiresAccessToken", "output", "error"],
+                "properties": {"transactionTime": {"type": "string"}, "request": {"type": "string"},
+                               "requiresAccessToken": {"type": "boolean"},
+                               "output": {"type": "array", "items": {"type": "object", "required": ["type", "url"]}},
+                               "error": {"type": "array"}}}
+    return {
+        "/$export": {"get": _op(
+            "exportSystem", "System", "Bulk Data $export of every stored type",
+            "HL7 Bulk Data Access v2, system level: records an export job and answers 202 with its status URL in "
+            "`Content-Location`. Needs read on every type (`system/*.read`) or `codoc/admin`.",
+            _export_accepted(), COMMON_ERRORS, parameters=_export_parameters())},
+        "/$export-status/{job}": {"parameters": [job], "get": _op(
+            "exportStatus", "System", "Status of an export",
+            "202 with `X-Progress` and `Retry-After` while it runs, then 200 with the manifest (plain JSON). Only "
+            "the client that started it, or an administrator.",
+            {"200": {"description": "The manifest", "content": {"application/json": {"schema": manifest}}},
+             "202": {**_fhir_response("In progress", "OperationOutcome"), "headers": {
+                 "X-Progress": {"description": "How far it is", "schema": {"type": "string"}},
+                 "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}}}},
+            COMMON_ERRORS), "delete": _op(
+            "exportCancel", "System", "Cancel an export", "Stops it and removes its files; the status URL then "
+                                                          "answers 404.",
+            {"202": _fhir_response("Cancelled", "OperationOutcome")}, COMMON_ERRORS)},
+        "/$export-file/{job}/{file}": {"parameters": [job, file], "get": _op(
+            "exportFile", "System", "One NDJSON file of a finished export",
+            "One resource per line, as the manifest lists it; the same token as the kick-off.",
+            {"200": {"description": "NDJSON", "content": {"application/fhir+ndjson": {"schema": {
+                "type": "string"}}}}}, COMMON_ERRORS)},
     }
 
 
