@@ -663,8 +663,7 @@ class MongoFHIRStore(FHIRStore):
             cursor = collection.find(live)
             if sort:
                 cursor = cursor.sort(list(sort))
-            documents = [served(d) for d in map(self._resolved, cursor.skip(offset).limit(limit))
-                         if d is not None and not d[INTERNAL].get(DELETED)]
+            documents = list(self._served_live(list(cursor.skip(offset).limit(limit))))
             total = collection.count_documents(live) if count_total else -1
         return Page(documents, total)
 
@@ -764,7 +763,7 @@ class MongoFHIRStore(FHIRStore):
         cursor reads ~8,000 documents/s once started; the first page stays a cheap limited query for callers that
         stop early."""
         after = None
-        while True:
+        while keys:
             page_query = dict(query) if after is None else _after(query, after)
             page = self.search(resource_type, page_query, sort=[("_id", 1)], limit=batch, count_total=False,
                                keys=keys)
@@ -772,11 +771,20 @@ class MongoFHIRStore(FHIRStore):
             if len(page.resources) < batch:
                 return
             after = page.resources[-1]["id"]
-            if not keys:
-                break
+        collection = self.collection(resource_type)
         with _store_errors():
-            cursor = self.collection(resource_type).find({**_after(query, after), **LIVE}).sort("_id", 1)
+            first = list(collection.find({**query, **LIVE}).sort("_id", 1).limit(batch))
+            yield from self._served_live(first)
+            if len(first) < batch:
+                return
+            cursor = collection.find({**_after(query, first[-1]["_id"]), **LIVE}).sort("_id", 1)
             for document in cursor.batch_size(batch):
+                yield from self._served_live([document])
+
+    def _served_live(self, documents: list[dict]) -> Iterator[dict]:
+        """Stored documents as readers see them (a transaction's writes once committed), tombstones left out."""
+        for document in map(self._resolved, documents):
+            if document is not None and not (document.get(INTERNAL) or {}).get(DELETED):
                 yield served(document)
 
     def records(self, name: str) -> "MongoRecords":
