@@ -200,6 +200,7 @@ def test_sigkill_of_the_server_mid_transaction_rolls_all_of_it_back(wire_server,
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
     written = raw.count_documents({})
+    print(f"killed with {written} of 1000 entries written")
     assert 0 < written < 1000  # it did die in the middle
     time.sleep(2.2)
     client = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": wire_server.uri,
