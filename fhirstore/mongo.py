@@ -182,6 +182,13 @@ class MongoFHIRStore(FHIRStore):
             document = self.collection(resource_type).find_one({"_id": resource_id})
         return _current(document)
 
+    def currents(self, resource_type: str, ids: Iterable[str]) -> dict[str, Current]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        with _store_errors():  # ``$in`` on ``_id`` is served by the primary index, nx-27017 included
+            return {d["_id"]: _current(d) for d in self.collection(resource_type).find({"_id": {"$in": wanted}})}
+
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
                index_fields: dict | None = None, current: Current | None = None,
                guard: Callable[[], None] | None = None) -> tuple[dict, bool]:
