@@ -301,6 +301,25 @@ def import_files(args: argparse.Namespace) -> int:
     return 1 if summary.rejected else 0
 
 
+def demo_data(args: argparse.Namespace) -> int:
+    """Write the demo hospital (NDJSON and Synthea-style Bundles, the same resources) and import its Bundles."""
+    from pathlib import Path
+
+    from config import load_config
+    from handlers.bulk.demo import DemoHospital
+    from handlers.resources.organization import level_system
+
+    settings = load_config()
+    out = Path(args.out)
+    counts = DemoHospital(args.patients, args.seed, settings["CODOC_IPP_SYSTEM"], level_system(settings)).write(out)
+    print(f"wrote {sum(counts.values())} resources ({', '.join(f'{n} {t}' for t, n in counts.items())}) to "
+          f"{out / 'ndjson'} and {out / 'fhir'}")
+    if args.no_load:
+        return 0
+    return main(["import", str(out / "fhir"), "--rejects", str(out / "rejects.ndjson"),
+                 *(["--no-nlp"] if args.no_nlp else [])])
+
+
 def _finish_enrichment(enricher) -> None:
     """CODOC_NLP=on: the Phenotypes of the imported documents before the command exits (the engine loads meanwhile)."""
     import nlp
@@ -371,6 +390,13 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--no-nlp", action="store_true",
                       help="skip the Phenotypes of DocumentReferences (compute them later with $enrich)")
     load.set_defaults(func=import_files)
+    demo = commands.add_parser("demo-data", help="write a made-up French hospital's data and import it")
+    demo.add_argument("--patients", type=int, default=50)
+    demo.add_argument("--out", default="demo-data", help="the folder to write (default: ./demo-data)")
+    demo.add_argument("--seed", type=int, default=13, help="the same seed writes the same files")
+    demo.add_argument("--no-load", action="store_true", help="write the files only")
+    demo.add_argument("--no-nlp", action="store_true", help="import without computing Phenotypes")
+    demo.set_defaults(func=demo_data)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -22,6 +22,9 @@ JSON_SUFFIXES = (".json",)
 #: A file is one body: the limits of a request body, but any number of entries.
 FILE_LIMITS = Limits(max_array_items=10_000_000, max_bundle_entries=10_000_000)
 URN_UUID = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
+#: Types in the order their files are read: the referenced before those referencing them.
+TYPE_ORDER = ("CodeSystem", "Organization", "Patient", "Encounter", "Procedure", "MedicationRequest",
+              "DocumentReference", "Observation", "DiagnosticReport")
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset", "history", "document", "message")
 
 
@@ -49,11 +52,23 @@ def files_of(paths: list[str]) -> Iterator[Path]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            yield from (p for p in sorted(path.rglob("*")) if p.is_file() and readable(p))
+            yield from sorted((p for p in path.rglob("*") if p.is_file() and readable(p)), key=file_order)
         elif path.is_file():
             yield path
         else:
             raise FileNotFoundError(given)
+
+
+def file_order(path: Path) -> tuple:
+    """Files of a folder, referenced ones first (fewer deferred resources): Synthea's ``hospitalInformation*`` and
+    ``practitionerInformation*``, then files named by type (``Patient.ndjson``, ``Patient.001.ndjson``) in the
+    order of ``TYPE_ORDER``, then the rest; by name within each."""
+    name = path.name
+    if name.startswith(("hospitalInformation", "practitionerInformation")):
+        return 0, 0, str(path)
+    stem = re.split(r"[._-]", name, maxsplit=1)[0]
+    rank = TYPE_ORDER.index(stem) if stem in TYPE_ORDER else len(TYPE_ORDER)
+    return 1, rank, str(path)
 
 
 def readable(path: Path) -> bool:
