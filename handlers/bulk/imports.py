@@ -78,7 +78,8 @@ class Summary:
         if self.filtered:
             lines.append(f"{self.filtered} left out by --type/--since")
         if self.deferred:
-            lines.append(f"{self.deferred} deferred to a later pass (references to resources read after them)")
+            lines.append(f"{self.deferred} deferred to a later pass (a business rule, such as a reference, retried "
+                         f"once every file was read)")
         lines += [f"skipped {count} {kind}: not hosted by this server" if kind[0].isupper() else
                   f"skipped {count} {kind}" for kind, count in sorted(self.skipped.items())]
         if self.rejects_path:

@@ -100,7 +100,7 @@ def ndjson_items(path: Path) -> Iterator[Item]:
             if not line.strip():
                 continue
             try:
-                yield Item(str(path), ("line", number), parse_body(line, FILE_LIMITS))
+                yield Item(str(path), ("line", number), parse_body(line.rstrip(b"\r\n"), FILE_LIMITS))
             except FHIRError as error:
                 yield Item(str(path), ("line", number), error=error)
 
