@@ -124,9 +124,12 @@ def synthea_like(tmp_path: Path) -> tuple[str, str, str]:
     ]}))
     organization = {"resourceType": "Organization", "name": "CHU",
                     "identifier": [{"system": ORG_SYSTEM, "value": "330000001"}]}
-    (folder / "z_organizations.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
-                                                             "entry": [{"fullUrl": f"urn:uuid:{org}",
-                                                                        "resource": organization}]}))
+    found_again = {"method": "POST", "url": "Organization", "ifNoneExist": f"identifier={ORG_SYSTEM}|330000001"}
+    by_ipp = {"resourceType": "Patient", "identifier": [{"system": "https://chu.example/ipp", "value": "IPP-9"}]}
+    (folder / "z_organizations.json").write_text(json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": f"urn:uuid:{org}", "resource": organization, "request": found_again},
+        {"resource": by_ipp, "request": {"method": "PUT", "url": "Patient?identifier=https://chu.example/ipp|IPP-9"}},
+        {"request": {"method": "DELETE", "url": "Patient/put-1"}}]}))
     return pat, obs, org
 
 
@@ -134,14 +137,16 @@ def test_a_folder_of_bundles_with_urn_uuid_and_references_to_a_later_file(codoc,
     pat, obs, org = synthea_like(tmp_path)
     assert codoc("import", str(tmp_path / "synthea")) == 0
     out = capsys.readouterr().out
-    assert "loaded 4 (4 created, 0 updated), 0 unchanged, 0 rejected" in out
+    assert "loaded 5 (5 created, 0 updated), 0 unchanged, 0 rejected" in out
     assert "deferred to a later pass" in out and "skipped 1 Claim: not hosted by this server" in out
+    assert "skipped 1 Bundle entries of method DELETE" in out  # an import never deletes
     observation_read = client.get(f"{BASE}/Observation/{obs}").get_json()  # a urn:uuid fullUrl gives the id
     assert observation_read["subject"] == {"reference": f"Patient/{pat}"}
     patient_read = client.get(f"{BASE}/Patient/{pat}").get_json()
     assert patient_read["managingOrganization"] == {"reference": f"Organization/{org}"}  # conditional, resolved
     assert client.get(f"{BASE}/Patient/put-1").get_json()["managingOrganization"]["reference"] == \
         f"Organization/{org}"
+    assert client.get(f"{BASE}/Patient?identifier=https://chu.example/ipp|IPP-9").get_json()["total"] == 1
 
 
 def test_a_second_run_writes_nothing_and_a_changed_resource_gets_one_new_version(codoc, client, tmp_path, capsys):
@@ -150,7 +155,7 @@ def test_a_second_run_writes_nothing_and_a_changed_resource_gets_one_new_version
     assert codoc("import", str(tmp_path / "synthea")) == 0
     capsys.readouterr()
     assert codoc("import", str(tmp_path / "synthea")) == 0
-    assert "loaded 0 (0 created, 0 updated), 6 unchanged, 0 rejected" in capsys.readouterr().out
+    assert "loaded 0 (0 created, 0 updated), 7 unchanged, 0 rejected" in capsys.readouterr().out
     for reference in (f"Patient/{pat}", f"Observation/{obs}", f"Organization/{org}", "Patient/put-1", "Patient/re-1"):
         assert version(client, reference) == "1"
     write_ndjson(extract, [patient("re-1", "Martin-Durand"), observation("re-obs", "Patient/re-1")])
@@ -232,3 +237,24 @@ def test_codoc_import_as_a_process_prints_plain_progress_lines(settings, client,
     assert "loaded 5 (5 created, 0 updated), 0 unchanged, 1 rejected" in done.stdout
     assert [r["line"] for r in rejects_of(tmp_path / "codoc-import-rejects.ndjson")] == [6]
     assert version(client, "Patient/proc-4") == "1"
+
+
+@pytest.mark.nlp
+@pytest.mark.settings(CODOC_NLP="on")
+def test_imported_notes_get_their_phenotypes_unless_no_nlp(codoc, client, tmp_path, nlp_engine):
+    note = base64.b64encode("Patient hypertendu (HTA), diabétique de type 2 sous metformine.".encode()).decode()
+
+    def letter(did: str) -> dict:
+        return {"resourceType": "DocumentReference", "id": did, "status": "current",
+                "subject": {"reference": "Patient/nlp-1"},
+                "content": [{"attachment": {"contentType": "text/plain", "data": note}}]}
+    write_ndjson(tmp_path / "a.ndjson", [patient("nlp-1"), letter("nlp-doc-1")])
+    write_ndjson(tmp_path / "b.ndjson", [letter("nlp-doc-2")])
+    assert codoc("import", str(tmp_path / "a.ndjson")) == 0
+    assert codoc("import", str(tmp_path / "b.ndjson"), "--no-nlp") == 0
+
+    def codes(did: str) -> set[str]:
+        found = client.get(f"{BASE}/phenotype/?derived-from=DocumentReference/{did}&_count=100").get_json()
+        return {e["resource"]["code"]["coding"][0]["code"].split(".")[0] for e in found.get("entry", [])}
+    assert {"I10", "E11"} <= codes("nlp-doc-1")
+    assert codes("nlp-doc-2") == set()
