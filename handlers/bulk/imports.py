@@ -116,6 +116,7 @@ class _Pending:
     item: Item
     handler: Any
     resource: dict
+    new: bool = False  # never stored: created in bulk
 
 
 class Importer:
@@ -215,50 +216,54 @@ class Importer:
 
     # -- one batch ---------------------------------------------------------------------------------------------
     def _flush(self) -> None:
+        """One batch: conditional references resolved, unchanged resources counted (before any validation: the
+        stored version was validated), the others validated, then written (or, in a dry run, counted)."""
         batch, self._batch, self._keys = self._batch, [], set()
         if not batch:
             return
         ctx = internal()
-        ready: list[_Pending] = []
+        resolved: list[_Pending] = []
         for item in batch:
-            handler = self.hosted[item.resource["resourceType"]]
             try:
-                resource = self._resolve_conditional(item.resource, ctx)
-                if item.criteria:
-                    ready.append(_Pending(item, handler, resource))
-                    continue
-                prepared = handler._prepare(resource)
-                if self.dry_run:
-                    handler.index_fields(prepared)
-                ready.append(_Pending(item, handler, prepared))
+                resolved.append(_Pending(item, self.hosted[item.resource["resourceType"]],
+                                         self._resolve_conditional(item.resource, ctx)))
             except FHIRError as error:
                 self._refused(item, error)
-        if not self.dry_run:
+        currents = self._currents([p for p in resolved if not p.item.criteria])
+        ready: list[_Pending] = []
+        for pending in resolved:
+            current = currents.get((pending.handler.resource_type, pending.resource.get("id")))
+            if current is not None and current.resource is not None \
+                    and same_content(current.resource, pending.resource):
+                self.summary.unchanged += 1
+                continue
+            try:
+                if not pending.item.criteria:
+                    pending.resource = pending.handler._prepare(pending.resource)
+                    if self.dry_run:
+                        pending.handler.index_fields(pending.resource)
+            except FHIRError as error:
+                self._refused(pending.item, error)
+                continue
+            pending.new = current is None and not pending.item.criteria
+            ready.append(pending)
+        if self.dry_run:
+            self.summary.valid += len(ready)
+        else:
             self._write(ready, ctx)
-            return
-        self.summary.valid += len(ready)
+
+    def _currents(self, pending: list[_Pending]) -> dict[tuple[str, str], Any]:
+        """The stored current documents of the batch's ids: one query per type."""
+        ids: dict[str, list[str]] = {}
+        for p in pending:
+            ids.setdefault(p.handler.resource_type, []).append(p.resource["id"])
+        return {(t, i): current for t, wanted in ids.items()
+                for i, current in self.registry.store.currents(t, wanted).items()}
 
     def _write(self, ready: list[_Pending], ctx: RequestContext) -> None:
-        """Unchanged ones left alone; new ones created in bulk, those referenced by others of the batch first;
-        changed ones (or deleted ones written again) updated one by one."""
-        new, changed = [], []
-        by_type: dict[str, list[_Pending]] = {}
-        for pending in ready:
-            if pending.item.criteria:
-                changed.append(pending)
-            else:
-                by_type.setdefault(pending.handler.resource_type, []).append(pending)
-        for resource_type, group in by_type.items():
-            currents = self.registry.store.currents(resource_type, [p.resource["id"] for p in group])
-            for pending in group:
-                current = currents.get(pending.resource["id"])
-                if current is None:
-                    new.append(pending)
-                elif current.resource is not None and same_content(current.resource, pending.resource):
-                    self.summary.unchanged += 1
-                else:
-                    changed.append(pending)
-        for wave in waves(new):
+        """New ones created in bulk, those referenced by others of the batch first; changed ones (or deleted ones
+        written again, or conditional updates) updated one by one."""
+        for wave in waves([p for p in ready if p.new]):
             for group in _by_handler(wave):
                 handler = group[0].handler
                 results = handler.create_many([p.resource for p in group], ctx, prepared=True)
@@ -268,8 +273,9 @@ class Importer:
                     else:
                         self.summary.created += 1
                         self.summary.by_type[handler.name] += 1
-        for pending in changed:
-            self._update(pending, ctx)
+        for pending in ready:
+            if not pending.new:
+                self._update(pending, ctx)
 
     def _update(self, pending: _Pending, ctx: RequestContext) -> None:
         handler, resource = pending.handler, pending.resource
