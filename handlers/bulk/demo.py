@@ -11,6 +11,7 @@ fullUrls and references, organizations named by conditional references).
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import random
 import uuid
@@ -83,6 +84,7 @@ class DemoHospital:
                  level_system: str = "https://fhir.codoc.fr/CodeSystem/organization-level"):
         self.count, self.ipp_system, self.level_system = patients, ipp_system, level_system
         self.rng = random.Random(seed)
+        self.stays = itertools.count(2300001)  # NDAs, unique like IPPs
         self.organizations = self._organizations()
         self.units = {o["name"]: o for o in self.organizations if self._level(o) == "unit"}
 
@@ -139,7 +141,7 @@ class DemoHospital:
         identifiers = [{"use": "official", "system": self.ipp_system, "value": ipp},
                        {"use": "usual", "system": self.ipp_system, "value": ipp}]
         if rng.random() < 0.3:  # a patient of the merged hospital keeps its former IPP
-            identifiers.append({"use": "old", "system": MERGED_IPP_SYSTEM, "value": f"SA-{rng.randint(10000, 99999)}"})
+            identifiers.append({"use": "old", "system": MERGED_IPP_SYSTEM, "value": f"SA-{300000 + 7 * n}"})
         given = rng.choice(GIVEN[gender])
         return {"resourceType": "Patient", "id": self._id(), "identifier": identifiers, "active": True,
                 "name": [{"use": "official", "family": rng.choice(FAMILIES), "given": [given]}],
@@ -158,7 +160,7 @@ class DemoHospital:
         subject = {"reference": f"Patient/{patient['id']}"}
         reason = rng.choice(reasons)
         stay = {"resourceType": "Encounter", "id": self._id(), "status": "finished",
-                "identifier": [{"system": NDA_SYSTEM, "value": f"NDA-{rng.randint(1000000, 9999999)}"}],
+                "identifier": [{"system": NDA_SYSTEM, "value": f"NDA-{next(self.stays):07d}"}],
                 "class": {"system": ACT_CODE, "code": "IMP", "display": "inpatient encounter"},
                 "subject": subject, "period": {"start": _instant(start), "end": _instant(end)},
                 "reasonCode": [{"text": reason}],

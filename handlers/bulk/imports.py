@@ -94,6 +94,10 @@ class Rejects:
         self.path = path
         self._out = None
 
+    @property
+    def opened(self) -> bool:
+        return self._out is not None
+
     def write(self, item: Item, error: FHIRError) -> None:
         if self._out is None:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +163,7 @@ class Importer:
             if self._spool is not None:
                 self._spool.close()
         self.summary.seconds = time.monotonic() - started
-        if self.rejects._out is not None:
+        if self.rejects.opened:
             self.summary.rejects_path = self.rejects.path
         return self.summary
 
