@@ -78,10 +78,11 @@ def test_ndjson_good_and_bad_lines(codoc, client, tmp_path, capsys):
         observation("imp-obs-1", "Patient/imp-1"),
         "",
         {"id": "no-type"},
+        {"resourceType": "Patient", "id": ["not", "a", "string"]},
     ])
     assert codoc("import", str(source), "--rejects", str(tmp_path / "rejects.ndjson")) == 1
     out = capsys.readouterr().out
-    assert "loaded 2 (2 created, 0 updated), 0 unchanged, 3 rejected" in out
+    assert "loaded 2 (2 created, 0 updated), 0 unchanged, 4 rejected" in out
     assert out.count("Practitioner") == 1 and "skipped 2 Practitioner: not hosted by this server" in out
     assert str(tmp_path / "rejects.ndjson") in out
     assert version(client, "Patient/imp-1") == "1" and version(client, "Observation/imp-obs-1") == "1"
@@ -89,7 +90,7 @@ def test_ndjson_good_and_bad_lines(codoc, client, tmp_path, capsys):
     assert client.get(f"{BASE}/Patient/imp-3").status_code == 404
     rows = sorted(rejects_of(tmp_path / "rejects.ndjson"), key=lambda r: r["line"])  # in the order refused
     assert [(r["file"], r["line"], r["status"]) for r in rows] == [(str(source), 2, 400), (str(source), 3, 400),
-                                                                   (str(source), 8, 400)]
+                                                                   (str(source), 8, 400), (str(source), 9, 400)]
     assert rows[1]["resourceType"] == "Patient"
     assert rows[1]["outcome"]["issue"][0]["expression"] == ["Patient.gender"]
     assert all(r["outcome"]["resourceType"] == "OperationOutcome" for r in rows)

@@ -202,7 +202,10 @@ class Importer:
         if self.types and resource_type not in self.types or self.since and not self._since(resource):
             self.summary.filtered += 1
             return
-        if not item.criteria and not isinstance(resource.get("id"), str):
+        if "id" in resource and not isinstance(resource["id"], str):
+            return self._reject(item, InvalidError("illegal resource id: ids are 1-64 of [A-Za-z0-9-.]",
+                                                   expression=f"{resource_type}.id"))
+        if not item.criteria and "id" not in resource:
             item.resource = {**resource, "id": content_id(resource)}
         key = f"{resource_type}/{item.resource.get('id')}"
         if key in self._keys:  # the same resource twice: the later one after the earlier one is written
