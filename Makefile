@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint install init-db bench docs clean
+.PHONY: run test test-fast lint install init-db demo-data bench docs clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-nlp.txt setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: $(STAMP)
 
 init-db: $(STAMP)
 	$(BIN)/codoc init-db
+
+## Write a made-up French hospital to ./demo-data (NDJSON and Synthea-style Bundles) and import it (stop `make run`).
+demo-data: $(STAMP)
+	$(BIN)/codoc demo-data --out demo-data
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

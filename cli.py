@@ -161,11 +161,37 @@ def progress_bars(unit: str):
             bar.close()
 
 
-def offline_app():
-    """An app for maintenance commands: no NLP loading, no index creation at start-up."""
+@contextmanager
+def progress_lines(unit: str, every: float = 10.0):
+    """``progress_for`` as :func:`progress_bars`, printing a plain line every ``every`` seconds and at the end (for
+    logs and pipes, where a bar would be noise)."""
+    import time
+
+    def progress_for(name: str, total: int):
+        state = {"done": 0, "start": time.monotonic(), "shown": time.monotonic()}
+
+        def update(n: int) -> None:
+            state["done"] += n
+            now = time.monotonic()
+            if now - state["shown"] >= every or state["done"] == total:
+                state["shown"] = now
+                rate = state["done"] / max(now - state["start"], 1e-9)
+                print(f"{name}: {state['done']}/{total} {unit} ({rate:.0f} {unit}/s)", file=sys.stderr, flush=True)
+        return update
+
+    yield progress_for
+
+
+def terminal_progress(unit: str):
+    """Bars on a terminal, plain periodic lines otherwise."""
+    return progress_bars(unit) if sys.stderr.isatty() else progress_lines(unit)
+
+
+def offline_app(nlp: bool = False):
+    """An app for maintenance commands: no index creation at start-up, no NLP unless ``nlp`` (then as configured)."""
     from app import create_app
 
-    return create_app({"CODOC_CREATE_INDEXES": False, "CODOC_NLP": "off"})
+    return create_app({"CODOC_CREATE_INDEXES": False, **({} if nlp else {"CODOC_NLP": "off"})})
 
 
 def init_db(args: argparse.Namespace) -> int:
@@ -252,6 +278,79 @@ def change_client(args: argparse.Namespace) -> int:
         return 2
     print(f"{args.client_id}: {args.command.split('-')[0]}d")
     return 0
+
+
+def import_files(args: argparse.Namespace) -> int:
+    """Load NDJSON, Bundle and resource files (folders recursively) through the API's handlers; exit 1 when
+    anything was rejected (see the rejects file)."""
+    from datetime import datetime, timezone
+
+    from config import load_config
+    from handlers.bulk.imports import Importer, Rejects, default_rejects_path
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            log.error("--since must be an instant such as 2024-01-31T00:00:00Z, not %r", args.since)
+            return 2
+        since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+    with store_uri(load_config()) as uri, terminal_progress("res") as progress_for:
+        os.environ["CODOC_MONGO_URI"] = uri
+        app = offline_app(nlp=not args.no_nlp)
+        registry = app.extensions["codoc.registry"]
+        importer = Importer(registry, Rejects(args.rejects or default_rejects_path()), args.dry_run, args.type or (),
+                            since, progress_for)
+        unknown = sorted(set(args.type or ()) - set(importer.hosted))
+        if unknown:
+            log.error("--type %s: not hosted here (%s)", ", ".join(unknown), ", ".join(sorted(importer.hosted)))
+            return 2
+        if not args.dry_run:
+            registry.ensure_indexes()
+        try:
+            summary = importer.run(args.paths)
+        except FileNotFoundError as exc:
+            log.error("no such file or folder: %s", exc)
+            return 2
+        if summary.by_type.get("DocumentReference") and app.config["CODOC_NLP"] == "on":
+            _finish_enrichment(registry.enricher)
+    for line in summary.lines(args.dry_run):
+        print(line)
+    return 1 if summary.rejected else 0
+
+
+def demo_data(args: argparse.Namespace) -> int:
+    """Write the demo hospital (NDJSON and Synthea-style Bundles, the same resources) and import its Bundles."""
+    from pathlib import Path
+
+    from config import load_config
+    from handlers.bulk.demo import DemoHospital
+    from handlers.resources.organization import level_system
+
+    settings = load_config()
+    out = Path(args.out)
+    counts = DemoHospital(args.patients, args.seed, settings["CODOC_IPP_SYSTEM"], level_system(settings)).write(out)
+    print(f"wrote {sum(counts.values())} resources ({', '.join(f'{n} {t}' for t, n in counts.items())}) to "
+          f"{out / 'ndjson'} and {out / 'fhir'}")
+    if args.no_load:
+        return 0
+    return main(["import", str(out / "fhir"), "--rejects", str(out / "rejects.ndjson"),
+                 *(["--no-nlp"] if args.no_nlp else [])])
+
+
+def _finish_enrichment(enricher) -> None:
+    """CODOC_NLP=on: the Phenotypes of the imported documents before the command exits (the engine loads meanwhile)."""
+    import nlp
+
+    log.info("computing the Phenotypes of the imported DocumentReferences (--no-nlp skips them)")
+    try:
+        engine = nlp.get_engine(wait=None)
+    except nlp.EngineError as exc:
+        log.error("NLP engine unavailable (%s): the documents stay pending", exc)
+        return
+    while enricher.sweep(engine):
+        pass
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -345,6 +444,23 @@ def main(argv: list[str] | None = None) -> int:
         change = commands.add_parser(name, help=purpose)
         change.add_argument("client_id")
         change.set_defaults(func=change_client)
+    load = commands.add_parser("import", help="load NDJSON (.ndjson, .ndjson.gz), Bundle and resource JSON files")
+    load.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (read recursively)")
+    load.add_argument("--rejects", default=None,
+                      help="the rejects NDJSON file (default: ./codoc-import-rejects.ndjson)")
+    load.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    load.add_argument("--type", action="append", metavar="TYPE", help="import only this type (repeatable)")
+    load.add_argument("--since", default=None, help="only resources whose meta.lastUpdated is at or after this")
+    load.add_argument("--no-nlp", action="store_true",
+                      help="skip the Phenotypes of DocumentReferences (compute them later with $enrich)")
+    load.set_defaults(func=import_files)
+    demo = commands.add_parser("demo-data", help="write a made-up French hospital's data and import it")
+    demo.add_argument("--patients", type=int, default=50)
+    demo.add_argument("--out", default="demo-data", help="the folder to write (default: ./demo-data)")
+    demo.add_argument("--seed", type=int, default=13, help="the same seed writes the same files")
+    demo.add_argument("--no-load", action="store_true", help="write the files only")
+    demo.add_argument("--no-nlp", action="store_true", help="import without computing Phenotypes")
+    demo.set_defaults(func=demo_data)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -126,6 +126,10 @@ class FHIRStore(ABC):
         """The current document (live or tombstone), or None; pass it to update/delete to spare a second read."""
 
     @abstractmethod
+    def currents(self, resource_type: str, ids: Iterable[str]) -> dict[str, Current]:
+        """The current documents (live or tombstone) of those of ``ids`` that were ever stored: one query."""
+
+    @abstractmethod
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
                index_fields: dict | None = None, current: Current | None = None,
                guard: Callable[[], None] | None = None) -> tuple[dict, bool]:

@@ -217,6 +217,15 @@ class MongoFHIRStore(FHIRStore):
             self._settle(resource_type, [document], state == COMMITTED)
         raise _too_often(f"{resource_type}/{resource_id}", None)
 
+    def currents(self, resource_type: str, ids: Iterable[str]) -> dict[str, Current]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        with _store_errors():  # ``$in`` on ``_id`` is served by the primary index, nx-27017 included
+            found = {d["_id"]: _current(self._resolved(d), marked=_marker(d) is not None)
+                     for d in self.collection(resource_type).find({"_id": {"$in": wanted}})}
+        return {i: c for i, c in found.items() if c is not None}
+
     def update(self, resource_type: str, resource: dict, expected_version: str | None = None,
                index_fields: dict | None = None, current: Current | None = None,
                guard: Callable[[], None] | None = None) -> tuple[dict, bool]:

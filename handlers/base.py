@@ -18,7 +18,7 @@ from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.search.plan import int_param
 from schemas import check_id, check_search_keys, validate_resource
-from terminology.check import unknown_codes
+from terminology.check import unknown_codes, unknown_codes_many
 
 if TYPE_CHECKING:
     from handlers.registry import Registry
@@ -202,9 +202,11 @@ class ResourceHandler:
             except FHIRError as error:
                 results[n] = error
         fields = {}
+        coded = dict(zip(resources, unknown_codes_many(self.store, list(resources.values())))) \
+            if self.config.get("CODOC_TERMINOLOGY_CHECK", "off") in ("strict", "warn") else {}
         for n, resource in resources.items():
             try:
-                self._check_codes(resource, ctx)
+                self._check_codes(resource, ctx, coded.get(n, []))
                 self.check(resource, None, ctx)
                 fields[n] = self.index_fields(resource)
             except FHIRError as error:
@@ -392,13 +394,15 @@ class ResourceHandler:
         self._check_codes(resource, ctx)
         self.check(resource, previous, ctx)
 
-    def _check_codes(self, resource: dict, ctx: RequestContext) -> None:
-        """Codings of systems held here (``CODOC_TERMINOLOGY_CHECK``): ``strict`` raises, ``warn`` tells ``ctx``.
+    def _check_codes(self, resource: dict, ctx: RequestContext, issues: list[Issue] | None = None) -> None:
+        """Codings of systems held here (``CODOC_TERMINOLOGY_CHECK``): ``strict`` raises, ``warn`` tells ``ctx``
+        (``issues``: already looked up, for a batch).
 
         :raises BusinessRuleError:
         """
         mode = self.config.get("CODOC_TERMINOLOGY_CHECK", "off")
-        issues = unknown_codes(self.store, resource) if mode in ("strict", "warn") else []
+        if issues is None:
+            issues = unknown_codes(self.store, resource) if mode in ("strict", "warn") else []
         if issues and mode == "strict":
             raise BusinessRuleError(issues[0].diagnostics, issues=issues)
         ctx.warnings.extend(replace(issue, severity="warning") for issue in issues)

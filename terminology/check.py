@@ -26,9 +26,22 @@ def codings(node: Any, where: str) -> Iterator[tuple[str, str, str]]:
 
 def unknown_codes(store: FHIRStore, resource: dict) -> list[Issue]:
     """An issue per Coding of a system held here whose code is not in it (one lookup per distinct code)."""
-    found = list(codings(resource, resource.get("resourceType", "")))
-    held = concepts.find_codesystems(store, sorted({system for _, system, _ in found})) if found else {}
-    issues, known = [], {}
+    return unknown_codes_many(store, [resource])[0]
+
+
+def unknown_codes_many(store: FHIRStore, resources: list[dict]) -> list[list[Issue]]:
+    """:func:`unknown_codes` of each resource, with one CodeSystem search for all and one lookup per distinct code
+    (bulk writes)."""
+    found = [list(codings(r, r.get("resourceType", ""))) for r in resources]
+    systems = sorted({system for each in found for _, system, _ in each})
+    held = concepts.find_codesystems(store, systems) if systems else {}
+    known: dict[tuple[str, str], bool] = {}
+    return [_unknown(store, each, held, known) for each in found]
+
+
+def _unknown(store: FHIRStore, found: list[tuple[str, str, str]], held: dict[str, dict],
+             known: dict[tuple[str, str], bool]) -> list[Issue]:
+    issues = []
     for where, system, code in found:
         if system not in held or held[system].get("content") in ("example", "fragment"):
             continue  # an example or a fragment does not list every code of its system
