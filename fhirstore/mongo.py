@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 import logging
 import time
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
@@ -441,15 +442,18 @@ class MongoFHIRStore(FHIRStore):
 
     def _keyed_search(self, resource_type: str, live: dict, keys: list[KeyMatch], sort: list[tuple[str, int]],
                       offset: int, limit: int, count_total: bool) -> Page:
-        """Candidates from the most selective-looking clause's keys (in id order), then each candidate's current
-        document checked against the query and every clause: two round trips for a selective search."""
-        keys = [KeyMatch(tuple(tuple(KeyTerm(f"{resource_type}|{t.key}", t.prefix) for t in alternative)
-                               for alternative in match.alternatives)) for match in keys]
+        """Candidates from the most selective-looking clause's keys (in id order; from the query when no clause can
+        drive), then each candidate's current document checked against the query and every clause: two round trips
+        for a selective search. A search on one key term alone is counted on the key index (one indexed count)."""
+        keys = [replace(match, alternatives=tuple(tuple(replace(t, key=f"{resource_type}|{t.key}") for t in alternative)
+                                                  for alternative in match.alternatives)) for match in keys]
         by_id = not sort or sort[0][0] in ("id", "_id") and sort[0][1] == 1
-        wanted = offset + limit + 1 if by_id and not count_total else None
+        counted = count_total and by_id and live == LIVE and len(keys) == 1 and keys[0].drives \
+            and len(keys[0].alternatives) == 1 and len(keys[0].alternatives[0]) == 1
+        wanted = offset + limit + 1 if by_id and (counted or not count_total) else None
         cap = MAX_COUNTED if by_id else MAX_SORTED
         matches, exhausted = [], True
-        for batch in self._candidate_batches(resource_type, keys):
+        for batch in self._candidate_batches(resource_type, live, keys, wanted or KEY_BATCH):
             documents = {d["_id"]: d for d in self.collection(resource_type).find({**live, "_id": {"$in": batch}})}
             for resource_id in batch:
                 document = documents.get(resource_id)
@@ -465,13 +469,24 @@ class MongoFHIRStore(FHIRStore):
             for field, direction in reversed(sort):
                 matches.sort(key=lambda d, f=field: _sort_value(d, f), reverse=direction < 0)
         total = len(matches) if exhausted else -1
+        if counted and not exhausted:
+            total = self.keys.count_documents({"k": _key_selector(keys[0].alternatives[0][0]),
+                                               "dead": {"$exists": False}})
         return Page([served(d) for d in matches[offset:offset + limit]], total)
 
-    def _candidate_batches(self, resource_type: str, keys: list[KeyMatch]) -> Iterator[list[str]]:
-        """Ids holding a driving term of the clause with the fewest alternatives, ascending, a batch at a time."""
-        driver = min(keys, key=lambda match: len(match.alternatives))
-        terms = {max(alternative, key=lambda t: len(t.key)) for alternative in driver.alternatives}
-        streams = [self._owners_of(term) for term in sorted(terms, key=lambda t: t.key)]
+    def _candidate_batches(self, resource_type: str, live: dict, keys: list[KeyMatch],
+                           first: int) -> Iterator[list[str]]:
+        """Ids holding a driving term of the clause with the fewest alternatives, ascending, a batch at a time (the
+        first of ``first`` ids); without a clause that can drive, the ids matching the query itself."""
+        drivers = [match for match in keys if match.drives]
+        if not drivers:
+            yield from self._query_batches(resource_type, live)
+            return
+        driver = min(drivers, key=lambda match: len(match.alternatives))
+        terms = {max((t for t in alternative if not t.within), key=lambda t: len(t.key))
+                 for alternative in driver.alternatives}
+        size = min(first, KEY_BATCH)
+        streams = [self._owners_of(term, size) for term in sorted(terms, key=lambda t: t.key)]
         prefix = f"{resource_type}/"
         batch, previous = [], None
         for owner in heapq.merge(*streams):
@@ -479,25 +494,39 @@ class MongoFHIRStore(FHIRStore):
                 continue
             previous = owner
             batch.append(owner[len(prefix):])
-            if len(batch) >= KEY_BATCH:
+            if len(batch) >= size:
                 yield batch
-                batch = []
+                batch, size = [], KEY_BATCH
         if batch:
             yield batch
 
-    def _owners_of(self, term: KeyTerm) -> Iterator[str]:
-        """Owners (``Type/id``) of the search keys matching ``term``, ascending, paged on the owner."""
-        selector: Any = {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
+    def _query_batches(self, resource_type: str, live: dict) -> Iterator[list[str]]:
+        """Ids of the live documents matching ``live`` (an indexed query), ascending, a batch at a time."""
         after = None
         while True:
-            query = {"k": selector, "dead": {"$exists": False}}
-            if after is not None:
-                query["r"] = {"$gt": after}
-            page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(KEY_BATCH))
-            yield from (d["r"] for d in page)
+            query = live if after is None else {**live, "_id": {"$gt": after}} if "_id" not in live \
+                else {"$and": [live, {"_id": {"$gt": after}}]}
+            page = [d["_id"] for d in self.collection(resource_type).find(query, {"_id": 1}).sort("_id", 1)
+                    .limit(KEY_BATCH)]
+            if page:
+                yield page
             if len(page) < KEY_BATCH:
                 return
-            after = page[-1]["r"]
+            after = page[-1]
+
+    def _owners_of(self, term: KeyTerm, first: int = KEY_BATCH) -> Iterator[str]:
+        """Owners (``Type/id``) of the search keys matching ``term``, ascending, paged on the owner (the first page
+        of ``first``)."""
+        after, size = None, first
+        while True:
+            query = {"k": _key_selector(term), "dead": {"$exists": False}}
+            if after is not None:
+                query["r"] = {"$gt": after}
+            page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(size))
+            yield from (d["r"] for d in page)
+            if len(page) < size:
+                return
+            after, size = page[-1]["r"], KEY_BATCH
 
     def referrers(self, references: Iterable[str], limit: int = 20) -> list[str]:
         """Owners of reference keys, checked against their current documents; a key whose owner is not written
@@ -804,6 +833,11 @@ def _current(document: dict | None) -> Current | None:
     deleted = (document.get(INTERNAL) or {}).get(DELETED)
     return Current(None if deleted else served(document), (document.get("meta") or {}).get("versionId", ""),
                    document)
+
+
+def _key_selector(term: KeyTerm) -> Any:
+    """The filter on ``k`` of a key term: the key itself, or the range of keys starting with it."""
+    return {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
 
 
 def _sort_value(document: dict, field: str) -> Any:
