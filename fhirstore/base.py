@@ -157,8 +157,10 @@ class FHIRStore(ABC):
         """Every version, newest first; a deletion is ``{"deleted": True, "meta": ...}``."""
 
     @abstractmethod
-    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
-        """The latest ``count`` versions of these types since the instant ``since``, newest first."""
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20,
+                until: str | None = None) -> list[dict]:
+        """The latest ``count`` versions of these types since the instant ``since`` (up to ``until``), newest
+        first."""
 
     @abstractmethod
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),

@@ -386,10 +386,12 @@ class MongoFHIRStore(FHIRStore):
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
         return versions[:count] if count else versions
 
-    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20,
+                until: str | None = None) -> list[dict]:
         """The latest ``count`` versions of these types (deletions as ``{"deleted": True, …}``), newest first: per
         type and collection one indexed range on ``meta.lastUpdated``, then merged."""
-        since_clause = {"meta.lastUpdated": {"$gte": since}} if since else {"meta.lastUpdated": {"$gt": ""}}
+        window = {"$gte": since} if since else {"$gt": ""}
+        since_clause = {"meta.lastUpdated": {**window, **({"$lte": until} if until else {})}}
         found: list[tuple[str, str, dict]] = []
         with _store_errors():
             for resource_type in resource_types:
@@ -399,7 +401,8 @@ class MongoFHIRStore(FHIRStore):
                         internal = document.get(INTERNAL) or {}
                         found.append((document["meta"]["lastUpdated"], resource_type, document))
                         last = internal.get(LAST)
-                        if last and (not since or last["meta"]["lastUpdated"] >= since):
+                        if last and (not since or last["meta"]["lastUpdated"] >= since) \
+                                and (not until or last["meta"]["lastUpdated"] <= until):
                             found.append((last["meta"]["lastUpdated"], resource_type, last))
         versions, seen = [], set()
         for _, resource_type, document in sorted(found, key=lambda f: f[0], reverse=True):

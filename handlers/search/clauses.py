@@ -57,10 +57,9 @@ def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -
         raise InvalidError(f"{param.name} needs a value", expression=param.name)
     if modifier == "missing":
         return missing_clause(param, value)
-    if modifier and modifier not in MODIFIERS.get(param.type, ()) and param.type != "reference":
-        why = ": display texts are not indexed (search by code)" if modifier == "text" else ""
-        raise InvalidError(f"modifier :{modifier} is not supported on {param.name} ({param.type}){why}",
-                           expression=f"{param.name}:{modifier}")
+    refused = unsupported(param, modifier)
+    if refused:
+        raise InvalidError(refused, expression=f"{param.name}:{modifier}")
     values = UNESCAPED_COMMA.split(value)
     if any(v == "" for v in values):
         raise InvalidError(f"{param.name}: empty value in {value!r}", expression=param.name)
@@ -69,6 +68,15 @@ def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -
     if builder is None:
         raise InvalidError(f"search parameter {param.name} of type {param.type} is not supported")
     return builder(param, modifier, values, ctx)
+
+
+def unsupported(param: SearchParam, modifier: str) -> str | None:
+    """Why ``name:modifier`` cannot be served here, None when it can (``:Type`` on references is checked later)."""
+    if not modifier or modifier == "missing" or modifier in MODIFIERS.get(param.type, ()) \
+            or param.type == "reference" and re.match(r"^[A-Z][A-Za-z]+$", modifier):
+        return None
+    why = ": display texts are not indexed (search by code)" if modifier == "text" else ""
+    return f"modifier :{modifier} is not supported on {param.name} ({param.type}){why}"
 
 
 def missing_clause(param: SearchParam, value: str) -> Clause:

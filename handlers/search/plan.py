@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fhirstore import KeyMatch
 from fhirstore.errors import InvalidError, MethodNotAllowedError, TooCostlyError
 from handlers.context import RequestContext
-from handlers.search.clauses import clause, combine, is_filter
+from handlers.search.clauses import clause, combine, is_filter, unsupported
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.subset import requested
 
@@ -91,6 +91,10 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
                 continue
             raise InvalidError(f"unknown search parameter {key!r} for {handler.name}; supported: "
                                f"{', '.join(sorted(known))}", expression=key)
+        refused = unsupported(param, modifier)
+        if refused and lenient:
+            warnings.append(f"ignored {key!r}: {refused}")
+            continue
         clauses.append(clause(param, modifier, value, ctx))
         if is_filter(modifier, value):
             filters.append(key)
