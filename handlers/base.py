@@ -45,13 +45,15 @@ def changes(store: FHIRStore, resource_types, params: list[tuple[str, str]], con
     versions = store.changes(resource_types, *changes_window(params, config))
     if at is None:
         return versions
-    start, kept, before = _instant_param("_at", at)[0], [], set()
+    (start, end), kept, covered = _instant_param("_at", at), [], set()  # covered: one current at ``start`` kept
     for version in versions:
+        if version["meta"]["lastUpdated"] > end:  # nx-27017 may answer a document by its former lastUpdated
+            continue
         key = (version.get("resourceType"), version["id"])
-        if version["meta"]["lastUpdated"] >= start or key not in before:
+        if version["meta"]["lastUpdated"] >= start or key not in covered:
             kept.append(version)
-        if version["meta"]["lastUpdated"] < start:
-            before.add(key)
+        if version["meta"]["lastUpdated"] <= start:
+            covered.add(key)
     return kept
 
 
