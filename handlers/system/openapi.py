@@ -150,13 +150,10 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
             "get": _op(f"read{name}", name, f"Read {name}", f"Read a {name} (seed route `GET /{seed}/{{id}}/`).",
                        {"200": _fhir_response(f"The current {name}", name, _read_headers())},
                        (*COMMON_ERRORS, 410)),
-            "put": _op(f"update{name}", name, f"Update {name}", (
+            "put": _put(f"update{name}", name, f"Update {name}", (
                 f"Update a {name} (seed route `PUT /{seed}/{{id}}/`): 200, or 201 when it creates it with the "
                 f"client's id. The body `id` must equal the URL id. `If-Match: W/\"n\"` guards against lost updates."),
-                {"200": _fhir_response(f"The updated {name}", name, _write_headers()),
-                 "201": _fhir_response(f"The {name} created with the client's id", name, _write_headers())},
-                (*COMMON_ERRORS, *BODY_ERRORS, 409, 412, 422), body=_body(name, f"The whole {name}"),
-                parameters=[{"$ref": "#/components/parameters/If-Match"}]),
+                f"The {name} created with the client's id", [{"$ref": "#/components/parameters/If-Match"}]),
             "delete": _op(f"delete{name}", name, f"Delete {name}", (
                 f"Delete a {name} (seed route `DELETE /{seed}/{{id}}/`); idempotent, a later read answers 410. A "
                 f"resource still referenced answers 409 naming who refers to it."),
@@ -196,13 +193,10 @@ def _conditional_operations(handler) -> dict[str, dict]:
     name, seed = handler.name, handler.name.lower()
     criteria = _search_parameters(handler, controls=False)
     return {
-        "put": _op(f"conditionalUpdate{name}", name, f"Conditional update of a {name}", (
+        "put": _put(f"conditionalUpdate{name}", name, f"Conditional update of a {name}", (
             f"Update the one {name} the search in the query matches (seed route `PUT /{seed}/?…`): 200; none "
-            f"matches: created (201, with the body's id if it has one); several: 412."),
-            {"200": _fhir_response(f"The updated {name}", name, _write_headers()),
-             "201": _fhir_response(f"The {name} created", name, _write_headers())},
-            (*COMMON_ERRORS, *BODY_ERRORS, 409, 412, 422), body=_body(name, f"The whole {name}"),
-            parameters=criteria),
+            f"matches: created (201, with the body's id if it has one); several: 412."), f"The {name} created",
+            criteria),
         "delete": _op(f"conditionalDelete{name}", name, f"Conditional delete of a {name}", (
             f"Delete the one {name} the search in the query matches (seed route `DELETE /{seed}/?…`): 204, also "
             f"when none matches; several: 412."),
@@ -210,6 +204,15 @@ def _conditional_operations(handler) -> dict[str, dict]:
                      "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}}},
             (*COMMON_ERRORS, 409, 412), parameters=criteria),
     }
+
+
+def _put(operation_id: str, name: str, summary: str, description: str, created: str, parameters: list) -> dict:
+    """A PUT of a whole resource: 200 updated, 201 created."""
+    return _op(operation_id, name, summary, description,
+               {"200": _fhir_response(f"The updated {name}", name, _write_headers()),
+                "201": _fhir_response(created, name, _write_headers())},
+               (*COMMON_ERRORS, *BODY_ERRORS, 409, 412, 422), body=_body(name, f"The whole {name}"),
+               parameters=parameters)
 
 
 def _type_search_paths(handler) -> dict[str, dict]:
