@@ -22,12 +22,16 @@ def run(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestC
     search = plan(handler, params, ctx)
     store = handler.store
     fetch = 0 if search.summary_count else search.count
+    counting = search.count_total or search.summary_count
+    # a keyed search counts in the same call (from the key index when it can); others only when the page cannot tell
     page = store.search(handler.resource_type, search.query, sort=search.sort, offset=search.offset,
-                        limit=fetch + 1, count_total=False, keys=search.keys)
+                        limit=fetch + 1, count_total=counting and bool(search.keys), keys=search.keys)
     resources, more = page.resources[:fetch], len(page.resources) > fetch
     total = -1
-    if search.count_total or search.summary_count:
-        if not more and (page.resources or search.offset == 0):
+    if counting:
+        if search.keys:
+            total = page.total
+        elif not more and (page.resources or search.offset == 0):
             total = search.offset + len(page.resources)  # the page tells: no count (nx-27017 counts by scanning)
         else:
             total = store.search(handler.resource_type, search.query, limit=1, keys=search.keys).total
