@@ -36,12 +36,16 @@ class Page:
 
 @dataclass(frozen=True)
 class KeyTerm:
-    """A search key a resource must hold: this exact key, or (``prefix``) any key starting with it."""
+    """A search key a resource must hold: this exact key, or (``prefix``) any key starting with it; with
+    ``within``, any key starting with ``key`` whose rest contains ``within`` (a filter: it cannot drive a search)."""
 
     key: str
     prefix: bool = False
+    within: str = ""
 
     def held_by(self, keys: "set[str] | frozenset[str]") -> bool:
+        if self.within:
+            return any(k.startswith(self.key) and self.within in k[len(self.key):] for k in keys)
         if not self.prefix:
             return self.key in keys
         return any(k.startswith(self.key) for k in keys)
@@ -49,12 +53,20 @@ class KeyTerm:
 
 @dataclass(frozen=True)
 class KeyMatch:
-    """One search clause served by search keys: the resource holds every term of at least one alternative."""
+    """One search clause served by search keys: the resource holds every term of at least one alternative
+    (``negated``: of none of them, a filter on the candidates of another clause)."""
 
     alternatives: tuple[tuple[KeyTerm, ...], ...]
+    negated: bool = False
 
     def matches(self, keys: "set[str] | frozenset[str]") -> bool:
-        return any(all(term.held_by(keys) for term in alternative) for alternative in self.alternatives)
+        held = any(all(term.held_by(keys) for term in alternative) for alternative in self.alternatives)
+        return held != self.negated
+
+    @property
+    def drives(self) -> bool:
+        """Its candidates can be listed from the key index: positive, each alternative with a key or range."""
+        return not self.negated and all(any(not t.within for t in alternative) for alternative in self.alternatives)
 
 
 @dataclass
@@ -150,8 +162,10 @@ class FHIRStore(ABC):
         """Every version, newest first; a deletion is ``{"deleted": True, "meta": ...}``."""
 
     @abstractmethod
-    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
-        """The latest ``count`` versions of these types since the instant ``since``, newest first."""
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20,
+                until: str | None = None) -> list[dict]:
+        """The latest ``count`` versions of these types since the instant ``since`` (up to ``until``), newest
+        first."""
 
     @abstractmethod
     def search(self, resource_type: str, query: Mapping[str, Any], sort: Sequence[tuple[str, int]] = (),

@@ -5,6 +5,7 @@ import heapq
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
@@ -619,10 +620,12 @@ class MongoFHIRStore(FHIRStore):
             raise NotFoundError(f"{resource_type}/{resource_id} is not known")
         return versions[:count] if count else versions
 
-    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20) -> list[dict]:
+    def changes(self, resource_types: Iterable[str], since: str | None = None, count: int = 20,
+                until: str | None = None) -> list[dict]:
         """The latest ``count`` versions of these types (deletions as ``{"deleted": True, …}``), newest first: per
         type and collection one indexed range on ``meta.lastUpdated``, then merged."""
-        since_clause = {"meta.lastUpdated": {"$gte": since}} if since else {"meta.lastUpdated": {"$gt": ""}}
+        window = {"$gte": since} if since else {"$gt": ""}
+        since_clause = {"meta.lastUpdated": {**window, **({"$lte": until} if until else {})}}
         found: list[tuple[str, str, dict]] = []
         with _store_errors():
             for resource_type in resource_types:
@@ -635,7 +638,8 @@ class MongoFHIRStore(FHIRStore):
                         internal = document.get(INTERNAL) or {}
                         found.append((document["meta"]["lastUpdated"], resource_type, document))
                         last = internal.get(LAST)
-                        if last and (not since or last["meta"]["lastUpdated"] >= since):
+                        if last and (not since or last["meta"]["lastUpdated"] >= since) \
+                                and (not until or last["meta"]["lastUpdated"] <= until):
                             found.append((last["meta"]["lastUpdated"], resource_type, last))
         versions, seen = [], set()
         for _, resource_type, document in sorted(found, key=lambda f: f[0], reverse=True):
@@ -678,15 +682,18 @@ class MongoFHIRStore(FHIRStore):
 
     def _keyed_search(self, resource_type: str, live: dict, keys: list[KeyMatch], sort: list[tuple[str, int]],
                       offset: int, limit: int, count_total: bool) -> Page:
-        """Candidates from the most selective-looking clause's keys (in id order), then each candidate's current
-        document checked against the query and every clause: two round trips for a selective search."""
-        keys = [KeyMatch(tuple(tuple(KeyTerm(f"{resource_type}|{t.key}", t.prefix) for t in alternative)
-                               for alternative in match.alternatives)) for match in keys]
+        """Candidates from the most selective-looking clause's keys (in id order; from the query when no clause can
+        drive), then each candidate's current document checked against the query and every clause: two round trips
+        for a selective search. A search on one key term alone is counted on the key index (one indexed count)."""
+        keys = [replace(match, alternatives=tuple(tuple(replace(t, key=f"{resource_type}|{t.key}") for t in alternative)
+                                                  for alternative in match.alternatives)) for match in keys]
         by_id = not sort or sort[0][0] in ("id", "_id") and sort[0][1] == 1
-        wanted = offset + limit + 1 if by_id and not count_total else None
+        counted = count_total and by_id and live == LIVE and len(keys) == 1 and keys[0].drives \
+            and len(keys[0].alternatives) == 1 and len(keys[0].alternatives[0]) == 1
+        wanted = offset + limit + 1 if by_id and (counted or not count_total) else None
         cap = MAX_COUNTED if by_id else MAX_SORTED
         matches, exhausted = [], True
-        for batch in self._candidate_batches(resource_type, keys):
+        for batch in self._candidate_batches(resource_type, live, keys, wanted or KEY_BATCH):
             documents = {d["_id"]: self._resolved(d)
                          for d in self.collection(resource_type).find({**live, "_id": {"$in": batch}})}
             for resource_id in batch:
@@ -705,13 +712,23 @@ class MongoFHIRStore(FHIRStore):
             for field, direction in reversed(sort):
                 matches.sort(key=lambda d, f=field: _sort_value(d, f), reverse=direction < 0)
         total = len(matches) if exhausted else -1
+        if counted and not exhausted:
+            total = self._count_keys(keys[0].alternatives[0][0])
         return Page([served(d) for d in matches[offset:offset + limit]], total)
 
-    def _candidate_batches(self, resource_type: str, keys: list[KeyMatch]) -> Iterator[list[str]]:
-        """Ids holding a driving term of the clause with the fewest alternatives, ascending, a batch at a time."""
-        driver = min(keys, key=lambda match: len(match.alternatives))
-        terms = {max(alternative, key=lambda t: len(t.key)) for alternative in driver.alternatives}
-        streams = [self._owners_of(term) for term in sorted(terms, key=lambda t: t.key)]
+    def _candidate_batches(self, resource_type: str, live: dict, keys: list[KeyMatch],
+                           first: int) -> Iterator[list[str]]:
+        """Ids holding a driving term of the clause with the fewest alternatives, ascending, a batch at a time (the
+        first of ``first`` ids); without a clause that can drive, the ids matching the query itself."""
+        drivers = [match for match in keys if match.drives]
+        if not drivers:
+            yield from self._query_batches(resource_type, live)
+            return
+        driver = min(drivers, key=lambda match: len(match.alternatives))
+        terms = {max((t for t in alternative if not t.within), key=lambda t: len(t.key))
+                 for alternative in driver.alternatives}
+        size = min(first, KEY_BATCH)
+        streams = [self._owners_of(term, size) for term in sorted(terms, key=lambda t: t.key)]
         prefix = f"{resource_type}/"
         batch, previous = [], None
         for owner in heapq.merge(*streams):
@@ -719,25 +736,50 @@ class MongoFHIRStore(FHIRStore):
                 continue
             previous = owner
             batch.append(owner[len(prefix):])
-            if len(batch) >= KEY_BATCH:
+            if len(batch) >= size:
                 yield batch
-                batch = []
+                batch, size = [], KEY_BATCH
         if batch:
             yield batch
 
-    def _owners_of(self, term: KeyTerm) -> Iterator[str]:
-        """Owners (``Type/id``) of the search keys matching ``term``, ascending, paged on the owner."""
-        selector: Any = {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
+    def _count_keys(self, term: KeyTerm) -> int:
+        """Live search keys matching ``term``: one ``count`` command on a range of the ``k`` index, constant time on
+        nx-27017 (where ``count_documents`` and ``$count`` scan, and an equality on ``k`` beside ``dead`` too)."""
+        selector = {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else {"$gte": term.key,
+                                                                                       "$lte": term.key}
+        query = {"k": selector, "dead": {"$exists": False}}
+        try:
+            return int(self.db.command({"count": self.keys.name, "query": query})["n"])
+        except NotImplementedError:  # mongomock has no count command
+            return self.keys.count_documents(query)
+
+    def _query_batches(self, resource_type: str, live: dict) -> Iterator[list[str]]:
+        """Ids of the live documents matching ``live`` (an indexed query), ascending, a batch at a time."""
         after = None
         while True:
-            query = {"k": selector, "dead": {"$exists": False}}
-            if after is not None:
-                query["r"] = {"$gt": after}
-            page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(KEY_BATCH))
-            yield from (d["r"] for d in page)
+            query = live if after is None else {**live, "_id": {"$gt": after}} if "_id" not in live \
+                else {"$and": [live, {"_id": {"$gt": after}}]}
+            page = [d["_id"] for d in self.collection(resource_type).find(query, {"_id": 1}).sort("_id", 1)
+                    .limit(KEY_BATCH)]
+            if page:
+                yield page
             if len(page) < KEY_BATCH:
                 return
-            after = page[-1]["r"]
+            after = page[-1]
+
+    def _owners_of(self, term: KeyTerm, first: int = KEY_BATCH) -> Iterator[str]:
+        """Owners (``Type/id``) of the search keys matching ``term``, ascending, paged on the owner (the first page
+        of ``first``)."""
+        after, size = None, first
+        while True:
+            query = {"k": _key_selector(term), "dead": {"$exists": False}}
+            if after is not None:
+                query["r"] = {"$gt": after}
+            page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(size))
+            yield from (d["r"] for d in page)
+            if len(page) < size:
+                return
+            after, size = page[-1]["r"], KEY_BATCH
 
     def referrers(self, references: Iterable[str], limit: int = 20) -> list[str]:
         """Owners of reference keys, checked against their current documents; a key whose owner is not written
@@ -1123,6 +1165,11 @@ def _after(query: Mapping[str, Any], after: str) -> dict:
     if "_id" in query or any(k.startswith("$") for k in query):
         return {"$and": [dict(query), {"_id": {"$gt": after}}]}
     return {**query, "_id": {"$gt": after}}
+
+
+def _key_selector(term: KeyTerm) -> Any:
+    """The filter on ``k`` of a key term: the key itself, or the range of keys starting with it."""
+    return {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
 
 
 def _sort_value(document: dict, field: str) -> Any:

@@ -32,17 +32,41 @@ REFERENCE_INDEX = IndexSpec(((path(REFS), 1), ("id", 1)))
 def since_param(params: list[tuple[str, str]]) -> str | None:
     """``_since`` as a UTC instant (the start of what it names), or None. :raises InvalidError:"""
     since = next((v for k, v in params if k == "_since"), None)
-    if since is None:
-        return None
+    return _instant_param("_since", since)[0] if since is not None else None
+
+
+def changes_window(params: list[tuple[str, str]], config: dict) -> tuple[str | None, int, str | None]:
+    """``(_since as an instant, _count, end of _at)`` of a type or server history request. :raises InvalidError:"""
+    at = next((v for k, v in params if k == "_at"), None)
+    until = _instant_param("_at", at)[1] if at is not None else None
+    return since_param(params), int_param(params, "_count", config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"]), \
+        until
+
+
+def changes(store: FHIRStore, resource_types, params: list[tuple[str, str]], config: dict) -> list[dict]:
+    """The versions a type or server history answers, newest first: since ``_since``; with ``_at``, those current at
+    some moment of its range (each resource's versions within it and the one before it)."""
+    at = next((v for k, v in params if k == "_at"), None)
+    versions = store.changes(resource_types, *changes_window(params, config))
+    if at is None:
+        return versions
+    (start, end), kept, covered = _instant_param("_at", at), [], set()  # covered: one current at ``start`` kept
+    for version in versions:
+        if version["meta"]["lastUpdated"] > end:  # nx-27017 may answer a document by its former lastUpdated
+            continue
+        key = (version.get("resourceType"), version["id"])
+        if version["meta"]["lastUpdated"] >= start or key not in covered:
+            kept.append(version)
+        if version["meta"]["lastUpdated"] <= start:
+            covered.add(key)
+    return kept
+
+
+def _instant_param(name: str, value: str) -> tuple[str, str]:
     try:
-        return index.date_range(since)[0]
+        return index.date_range(value)
     except (ValueError, OverflowError):
-        raise InvalidError(f"_since must be a FHIR instant, not {since!r}", expression="_since") from None
-
-
-def changes_window(params: list[tuple[str, str]], config: dict) -> tuple[str | None, int]:
-    """``(_since as an instant, _count)`` of a type or server history request. :raises InvalidError:"""
-    return since_param(params), int_param(params, "_count", config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"])
+        raise InvalidError(f"{name} must be a FHIR instant, not {value!r}", expression=name) from None
 
 
 class ResourceHandler:
@@ -332,8 +356,9 @@ class ResourceHandler:
         return bundles.history_bundle(ctx.base_url, self.resource_type, versions)
 
     def type_history(self, params: list[tuple[str, str]], ctx: RequestContext) -> dict:
-        """``GET /{type}/_history``: the latest versions of this type (``_since``, ``_count``), newest first."""
-        versions = [v for v in self.store.changes([self.resource_type], *changes_window(params, self.config))
+        """``GET /{type}/_history``: the latest versions of this type (``_since``, ``_at``, ``_count``), newest
+        first."""
+        versions = [v for v in changes(self.store, [self.resource_type], params, self.config)
                     if v.get("deleted") and not self.profile or not v.get("deleted") and self._matches_profile(v)]
         ctx.touch_resources([v for v in versions if not v.get("deleted")])
         return bundles.history_bundle(ctx.base_url, self.resource_type, versions)

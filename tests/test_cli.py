@@ -20,7 +20,10 @@ def backend():
 
 
 def codoc(settings: dict, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **{k: str(v) for k, v in settings.items()}}
+    """The command, importing this tree's code (the installed one may point at another checkout)."""
+    tree = str(Path(__file__).parents[1])
+    env = {**os.environ, **{k: str(v) for k, v in settings.items()},
+           "PYTHONPATH": os.pathsep.join(filter(None, (tree, os.environ.get("PYTHONPATH"))))}
     return subprocess.run([CODOC, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -50,3 +53,20 @@ def test_reindex_makes_old_documents_searchable_without_new_versions(client, set
     found = client.get(f"{BASE}/Patient?family=lefevre").get_json()
     assert [e["resource"]["id"] for e in found["entry"]] == [patient_id]
     assert found["entry"][0]["resource"]["meta"]["versionId"] == "1"
+
+
+def test_reindex_rewrites_the_search_keys_of_an_older_release(client, settings, store):
+    body = {"resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "R-1"}],
+            "name": [{"family": "Reindex", "given": ["Rémi"]}]}
+    patient_id = client.post(f"{BASE}/Patient", json=body).get_json()["id"]
+    owner = f"Patient/{patient_id}"
+    stale = ["Patient|identifier|urn:oid:1.2.250.1.71.4.2.1|", "Patient|name|=Reindex", "Patient|name|reindex"]
+    # the keys an older release wrote: `system|`, and the family copied into `name`
+    store.keys.insert_many([{"_id": f"{k}\x1f{owner}", "k": k, "r": owner, "v": 1} for k in stale])
+    store.collection("Patient").update_one({"_id": patient_id}, {"$push": {"_codoc.keys": {"$each": stale}}})
+    result = codoc(settings, "reindex")
+    assert result.returncode == 0, result.stderr
+    held = {d["k"] for d in store.keys.find({"r": owner}) if "k" in d}
+    assert not held & set(stale) and "Patient|family|reindex" in held
+    found = client.get(f"{BASE}/Patient?name=reindex&identifier=urn:oid:1.2.250.1.71.4.2.1|").get_json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [patient_id]

@@ -167,3 +167,24 @@ def test_openapi_declares_patch_with_both_formats(document, registry):
             assert content[FHIR_JSON]["schema"] == {"$ref": "#/components/schemas/Parameters"}
             assert {"412", "415", "422"} <= set(ops[("PATCH", path)]["responses"])
     assert document["components"]["schemas"]["JSONPatch"]["type"] == "array"
+
+
+def test_openapi_has_conditional_writes_search_by_post_and_histories(client, document, registry):
+    ops = operations(document)
+    for handler in registry:
+        name = handler.name
+        assert {("PUT", f"/{name}"), ("DELETE", f"/{name}"), ("POST", f"/{name}/_search"),
+                ("GET", f"/{name}/_history")} <= set(ops), name
+        criteria = {p["name"] for p in ops[("PUT", f"/{name}")]["parameters"] if "x-fhir-search-type" in p}
+        assert criteria == {p.name for p in (*COMMON_PARAMS, *handler.search_params)}
+        assert "application/x-www-form-urlencoded" in ops[("POST", f"/{name}/_search")]["requestBody"]["content"]
+    assert {"_since", "_at", "_count"} <= {p.get("name") for p in ops[("GET", "/_history")]["parameters"]}
+    body = {"resourceType": "Patient", "identifier": [{"system": "urn:x", "value": "OA-1"}]}
+    assert set(ops[("PUT", "/Patient")]["responses"]) >= {"200", "201"}
+    assert client.put(f"{BASE}/Patient?identifier=urn:x|OA-1", json=body).status_code == 201
+    assert client.put(f"{BASE}/Patient?identifier=urn:x|OA-1", json=body).status_code == 200
+    found = client.post(f"{BASE}/Patient/_search", data={"identifier": "urn:x|OA-1"}).get_json()
+    assert found["total"] == 1
+    assert client.get(f"{BASE}/Patient/_history?_at=2000").get_json()["type"] == "history"
+    assert client.get(f"{BASE}/_history?_since=2000").get_json()["total"] >= 2
+    assert client.delete(f"{BASE}/Patient?identifier=urn:x|OA-1").status_code == 204

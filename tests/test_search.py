@@ -169,6 +169,9 @@ CASES = [
     ("CodeSystem", "status=draft", set()),
     ("CodeSystem", "code=DT-A", {"cs-motifs"}),  # a nested concept
 ]
+#: _profile, _tag, _security on every type (the hospital has none of them; tests/test_search_forms.py finds some).
+CASES += [(route, f"{name}=http://example.org/none|x", set()) for route in dict.fromkeys(r for r, _, _ in CASES)
+          if route[0].isupper() for name in ("_profile", "_tag", "_security")]
 
 
 @pytest.mark.parametrize("route,query,expected", CASES, ids=[f"{r}?{q}" for r, q, _ in CASES])

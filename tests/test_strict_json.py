@@ -279,7 +279,8 @@ def test_a_1_1_mb_body_of_distinct_given_names_gets_413(client, store):
 
 @pytest.mark.settings(CODOC_MAX_SEARCH_KEYS=10)
 def test_search_keys_over_the_limit_get_413(client, store):
-    resource = {**PATIENT, "name": [{"family": "Martin", "given": ["Anne", "Beatrice", "Claire", "Danielle"]}]}
+    given = ["Anne", "Beatrice", "Claire", "Danielle", "Elise", "Fanny"]  # 12 name keys (the family is under family)
+    resource = {**PATIENT, "name": [{"family": "Martin", "given": given}]}
     assert_outcome(client.post(f"{BASE}/Patient", json=resource), 413, "too-long")
     assert client.post(f"{BASE}/Patient", json=PATIENT).status_code == 201
 

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from fhirstore.errors import MethodNotAllowedError, NotFoundError, NotImplementedFHIRError, UnsupportedMediaTypeError
 from handlers import audit, bundles
-from handlers.base import ResourceHandler, changes_window
+from handlers.base import ResourceHandler, changes
 from handlers.http import gate
 from handlers.http.io import BASE_PATH, body, context, fhir_json, patch_body, resource_response, unchanged, written
 from handlers.operations import export
@@ -62,7 +62,7 @@ def transaction():
 def server_history():
     """``GET /_history``: the latest versions of every type, newest first."""
     store, params = registry().store, list(request.args.items(multi=True))
-    versions = store.changes(registry().stored_types, *changes_window(params, current_app.config))
+    versions = changes(store, registry().stored_types, params, current_app.config)
     context().touch_resources([v for v in versions if not v.get("deleted")])
     return fhir_json(bundles.history_bundle(context().base_url, "", versions))
 

@@ -6,6 +6,8 @@ A clause is either a MongoDB query on a scalar field of the document (``_id``, d
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from itertools import product
 from typing import Union
 
 from fhirstore import KeyMatch, KeyTerm
@@ -21,6 +23,12 @@ DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 SUPPORTED_DATE_PREFIXES = ("eq", "gt", "lt", "ge", "le")
 UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 Clause = Union[dict, KeyMatch]
+#: Modifiers served per parameter type (and ``:missing`` on all but ``_id``/``_lastUpdated``; ``:Type`` on
+#: references). ``:not``, ``:contains`` and ``:missing=true`` only filter another clause's candidates.
+MODIFIERS = {"token": ("not",), "string": ("exact", "contains"), "reference": (), "date": (), "uri": (),
+             "special": ()}
+#: Most words in one string search value (each may be in the parameter's or an ``also`` parameter's keys).
+WORDS_MAX = 6
 
 
 def combine(clauses: list[dict]) -> dict:
@@ -38,13 +46,20 @@ def combine(clauses: list[dict]) -> dict:
     return flat
 
 
+def is_filter(modifier: str, value: str) -> bool:
+    """Whether ``name:modifier=value`` only filters the candidates another clause finds (alone it would scan)."""
+    return modifier in ("not", "contains") or modifier == "missing" and value == "true"
+
+
 def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -> Clause:
     """The clause of one ``name[:modifier]=value``. :raises InvalidError: unsupported modifier or malformed value."""
     if value == "":
         raise InvalidError(f"{param.name} needs a value", expression=param.name)
-    if modifier and not (param.type == "string" and modifier == "exact" or param.type == "reference"):
-        raise InvalidError(f"modifier :{modifier} is not supported on {param.name} ({param.type})",
-                           expression=f"{param.name}:{modifier}")
+    if modifier == "missing":
+        return missing_clause(param, value)
+    refused = unsupported(param, modifier)
+    if refused:
+        raise InvalidError(refused, expression=f"{param.name}:{modifier}")
     values = UNESCAPED_COMMA.split(value)
     if any(v == "" for v in values):
         raise InvalidError(f"{param.name}: empty value in {value!r}", expression=param.name)
@@ -55,16 +70,54 @@ def clause(param: SearchParam, modifier: str, value: str, ctx: RequestContext) -
     return builder(param, modifier, values, ctx)
 
 
-def _served(param: SearchParam, values: list[str]) -> Clause:
-    """Equality with any of ``values``: a key match for keyed parameters, else a query on the scalar field."""
+def unsupported(param: SearchParam, modifier: str) -> str | None:
+    """Why ``name:modifier`` cannot be served here, None when it can (``:Type`` on references is checked later)."""
+    if not modifier or modifier == "missing" or modifier in MODIFIERS.get(param.type, ()) \
+            or param.type == "reference" and re.match(r"^[A-Z][A-Za-z]+$", modifier):
+        return None
+    why = ": display texts are not indexed (search by code)" if modifier == "text" else ""
+    return f"modifier :{modifier} is not supported on {param.name} ({param.type}){why}"
+
+
+def missing_clause(param: SearchParam, value: str) -> Clause:
+    """``:missing=false``: any key of the parameter (a range of keys) or any value of its field (a range);
+    ``:missing=true``: none of them, a filter on the candidates of another clause."""
+    if value not in ("true", "false"):
+        raise InvalidError(f"{param.name}:missing must be true or false, not {value!r}",
+                           expression=f"{param.name}:missing")
+    if param.type == "special" or param.name == "_lastUpdated":
+        raise InvalidError(f"{param.name}:missing is not supported: every resource has one",
+                           expression=f"{param.name}:missing")
     if param.keyed:
-        return KeyMatch(tuple((KeyTerm(search_key(param, v)),) for v in dict.fromkeys(values)))
-    return {param.fields[0]: values[0] if len(values) == 1 else {"$in": values}}
+        return KeyMatch(tuple((KeyTerm(f"{key}|", prefix=True),) for key in param.searched_keys),
+                        negated=value == "true")
+    return {param.fields[0]: {"$exists": False} if value == "true" else {"$gte": ""}}
+
+
+def _served(param: SearchParam, values: list[str], prefixes: list[str] = ()) -> Clause:
+    """Equality with any of ``values`` or a start among ``prefixes``: a key match for keyed parameters, else a
+    query on the scalar field."""
+    if param.keyed:
+        return KeyMatch(tuple((KeyTerm(search_key(param, v)),) for v in dict.fromkeys(values))
+                        + tuple((KeyTerm(f"{param.key}|{p}", prefix=True),) for p in dict.fromkeys(prefixes)))
+    field = param.fields[0]
+    ranges = [{field: {"$gte": p, "$lt": p + "\uffff"}} for p in dict.fromkeys(prefixes)]
+    if values:
+        ranges.insert(0, {field: values[0] if len(values) == 1 else {"$in": values}})
+    return ranges[0] if len(ranges) == 1 else {"$or": ranges}
+
+
+def negate(served: Clause) -> Clause:
+    """``:not``: the resources the clause does not match (those without the parameter included)."""
+    if isinstance(served, KeyMatch):
+        return replace(served, negated=True)
+    return {"$nor": [served]}
 
 
 def token_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
-    """``system|code``, ``|code`` (no system), ``system|`` (any code of the system) or ``code`` (any system)."""
-    keys = []
+    """``system|code``, ``|code`` (no system), ``system|`` (any code of the system: the range of keys starting with
+    it) or ``code`` (any system); ``:not`` the complement."""
+    keys, prefixes = [], []
     for value in values:
         parts = [_unescape(p) for p in re.split(r"(?<!\\)\|", value, maxsplit=1)]
         if len(parts) == 1:
@@ -72,24 +125,30 @@ def token_clause(param: SearchParam, modifier: str, values: list[str], ctx: Requ
             continue
         if not parts[0] and not parts[1]:
             raise InvalidError(f"{param.name}: {value!r} names neither a system nor a code", expression=param.name)
-        keys.append(token(*parts))
-    return _served(param, keys)
+        (keys if parts[1] else prefixes).append(token(*parts))
+    served = _served(param, keys, prefixes)
+    return negate(served) if modifier == "not" else served
 
 
 def string_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:
-    """``:exact`` matches the whole string as written; else every query word must start a word of the value."""
-    alternatives = []
+    """``:exact`` matches the whole string as written; ``:contains`` every query word within a word of the value
+    (a filter); else every query word must start a word of the value. Each word is looked for in the keys of the
+    parameter and of its ``also`` parameters (alternatives: at most WORDS_MAX words)."""
+    alternatives: list[tuple[KeyTerm, ...]] = []
     for value in map(_unescape, values):
         if modifier == "exact":
-            alternatives.append((KeyTerm(search_key(param, f"={value}")),))
+            alternatives += [(KeyTerm(bounded(f"{key}|={value}")),) for key in param.searched_keys]
             continue
-        found = words(value)
+        found = list(dict.fromkeys(w[:WORD_MAX] for w in words(value)))
         if not found:
             raise InvalidError(f"{param.name}: {value!r} has no letter or digit to search for",
                                expression=param.name)
-        alternatives.append(tuple(KeyTerm(bounded(f"{param.key}|{w[:WORD_MAX]}"), prefix=True)
-                                  for w in dict.fromkeys(found)))
-    return KeyMatch(tuple(alternatives))
+        if len(found) > WORDS_MAX:
+            raise InvalidError(f"{param.name}: at most {WORDS_MAX} words, not {len(found)}", expression=param.name)
+        choices = [[KeyTerm(f"{key}|", within=w) if modifier == "contains" else
+                    KeyTerm(bounded(f"{key}|{w}"), prefix=True) for key in param.searched_keys] for w in found]
+        alternatives += product(*choices)
+    return KeyMatch(tuple(dict.fromkeys(alternatives)))
 
 
 def reference_clause(param: SearchParam, modifier: str, values: list[str], ctx: RequestContext) -> Clause:

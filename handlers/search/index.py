@@ -1,6 +1,6 @@
 """Index side: the helper values a resource is found by, computed at write time (no query here).
 
-Normalized tokens (``system|code``, ``code``, ``system|``), local references (``Patient/1``), word prefixes of
+Normalized tokens (``system|code``, ``code``), local references (``Patient/1``), word prefixes of
 unaccented lowercase strings, and ``{lo, hi}`` instants for dates.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from fhirstore.fields import KEYS, SEARCH
-from handlers.search.params import SearchParam
+from handlers.search.params import META_PARAMS, SearchParam
 
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
                           r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
@@ -43,9 +43,7 @@ def walk(node: Any, path: str) -> Iterator[Any]:
 def index_values(params: Iterable[SearchParam], resource: dict) -> dict:
     """``{"sp": {param key: scalar helper}, "keys": [search key, …]}`` for what this resource can be found by."""
     scalars, keys = {}, []
-    for param in params:
-        if param.name in ("_id", "_lastUpdated"):
-            continue
+    for param in (*META_PARAMS, *params):
         value = param.index_value(resource)
         if value is None:
             continue
@@ -83,7 +81,8 @@ def token(system: str | None, code: str | None) -> str:
 
 
 def token_values(node: Any) -> list[str]:
-    """Tokens of a code, boolean, Coding, CodeableConcept or Identifier: ``system|code``, ``code``, ``system|``."""
+    """Tokens of a code, boolean, Coding, CodeableConcept or Identifier: ``system|code`` and ``code`` (a search on
+    ``system|`` is the range of keys starting with it)."""
     if isinstance(node, bool):
         return ["true" if node else "false"]
     if isinstance(node, str):
@@ -97,8 +96,8 @@ def token_values(node: Any) -> list[str]:
     tokens = []
     if isinstance(code, str):
         tokens += [token(system, code), escape_token(code)]
-    if system:
-        tokens.append(token(system, None))
+    elif system:
+        tokens.append(token(system, None))  # a system without a code: still found by ``system|``
     return tokens
 
 

@@ -15,6 +15,7 @@ HELPER = path(SEARCH)
 class SearchParam:
     """A search parameter: its FHIR type and the JSON paths of the resource it looks at.
 
+    ``also``: other parameters of the type whose keys this one also searches, so that it needs no copy of them.
     ``single``: FHIR allows at most one value (a plain code, a 0..1 Reference), so the helper is a scalar field of
     the document under a single-key index, as are date ranges (``lo``/``hi``). Every other parameter is *keyed*:
     each of its values is a search key (``name|value``), one document in the search key collection, found through
@@ -27,11 +28,17 @@ class SearchParam:
     description: str = ""
     targets: tuple[str, ...] = ()  # reference: the resource types it may point to
     single: bool = False
+    also: tuple[str, ...] = ()  # string: parameters whose keys it searches too (``name`` → ``family``: no duplicates)
 
     @property
     def key(self) -> str:
         """The helper's name under ``_codoc.sp`` (``part-of`` → ``part_of``: nx-27017 names indexes after fields)."""
         return self.name.replace("-", "_")
+
+    @property
+    def searched_keys(self) -> tuple[str, ...]:
+        """The key names a search on this parameter looks at: its own, then those of ``also``."""
+        return (self.key, *(name.replace("-", "_") for name in self.also))
 
     @property
     def keyed(self) -> bool:
@@ -81,7 +88,14 @@ class SearchParam:
         return [reference] if not self.targets or kind is None or kind in self.targets else []
 
 
+#: Parameters of every type read from ``meta``: keyed like any other (a resource without them has no key).
+META_PARAMS = (
+    SearchParam("_profile", "uri", ("meta.profile",), "A profile the resource claims to conform to (canonical URL)"),
+    SearchParam("_tag", "token", ("meta.tag",), "A tag: [system|]code"),
+    SearchParam("_security", "token", ("meta.security",), "A security label: [system|]code"),
+)
 COMMON_PARAMS = (
     SearchParam("_id", "special", ("id",), "Logical id; several ids separated by commas"),
     SearchParam("_lastUpdated", "date", ("meta.lastUpdated",), "When the resource version last changed"),
+    *META_PARAMS,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fhirstore import KeyMatch
 from fhirstore.errors import InvalidError, MethodNotAllowedError, TooCostlyError
 from handlers.context import RequestContext
-from handlers.search.clauses import clause, combine
+from handlers.search.clauses import clause, combine, is_filter, unsupported
 from handlers.search.params import COMMON_PARAMS, SearchParam
 from handlers.subset import requested
 
@@ -16,9 +16,20 @@ if TYPE_CHECKING:
 
 #: Parameters that shape the answer, not the selection.
 CONTROL = {"_count", "_offset", "_format", "_pretty", "_summary", "_elements", "_total", "_sort", "_include",
-           "_revinclude"}
+           "_revinclude", "_include:iterate", "_revinclude:iterate"}
 #: Most resources one ``_revinclude`` adds per match; most a chain or ``_has`` may go through.
 REVINCLUDE_MAX, CHAIN_MAX = 1000, 10_000
+
+
+@dataclass(frozen=True)
+class Link:
+    """One ``_include`` / ``_revinclude``: the referring type (handler name), its reference parameter, the target
+    type (``_include=…:Type``), and whether it also applies to the resources it adds (``:iterate``)."""
+
+    source: str
+    param: SearchParam
+    target: str | None = None
+    iterate: bool = False
 
 
 @dataclass
@@ -29,12 +40,12 @@ class SearchPlan:
     sort: list[tuple[str, int]]
     offset: int
     count: int
-    includes: list[tuple[SearchParam, str | None]] = field(default_factory=list)
+    includes: list[Link] = field(default_factory=list)
     count_total: bool = True
     summary_count: bool = False
     warnings: list[str] = field(default_factory=list)
     keys: list[KeyMatch] = field(default_factory=list)  # on search keys
-    revincludes: list[tuple[str, SearchParam]] = field(default_factory=list)  # (source handler name, its param)
+    revincludes: list[Link] = field(default_factory=list)
     summary: str | None = None  # _summary
     elements: list[str] | None = None  # _elements
 
@@ -54,14 +65,15 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
     count = int_param(params, "_count", config["CODOC_PAGE_SIZE"], config["CODOC_PAGE_MAX"])
     offset = int_param(params, "_offset", 0, 10_000_000)
     sort = _sort(known, one_param(params, "_sort"))
-    includes = [_include(handler, known, v) for k, v in params if k == "_include"]
-    revincludes = [_revinclude(handler, v) for k, v in params if k == "_revinclude"]
+    includes = [_include(handler, v, k != "_include") for k, v in params if k in ("_include", "_include:iterate")]
+    revincludes = [_revinclude(handler, v, k != "_revinclude") for k, v in params
+                   if k in ("_revinclude", "_revinclude:iterate")]
     total = one_param(params, "_total") or "accurate"
     if total not in ("none", "estimate", "accurate"):
         raise InvalidError(f"_total must be none, estimate or accurate, not {total!r}", expression="_total")
     lenient = ctx.prefer.get("handling") == "lenient"
     warnings: list[str] = []
-    clauses = []
+    clauses, filters = [], []
     for key, value in params:
         if key in CONTROL:
             continue
@@ -79,11 +91,21 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
                 continue
             raise InvalidError(f"unknown search parameter {key!r} for {handler.name}; supported: "
                                f"{', '.join(sorted(known))}", expression=key)
+        refused = unsupported(param, modifier)
+        if refused and lenient:
+            warnings.append(f"ignored {key!r}: {refused}")
+            continue
         clauses.append(clause(param, modifier, value, ctx))
+        if is_filter(modifier, value):
+            filters.append(key)
     if not clauses:
         raise MethodNotAllowedError(
             f"listing every {handler.name} is not allowed: give at least one search parameter "
             f"(e.g. ?_id=…)", headers={"Allow": "POST"})
+    if len(filters) == len(clauses):
+        raise InvalidError(f"{', '.join(dict.fromkeys(filters))}: :not, :contains and :missing=true only narrow "
+                           f"the matches of a selective parameter (never a scan of every {handler.name}); add "
+                           f"one, e.g. ?_id=…", expression=filters[0])
     if handler.profile:
         clauses.append({"meta.profile": handler.profile})
     keys = [c for c in clauses if isinstance(c, KeyMatch)]
@@ -186,32 +208,43 @@ def _has_clause(handler: "ResourceHandler", key: str, value: str, ctx: RequestCo
     return {"_id": {"$in": sorted(ids)}}
 
 
-def _revinclude(handler: "ResourceHandler", value: str) -> tuple[str, SearchParam]:
-    """``_revinclude=Observation:subject``: resources of that type whose parameter references a match.
+def _hosted(handler: "ResourceHandler", kind: str, name: str, value: str) -> "ResourceHandler":
+    try:
+        return handler.registry.get(kind)
+    except Exception:  # noqa: BLE001 - an unknown type is the client's error
+        raise InvalidError(f"{name}={value!r}: {kind!r} is not a type of this server", expression=name) from None
+
+
+def _revinclude(handler: "ResourceHandler", value: str, iterate: bool) -> Link:
+    """``_revinclude[:iterate]=Observation:subject``: resources of that type whose parameter references a match
+    (``:iterate``: or a resource added by an include).
 
     :raises InvalidError: not a reference parameter of a hosted type that may point to this one.
     """
-    source, _, name = value.partition(":")
-    try:
-        referring = handler.registry.get(source)
-    except Exception:  # noqa: BLE001 - an unknown type is the client's error
-        raise InvalidError(f"_revinclude={value!r}: {source!r} is not a type of this server",
-                           expression="_revinclude") from None
-    param = known_params(referring).get(name.partition(":")[0])
-    if param is None or param.type != "reference" or param.targets and handler.resource_type not in param.targets:
-        raise InvalidError(f"_revinclude={value!r}: expected <Type>:<reference parameter to {handler.name}>",
-                           expression="_revinclude")
-    return referring.name, param
-
-
-def _include(handler: "ResourceHandler", known: dict[str, SearchParam], value: str) -> tuple[SearchParam, str | None]:
-    """``_include=Observation:subject[:Patient]``. :raises InvalidError: not a reference parameter of this type."""
+    name = "_revinclude:iterate" if iterate else "_revinclude"
     source, _, rest = value.partition(":")
-    name, _, target = rest.partition(":")
-    param = known.get(name)
-    if source not in (handler.name, handler.resource_type) or param is None or param.type != "reference":
-        raise InvalidError(f"_include={value!r}: expected {handler.name}:<reference parameter>[:Type]",
-                           expression="_include")
+    referring = _hosted(handler, source, name, value)
+    param = known_params(referring).get(rest.partition(":")[0])
+    if param is None or param.type != "reference" or \
+            not iterate and param.targets and handler.resource_type not in param.targets:
+        raise InvalidError(f"{name}={value!r}: expected <Type>:<reference parameter to {handler.name}>",
+                           expression=name)
+    return Link(referring.name, param, iterate=iterate)
+
+
+def _include(handler: "ResourceHandler", value: str, iterate: bool) -> Link:
+    """``_include=Observation:subject[:Patient]`` (``:iterate``: the source may be any type the includes add).
+
+    :raises InvalidError: not a reference parameter of this type (of a hosted type with ``:iterate``).
+    """
+    name = "_include:iterate" if iterate else "_include"
+    source, _, rest = value.partition(":")
+    param_name, _, target = rest.partition(":")
+    referring = _hosted(handler, source, name, value) if iterate else handler
+    param = known_params(referring).get(param_name)
+    if source not in (referring.name, referring.resource_type) or param is None or param.type != "reference":
+        raise InvalidError(f"{name}={value!r}: expected {'<Type>' if iterate else handler.name}:<reference "
+                           f"parameter>[:Type]", expression=name)
     if target and param.targets and target not in param.targets:
-        raise InvalidError(f"_include={value!r}: {name} does not refer to {target}", expression="_include")
-    return param, target or None
+        raise InvalidError(f"{name}={value!r}: {param_name} does not refer to {target}", expression=name)
+    return Link(referring.name, param, target or None, iterate)

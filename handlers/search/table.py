@@ -45,7 +45,8 @@ PARAMS: dict[str, tuple[SearchParam, ...]] = {
     "Patient": (
         SearchParam("identifier", "token", ("identifier",),
                     "An IPP (official, usual or old) or other identifier: [system|]value"),
-        SearchParam("name", "string", ("name",), "Start of any word of any name part (case and accents ignored)"),
+        SearchParam("name", "string", ("name.text", "name.given", "name.prefix", "name.suffix"),
+                    "Start of any word of any name part (case and accents ignored)", also=("family",)),
         SearchParam("family", "string", ("name.family",), "Start of any word of the family name"),
         date("birthDate", name="birthdate", description="Date of birth"),
         SearchParam("gender", "token", ("gender",), "male | female | other | unknown", single=True),

@@ -25,6 +25,8 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
             "conditionalUpdate": True,
             "conditionalDelete": "single",
             "referencePolicy": ["literal", "local"],
+            "searchInclude": [],
+            "searchRevInclude": [],
             "searchParam": [],
             "operation": [],
         })
@@ -36,6 +38,7 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
                 entry["searchParam"].append({"name": param.name, "type": _search_type(param.type),
                                              "documentation": param.description or param.name})
                 known.add(param.name)
+        _add_includes(entry, registry, handler)
         have = {o["name"] for o in entry["operation"]}
         for op in registry.operations_of(handler):
             if op.name not in have:
@@ -44,8 +47,9 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
                                                                           f"{handler.resource_type}-{op.name}"})
                 have.add(op.name)
     for entry in resources.values():
-        if not entry["operation"]:
-            del entry["operation"]
+        for name in ("operation", "searchInclude", "searchRevInclude"):
+            if not entry[name]:
+                del entry[name]
     return {
         "resourceType": "CapabilityStatement",
         "id": "codoc-fhir-api",
@@ -66,7 +70,12 @@ def capability_statement(registry, config: dict[str, Any], base_url: str) -> dic
             "documentation": "Seed routes (/patient/{id}/) and FHIR routes (/Patient/{id}) reach the same handlers. "
                              "GET on a type without search parameters answers 405. PATCH takes a JSON Patch "
                              "(application/json-patch+json) or a FHIRPath Patch (Parameters), conditional "
-                             "PATCH ?<search> patches the one match.",
+                             "PATCH ?<search> patches the one match. Modifiers: :missing (every "
+                             "parameter), :exact and :contains (string), :not (token), :Type (reference); :not, "
+                             ":contains and :missing=true only narrow a selective parameter (alone: 400). "
+                             "_include:iterate and _revinclude:iterate go at most 3 rounds further and add at most "
+                             "1000 resources (then a warning entry). An unsupported parameter or modifier is a 400 "
+                             "(Prefer: handling=lenient ignores it, with a warning entry).",
             "security": security_section(config),
             "resource": list(resources.values()),
             "operation": [{"name": op.name, "definition": op.definition, "documentation": op.description}
@@ -94,6 +103,20 @@ def security_section(config: dict[str, Any]) -> dict:
             + ("Anonymous access is allowed in this profile (never with real data)."
                if anonymous else "Every route but /metadata and /auth/token needs a token.")),
     }
+
+
+def _add_includes(entry: dict, registry, handler) -> None:
+    """``searchInclude``: this type's reference parameters; ``searchRevInclude``: those of hosted types that may
+    refer to it."""
+    for param in handler.search_params:
+        if param.type == "reference" and f"{handler.name}:{param.name}" not in entry["searchInclude"]:
+            entry["searchInclude"].append(f"{handler.name}:{param.name}")
+    for other in registry:
+        for param in other.search_params:
+            name = f"{other.name}:{param.name}"
+            if param.type == "reference" and (not param.targets or handler.resource_type in param.targets) \
+                    and name not in entry["searchRevInclude"]:
+                entry["searchRevInclude"].append(name)
 
 
 def _search_type(kind: str) -> str:

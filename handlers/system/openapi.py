@@ -57,6 +57,10 @@ CONTROL_DESCRIPTIONS = {
     "_total": "`none`, `estimate` or `accurate` (default)",
     "_sort": "A search parameter of the type, `-` before it for descending",
     "_include": "`Type:param[:Target]`: add the resources that matches refer to",
+    "_revinclude": "`Type:param`: add the resources of that type that refer to the matches",
+    "_include:iterate": "`Type:param[:Target]`: like `_include`, also from the resources includes add (at most 3 "
+                        "more rounds and 1,000 included resources, then a warning in the Bundle)",
+    "_revinclude:iterate": "`Type:param`: like `_revinclude`, also to the resources includes add (same bounds)",
 }
 SEARCH_TYPE_HINTS = {
     "token": "`[system|]code`",
@@ -82,10 +86,13 @@ def openapi_document(registry, config: dict[str, Any], base_url: str) -> dict:
         schemas[name] = _resource_schema(handler)
         tags.append({"name": name, "description": _tag_description(handler)})
         paths.update(_handler_paths(registry, handler))
+        paths[f"/{name}"].update(_conditional_operations(handler))
+        paths.update(_type_search_paths(handler))
     paths.update(_audit_paths())
     paths.update(_export_paths())
+    paths["/_history"] = _server_history()
     tags.append({"name": "System", "description": "Capabilities, this document, batch and transaction Bundles, "
-                                                  "Bulk Data $export"})
+                                                  "server history, Bulk Data $export"})
     tags.append({"name": "AuditEvent", "description": "The audit trail of accesses to patient data (administrators; "
                                                       "append-only)"})
     anonymous = bool(config.get("CODOC_ALLOW_ANONYMOUS"))  # what the gate reads (handlers/http/gate.py)
@@ -129,8 +136,9 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
             "x-seed-path": f"/{seed}/",
             "get": _op(f"search{name}", name, f"Search {name}", (
                 f"Search {name} (seed route `GET /{seed}/?…`). At least one search parameter is required: with none "
-                f"the answer is 405 (no listing). Modifiers `:missing :exact :contains :not` and chaining apply; an "
-                f"unknown parameter is a 400."),
+                f"the answer is 405 (no listing). Modifiers `:missing` (all), `:exact`/`:contains` (string), `:not` "
+                f"(token), chaining and `_has` apply; `:not`, `:contains` and `:missing=true` narrow a selective "
+                f"parameter (alone: 400); an unknown parameter or modifier is a 400."),
                 {"200": _fhir_response("Bundle searchset, paged (`next` link)", "Bundle")},
                 COMMON_ERRORS, parameters=_search_parameters(handler)),
             "post": _op(f"create{name}", name, f"Create {name}", (
@@ -149,13 +157,10 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
             "get": _op(f"read{name}", name, f"Read {name}", f"Read a {name} (seed route `GET /{seed}/{{id}}/`).",
                        {"200": _fhir_response(f"The current {name}", name, _read_headers())},
                        (*COMMON_ERRORS, 410)),
-            "put": _op(f"update{name}", name, f"Update {name}", (
+            "put": _put(f"update{name}", name, f"Update {name}", (
                 f"Update a {name} (seed route `PUT /{seed}/{{id}}/`): 200, or 201 when it creates it with the "
                 f"client's id. The body `id` must equal the URL id. `If-Match: W/\"n\"` guards against lost updates."),
-                {"200": _fhir_response(f"The updated {name}", name, _write_headers()),
-                 "201": _fhir_response(f"The {name} created with the client's id", name, _write_headers())},
-                (*COMMON_ERRORS, *BODY_ERRORS, 409, 412, 422), body=_body(name, f"The whole {name}"),
-                parameters=[{"$ref": "#/components/parameters/If-Match"}]),
+                f"The {name} created with the client's id", [{"$ref": "#/components/parameters/If-Match"}]),
             "patch": _patch_op(f"patch{name}", name, (
                 f"Patch a {name} (seed route `PATCH /{seed}/{{id}}/`) with a JSON Patch "
                 f"(`application/json-patch+json`) or a FHIRPath Patch (a Parameters): the result is validated and "
@@ -194,6 +199,67 @@ def _handler_paths(registry, handler) -> dict[str, dict]:
         paths[path] = {"x-seed-path": seed_path, **({} if op.level == "type" else {"parameters": [id_param]}),
                        **{method.lower(): _operation(handler, op, seed_path, method) for method in op.methods}}
     return paths
+
+
+def _conditional_operations(handler) -> dict[str, dict]:
+    """``PUT /{type}?search`` and ``DELETE /{type}?search``: the one match, found by the search in the query."""
+    name, seed = handler.name, handler.name.lower()
+    criteria = _search_parameters(handler, controls=False)
+    return {
+        "put": _put(f"conditionalUpdate{name}", name, f"Conditional update of a {name}", (
+            f"Update the one {name} the search in the query matches (seed route `PUT /{seed}/?…`): 200; none "
+            f"matches: created (201, with the body's id if it has one); several: 412."), f"The {name} created",
+            criteria),
+        "delete": _op(f"conditionalDelete{name}", name, f"Conditional delete of a {name}", (
+            f"Delete the one {name} the search in the query matches (seed route `DELETE /{seed}/?…`): 204, also "
+            f"when none matches; several: 412."),
+            {"204": {"description": "Deleted, or nothing matched",
+                     "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}}},
+            (*COMMON_ERRORS, 409, 412), parameters=criteria),
+    }
+
+
+def _put(operation_id: str, name: str, summary: str, description: str, created: str, parameters: list) -> dict:
+    """A PUT of a whole resource: 200 updated, 201 created."""
+    return _op(operation_id, name, summary, description,
+               {"200": _fhir_response(f"The updated {name}", name, _write_headers()),
+                "201": _fhir_response(created, name, _write_headers())},
+               (*COMMON_ERRORS, *BODY_ERRORS, 409, 412, 422), body=_body(name, f"The whole {name}"),
+               parameters=parameters)
+
+
+def _type_search_paths(handler) -> dict[str, dict]:
+    """``POST /{type}/_search`` (the search as a form body) and ``GET /{type}/_history``."""
+    name, seed = handler.name, handler.name.lower()
+    form = {"description": "The search parameters, as in a GET query string", "required": False, "content": {
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "additionalProperties": {
+            "type": "string"}}}}}
+    return {
+        f"/{name}/_search": {"x-seed-path": f"/{seed}/_search/", "post": _op(
+            f"search{name}Post", name, f"Search {name} by POST", (
+                f"The search of `GET /{name}?…` with its parameters in a form body (seed route "
+                f"`POST /{seed}/_search/`): the same rules and answers."),
+            {"200": _fhir_response("Bundle searchset, paged (`next` link)", "Bundle")}, (*COMMON_ERRORS, 415),
+            body=form)},
+        f"/{name}/_history": {"x-seed-path": f"/{seed}/_history/", "get": _op(
+            f"typeHistory{name}", name, f"History of every {name}", (
+                f"The latest versions of {name} resources, newest first, deletions included (seed route "
+                f"`GET /{seed}/_history/`)."),
+            {"200": _fhir_response("Bundle history", "Bundle")}, COMMON_ERRORS, parameters=_history_parameters())},
+    }
+
+
+def _server_history() -> dict:
+    return {"x-seed-path": "/_history/", "get": _op(
+        "serverHistory", "System", "History of every type",
+        "The latest versions of every type, newest first, deletions included.",
+        {"200": _fhir_response("Bundle history", "Bundle")}, COMMON_ERRORS, parameters=_history_parameters())}
+
+
+def _history_parameters() -> list[dict]:
+    return [_query("_since", "Versions written at or after this instant"),
+            _query("_at", "Versions current at some moment of this date or instant"),
+            _query("_count", "Keep the newest n versions")]
 
 
 def _links(registry, handler) -> dict[str, dict]:
@@ -358,7 +424,7 @@ def _op(operation_id: str, tag: str, summary: str, description: str, responses: 
     return operation
 
 
-def _search_parameters(handler) -> list[dict]:
+def _search_parameters(handler, controls: bool = True) -> list[dict]:
     params, seen = [], set()
     for param in (*COMMON_PARAMS, *handler.search_params):
         if param.name in seen:
@@ -367,7 +433,7 @@ def _search_parameters(handler) -> list[dict]:
         hint = SEARCH_TYPE_HINTS.get(param.type, "")
         params.append(_query(param.name, f"{param.description or param.name} ({param.type}: {hint})",
                              {"x-fhir-search-type": param.type}))
-    for name in sorted(CONTROL - {"_format", "_pretty"}):
+    for name in sorted(CONTROL - {"_format", "_pretty"}) if controls else ():
         params.append(_query(name, CONTROL_DESCRIPTIONS.get(name, name)))
     return params
 
