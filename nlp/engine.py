@@ -68,7 +68,7 @@ WEIGHT_LOSS_CODE = "R63.4"
 # fever written as a temperature only ("T 38,4 °C", "température à 39°"): 38 to 42 degrees
 _FEVER_FIGURE = re.compile(
     r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
-    r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?![\d,.])")
+    r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?!\d|[,.]\d)")
 FEVER_CODE = "R50"
 # complications coded "diabetes, unspecified" (E14.x) in a note that names one type
 _DIABETES_TYPED = re.compile(r"^E1[01]")
