@@ -1,7 +1,8 @@
 """End-to-end enrichment: note stored over HTTP → Phenotypes stored, against the engine alone (same process).
 
 Also measures how soon a freshly started ``codoc run`` answers /metadata while the NLP engine loads.
-Usage: ``python bench/bench_enrichment.py [--n 200] [--json]`` (wire backend: nx-27017).
+Usage: ``python bench/bench_enrichment.py [--n 200] [--filler 0.5 | --letters] [--json]`` (wire backend: nx-27017);
+``--letters`` posts the annotated realistic letters of tests/data/nlp/ (cycled to ``--n``).
 """
 from __future__ import annotations
 
@@ -21,15 +22,16 @@ sys.path.insert(0, str(ROOT))
 from bench.report import emit  # noqa: E402
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from bench.bench_nlp import make_notes  # noqa: E402
+from bench.bench_nlp import make_notes, real_letters  # noqa: E402
 
 
-def end_to_end(n: int, filler_share: float = 0.0) -> dict:
+def end_to_end(n: int, filler_share: float = 0.0, letters: bool = False) -> dict:
     import nlp
     from app import create_app
     from fhirstore.embedded import EmbeddedMongo
 
-    notes = make_notes(n, filler_share=filler_share)
+    texts = real_letters() if letters else []
+    notes = [texts[i % len(texts)] for i in range(n)] if letters else make_notes(n, filler_share=filler_share)
     engine = nlp.get_engine(wait=None)
     start = time.perf_counter()
     for note in notes:
@@ -90,9 +92,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--filler", type=float, default=0.0,
                         help="share of concept-free prose in the notes (0 = dense: ~47 concepts a note)")
+    parser.add_argument("--letters", action="store_true", help="post the annotated realistic letters instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = {**metadata_after_start(), **end_to_end(args.n, args.filler)}
+    results = {**metadata_after_start(), **end_to_end(args.n, args.filler, args.letters)}
     emit(results, args.json)
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 import nlp
 from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, now_instant
-from fhirstore.errors import GoneError, NotFoundError
+from fhirstore.errors import ConflictError, GoneError, NotFoundError
 from fhirstore.fields import RUN, SOURCE, path
 
 log = logging.getLogger("codoc.enrichment")
@@ -119,7 +119,8 @@ class Enricher:
             status = self._set_status(document, PENDING)
             self._in_background(document["id"])
             return status
-        return self._extract(document, note, engine)
+        # a document created by this request has no committed set yet: its first run skips the hiding
+        return self._extract(document, note, engine, first=document["meta"].get("versionId") == "1")
 
     def enrich(self, document_id: str, engine: Any = None) -> dict:
         """(Re)compute the Phenotypes of the current version of a document; returns its status."""
@@ -132,7 +133,7 @@ class Enricher:
             return self._finish(document, None, [], SKIPPED, note.reason)
         return self._extract(document, note, engine)
 
-    def _extract(self, document: dict, note: Note, engine: Any = None) -> dict:
+    def _extract(self, document: dict, note: Note, engine: Any = None, first: bool = False) -> dict:
         started = time.perf_counter()
         try:
             engine = engine or nlp.get_engine(wait=None)
@@ -146,7 +147,7 @@ class Enricher:
         phenotypes = [self.phenotype(document, concept, run) for concept in concepts]
         log.info("enriched a document: %d concepts in %.0f ms", len(phenotypes),
                  (time.perf_counter() - started) * 1000)
-        return self._finish(document, run, phenotypes, DONE, None)
+        return self._finish(document, run, phenotypes, DONE, None, first)
 
     def forget(self, document_id: str) -> None:
         """The document was deleted: erase its Phenotypes and make runs still in flight lose."""
@@ -174,31 +175,41 @@ class Enricher:
 
     # -- the swap ----------------------------------------------------------------------------------------------
     def _finish(self, document: dict, run: str | None, phenotypes: list[dict], status: str,
-                reason: str | None) -> dict:
+                reason: str | None, first: bool = False) -> dict:
         """Insert the new set, move the pointer (the commit point), erase the sets it supersedes.
 
         Runs are ordered by their id ``seq`` = (document version, time-ordered id): the pointer only moves forward, and
         a run erases only sets older than itself, so concurrent runs never leave a document with no set.
+
+        ``first``: the document was just created, so no set of it was ever committed. The set is then inserted visible
+        and the pointer *inserted*: no publish, no look-up of older sets (two round trips instead of five). Should the
+        insert find a pointer (a concurrent ``$enrich`` committed meanwhile), the usual ordered swap decides, and a
+        losing set, visible for that moment, is erased.
         """
         source, version = document["id"], int(document["meta"]["versionId"])
         seq = run or _seq(version, _run_id())
         if phenotypes:  # their handler's index_fields() derive src and seq from derivedFrom and the run tag
             self.store.create_many("Observation", phenotypes, [self._index_fields(p) for p in phenotypes],
-                                   history=False, pending=True)
+                                   history=False, pending=not first)
         state = {"_id": source, "status": status, "run": seq, "seq": seq, "version": version,
                  "count": len(phenotypes), "updated": now_instant()}
         if reason:
             state["reason"] = reason
-
         outcome = {k: v for k, v in state.items() if k not in ("_id", "seq")}
 
         def swap() -> None:
+            if first:
+                try:
+                    self.statuses.insert(state)
+                    return
+                except ConflictError:  # another run committed first: the ordered swap below decides
+                    pass
             if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
                 self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
                 outcome.clear()
                 outcome.update(self.status(source))
                 return
-            if phenotypes:
+            if phenotypes and not first:
                 self.store.publish("Observation", {path(SOURCE): source, path(RUN): seq})
             self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): {"$lt": seq}})
 
@@ -230,9 +241,9 @@ class Enricher:
                                                         {"url": "end", "valueInteger": concept.end}]},
             ],
             "status": "preliminary",
+            # no code.text: it would repeat valueString (the text as written) in every stored Phenotype
             "code": {"coding": [{"system": concept.system, "code": concept.code,
-                                 **({"display": concept.display} if concept.display else {})}],
-                     "text": concept.text},
+                                 **({"display": concept.display} if concept.display else {})}]},
             "derivedFrom": [{"reference": f"DocumentReference/{document['id']}"}],
             "valueString": concept.text,
         }

@@ -192,14 +192,16 @@ def _doc_level_get_cues(self, doc, spans=None):
     if spans is None:
         if whole is doc:
             return matches
-        bounds = [(doc.start, doc.end)]
-    else:
-        starts = _sentence_starts(whole)
-        bounds = set()
-        for s in spans:
-            i = bisect.bisect_right(starts, s.start) - 1
-            bounds.add((starts[i], starts[i + 1]))
-    return [m for m in matches if any(a <= m.start and m.end <= b for a, b in bounds)]
+        return [m for m in matches if doc.start <= m.start and m.end <= doc.end]
+    # the sentences holding an entity; a cue is kept when it lies within one
+    starts = _sentence_starts(whole)
+    held = {bisect.bisect_right(starts, s.start) - 1 for s in spans}
+    out = []
+    for m in matches:
+        i = bisect.bisect_right(starts, m.start) - 1
+        if i in held and m.end <= starts[i + 1]:
+            out.append(m)
+    return out
 
 
 def _sentence_starts(doc) -> list[int]:
@@ -227,8 +229,21 @@ def doc_level_cues(pipe):
     return pipe
 
 
+def _doc_boundaries(self, doc, terminations=None):
+    """edsnlp's ``_boundaries`` walks ``doc.sents`` (a Span per sentence, a
+    Token per word) in each of the three qualifiers; the sentence starts are
+    read once per doc instead. Same (start, end) pairs."""
+    if doc.doc is not doc:  # a Span: edsnlp's own way
+        return type(self).__mro__[1]._boundaries(self, doc, terminations)
+    starts = set(_sentence_starts(doc))
+    starts.update(t.start for t in terminations or ())
+    starts = sorted(starts)
+    return list(zip(starts[:-1], starts[1:]))
+
+
 def _fast(base):
     return type(f"DocCues{base.__name__}", (base,), {"get_cues": _doc_level_get_cues,
+                                                      "_boundaries": _doc_boundaries,
                                                       "__module__": __name__})
 
 

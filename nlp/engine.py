@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -64,6 +65,13 @@ _WEIGHT_LOSS = re.compile(
     r"\b(?:perte|amaigrissement|perdu)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
     re.IGNORECASE)
 WEIGHT_LOSS_CODE = "R63.4"
+# fever written as a temperature only ("T 38,4 °C", "température à 39°"): 38 to 42 degrees
+_FEVER_FIGURE = re.compile(
+    r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
+    r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?!\d|[,.]\d)")
+FEVER_CODE = "R50"
+# complications coded "diabetes, unspecified" (E14.x) in a note that names one type
+_DIABETES_TYPED = re.compile(r"^E1[01]")
 
 
 def _silence_edsnlp_logs() -> None:
@@ -92,6 +100,38 @@ def resolve_assertion(family: bool, negated: bool, hypothetical: bool) -> str:
 def local_terms_hash(local_terms: Sequence[LocalTerm]) -> str:
     material = [[t.system, t.code, t.display, list(t.synonyms)] for t in local_terms]
     return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+
+
+def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
+    """"rétinopathie diabétique" is E14.3 and "diabétique" E14 (type not said)
+    unless the note names the patient's diabetes: with only type 2 (E11)
+    named, they become E11.3 and E11."""
+    types = {c.code[:3] for c in concepts if c.system == ICD10_SYSTEM
+             and c.assertion != FAMILY and _DIABETES_TYPED.match(c.code)}
+    if len(types) != 1:
+        return concepts
+    prefix = types.pop()
+    return [dataclasses.replace(c, code=prefix + c.code[3:],
+                                display=display(ICD10_SYSTEM, prefix + c.code[3:]) or c.display)
+            if c.system == ICD10_SYSTEM and c.code[:3] == "E14" and c.assertion != FAMILY
+            else c for c in concepts]
+
+
+_APPOSITION_GAP = re.compile(r"\s*\(\s*")
+
+
+def apposition(concepts: list[Concept], text: str) -> list[Concept]:
+    """"rivastigmine (Exelon) pourra être introduite": a concept followed by the
+    same code in parentheses is one mention; the scope of a following cue ends
+    at the "(", so the first takes the assertion of the second when it is
+    affirmed and the second is not."""
+    out = list(concepts)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if (a.system, a.code) == (b.system, b.code) and a.assertion == AFFIRMED != b.assertion \
+                and _APPOSITION_GAP.fullmatch(text, a.end, b.start) and text[b.end:b.end + 1] == ")":
+            out[i] = dataclasses.replace(a, assertion=b.assertion)
+    return out
 
 
 class _LocalMatcher:
@@ -193,6 +233,7 @@ class EdsEngine:
                     continue
                 with self._zone():
                     concepts.extend(self._extract_chunk(chunk, start, local, sections))
+        concepts = apposition(type_diabetes(concepts, self._display), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -248,6 +289,11 @@ class EdsEngine:
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start(), m.end(),
                                        P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
+        for m in _FEVER_FIGURE.finditer(text):
+            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            if span is not None:
+                cands.append(Candidate(span.start, span.end, m.start(), m.end(),
+                                       P_LEXICON, ICD10_SYSTEM, FEVER_CODE))
         labels = self.payload.icd_labels
         for m in _WRITTEN_CODE.finditer(text):
             raw = m.group(1) + m.group(2)

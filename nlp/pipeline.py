@@ -132,13 +132,16 @@ def load_icd_labels() -> dict[str, str]:
 # influencing health status (Z: "soins palliatifs", "orthophonie" are
 # services and procedures in letters). The lexicon may still use such codes.
 EXCLUDED_CHAPTERS = ("V", "W", "X", "Y", "Z")
+# codes the ATIH has withdrawn ("*** SU17 *** Dengue" for A90, now A97): labelled "*** SUyy ***"
+SUPPRESSED = "***"
 
 
 def cim10_label_patterns() -> dict[str, list[str]]:
     """eds.cim10's patterns minus the code-form ones: {raw code: [short, long]}."""
     with gzip.open(_resources_dir() / "cim10.csv.gz", "rt", encoding="utf-8") as fh:
         return {row["code"]: list(dict.fromkeys([row["short"], row["long"]]))
-                for row in csv.DictReader(fh) if not row["code"].startswith(EXCLUDED_CHAPTERS)}
+                for row in csv.DictReader(fh) if not row["code"].startswith(EXCLUDED_CHAPTERS)
+                and not row["long"].startswith(SUPPRESSED)}
 
 
 def load_atc_labels() -> dict[str, str]:
@@ -216,7 +219,8 @@ def _genders(*stems: str) -> list[str]:
 NON_QUALIFIERS = [
     *_genders("compliqué", "traité", "équilibré", "contrôlé", "appareillé", "opéré", "stabilisé",
               "déplacé", "sevré", "anticoagulé", "insulino-traité", "insulinotraité",
-              "documenté", "daté", "suivi", "substitué", "perfusé", "sécrétant", "infecté"),
+              "documenté", "daté", "suivi", "substitué", "perfusé", "sécrétant", "infecté",
+              "perçu", "palpé"),
     "sévère", "grave", "valvulaire", "ischémique", "obstructif", "obstructive", "proliférant",
     "proliférante", "proliférative", "proliferatif", "évolutif", "évolutive", "spécifique",
     "insulino-requérant", "insulinorequérant", "insulino-dépendant", "insulinodépendant",
@@ -258,6 +262,9 @@ EXTRA_NEGATION_FOLLOWING = [
 # not negation cues in letters: "peu probable" is a hypothesis, a bare "non"
 # after a disease qualifies it ("asthme non contrôlé"): ": non" is kept.
 NEGATION_REMOVED = {"following": {"peu probable", "non"}}
+
+# "discrets oedèmes", "discrète dyspnée": mild, not hypothetical
+HYPOTHESIS_REMOVED = {"discret", "discrets", "discrète", "discrètes"}
 
 # "facteurs de risque cardiovasculaire : tabac, HTA" lists risk factors, it
 # does not hedge them.
@@ -320,9 +327,13 @@ def _cues():
         "negation_following": merged(neg.following, EXTRA_NEGATION_FOLLOWING,
                                      NEGATION_REMOVED["following"]),
         "hypothesis_pseudo": merged(hyp.pseudo, EXTRA_HYPOTHESIS_PSEUDO),
-        "hypothesis_preceding": merged(hyp.preceding, EXTRA_HYPOTHESIS_PRECEDING),
+        "hypothesis_preceding": merged(hyp.preceding, EXTRA_HYPOTHESIS_PRECEDING,
+                                       HYPOTHESIS_REMOVED),
         "hypothesis_following": merged(hyp.following, EXTRA_HYPOTHESIS_FOLLOWING),
         "termination": merged(termination, EXTRA_TERMINATION),
+        # "un traitement de fond (Seretide) pourra être proposé": a closing
+        # parenthesis does not end the scope of a hypothesis cue that follows
+        "hypothesis_termination": merged(termination, EXTRA_TERMINATION, {")"}),
         # "sa mère est asthmatique et allergique", "diabète chez le père et
         # les frères": coordination keeps the relative in scope
         "family_termination": merged(termination, EXTRA_TERMINATION,
@@ -497,7 +508,7 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
                 preceding=cues["hypothesis_preceding"],
                 following=cues["hypothesis_following"],
                 pseudo=cues["hypothesis_pseudo"],
-                termination=cues["termination"],
+                termination=cues["hypothesis_termination"],
                 explain=True,  # the engine reads the cues (conditional ones, drugs)
             ),
             name="hypothesis",

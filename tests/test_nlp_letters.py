@@ -55,14 +55,15 @@ _ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
 
 # Floors a little below the figures measured on this set (see docs/nlp-engine.md).
 FLOORS = {
-    # measured: P 0.992, R 0.973, F1 0.982; ICD-10 F1 0.980, ATC F1 0.988;
-    # affirmed 0.991, negated 0.971, hypothetical 0.880, family 1.000
-    "micro_f1": 0.97,
-    "precision": 0.98,
-    "recall": 0.96,
-    "icd10_f1": 0.97,
-    "atc_f1": 0.975,
-    "assertion_f1": 0.86,  # each of a:affirmed, a:negated, a:hypothetical, a:family
+    # measured (43 letters, round 2 included): P 0.994, R 0.984, F1 0.989;
+    # ICD-10 F1 0.987, ATC F1 0.992; affirmed 0.994, negated 0.982,
+    # hypothetical 0.923, family 1.000
+    "micro_f1": 0.98,
+    "precision": 0.985,
+    "recall": 0.975,
+    "icd10_f1": 0.98,
+    "atc_f1": 0.985,
+    "assertion_f1": 0.90,  # each of a:affirmed, a:negated, a:hypothetical, a:family
 }
 
 
@@ -70,8 +71,9 @@ HOLDOUT_FLOORS = {
     # first score 0.918 (P 0.966, R 0.874), then inspected and used for
     # class-level fixes: now P 1.000, R 0.992, F1 0.996
     "letters_holdout": {"micro_f1": 0.97, "precision": 0.98, "recall": 0.97},
-    # never inspected for tuning: P 0.965, R 0.854, F1 0.906
-    "letters_holdout2": {"micro_f1": 0.89, "precision": 0.95, "recall": 0.83},
+    # never inspected for tuning: P 0.965, R 0.854, F1 0.906 before round 2,
+    # P 0.968, R 0.938, F1 0.953 after (see docs/nlp-engine.md for its caveat)
+    "letters_holdout2": {"micro_f1": 0.94, "precision": 0.95, "recall": 0.92},
 }
 
 

@@ -1,0 +1,83 @@
+"""Rules added for the round-2 miss classes of issue 15 (docs/nlp-engine.md): each on a sentence of its own."""
+from __future__ import annotations
+
+import pytest
+
+import nlp
+from nlp.engine import apposition, type_diabetes
+
+pytestmark = pytest.mark.nlp
+ICD10, ATC = nlp.ICD10_SYSTEM, nlp.ATC_SYSTEM
+
+
+def found(engine, text: str) -> set[tuple[str, str]]:
+    return {(c.code, c.assertion) for c in engine.extract(text)}
+
+
+@pytest.mark.parametrize("text, fever", [
+    ("Examen : T 38,4 °C, désorientée.", True),
+    ("A l'entrée, température à 39°, frissons.", True),
+    ("Constantes : T 37,2 °C, TA 130/80.", False),
+    ("Paracétamol si T > 38,5 °C.", False),
+])
+def test_fever_written_as_a_temperature(nlp_engine, text, fever):
+    assert (("R50", "affirmed") in found(nlp_engine, text)) is fever
+
+
+def test_diabetes_complications_take_the_type_the_note_names(nlp_engine):
+    typed = found(nlp_engine, "Patient DT2 depuis 2005. Rétinopathie diabétique laserisée.")
+    assert ("E11.3", "affirmed") in typed and not any(c.startswith("E14") for c, _ in typed)
+    untyped = found(nlp_engine, "Rétinopathie diabétique laserisée. Père DT1.")
+    assert ("E14.3", "affirmed") in untyped and ("E10", "family") in untyped
+
+
+def test_type_diabetes_needs_exactly_one_type():
+    def c(code, assertion="affirmed"):
+        return nlp.Concept(ICD10, code, None, "x", 0, 1, assertion)
+
+    both = [c("E10"), c("E11"), c("E14.3")]
+    assert type_diabetes(both, lambda s, k: None) == both
+    assert [x.code for x in type_diabetes([c("E11"), c("E14.2"), c("E14", "family")],
+                                          lambda s, k: "label")] == ["E11", "E11.2", "E14"]
+
+
+def test_a_brand_in_parentheses_shares_the_cue_of_its_molecule(nlp_engine):
+    concepts = nlp_engine.extract("Un traitement par rivastigmine (Exelon) pourra être introduit après bilan.")
+    assert {(c.text, c.assertion) for c in concepts} == {("rivastigmine", "hypothetical"),
+                                                         ("Exelon", "hypothetical")}
+    text = "Furosémide (Lasilix) 40 mg. Amlor (amlodipine)."
+    assert {c.assertion for c in apposition(nlp_engine.extract(text), text)} == {"affirmed"}
+
+
+def test_mild_is_not_hypothetical_and_not_felt_is_not_a_negation(nlp_engine):
+    assert ("R60", "affirmed") in found(nlp_engine, "Discrets oedèmes malléolaires.")
+    assert ("G62.9", "affirmed") in found(nlp_engine, "Monofilament non perçu aux deux pieds : neuropathie "
+                                                      "périphérique.")
+
+
+def test_withdrawn_atih_codes_are_never_emitted(nlp_engine):
+    from nlp.pipeline import cim10_label_patterns
+
+    assert "A90" not in cim10_label_patterns()  # "*** SU17 *** Dengue": A97 since 2017
+    assert ("A97", "negated") in found(nlp_engine, "Dengue non retrouvée (PCR négative).")
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Patient somnolente, refus alimentaire depuis 3 jours.", "R63.3"),
+    ("Splénomégalie à 2 travers de doigt.", "R16.1"),
+    ("ECG : BAV 1 (PR 240 ms).", "I44.0"),
+    ("Une GEU est éliminée.", "O00.9"),
+    ("PCR VRS positive.", "B97.4"),
+    ("Accès palustre simple à P. falciparum.", "B50"),
+    ("Démence type Alzheimer au stade modéré.", "G30"),
+    ("Anémie de l'insuffisance rénale sous Aranesp.", "D63.8"),
+    ("Cirrhotique (OH sevré depuis 2018).", "F10"),
+])
+def test_round_two_wordings(nlp_engine, text, code):
+    assert code in {c.code for c in nlp_engine.extract(text)}
+
+
+def test_burning_pain_is_not_a_burn_injury(nlp_engine):
+    codes = {c.code[:3] for c in nlp_engine.extract("Fourmillements et brûlures des deux pieds la nuit.")}
+    assert "T30" not in codes
+    assert "T30" in {c.code[:3] for c in nlp_engine.extract("Brûlure du 2e degré de l'avant-bras.")}
