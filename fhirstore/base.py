@@ -269,7 +269,7 @@ class FHIRStore(ABC):
 
     @abstractmethod
     def recover(self) -> int:
-        """Settle the transactions of processes that died (expired leases, decided but unfinished ones); returns
+        """Settle the transactions of processes that died (expired leases, decided but unsettled ones); returns
         how many. Run at start-up and, throttled, when a transaction begins."""
 
     @abstractmethod

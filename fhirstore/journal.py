@@ -6,10 +6,11 @@ a transaction is made atomic and isolated by markers: every document it writes c
 beside it (``_codoc.next``; a creation is the new document itself, hidden). Readers resolve a marked document
 through the journal (one lookup, cached once final); writers meeting one settle it first or answer 409.
 
-A journal document: ``{_id, state: open|committed|aborted, until: lease expiry (epoch s), types: [...], at,
-finished?: true}``. An ``open`` transaction whose lease expired is aborted by whoever meets it (a new transaction,
-the start-up sweep, a writer): a process that died mid-transaction is rolled back, never half applied; one that
-died after the commit point is rolled forward from its markers.
+A journal document: ``{_id, state: open|committed|aborted|settled-committed|settled-aborted, until: lease expiry
+(epoch s), types: [...], at}``; settled entries are deleted an hour later. An ``open`` transaction whose lease
+expired is aborted by whoever meets it (a new transaction, the start-up sweep, a writer): a process that died
+mid-transaction is rolled back, never half applied; one that died after the commit point is rolled forward from its
+markers.
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ import uuid
 from dataclasses import dataclass, field
 
 OPEN, COMMITTED, ABORTED = "open", "committed", "aborted"
+#: Once every marker of a decided transaction is settled (an indexed equality finds the unsettled ones).
+SETTLED = {COMMITTED: "settled-committed", ABORTED: "settled-aborted"}
+OUTCOME = {settled: state for state, settled in SETTLED.items()}
 #: Final states kept in memory per process (the oldest forgotten beyond this many).
 CACHE_SIZE = 10_000
 
@@ -72,8 +76,10 @@ class Journal:
             self._remember(txn_id, state)
         return done == 1
 
-    def finished(self, txn_id: str) -> None:
-        self.collection.update_one({"_id": txn_id}, {"$set": {"finished": True, "at": time.time()}})
+    def settled(self, txn_id: str, state: str) -> None:
+        """Every marker of the decided ``txn_id`` is settled."""
+        self.collection.update_one({"_id": txn_id, "state": state}, {"$set": {"state": SETTLED[state],
+                                                                               "at": time.time()}})
 
     def state(self, txn_id: str) -> str:
         """``committed`` or ``aborted`` once decided; ``open`` while its lease runs; an expired open transaction is
@@ -86,30 +92,30 @@ class Journal:
         record = self.collection.find_one({"_id": txn_id}, {"state": 1, "until": 1})
         if record is None:
             return ABORTED
-        if record["state"] == OPEN and record.get("until", 0) < time.time():
+        state = OUTCOME.get(record["state"], record["state"])
+        if state == OPEN and record.get("until", 0) < time.time():
             if not self.decide(txn_id, ABORTED):
                 return self.state(txn_id)  # decided meanwhile
             return ABORTED
-        if record["state"] != OPEN:
-            self._remember(txn_id, record["state"])
-        return record["state"]
+        if state != OPEN:
+            self._remember(txn_id, state)
+        return state
 
-    def undecided_or_unfinished(self, limit: int = 100) -> list[dict]:
-        """Journal documents a sweep must settle: expired open ones, decided ones not finished."""
+    def unsettled(self, limit: int = 100) -> list[dict]:
+        """Journal documents a sweep must settle: expired open ones, decided ones not settled."""
         now = time.time()
         expired = list(self.collection.find({"state": OPEN, "until": {"$lt": now}}).limit(limit))
         for record in expired:
             self.decide(record["_id"], ABORTED)
             record["state"] = self.state(record["_id"])
-        decided = [r for state in (COMMITTED, ABORTED)
-                   for r in self.collection.find({"state": state, "finished": {"$exists": False}}).limit(limit)]
+        decided = [r for state in (COMMITTED, ABORTED) for r in self.collection.find({"state": state}).limit(limit)]
         return [*[r for r in expired if r["state"] != OPEN], *[r for r in decided if r["_id"] not in
                                                                {e["_id"] for e in expired}]]
 
-    def forget_finished(self, older_than: float) -> int:
-        """Delete journal documents finished more than ``older_than`` seconds ago (by ``_id``)."""
-        ids = [r["_id"] for r in self.collection.find({"finished": True, "at": {"$lt": time.time() - older_than}},
-                                                      {"_id": 1}).limit(1000)]
+    def forget_settled(self, older_than: float) -> int:
+        """Delete journal documents settled more than ``older_than`` seconds ago (by ``_id``)."""
+        ids = [r["_id"] for settled in SETTLED.values() for r in self.collection.find(
+            {"state": settled, "at": {"$lt": time.time() - older_than}}, {"_id": 1}).limit(1000)]
         return self.collection.delete_many({"_id": {"$in": ids}}).deleted_count if ids else 0
 
     def _remember(self, txn_id: str, state: str) -> None:

@@ -41,7 +41,7 @@ KEY_BATCH = 200
 MAX_SORTED, MAX_COUNTED = 10_000, 10_000
 LIVE = {path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
 UNMARKED = {path(TXN): {"$exists": False}}
-#: Seconds between two sweeps of dead transactions by one process; how long finished journal entries stay.
+#: Seconds between two sweeps of dead transactions by one process; how long settled journal entries stay.
 SWEEP_EVERY, JOURNAL_RETENTION = 10.0, 3600.0
 
 
@@ -394,7 +394,7 @@ class MongoFHIRStore(FHIRStore):
                         documents = list(self.collection(resource_type).find(
                             {"_id": {"$in": ids[start:start + KEY_BATCH]}}))
                         self._settle(resource_type, [d for d in documents if _marker(d) == txn.id], committed)
-                self.journal.finished(txn.id)
+                self.journal.settled(txn.id, COMMITTED if committed else ABORTED)
         except Exception:  # decided: readers already see the outcome
             log.exception("transaction %s decided but not settled; the next sweep settles it", txn.id)
         return decided
@@ -403,16 +403,16 @@ class MongoFHIRStore(FHIRStore):
         self._swept_at = time.time()
         settled = 0
         with _store_errors():
-            for record in self.journal.undecided_or_unfinished():
+            for record in self.journal.unsettled():
                 committed = record["state"] == COMMITTED
                 for resource_type in record.get("types") or ():
                     documents = list(self.collection(resource_type).find({path(TXN): record["_id"]}))
                     self._settle(resource_type, documents, committed)
-                self.journal.finished(record["_id"])
+                self.journal.settled(record["_id"], record["state"])
                 log.warning("transaction %s settled after its process stopped: %s", record["_id"],
                             "rolled forward" if committed else "rolled back")
                 settled += 1
-            self.journal.forget_finished(JOURNAL_RETENTION)
+            self.journal.forget_settled(JOURNAL_RETENTION)
         return settled
 
     def _mark(self, resource_type: str, resource_ids: list[str]) -> dict:
