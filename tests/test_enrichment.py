@@ -273,3 +273,15 @@ def test_async_mode_with_redis_down_stores_the_note_pending_and_a_sweep_enriches
     assert enricher.status(created.get_json()["id"])["status"] == "done"
     assert enricher.sweep(engine) == 0  # a job is taken once
     assert phenotypes(client, created.get_json()["id"])
+
+
+def test_cohort_of_patients_with_a_phenotype_by_reverse_chaining(client, patient_id):
+    """The researchers' query of issue 12: ``Patient?_has:Observation:subject:code=<ICD-10>|E11``."""
+    other = client.post(f"{BASE}/Patient", json={"resourceType": "Patient", "gender": "male"}).get_json()["id"]
+    assert client.post(f"{BASE}/DocumentReference", json=document(patient_id, b64(NOTE))).status_code == 201
+    assert client.post(f"{BASE}/DocumentReference", json=document(
+        other, b64("Patient asthmatique, pas de diabète."))).status_code == 201
+    cohort = client.get(f"{BASE}/Patient?_has:Observation:subject:code={ICD10}|E11").get_json()
+    assert [e["resource"]["id"] for e in cohort.get("entry", [])] == [patient_id]
+    asthma = client.get(f"{BASE}/Patient?_has:Observation:subject:code={ICD10}|J45").get_json()
+    assert [e["resource"]["id"] for e in asthma.get("entry", [])] == [other]
