@@ -102,15 +102,11 @@ class Journal:
         return state
 
     def unsettled(self, limit: int = 100) -> list[dict]:
-        """Journal documents a sweep must settle: expired open ones, decided ones not settled."""
-        now = time.time()
-        expired = list(self.collection.find({"state": OPEN, "until": {"$lt": now}}).limit(limit))
-        for record in expired:
+        """Journal documents a sweep must settle: the decided ones not settled, once the expired open ones are
+        aborted (their processes are gone)."""
+        for record in self.collection.find({"state": OPEN, "until": {"$lt": time.time()}}, {"_id": 1}).limit(limit):
             self.decide(record["_id"], ABORTED)
-            record["state"] = self.state(record["_id"])
-        decided = [r for state in (COMMITTED, ABORTED) for r in self.collection.find({"state": state}).limit(limit)]
-        return [*[r for r in expired if r["state"] != OPEN], *[r for r in decided if r["_id"] not in
-                                                               {e["_id"] for e in expired}]]
+        return [r for state in (COMMITTED, ABORTED) for r in self.collection.find({"state": state}).limit(limit)]
 
     def forget_settled(self, older_than: float) -> int:
         """Delete journal documents settled more than ``older_than`` seconds ago (by ``_id``)."""

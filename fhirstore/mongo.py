@@ -210,10 +210,10 @@ class MongoFHIRStore(FHIRStore):
             if txn is None:
                 return _current(document)
             active = ACTIVE.get()
-            state = OPEN if active is not None and active.id == txn else self.journal.state(txn)
+            own = active is not None and active.id == txn
+            state = OPEN if own else self.journal.state(txn)
             if state == OPEN:
-                raise ConflictError(f"{resource_type}/{resource_id} is being written by "
-                                    f"{'this' if active is not None and active.id == txn else 'another'} "
+                raise ConflictError(f"{resource_type}/{resource_id} is being written by {'this' if own else 'another'} "
                                     f"transaction; retry when it ends")
             self._settle(resource_type, [document], state == COMMITTED)
         raise _too_often(f"{resource_type}/{resource_id}", None)
@@ -387,7 +387,7 @@ class MongoFHIRStore(FHIRStore):
         try:
             with _store_errors():
                 by_type: dict[str, list[str]] = {}
-                for resource_type, resource_id in txn.marked:
+                for resource_type, resource_id in dict.fromkeys(txn.marked):  # a retried write marks twice
                     by_type.setdefault(resource_type, []).append(resource_id)
                 for resource_type, ids in by_type.items():
                     for start in range(0, len(ids), KEY_BATCH):
@@ -1046,12 +1046,10 @@ class MongoFHIRStore(FHIRStore):
             return
         resource_id = owner.partition("/")[2]
         written = {"_id": resource_id, "meta.versionId": version}
-        if not undo:
-            pass
-        elif former is None:
+        if undo and former is None:
             self.collection(resource_type).delete_one(written)
             self._forget_owners([owner])
-        else:
+        elif undo:
             self.collection(resource_type).replace_one(written, former)
             self._release(owner, claims)
         error = ConflictError("a unique identifier was taken by another resource while this write was slow")
