@@ -37,11 +37,18 @@ class Page:
 @dataclass(frozen=True)
 class KeyTerm:
     """A search key a resource must hold: this exact key, or (``prefix``) any key starting with it; with
-    ``within``, any key starting with ``key`` whose rest contains ``within`` (a filter: it cannot drive a search)."""
+    ``within``, any key starting with ``key`` whose rest contains ``within`` (a filter: it cannot drive a search).
+    ``via``: a listed key every holder of this (verified-only) key also holds, which lists its candidates."""
 
     key: str
     prefix: bool = False
     within: str = ""
+    via: str = ""
+
+    @property
+    def listed(self) -> "KeyTerm":
+        """The term whose SearchKey documents list this one's candidates (itself, unless it has a ``via``)."""
+        return KeyTerm(self.via) if self.via else self
 
     def held_by(self, keys: "set[str] | frozenset[str]") -> bool:
         if self.within:

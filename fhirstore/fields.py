@@ -6,6 +6,9 @@ Stored documents are the FHIR JSON as served plus one ``_codoc`` object, strippe
 - ``sp``: scalar search helper values (single-valued parameters, date ranges), one per parameter key;
 - ``keys``: the search keys of the resource's multi-valued parameters and references, as written to the
   ``SearchKey_4_3_0`` collection (one document per key, found through its scalar indexed ``k``);
+- ``checks``: search keys a search verifies on the document but never lists candidates from, so no SearchKey
+  document is written for them: an exact string (``name|=Dupont``) is found through its first word's key
+  (``name|dupont``), which every holder also has;
 - ``unique``: the unique keys (``system|value`` of IPPs) the resource claims;
 - ``deleted``: the document is a tombstone; ``last``: on a tombstone, the version it deleted;
 - ``pending``: the document belongs to a write not yet committed (hidden from reads and searches);
@@ -21,6 +24,7 @@ INTERNAL = "_codoc"
 REFS = "refs"
 SEARCH = "sp"
 KEYS = "keys"
+CHECKS = "checks"
 UNIQUE = "unique"
 DELETED = "deleted"
 LAST = "last"

@@ -10,15 +10,16 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
 from pymongo import DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, ClientBulkWriteException, DuplicateKeyError, InvalidOperation, \
+    OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from config import FHIR_VERSION
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
 from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
                               TooCostlyError, VersionConflictError)
-from fhirstore.fields import (DELETED, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS, RESOURCE_ID, TXN, UNIQUE,
-                              VERSION, path)
+from fhirstore.fields import (CHECKS, DELETED, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS, RESOURCE_ID, TXN,
+                              UNIQUE, VERSION, path)
 from fhirstore.journal import ABORTED, ACTIVE, COMMITTED, OPEN, Journal, OpenTransaction
 from fhirstore.numbers import decode_numbers, encode_numbers
 
@@ -94,6 +95,8 @@ class MongoFHIRStore(FHIRStore):
         self.journal = Journal(db[f"Transaction_{self.suffix}"], transaction_lease)
         self._swept_at = 0.0
         self._sequential = type(db).__module__.startswith("mongomock")  # mongomock's bulk_write lags pymongo's
+        #: whether the server takes a client-level ``bulkWrite`` (MongoDB 8.0+, nx-27017): None until first asked
+        self._client_bulk: bool | None = False if self._sequential else None
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
@@ -110,6 +113,9 @@ class MongoFHIRStore(FHIRStore):
         owner = f"{resource_type}/{stored['id']}"
         claimed_at = time.monotonic()
         with _store_errors():
+            if guard is None and self._write_together(resource_type, owner, internal, stored):
+                self._confirm_claims(resource_type, owner, internal.get(UNIQUE, ()), claimed_at, "1")
+                return stored
             self._insert_keys(resource_type, owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))
             if guard is not None:
                 try:
@@ -125,6 +131,33 @@ class MongoFHIRStore(FHIRStore):
                 raise error from None
             self._confirm_claims(resource_type, owner, internal.get(UNIQUE, ()), claimed_at, "1")
         return stored
+
+    def _write_together(self, resource_type: str, owner: str, internal: dict, stored: dict) -> bool:
+        """A new resource's claims, keys and document in one client-level ``bulkWrite``, in that order: a claim held
+        by another stops it before anything else is written. False when the server has no such command or any
+        write failed — the caller then takes the step-by-step path, which settles claims and skips (as duplicates)
+        what this one already wrote."""
+        if self._client_bulk is False:
+            return False
+        claims = sorted(internal.get(UNIQUE, ()))
+        keys = self.keys.full_name
+        models = [InsertOne({"_id": c, "r": owner, "v": 1, "at": time.time(), "claim": True}, namespace=keys)
+                  for c in claims]
+        models += [InsertOne(self._key_document(k, owner, 1), namespace=keys) for k in sorted(internal.get(KEYS, ()))]
+        models.append(InsertOne(self._document(stored, internal), namespace=self.collection(resource_type).full_name))
+        try:
+            self.db.client.bulk_write(models, ordered=True, write_concern=self.db.write_concern)
+        except ClientBulkWriteException:
+            return False
+        except (InvalidOperation, OperationFailure) as exc:
+            if self._client_bulk is None:  # the server does not know the command: never again
+                log.info("no client-level bulkWrite on this server (%s): two round trips per create",
+                         type(exc).__name__)
+                self._client_bulk = False
+                return False
+            raise
+        self._client_bulk = True
+        return True
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
                     history: bool = True, pending: bool = False) -> list[dict]:
@@ -685,11 +718,14 @@ class MongoFHIRStore(FHIRStore):
         """Candidates from the most selective-looking clause's keys (in id order; from the query when no clause can
         drive), then each candidate's current document checked against the query and every clause: two round trips
         for a selective search. A search on one key term alone is counted on the key index (one indexed count)."""
-        keys = [replace(match, alternatives=tuple(tuple(replace(t, key=f"{resource_type}|{t.key}") for t in alternative)
+        keys = [replace(match, alternatives=tuple(tuple(replace(t, key=f"{resource_type}|{t.key}",
+                                                                via=t.via and f"{resource_type}|{t.via}")
+                                                        for t in alternative)
                                                   for alternative in match.alternatives)) for match in keys]
         by_id = not sort or sort[0][0] in ("id", "_id") and sort[0][1] == 1
         counted = count_total and by_id and live == LIVE and len(keys) == 1 and keys[0].drives \
-            and len(keys[0].alternatives) == 1 and len(keys[0].alternatives[0]) == 1
+            and len(keys[0].alternatives) == 1 and len(keys[0].alternatives[0]) == 1 \
+            and not keys[0].alternatives[0][0].via
         wanted = offset + limit + 1 if by_id and (counted or not count_total) else None
         cap = MAX_COUNTED if by_id else MAX_SORTED
         matches, exhausted = [], True
@@ -700,7 +736,8 @@ class MongoFHIRStore(FHIRStore):
                 document = documents.get(resource_id)
                 if document is not None and document.get(INTERNAL, {}).get(DELETED):
                     document = None
-                held = set((document or {}).get(INTERNAL, {}).get(KEYS) or ())
+                internal = (document or {}).get(INTERNAL, {})
+                held = {*(internal.get(KEYS) or ()), *(internal.get(CHECKS) or ())}
                 if document is not None and all(match.matches(held) for match in keys):
                     matches.append(document)
             if wanted is not None and len(matches) >= wanted or len(matches) > cap:
@@ -725,7 +762,7 @@ class MongoFHIRStore(FHIRStore):
             yield from self._query_batches(resource_type, live)
             return
         driver = min(drivers, key=lambda match: len(match.alternatives))
-        terms = {max((t for t in alternative if not t.within), key=lambda t: len(t.key))
+        terms = {max((t for t in alternative if not t.within), key=lambda t: len(t.key)).listed
                  for alternative in driver.alternatives}
         size = min(first, KEY_BATCH)
         streams = [self._owners_of(term, size) for term in sorted(terms, key=lambda t: t.key)]
@@ -931,6 +968,8 @@ class MongoFHIRStore(FHIRStore):
         keys += [f"{REFERENCE_KEY}{r}" for r in internal.get(REFS, ())]
         if keys:
             internal[KEYS] = list(dict.fromkeys(keys))
+        if internal.get(CHECKS):
+            internal[CHECKS] = [f"{resource_type}|{k}" for k in internal[CHECKS]]
         if internal.get(UNIQUE):
             internal[UNIQUE] = [f"{CLAIM_KEY}{resource_type}|{u}" for u in internal[UNIQUE]]
         return internal

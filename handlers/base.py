@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from fhirstore import FHIRStore, IndexSpec
 from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue,
                               NotFoundError, VersionConflictError)
-from fhirstore.fields import KEYS, REFS, path
+from fhirstore.fields import CHECKS, KEYS, REFS, path
 from handlers import bundles, patching
 from handlers.context import RequestContext, internal, internal_of
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
@@ -108,7 +108,7 @@ class ResourceHandler:
         keys); ``unique`` keys are claimed by the store."""
         fields = {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
         by_param: dict[str, list[str]] = {}
-        for key in fields.get(KEYS, ()):
+        for key in (*fields.get(KEYS, ()), *fields.get(CHECKS, ())):
             by_param.setdefault(key.partition("|")[0], []).append(key)
         check_search_keys(by_param, self.config.get("CODOC_MAX_SEARCH_KEYS"), self.resource_type,
                           self.config.get("CODOC_MAX_SEARCH_KEY_CHARS"))
@@ -409,8 +409,8 @@ class ResourceHandler:
     def _reference_guard(self, resource: dict):
         """The check that local references resolve, run by the store once this write's reference keys are visible
         (a deletion racing it either sees them or is seen): no dangling reference under concurrency."""
-        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
-            return None
+        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True) or not self._candidates(resource):
+            return None  # nothing to check: the store may write keys and document together
         return lambda: self._check_references_resolve(resource)
 
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:

@@ -215,7 +215,11 @@ def key_documents(store, owner: str) -> list[str]:
 def test_key_documents_per_typical_patient_and_observation(client, store):
     patient = create(client, "Patient", bench_patient(7, random.Random(7)))
     keys = key_documents(store, f"Patient/{patient['id']}")
-    assert len(keys) == 9, keys  # was 12: no `system|` keys, no copy of the family words and string in `name`
+    assert len(keys) == 6, keys  # was 12, then 9: no `system|` keys, no copy of the family in `name`, and no
+    # document for an exact string (`family|=Jacob`): it is verified on the resource, found through `family|jacob`
+    assert not any("|=" in k for k in keys), keys
+    stored = store.collection("Patient").find_one({"_id": patient["id"]})["_codoc"]
+    assert f"Patient|family|={patient['name'][0]['family']}" in stored["checks"]
     assert not any(k.startswith("Patient|name|") and k.lower().endswith(patient["name"][0]["family"].lower())
                    for k in keys), keys
     observation = create(client, "Observation", {
@@ -233,3 +237,23 @@ def test_key_documents_per_typical_patient_and_observation(client, store):
 
 def found_ids(client, route: str, query: str) -> set[str]:
     return ids(search(client, route, query))
+
+
+def test_exact_strings_are_found_through_their_first_word_and_checked_on_the_resource(client, store):
+    made = {name: create(client, "Patient", {"resourceType": "Patient", "name": [{"family": name}]})["id"]
+            for name in ("Martin", "Martin-Dupont", "martin", "Martinez", "---", "-- --")}
+    assert found_ids(client, "Patient", "family:exact=Martin") == {made["Martin"]}
+    assert found_ids(client, "Patient", "family:exact=Martin-Dupont") == {made["Martin-Dupont"]}
+    assert found_ids(client, "Patient", "family:exact=martin") == {made["martin"]}
+    assert found_ids(client, "Patient", "family:exact=Martin,Martinez") == {made["Martin"], made["Martinez"]}
+    assert found_ids(client, "Patient", "name:exact=Martin") == {made["Martin"]}  # also searches family
+    assert search(client, "Patient", "family:exact=Martin")["total"] == 1  # not the count of `family|martin`
+    # a string without a letter or digit has no word to be found through: its exact key keeps a document
+    assert found_ids(client, "Patient", "family:exact=---") == {made["---"]}
+    assert found_ids(client, "Patient", "family:exact=-- --") == {made["-- --"]}
+    assert "Patient|family|=---" in key_documents(store, f"Patient/{made['---']}")
+    changed = client.put(f"{BASE}/Patient/{made['Martin']}", json={
+        "resourceType": "Patient", "id": made["Martin"], "name": [{"family": "Bernard"}]})
+    assert changed.status_code == 200
+    assert found_ids(client, "Patient", "family:exact=Martin") == set()
+    assert found_ids(client, "Patient", "family:exact=Bernard") == {made["Martin"]}

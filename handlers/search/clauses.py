@@ -14,8 +14,8 @@ from fhirstore import KeyMatch, KeyTerm
 from fhirstore.errors import InvalidError
 from handlers.context import RequestContext
 from handlers.references import LOCAL_REFERENCE, normalize_reference
-from handlers.search.index import WORD_MAX, bounded, date_range, escape_token, reference_type, search_key, token, \
-    words
+from handlers.search.index import WORD_MAX, bounded, date_range, escape_token, exact_word, reference_type, search_key, \
+    token, words
 from handlers.search.params import SearchParam
 from schemas import ID_PATTERN
 
@@ -137,7 +137,9 @@ def string_clause(param: SearchParam, modifier: str, values: list[str], ctx: Req
     alternatives: list[tuple[KeyTerm, ...]] = []
     for value in map(_unescape, values):
         if modifier == "exact":
-            alternatives += [(KeyTerm(bounded(f"{key}|={value}")),) for key in param.searched_keys]
+            word = exact_word(f"={value}")
+            alternatives += [(KeyTerm(bounded(f"{key}|={value}"), via=word and bounded(f"{key}|{word}")),)
+                             for key in param.searched_keys]
             continue
         found = list(dict.fromkeys(w[:WORD_MAX] for w in words(value)))
         if not found:

@@ -12,7 +12,7 @@ from calendar import monthrange
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
-from fhirstore.fields import KEYS, SEARCH
+from fhirstore.fields import CHECKS, KEYS, SEARCH
 from handlers.search.params import META_PARAMS, SearchParam
 
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
@@ -41,14 +41,16 @@ def walk(node: Any, path: str) -> Iterator[Any]:
 
 
 def index_values(params: Iterable[SearchParam], resource: dict) -> dict:
-    """``{"sp": {param key: scalar helper}, "keys": [search key, …]}`` for what this resource can be found by."""
-    scalars, keys = {}, []
+    """``{"sp": {param key: scalar helper}, "keys": [search key, …], "checks": [verified-only key, …]}`` for what
+    this resource can be found by (``checks``: exact strings, found through their first word's key)."""
+    scalars, keys, checks = {}, [], []
     for param in (*META_PARAMS, *params):
         value = param.index_value(resource)
         if value is None:
             continue
         if param.keyed:
-            keys += [search_key(param, v) for v in value]
+            for v in value:
+                (checks if param.type == "string" and exact_word(v) else keys).append(search_key(param, v))
         else:
             scalars[param.key] = value
     fields: dict = {}
@@ -56,7 +58,18 @@ def index_values(params: Iterable[SearchParam], resource: dict) -> dict:
         fields[SEARCH] = scalars
     if keys:
         fields[KEYS] = list(dict.fromkeys(keys))
+    if checks:
+        fields[CHECKS] = list(dict.fromkeys(checks))
     return fields
+
+
+def exact_word(value: str) -> str | None:
+    """The word key an exact string value (``=Jean-Pierre``) is found through (``jean``); None for other values
+    and for exact strings without a letter or digit (those keep a key of their own)."""
+    if not value.startswith("="):
+        return None
+    found = words(value[1:])
+    return found[0][:WORD_MAX] if found else None
 
 
 def search_key(param: SearchParam, value: str) -> str:
