@@ -137,8 +137,6 @@ class MongoFHIRStore(FHIRStore):
         by another stops it before anything else is written. False when the server has no such command or any
         write failed — the caller then takes the step-by-step path, which settles claims and skips (as duplicates)
         what this one already wrote."""
-        if self._client_bulk is False:
-            return False
         claims = sorted(internal.get(UNIQUE, ()))
         keys = self.keys.full_name
         models = [InsertOne({"_id": c, "r": owner, "v": 1, "at": time.time(), "claim": True}, namespace=keys)
@@ -146,18 +144,28 @@ class MongoFHIRStore(FHIRStore):
         models += [InsertOne(self._key_document(k, owner, 1), namespace=keys) for k in sorted(internal.get(KEYS, ()))]
         models.append(InsertOne(self._document(stored, internal), namespace=self.collection(resource_type).full_name))
         try:
-            self.db.client.bulk_write(models, ordered=True, write_concern=self.db.write_concern)
+            return self._client_bulk_write(models) is not None
         except ClientBulkWriteException:
             return False
+
+    def _client_bulk_write(self, models: list, verbose: bool = False):
+        """``models`` (each naming its collection) in one ordered client-level ``bulkWrite``; None when the server
+        has no such command (then never tried again). :raises ClientBulkWriteException: a write failed (those
+        before it were made, none after)."""
+        if self._client_bulk is False:
+            return None
+        try:
+            result = self.db.client.bulk_write(models, ordered=True, verbose_results=verbose,
+                                               write_concern=self.db.write_concern)
         except (InvalidOperation, OperationFailure) as exc:
-            if self._client_bulk is None:  # the server does not know the command: never again
-                log.info("no client-level bulkWrite on this server (%s): two round trips per create",
-                         type(exc).__name__)
-                self._client_bulk = False
-                return False
-            raise
+            if self._client_bulk is not None:
+                raise
+            log.info("no client-level bulkWrite on this server (%s): one command per collection",
+                     type(exc).__name__)
+            self._client_bulk = False
+            return None
         self._client_bulk = True
-        return True
+        return result
 
     def create_many(self, resource_type: str, resources: list[dict], index_fields: list[dict | None],
                     history: bool = True, pending: bool = False) -> list[dict]:
@@ -307,14 +315,16 @@ class MongoFHIRStore(FHIRStore):
                                                  {"$set": {"dead": True}}) for k in added - old_keys])
                         self._release(owner, new_claims - old_claims)
                         raise
-                self._keep_former(resource_type, current)
                 written = {"_id": resource_id, "meta.versionId": version, **UNMARKED}
                 if marker:
-                    result = collection.update_one(written, {"$set": {path(TXN): marker[TXN],
-                                                                      path(NEXT): self._next(stored, internal)}})
+                    self._keep_former(resource_type, current)
+                    matched = collection.update_one(written, {"$set": {path(TXN): marker[TXN],
+                                                                       path(NEXT): self._next(stored, internal)}}
+                                                    ).matched_count
                 else:
-                    result = collection.replace_one(written, self._document(stored, internal))
-                if result.matched_count == 1:
+                    matched = self._replace_keeping_former(resource_type, current, written,
+                                                           self._document(stored, internal))
+                if matched == 1:
                     if not marker:
                         self._release(owner, old_claims - new_claims)
                     self._confirm_claims(resource_type, owner, new_claims - old_claims, claimed_at, str(new_version),
@@ -1114,12 +1124,33 @@ class MongoFHIRStore(FHIRStore):
             owner = f"{resource_type}/{resource_id}"
             self._execute([self._upsert_key(k, owner, int(current.version)) for k in keys])
 
-    def _keep_former(self, resource_type: str, current: Current) -> None:
-        """Copy the version about to be replaced to history (and a tombstone's deleted version)."""
+    def _former_documents(self, current: Current) -> list[dict]:
+        """The history copies of the version about to be replaced (and of a tombstone's deleted version)."""
         internal = current.document.get(INTERNAL) or {}
         documents = [self._history_document(served(current.document), internal)]
         if internal.get(LAST):
             documents.append(internal[LAST])
+        return documents
+
+    def _replace_keeping_former(self, resource_type: str, current: Current, written: dict, document: dict) -> int:
+        """The former version copied to history, then ``written`` replaced by ``document``: one client-level
+        ``bulkWrite`` in that order when the server has it (else, or on any error — a copy already made by an
+        earlier attempt —, two commands). Returns how many documents the replacement matched (0: a writer won)."""
+        history = self.history_collection(resource_type).full_name
+        models = [InsertOne(d, namespace=history) for d in self._former_documents(current)]
+        models.append(ReplaceOne(written, document, namespace=self.collection(resource_type).full_name))
+        try:
+            result = self._client_bulk_write(models, verbose=True)
+            if result is not None:
+                return result.update_results[len(models) - 1].matched_count
+        except ClientBulkWriteException:
+            pass  # ordered: nothing after the failed copy ran
+        self._keep_former(resource_type, current)
+        return self.collection(resource_type).replace_one(written, document).matched_count
+
+    def _keep_former(self, resource_type: str, current: Current) -> None:
+        """Copy the version about to be replaced to history (and a tombstone's deleted version)."""
+        documents = self._former_documents(current)
         try:
             self.history_collection(resource_type).insert_many(documents, ordered=False)
         except BulkWriteError as exc:  # already copied by an earlier attempt: idempotent by _id

@@ -7,10 +7,10 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fhirstore import FHIRStore, IndexSpec
+from fhirstore import Current, FHIRStore, IndexSpec
 from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneError, InvalidError, Issue,
                               NotFoundError, VersionConflictError)
-from fhirstore.fields import CHECKS, KEYS, REFS, path
+from fhirstore.fields import CHECKS, INTERNAL, KEYS, REFS, path
 from handlers import bundles, patching
 from handlers.context import RequestContext, internal, internal_of
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
@@ -289,7 +289,8 @@ class ResourceHandler:
         self.check(resource, self._live(current), ctx)
         try:
             stored, created = self.store.update(self.resource_type, resource, ctx.if_match,
-                                                self.index_fields(resource), current, self._reference_guard(resource))
+                                                self.index_fields(resource), current,
+                                                self._reference_guard(resource, current))
         except ConflictError as error:
             raise self.conflict_error(error, body) from None
         ctx.touch_resources([stored])
@@ -406,11 +407,18 @@ class ResourceHandler:
             resource["meta"] = meta
         return resource
 
-    def _reference_guard(self, resource: dict):
+    def _reference_guard(self, resource: dict, current: Current | None = None):
         """The check that local references resolve, run by the store once this write's reference keys are visible
-        (a deletion racing it either sees them or is seen): no dangling reference under concurrency."""
-        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True) or not self._candidates(resource):
-            return None  # nothing to check: the store may write keys and document together
+        (a deletion racing it either sees them or is seen): no dangling reference under concurrency. None when
+        there is nothing to check: no local reference, or (an update) only references the current version already
+        holds — their targets cannot have been deleted since, its reference keys refuse it."""
+        if not self.config.get("CODOC_ENFORCE_REFERENCES_ON_WRITE", True):
+            return None
+        candidates = {ref for ref, _ in self._candidates(resource)}
+        if current is not None and current.resource is not None and not current.marked:
+            candidates -= set((current.document.get(INTERNAL) or {}).get(REFS) or ())
+        if not candidates:
+            return None
         return lambda: self._check_references_resolve(resource)
 
     def _check_rules(self, resource: dict, previous: dict | None, ctx: RequestContext) -> None:

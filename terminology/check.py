@@ -2,6 +2,8 @@
 codes (``CODOC_TERMINOLOGY_CHECK``); Codings of other systems are not checked."""
 from __future__ import annotations
 
+import time
+import weakref
 from typing import Any, Iterator
 
 from fhirstore import FHIRStore
@@ -9,6 +11,29 @@ from fhirstore.errors import Issue
 from terminology import concepts
 
 MODES = ("strict", "warn", "off")
+#: Seconds a system found not held here is taken as absent without asking the store again: a CodeSystem written
+#: through this process is enforced at once (see :func:`forget_absent`), one written through another within this.
+ABSENT_SECONDS = 5.0
+ABSENT_MAX = 1024
+#: per store: system → until when it is taken as absent
+_absent: "weakref.WeakKeyDictionary[FHIRStore, dict[str, float]]" = weakref.WeakKeyDictionary()
+
+
+def forget_absent() -> None:
+    """A CodeSystem was written: every system may be held now."""
+    _absent.clear()
+
+
+def _held_systems(store: FHIRStore, systems: list[str]) -> dict[str, dict]:
+    """The CodeSystems held here among ``systems``, without a lookup for those recently found absent."""
+    now = time.monotonic()
+    absent = _absent.setdefault(store, {})
+    unknown = [s for s in systems if absent.get(s, 0.0) <= now]
+    held = concepts.find_codesystems(store, unknown) if unknown else {}
+    if len(absent) > ABSENT_MAX:
+        absent.clear()
+    absent.update({s: now + ABSENT_SECONDS for s in unknown if s not in held})
+    return held
 
 
 def codings(node: Any, where: str) -> Iterator[tuple[str, str, str]]:
@@ -34,7 +59,7 @@ def unknown_codes_many(store: FHIRStore, resources: list[dict]) -> list[list[Iss
     (bulk writes)."""
     found = [list(codings(r, r.get("resourceType", ""))) for r in resources]
     systems = sorted({system for each in found for _, system, _ in each})
-    held = concepts.find_codesystems(store, systems) if systems else {}
+    held = _held_systems(store, systems) if systems else {}
     known: dict[tuple[str, str], bool] = {}
     return [_unknown(store, each, held, known) for each in found]
 

@@ -79,6 +79,12 @@ def test_round_trip_budget_of_each_interaction(client, count):
                    "subject": {"reference": f"Patient/{pid}"}}
     obs, trips = count(lambda: client.post(f"{BASE}/Observation", json=observation))
     assert obs.status_code == 201 and trips <= 3  # + the check that the subject is live
+    same_subject = {**observation, "id": obs.get_json()["id"], "status": "amended"}
+    changed, trips = count(lambda: client.put(f"{BASE}/Observation/{same_subject['id']}", json=same_subject))
+    assert changed.status_code == 200 and trips <= 3  # its subject is already held: no check that it is live
+    elsewhere = {**same_subject, "performer": [{"reference": "Patient/nobody-here"}]}
+    refused = client.put(f"{BASE}/Observation/{same_subject['id']}", json=elsewhere)
+    assert refused.status_code == 422 and "Patient/nobody-here" in refused.get_data(as_text=True)
     deleted, trips = count(lambda: client.delete(f"{BASE}/Observation/{obs.get_json()['id']}"))
     assert deleted.status_code == 204 and trips <= 4
     deleted, trips = count(lambda: client.delete(f"{BASE}/Patient/{pid}"))
@@ -218,3 +224,19 @@ def test_a_patch_costs_what_the_same_update_costs(client, count):
     conditional, trips = count(lambda: client.patch(f"{BASE}/Patient?identifier={IPP}|RT-P", data=document,
                                                     headers=headers))
     assert conditional.status_code == 200 and trips <= update_trips + search_trips
+
+
+def test_an_update_whose_former_version_was_already_copied_still_lands_once(app, client, count):
+    """An earlier attempt copied version 1 to history then lost: the one-command update stops at the copy, the
+    step-by-step path skips it and replaces."""
+    store = app.extensions["codoc.store"]
+    pid = client.post(f"{BASE}/Patient", json=patient("RT-3")).get_json()["id"]
+    current = store.current("Patient", pid)
+    store.history_collection("Patient").insert_many(store._former_documents(current))
+    changed = {**current.resource, "gender": "female"}
+    updated, trips = count(lambda: client.put(f"{BASE}/Patient/{pid}", json=changed))
+    assert updated.status_code == 200 and updated.get_json()["meta"]["versionId"] == "2"
+    assert trips <= 4
+    history = client.get(f"{BASE}/Patient/{pid}/_history").get_json()
+    assert sorted(e["resource"]["meta"]["versionId"] for e in history["entry"]) == ["1", "2"]
+    assert client.get(f"{BASE}/Patient/{pid}/_history/1").get_json()["gender"] == "male"

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -280,6 +281,36 @@ def test_strict_refuses_an_unknown_code_naming_the_element(client, loaded):
 def test_strict_checks_local_codesystems_too(client):
     assert client.post(f"{BASE}/CodeSystem", json=LOCAL_CODESYSTEM).status_code == 201
     assert client.post(f"{BASE}/Observation", json=observation(LOCAL, "CHUTE")).status_code == 201
+    assert_outcome(client.post(f"{BASE}/Observation", json=observation(LOCAL, "GRIPPE")), 422, "code-invalid")
+
+
+@pytest.mark.settings(CODOC_TERMINOLOGY_CHECK="strict")
+def test_a_system_found_absent_is_not_looked_up_again_until_a_codesystem_is_written(app, client, store,
+                                                                                    monkeypatch):
+    from terminology import concepts
+
+    lookups = []
+    real = concepts.find_codesystems
+    monkeypatch.setattr(concepts, "find_codesystems", lambda s, urls: lookups.append(list(urls)) or real(s, urls))
+    assert client.post(f"{BASE}/Observation", json=observation(LOCAL, "GRIPPE")).status_code == 201
+    assert client.post(f"{BASE}/Observation", json=observation(LOCAL, "GRIPPE")).status_code == 201
+    assert sum(LOCAL in urls for urls in lookups) == 1  # the second write did not ask again
+    # written through this process: checked at once
+    assert client.post(f"{BASE}/CodeSystem", json=LOCAL_CODESYSTEM).status_code == 201
+    assert_outcome(client.post(f"{BASE}/Observation", json=observation(LOCAL, "GRIPPE")), 422, "code-invalid")
+
+
+@pytest.mark.settings(CODOC_TERMINOLOGY_CHECK="strict")
+def test_a_codesystem_written_by_another_process_is_enforced_within_the_absent_delay(app, client, store,
+                                                                                     monkeypatch):
+    from terminology import check
+
+    monkeypatch.setattr(check, "ABSENT_SECONDS", 0.3)
+    assert client.post(f"{BASE}/Observation", json=observation(LOCAL, "GRIPPE")).status_code == 201
+    handler = app.extensions["codoc.registry"].get("CodeSystem")
+    resource = {**LOCAL_CODESYSTEM, "id": "local-from-elsewhere"}  # what another process writes: store only
+    store.create("CodeSystem", resource, handler.index_fields(resource))
+    time.sleep(0.35)
     assert_outcome(client.post(f"{BASE}/Observation", json=observation(LOCAL, "GRIPPE")), 422, "code-invalid")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fhirstore.errors import BusinessRuleError, Issue
 from handlers.base import ResourceHandler
 from handlers.context import RequestContext
+from terminology.check import forget_absent
 from terminology.concepts import walk_concepts
 
 
@@ -25,3 +26,7 @@ class CodeSystemHandler(ResourceHandler):
                                     "repeated", issues=[Issue("business-rule", f"the code {code!r} appears more "
                                                               "than once", expression="CodeSystem.concept")
                                                         for code in dict.fromkeys(duplicates)])
+
+    def after_write(self, stored: dict, ctx: RequestContext) -> dict:
+        forget_absent()  # its system is held from now on: codes of it are checked at once by this process
+        return stored
