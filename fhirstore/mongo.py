@@ -94,16 +94,24 @@ class MongoFHIRStore(FHIRStore):
         self.keys = db[f"SearchKey_{self.suffix}"]
         self.journal = Journal(db[f"Transaction_{self.suffix}"], transaction_lease)
         self._swept_at = 0.0
+        self._collections: dict[str, Any] = {}
         self._sequential = type(db).__module__.startswith("mongomock")  # mongomock's bulk_write lags pymongo's
         #: whether the server takes a client-level ``bulkWrite`` (MongoDB 8.0+, nx-27017): None until first asked
         self._client_bulk: bool | None = False if self._sequential else None
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
-        return self.db[f"{resource_type}_{self.suffix}"]
+        return self._named(f"{resource_type}_{self.suffix}")
 
     def history_collection(self, resource_type: str):
-        return self.db[f"{resource_type}_{self.suffix}_History"]
+        return self._named(f"{resource_type}_{self.suffix}_History")
+
+    def _named(self, name: str):
+        """The collection object of ``name``, made once (pymongo builds a new one per ``db[name]``)."""
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections.setdefault(name, self.db[name])
+        return found
 
     # -- writes ------------------------------------------------------------------------------------------------
     def create(self, resource_type: str, resource: dict, index_fields: dict | None = None,
