@@ -10,7 +10,11 @@ surnames drawn uniformly: matches grow with the size, ~N/200; the same with ``_t
 page instead of reading every match to count them), ``Patient?family=`` of a name held by one patient at
 every size (constant selectivity: what the index scaling goal is about), create (new IPP), update (PUT), delete.
 ``round_trips`` counts MongoDB commands per request (pymongo CommandListener; batched audit writes included as they
-happen). ``--code /work/wt-before`` measures an older tree (cap ``--samples`` there: it is O(n)).
+happen). A reference call — the bare Flask + pymongo app (bench/bare_app.py) reading one document of a collection
+that stays at one document — is timed right after each run of each operation: ``ratio_last_first_normalized``
+divides each run by its reference before comparing sizes, so that other work on a shared machine, which slows both
+alike, cancels out (the raw ratios are kept beside it). ``--code /work/wt-before`` measures an older tree (cap
+``--samples`` there: it is O(n)).
 
 Usage: ``python bench/bench_scale.py [--sizes 1000,10000,100000] [--runs 3] [--samples 50] [--code DIR] [--json]``
 """
@@ -125,8 +129,18 @@ def operations(pop: Population, probe_names: list[str], rng: random.Random, erro
             "create": create, "update": update, "delete": delete}
 
 
+def reference_call(uri: str):
+    """A call whose cost does not grow with the data: the bare app's read of the one document of its collection."""
+    from bench.bare_app import create_bare_app
+
+    bare = create_bare_app(uri, f"bare_reference_{random.randrange(10**9)}").test_client()
+    rid = bare.post("/Patient", json=patient(1, random.Random(1))).get_json()["id"]
+    return lambda: bare.get(f"/Patient/{rid}")
+
+
 def run(uri: str, sizes: list[int], runs: int, samples: int) -> dict:
     app = codoc_app(uri)
+    reference = reference_call(uri)
     rng = random.Random(10)
     pop = Population(app.test_client(), rng)
     errors: dict = {}
@@ -148,10 +162,15 @@ def run(uri: str, sizes: list[int], runs: int, samples: int) -> dict:
                                         "patients_per_s": round(count / spent, 1)})
             per_op: dict = {}
             for name, fn in ops.items():
-                before = CommandCounter.count
-                values = [timed(fn, samples) * 1e3 for _ in range(runs)]
+                values, normalized, trips = [], [], 0
+                for _ in range(runs):
+                    before = CommandCounter.count
+                    values.append(timed(fn, samples) * 1e3)
+                    trips += CommandCounter.count - before
+                    normalized.append(values[-1] / (timed(reference, samples) * 1e3))
                 calls = runs * 5 * max(1, samples // 5)
-                per_op[name] = {**min_median(values), "round_trips": round((CommandCounter.count - before) / calls, 2)}
+                per_op[name] = {**min_median(values), "normalized": min_median(normalized, 3)["median"],
+                                "round_trips": round(trips / calls, 2)}
             figures["sizes"][size] = per_op
             print(f"# {size}: {json.dumps(per_op)}", file=sys.stderr, flush=True)
         figures["load_patients_per_s"] = round(loaded_total / load_seconds, 1) if load_seconds else None
@@ -162,6 +181,9 @@ def run(uri: str, sizes: list[int], runs: int, samples: int) -> dict:
             figures[f"ratio_last_first_{stat}"] = {
                 name: round(figures["sizes"][last][name][stat] / figures["sizes"][first][name][stat], 2)
                 for name in ops}
+        figures["ratio_last_first_normalized"] = {
+            name: round(figures["sizes"][last][name]["normalized"] / figures["sizes"][first][name]["normalized"], 2)
+            for name in ops}
         figures["errors"] = {**errors, "load": pop.errors}
         return figures
     finally:
