@@ -151,11 +151,13 @@ def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, 
     def reader():
         own = app.test_client()
         while not stop.is_set():
-            for family in ("alpha", "beta"):
-                bundle = own.get(f"{BASE}/Patient?family={family}&_count=100").get_json()
+            for family in ("alpha", "beta", "Alpha", "Beta"):  # capitalized: `:exact`, checked on the document
+                exact = family[0].isupper()
+                query = f"family:exact={family}" if exact else f"family={family}"
+                bundle = own.get(f"{BASE}/Patient?{query}&_count=100").get_json()
                 for entry in bundle.get("entry", []):
                     name = entry["resource"].get("name", [{}])[0].get("family", "")
-                    if name.lower() != family:
+                    if (name if exact else name.lower()) != family:
                         problems.append((family, name))
                     if entry["resource"].get("resourceType") != "Patient" or "meta" not in entry["resource"]:
                         problems.append(("not a live patient", entry["resource"].get("id")))
@@ -174,6 +176,8 @@ def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, 
     found = client.get(f"{BASE}/Patient?family=alpha&_count=100").get_json()
     assert {e["resource"]["id"] for e in found.get("entry", [])} == live
     assert client.get(f"{BASE}/Patient?family=beta").get_json()["total"] == 0
+    exact = client.get(f"{BASE}/Patient?family:exact=Alpha&_count=100").get_json()
+    assert {e["resource"]["id"] for e in exact.get("entry", [])} == live
     for n, pid in enumerate(ids):
         expected = 0 if n % 2 else 1
         assert client.get(f"{BASE}/Patient?identifier=RACE-{n}").get_json()["total"] == expected
