@@ -65,6 +65,8 @@ class KeyMatch:
 
     alternatives: tuple[tuple[KeyTerm, ...], ...]
     negated: bool = False
+    #: False: another clause is known to be more selective (a reference's equality): this one only filters
+    lead: bool = True
 
     def matches(self, keys: "set[str] | frozenset[str]") -> bool:
         held = any(all(term.held_by(keys) for term in alternative) for alternative in self.alternatives)
@@ -73,7 +75,8 @@ class KeyMatch:
     @property
     def drives(self) -> bool:
         """Its candidates can be listed from the key index: positive, each alternative with a key or range."""
-        return not self.negated and all(any(not t.within for t in alternative) for alternative in self.alternatives)
+        return self.lead and not self.negated and all(any(not t.within for t in alternative)
+                                                      for alternative in self.alternatives)
 
 
 @dataclass

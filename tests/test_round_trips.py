@@ -20,6 +20,7 @@ class Commands(monitoring.CommandListener):
     def __init__(self):
         self.seen: Counter = Counter()
         self.audit: Counter = Counter()
+        self.names: list[tuple[str, str]] = []  # (database, "command collection")
 
     def started(self, event):
         target = event.command.get(event.command_name)
@@ -28,6 +29,7 @@ class Commands(monitoring.CommandListener):
         if event.command_name == "bulkWrite":  # client-level: sent to admin, names its collections in nsInfo
             database = event.command["nsInfo"][0]["ns"].partition(".")[0]
         counter[database] += 1
+        self.names.append((database, f"{event.command_name} {target}"))
 
     def succeeded(self, event):
         pass
@@ -244,3 +246,37 @@ def test_an_update_whose_former_version_was_already_copied_still_lands_once(app,
     history = client.get(f"{BASE}/Patient/{pid}/_history").get_json()
     assert sorted(e["resource"]["meta"]["versionId"] for e in history["entry"]) == ["1", "2"]
     assert client.get(f"{BASE}/Patient/{pid}/_history/1").get_json()["gender"] == "male"
+
+
+def test_a_patients_resources_by_code_are_read_from_the_patient_not_from_every_holder_of_the_code(settings, client,
+                                                                                                  count):
+    """``patient=…&code=…`` lists the patient's Observations and checks the code on each: the search keys of the
+    code (held by every heart rate of the hospital) are not read; a patient-scoped total is one indexed count."""
+    heart_rate = {"system": "http://loinc.org", "code": "8867-4"}
+
+    def observations(pid: str, n: int) -> dict:
+        return {"resourceType": "Bundle", "type": "batch", "entry": [
+            {"request": {"method": "POST", "url": "Observation"},
+             "resource": {"resourceType": "Observation", "status": "final", "code": {"coding": [heart_rate]},
+                          "subject": {"reference": f"Patient/{pid}"}}} for _ in range(n)]}
+
+    few = client.post(f"{BASE}/Patient", json=patient("RT-FEW")).get_json()["id"]
+    many = client.post(f"{BASE}/Patient", json=patient("RT-MANY")).get_json()["id"]
+    assert client.post(f"{BASE}/", json=observations(few, 3)).status_code == 200
+    assert client.post(f"{BASE}/", json=observations(many, 250)).status_code == 200
+    database = settings["CODOC_MONGO_DB"]
+    start = len(LISTENER.names)
+    found, trips = count(lambda: client.get(f"{BASE}/Observation?patient={few}&code=http://loinc.org|8867-4"))
+    assert found.get_json()["total"] == 3 and trips <= 2
+    assert not any("SearchKey" in name for db, name in LISTENER.names[start:] if db == database)
+    start = len(LISTENER.names)
+    found, trips = count(lambda: client.get(f"{BASE}/Observation?patient={many}&_count=5"))
+    assert found.get_json()["total"] == 250 and len(found.get_json()["entry"]) == 5 and trips == 2
+    assert [name for db, name in LISTENER.names[start:] if db == database and "AuditEvent" not in name] == [
+        "find Observation_4_3_0", "count Observation_4_3_0"]  # the page, then one count (no scan, no aggregate)
+    found = client.get(f"{BASE}/Observation?patient={many}&code=http://loinc.org|8867-4&_count=5").get_json()
+    assert found["total"] == 250 and len(found["entry"]) == 5
+    ids = [e["resource"]["id"] for e in found["entry"]]
+    assert ids == sorted(ids)  # still in id order
+    nothing = client.get(f"{BASE}/Observation?patient={few}&code=http://loinc.org|0000-0").get_json()
+    assert nothing["total"] == 0

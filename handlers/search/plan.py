@@ -1,7 +1,7 @@
 """Query planning: the query string of a search → a :class:`SearchPlan` (clauses, sort, paging, includes)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from fhirstore import KeyMatch
@@ -54,6 +54,12 @@ def known_params(handler: "ResourceHandler") -> dict[str, SearchParam]:
     return {p.name: p for p in (*COMMON_PARAMS, *getattr(handler, "search_params", ()))}
 
 
+#: Scalar parameters whose equality names few resources (one patient's, one stay's, given ids): with one of them a
+#: search lists its candidates from the document index and checks the keyed clauses on each, instead of listing
+#: every holder of a keyed value (``patient=…&code=8867-4`` reads the patient's Observations, not every heart rate).
+NARROW_PARAMS = frozenset({"patient", "subject", "encounter", "_id"})
+
+
 def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestContext) -> SearchPlan:
     """Translate the query string into a MongoDB query.
 
@@ -74,14 +80,17 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
     lenient = ctx.prefer.get("handling") == "lenient"
     warnings: list[str] = []
     clauses, filters = [], []
+    narrow = False  # a clause on a scalar field that names few resources: it lists the candidates, keys filter
     for key, value in params:
         if key in CONTROL:
             continue
         if key.startswith("_has:"):
             clauses.append(_has_clause(handler, key, value, ctx))
+            narrow = True
             continue
         if "." in key:
             clauses.append(_chained_clause(handler, known, key, value, ctx))
+            narrow = True
             continue
         name, _, modifier = key.partition(":")
         param = known.get(name)
@@ -98,6 +107,8 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
         clauses.append(clause(param, modifier, value, ctx))
         if is_filter(modifier, value):
             filters.append(key)
+        elif param.name in NARROW_PARAMS and not param.keyed and modifier != "missing":
+            narrow = True
     if not clauses:
         raise MethodNotAllowedError(
             f"listing every {handler.name} is not allowed: give at least one search parameter "
@@ -109,6 +120,8 @@ def plan(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: Request
     if handler.profile:
         clauses.append({"meta.profile": handler.profile})
     keys = [c for c in clauses if isinstance(c, KeyMatch)]
+    if narrow:  # e.g. `patient=…&code=…`: the patient's resources, filtered by code — not every holder of the code
+        keys = [replace(k, lead=False) for k in keys]
     clauses = [c for c in clauses if not isinstance(c, KeyMatch)]
     summary, elements = requested(params)
     return SearchPlan(

@@ -34,7 +34,7 @@ def run(handler: "ResourceHandler", params: list[tuple[str, str]], ctx: RequestC
         elif not more and (page.resources or search.offset == 0):
             total = search.offset + len(page.resources)  # the page tells: no count (nx-27017 counts by scanning)
         else:
-            total = store.search(handler.resource_type, search.query, limit=1, keys=search.keys).total
+            total = store.search(handler.resource_type, search.query, limit=0, keys=search.keys).total
     included, notes = _all_included(handler, search, resources)
     warnings = [*search.warnings, *notes]
     ctx.touch_resources([*resources, *included])
