@@ -21,11 +21,8 @@ from .pipeline import (
     HISTORY_CUE_PATTERN,
     LEXICON_LABEL,
     MATCHERS,
-    QUALIFIERS,
     REPORTER_PATTERN,
     TREATMENT_CUE_PATTERN,
-    SPAN_GROUP,
-    SPANS_KEY,
     Payload,
     parse_key,
 )
@@ -182,7 +179,7 @@ class EdsEngine:
         self.nlp = payload.nlp
         pipes = dict(self.nlp.pipeline)
         self._matchers = [pipes[name] for name in MATCHERS]
-        self._qualifiers = [pipes[name] for name in QUALIFIERS]
+        self._qualifier = payload.qualifier
         self._max_chars = max_chars
         self._chunk_chars = chunk_chars
         self._lock = threading.RLock()
@@ -194,7 +191,6 @@ class EdsEngine:
         # past that, each chunk is parsed in a spaCy memory zone and the
         # strings/lexemes it created are freed afterwards.
         vocab = self.nlp.vocab
-        vocab.strings.add(SPAN_GROUP)  # permanent: added outside any memory zone
         budget = vocab_budget if vocab_budget is not None else config.vocab_budget()
         self._vocab_limit = len(vocab.strings) + budget
         self._memory_zone = getattr(vocab, "memory_zone", None)
@@ -327,10 +323,9 @@ class EdsEngine:
         j = bisect.bisect_left(cues, start)
         return j < len(cues) and cues[j] < end
 
-    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
-                       sections: SectionIndex | None = None) -> list[Concept]:
-        from spacy.tokens import Span
-
+    def _parse(self, chunk: str, local: _LocalMatcher | None):
+        """The parsed chunk and its deduplicated candidates, each with its
+        display, sorted by position (local terms may overlap the others)."""
         doc = self.nlp.make_doc(chunk)
         for pipe in self._matchers:
             doc = pipe(doc)
@@ -341,37 +336,38 @@ class EdsEngine:
         if local is not None:
             items += [(c, local.displays.get((c.system, c.code))) for c in select_spans(local(doc))]
         items.sort(key=lambda item: (item[0].start, item[0].end))
-        spans = [Span(doc, c.start, c.end, label=SPAN_GROUP) for c, _ in items]
-        doc.user_data[SPANS_KEY] = spans
-        for pipe in self._qualifiers:
-            doc = pipe(doc)
+        return doc, items
+
+    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
+                       sections: SectionIndex | None = None) -> list[Concept]:
+        doc, items = self._parse(chunk, local)
+        qualifications = self._qualifier(doc, [(c.start, c.end) for c, _ in items])
 
         out = []
         reporters = None
         folded = None
         history_cues = None
-        for (cand, display), span in zip(items, spans):
-            ext = span._  # one Underscore for the four qualifier flags
-            hypothesis = bool(ext.hypothesis)
+        for (cand, display), q in zip(items, qualifications):
+            hypothesis = q.hypothesis
             if hypothesis:
-                cues = [fold_chars(c.text) for c in ext.hypothesis_cues]
+                cues = [fold_chars(doc[s:e].text) for s, e in q.hypothesis_cues]
                 if cand.system == ATC_SYSTEM and all(c in CONDITIONAL_CUES for c in cues):
                     hypothesis = False  # "Doliprane si douleurs": prescribed, taken
                 elif cand.system == ICD10_SYSTEM and cues and all(
                         _TREATMENT_CUE.match(c) for c in cues):
                     hypothesis = False  # "ablation du flutter proposée": flutter affirmed
-            family = bool(ext.family)
+            family = q.family
             if family:
                 if reporters is None:
                     folded = folded or fold_chars(chunk)
                     reporters = [m.span() for m in _REPORTER.finditer(folded)]
-                if all(any(s <= c.start_char and c.end_char <= e for s, e in reporters)
-                       for c in ext.family_cues):
+                cue_chars = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in q.family_cues]
+                if all(any(s <= cs and ce <= e for s, e in reporters) for cs, ce in cue_chars):
                     family = False  # "sa fille note des oublis": a relative reporting
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
             if kind == "family":
                 family = True
-            assertion = resolve_assertion(family, bool(ext.negation), hypothesis)
+            assertion = resolve_assertion(family, q.negation, hypothesis)
             history = False
             if cand.system == ICD10_SYSTEM:
                 if kind == "history":
