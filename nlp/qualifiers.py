@@ -98,7 +98,7 @@ class CueQualifier:
 
     def __init__(self, nlp, terms: dict[str, dict[str, list[str]]], regex: Sequence[str]):
         from edsnlp.matchers.phrase import EDSPhraseMatcher
-        from edsnlp.matchers.regex import RegexMatcher
+        from edsnlp.utils.regex_utils import compile_regex
 
         # the settings of edsnlp's qualifiers (RuleBasedQualifier)
         self.matcher = EDSPhraseMatcher(nlp.vocab, attr="NORM")
@@ -107,8 +107,7 @@ class CueQualifier:
         self.matcher.build_patterns(nlp=nlp, terms=flat)
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
                                               key.partition("|")[2]) for key in flat}
-        self.regex_matcher = RegexMatcher(attr="NORM")
-        self.regex_matcher.build_patterns(regex={"preceding": list(regex)})
+        self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
 
     def __call__(self, doc, spans: Sequence[tuple[int, int]]) -> list[Qualification]:
         if not spans:
@@ -119,7 +118,7 @@ class CueQualifier:
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
         keys = self.keys
         found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
-        found += [(0, m.label_, m.start, m.end) for m in self.regex_matcher(doc, as_spans=True)]
+        found += [(0, "preceding", s, e) for s, e in self._regex_cues(doc)]
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             if i in held and e <= starts[i + 1]:
@@ -129,6 +128,35 @@ class CueQualifier:
         fam = _scoped(spans, per_q[2], starts, None, None)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
+
+    def _regex_cues(self, doc) -> list[tuple[int, int]]:
+        """Token ranges of the regex matches on the NORM text (the norms, a
+        space after the tokens that have one), aligned as edsnlp's
+        RegexMatcher does ("expand": every token the match touches)."""
+        from spacy.attrs import NORM, SPACY
+
+        strings = doc.vocab.strings
+        rows = doc.to_array([SPACY, NORM]).tolist()
+        norms = [strings[n] for _, n in rows]
+        text = "".join([t + " " if sp else t for (sp, _), t in zip(rows, norms)])
+        found = [m.span() for rx in self.regexes for m in rx.finditer(text)]
+        if not found:
+            return []
+        begins, ends, offset = [], [], 0
+        for (sp, _), t in zip(rows, norms):
+            begins.append(offset)
+            ends.append(offset + len(t))
+            offset += len(t) + (1 if sp else 0)
+        out = []
+        for start_char, end_char in found:
+            start = bisect.bisect_right(begins, start_char)
+            end = bisect.bisect_left(ends, end_char)
+            if start > 0 and start_char < ends[start - 1]:
+                start -= 1
+            if end < len(begins) and end_char > begins[end]:
+                end += 1
+            out.append((start, max(start, end)))
+        return out
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -52,17 +52,30 @@ def edsnlp_qualifiers(nlp_engine):
     ]
 
 
+# "ne ... pas" wordings (edsnlp's regex cue) that the letters seldom use
+NE_PAS = [
+    "Le patient ne présente pas de fièvre. Il NE fume   plus et ne boit point d'alcool.",
+    "Elle ne   \n  rapporte ni douleur ni dyspnée ; né le 3 mai, ne signale aucun malaise.",
+    "Ne-pas (ne) jamais ; il ne l'a rien dit. Pas de diabète.",
+]
+
+
 def _texts():
-    return [item["text"] for item in load_letters()] + [item["text"] for item in load_gold()]
+    return ([item["text"] for item in load_letters()] + [item["text"] for item in load_gold()]
+            + NE_PAS)
 
 
 @pytest.mark.nlp
 def test_one_pass_qualifier_agrees_with_edsnlp(nlp_engine, edsnlp_qualifiers):
     from spacy.tokens import Span
 
-    checked = qualified = 0
+    checked = qualified = regex_cues = 0
+    regex_matcher = edsnlp_qualifiers[0].regex_matcher  # "ne ... pas" on NORM
     for text in _texts():
         doc, items = nlp_engine._parse(text, None)
+        expected = [(m.start, m.end) for m in regex_matcher(doc, as_spans=True)]
+        assert nlp_engine.payload.qualifier._regex_cues(doc) == expected
+        regex_cues += len(expected)
         ranges = [(c.start, c.end) for c, _ in items]
         ours = nlp_engine.payload.qualifier(doc, ranges)
         spans = [Span(doc, s, e, label="test") for s, e in ranges]
@@ -77,7 +90,7 @@ def test_one_pass_qualifier_agrees_with_edsnlp(nlp_engine, edsnlp_qualifiers):
             assert mine == theirs, (span.text, span.sent.text)
             checked += 1
             qualified += q.negation or q.hypothesis or q.family
-    assert checked > 1000 and qualified > 150  # the letters exercise every qualifier
+    assert checked > 1000 and qualified > 150 and regex_cues >= 5  # every kind of cue
 
 
 def test_pseudo_cue_removes_the_cues_it_covers():
