@@ -179,33 +179,28 @@ def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, 
 
 def _scoped(spans, matches, starts, preceding, following) -> list[list[tuple[int, int]]]:
     """Per span, the cues that qualify it (empty: not qualified). With
-    ``preceding`` None (family), every cue of the span's scopes counts."""
+    ``preceding`` None (family), every cue of the span's scopes counts.
+
+    edsnlp walks the scopes in order and hands each the spans it overlaps
+    (its ``consume_spans`` with a "second chance" for spans that cross a
+    boundary) and the cues that start in it; for spans of one token or more
+    that is: each span meets the cues that start in any scope it overlaps."""
     out: list[list[tuple[int, int]]] = [[] for _ in spans]
-    if not matches:
+    cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
+    if not cues:
         return out
     bounds = sorted({*starts, *(m[0] for m in matches if m[2] == TERMINATION)})
-    cues = _filter_pseudo(matches)
-    n_spans, n_cues = len(spans), len(cues)
-    i_span = i_cue = 0
-    active: list[int] = []  # spans seen in the previous scope (edsnlp's "second chance")
-    for start, end in zip(bounds, bounds[1:]):
-        current = [k for k in active if spans[k][0] < end and spans[k][1] > start]
-        while i_span < n_spans and spans[i_span][0] < end and spans[i_span][1] > start:
-            current.append(i_span)
-            i_span += 1
-        j = i_cue
-        while j < n_cues and start <= cues[j][0] < end:
-            j += 1
-        scope, i_cue = cues[i_cue:j], j
-        active = current
-        if not current or not scope:
-            continue
-        for k in current:
-            s, e = spans[k]
-            if preceding is None:
-                hits = [(c[0], c[1]) for c in scope if c[2] == "family"]
-            else:
-                hits = [(c[0], c[1]) for c in scope
-                        if (c[2] in preceding and c[1] <= s) or (c[2] in following and c[0] >= e)]
-            out[k] += hits
+    by_scope: dict[int, list[tuple[int, int, str]]] = {}
+    for c in cues:
+        by_scope.setdefault(bisect.bisect_right(bounds, c[0]) - 1, []).append(c)
+    for k, (s, e) in enumerate(spans):
+        first = bisect.bisect_right(bounds, s) - 1
+        last = bisect.bisect_right(bounds, e - 1) - 1
+        for i in range(first, last + 1):
+            for c in by_scope.get(i, ()):
+                if preceding is None:
+                    if c[2] == "family":
+                        out[k].append((c[0], c[1]))
+                elif (c[2] in preceding and c[1] <= s) or (c[2] in following and c[0] >= e):
+                    out[k].append((c[0], c[1]))
     return out
