@@ -39,9 +39,11 @@ log = logging.getLogger("codoc.nlp")
 BUILD_FORMAT = 5
 MAGIC = b"CODOC-NLP-PICKLE\n"
 
-# Names of the components, in pipeline order.
-MATCHERS = ("sentences", "normalizer", "typos", "codoc_lexicon", "codoc_lexicon_cs", "drugs",
-            "cim10")
+# Names of the components, in pipeline order: the token pipes, then the
+# terminologies (the engine calls their phrase matchers itself).
+TOKEN_PIPES = ("sentences", "normalizer", "typos")
+TERMINOLOGIES = ("codoc_lexicon", "codoc_lexicon_cs", "drugs", "cim10")
+MATCHERS = TOKEN_PIPES + TERMINOLOGIES
 # Negation, hypothesis and family context: one pass after the pipeline,
 # nlp/qualifiers.py (Payload.qualifier), with edsnlp's cues and ours.
 # eds.history is not used: its cues ("antécédent(s)", "ATCD") are matched by
@@ -623,7 +625,7 @@ def load_or_build(
 
 
 __all__ = [
-    "BUILD_FORMAT", "MATCHERS", "LEXICON_LABEL", "Payload",
+    "BUILD_FORMAT", "MATCHERS", "TOKEN_PIPES", "TERMINOLOGIES", "LEXICON_LABEL", "Payload",
     "build_payload", "load_or_build", "read_cache", "write_cache", "cache_path", "cache_key",
     "entry_key", "parse_key",
 ]
