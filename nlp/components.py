@@ -177,3 +177,24 @@ def _one_edit(a: str, b: str) -> bool:
     while i < len(a) and a[i] == b[i]:
         i += 1
     return a[i:] == b[i + 1:]
+
+
+# ------------------------------------------------------------- tokenizer
+from edsnlp.language import EDSTokenizer  # noqa: E402
+
+
+class FastEDSTokenizer(EDSTokenizer):
+    """``EDSTokenizer`` whose words come from one ``findall`` (a list of
+    (word, space) pairs built in C): about half its time. A text its regex
+    does not cover end to end goes through edsnlp's own loop, which warns
+    about the skipped characters."""
+
+    def __call__(self, text: str):
+        from spacy.tokens import Doc
+
+        found = self.word_regex.findall(text)
+        words = [w for w, _ in found]
+        spaces = [s != "" for _, s in found]
+        if sum(map(len, words)) + sum(spaces) != len(text):
+            return super().__call__(text)
+        return Doc(self.vocab, words=words, spaces=spaces)

@@ -434,6 +434,9 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
 
     with _quiet_progress():
         nlp = edsnlp.blank("eds")
+        from .components import FastEDSTokenizer
+
+        nlp.tokenizer = FastEDSTokenizer(nlp.vocab)  # edsnlp's tokens, faster
         # list bullets ("- ", "* ", "•") start a sentence: a cue never crosses them
         nlp.add_pipe(eds.sentences(use_bullet_start=True), name="sentences")
         # NORM = eds.normalizer's (lower case, accents, quotes) + plural fold,
