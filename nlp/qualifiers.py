@@ -15,6 +15,10 @@ NORM, keys ``"<qualifier>|<label>"``) and works on token indices:
   "following" one after it, in the same scope; family: a family cue anywhere
   in the scope. A span crossing a scope boundary is qualified by any of them.
 
+One rule is ours: a plural negative result right after a list of spans
+joined by "et" or "," negates each of them ("sérologies VIH et hépatite B
+négatives"), although "et" and "," end the scope of a cue.
+
 ``tests/test_nlp_qualifiers.py`` checks the flags against the edsnlp
 qualifiers, built with the same cues, on the development letters.
 """
@@ -109,7 +113,9 @@ class CueQualifier:
                                               key.partition("|")[2]) for key in flat}
         self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
 
-    def __call__(self, doc, spans: Sequence[tuple[int, int]]) -> list[Qualification]:
+    def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
+                 own_rules: bool = True) -> list[Qualification]:
+        """``own_rules=False``: edsnlp's rules only (for the tests)."""
         if not spans:
             return []
         starts = sentence_starts(doc)
@@ -124,6 +130,8 @@ class CueQualifier:
             if i in held and e <= starts[i + 1]:
                 per_q[q].append((s, e, label))
         neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING)
+        if own_rules:
+            _distribute_plural_results(doc, spans, neg)
         hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING)
         fam = _scoped(spans, per_q[2], starts, None, None)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
@@ -157,6 +165,26 @@ class CueQualifier:
                 end += 1
             out.append((start, max(start, end)))
         return out
+
+
+_JOINERS = frozenset({"et", ","})
+
+
+def _distribute_plural_results(doc, spans, neg) -> None:
+    """"VIH et hépatite B négatives", "toux, fièvre et dyspnée absentes": a
+    following negation cue written in the plural, right after a span, also
+    negates the spans before it that are joined to it by one "et" or ","
+    (in place, on the per-span cue lists of :func:`_scoped`)."""
+    tail: list[tuple[int, int] | None] = [None] * len(spans)
+    for k in range(len(spans) - 1, -1, -1):
+        s, e = spans[k]
+        own = [c for c in neg[k] if c[0] == e and doc[c[1] - 1].lower_.endswith(("s", "x"))]
+        if own:
+            tail[k] = own[0]
+        elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None \
+                and spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS:
+            neg[k].append(tail[k + 1])
+            tail[k] = tail[k + 1]
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -77,7 +77,7 @@ def test_one_pass_qualifier_agrees_with_edsnlp(nlp_engine, edsnlp_qualifiers):
         assert nlp_engine.payload.qualifier._regex_cues(doc) == expected
         regex_cues += len(expected)
         ranges = [(c.start, c.end) for c, _ in items]
-        ours = nlp_engine.payload.qualifier(doc, ranges)
+        ours = nlp_engine.payload.qualifier(doc, ranges, own_rules=False)
         spans = [Span(doc, s, e, label="test") for s, e in ranges]
         doc.user_data[SPANS_KEY] = spans
         for pipe in edsnlp_qualifiers:
