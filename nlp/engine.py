@@ -19,13 +19,10 @@ from .lexicon import is_case_sensitive
 from .pipeline import (
     CONDITIONAL_CUES,
     HISTORY_CUE_PATTERN,
-    LEXICON_LABEL,
-    MATCHERS,
-    QUALIFIERS,
+    TERMINOLOGIES,
+    TOKEN_PIPES,
     REPORTER_PATTERN,
     TREATMENT_CUE_PATTERN,
-    SPAN_GROUP,
-    SPANS_KEY,
     Payload,
     parse_key,
 )
@@ -181,8 +178,17 @@ class EdsEngine:
         self.payload = payload
         self.nlp = payload.nlp
         pipes = dict(self.nlp.pipeline)
-        self._matchers = [pipes[name] for name in MATCHERS]
-        self._qualifiers = [pipes[name] for name in QUALIFIERS]
+        self._token_pipes = [pipes[name] for name in TOKEN_PIPES]
+        # The terminology pipes (edsnlp TerminologyMatcher) make a Span per
+        # match, store it in a SpanGroup, which makes new Spans at each read:
+        # their phrase matchers are called directly, for (key, start, end).
+        self._terminologies = []
+        for name in TERMINOLOGIES:
+            if pipes[name].regex_matcher.regex:  # pragma: no cover - not built so
+                raise ValueError(f"terminology {name} has regex patterns")
+            self._terminologies.append(pipes[name].phrase_matcher)
+        self._keys: dict[int, tuple[str | None, str] | None] = {}  # match key -> (system, code)
+        self._qualifier = payload.qualifier
         self._max_chars = max_chars
         self._chunk_chars = chunk_chars
         self._lock = threading.RLock()
@@ -194,7 +200,6 @@ class EdsEngine:
         # past that, each chunk is parsed in a spaCy memory zone and the
         # strings/lexemes it created are freed afterwards.
         vocab = self.nlp.vocab
-        vocab.strings.add(SPAN_GROUP)  # permanent: added outside any memory zone
         budget = vocab_budget if vocab_budget is not None else config.vocab_budget()
         self._vocab_limit = len(vocab.strings) + budget
         self._memory_zone = getattr(vocab, "memory_zone", None)
@@ -232,7 +237,8 @@ class EdsEngine:
                 if chunk.isspace():
                     continue
                 with self._zone():
-                    concepts.extend(self._extract_chunk(chunk, start, local, sections))
+                    concepts.extend(self._extract_chunk(chunk, start, local, sections,
+                                                        sections.folded[start:end]))
         concepts = apposition(type_diabetes(concepts, self._display), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
@@ -264,26 +270,45 @@ class EdsEngine:
         )
         return matcher
 
+    def _key(self, match_id: int, matcher: int) -> tuple[str | None, str] | None:
+        """(system, code) of a terminology match key, None if the key is no
+        valid code; memoised (the keys are the patterns' labels)."""
+        found = self._keys.get(match_id, 0)
+        if found == 0:
+            key = self.nlp.vocab.strings[match_id]
+            if matcher < 2:  # the lexicon: "icd10|E11", "atc|A10BA02", "ignore|x"
+                found = parse_key(key)
+            elif matcher == 2:  # eds.drugs: an ATC code
+                code = clean_atc(key)
+                found = (ATC_SYSTEM, code) if code is not None else None
+            else:  # ATIH labels: a raw ICD-10 code
+                found = (ICD10_SYSTEM, format_icd10(key))
+            self._keys[match_id] = found
+        return found
+
     def _candidates(self, doc, text: str | None = None) -> list[Candidate]:
         text = doc.text if text is None else text  # doc.text re-joins every token
+        from spacy.attrs import IDX, LENGTH, ORTH
+
         cands: list[Candidate] = []
-        for span in doc.spans.get(LEXICON_LABEL, ()):
-            system, code = parse_key(span.kb_id_)
-            end_char = span.end_char
-            if span.text.endswith(".") and len(span.text) > 1:  # "EP." is one token
-                end_char -= 1
-            cands.append(Candidate(span.start, span.end, span.start_char, end_char,
-                                   P_LEXICON, system, code))
-        for span in doc.spans.get("drug", ()):
-            code = clean_atc(span.kb_id_)
-            if code is not None:
-                cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
-                                       P_DRUG, ATC_SYSTEM, code))
-        for span in doc.spans.get("cim10", ()):
-            if _BARE_CODE.match(span.text):
-                continue
-            cands.append(Candidate(span.start, span.end, span.start_char, span.end_char,
-                                   P_CIM10, ICD10_SYSTEM, format_icd10(span.kb_id_)))
+        idx, length, orth = doc.to_array([IDX, LENGTH, ORTH]).T.tolist() if len(doc) else ([],) * 3
+        # the tokens' text is the note's unless the tokenizer skipped characters
+        source = text if idx and idx[-1] + len(doc[-1].text_with_ws) == len(text) else doc.text
+        strings = doc.vocab.strings
+        for m, (matcher, priority) in enumerate(zip(self._terminologies,
+                                                   (P_LEXICON, P_LEXICON, P_DRUG, P_CIM10))):
+            for match_id, start, end in (matcher(doc) if idx else ()):
+                found = self._key(match_id, m)
+                if found is None:
+                    continue
+                start_char, end_char = idx[start], idx[end - 1] + length[end - 1]
+                if m < 2:
+                    last = strings[orth[end - 1]]
+                    if last.endswith(".") and (end - start > 1 or len(last) > 1):
+                        end_char -= 1  # "EP." is one token
+                elif m == 3 and _BARE_CODE.match(source[start_char:end_char]):
+                    continue
+                cands.append(Candidate(start, end, start_char, end_char, priority, *found))
         for m in _WEIGHT_LOSS.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:
@@ -327,12 +352,11 @@ class EdsEngine:
         j = bisect.bisect_left(cues, start)
         return j < len(cues) and cues[j] < end
 
-    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
-                       sections: SectionIndex | None = None) -> list[Concept]:
-        from spacy.tokens import Span
-
+    def _parse(self, chunk: str, local: _LocalMatcher | None):
+        """The parsed chunk and its deduplicated candidates, each with its
+        display, sorted by position (local terms may overlap the others)."""
         doc = self.nlp.make_doc(chunk)
-        for pipe in self._matchers:
+        for pipe in self._token_pipes:
             doc = pipe(doc)
         selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None]
         items: list[tuple[Candidate, str | None]] = [
@@ -341,37 +365,39 @@ class EdsEngine:
         if local is not None:
             items += [(c, local.displays.get((c.system, c.code))) for c in select_spans(local(doc))]
         items.sort(key=lambda item: (item[0].start, item[0].end))
-        spans = [Span(doc, c.start, c.end, label=SPAN_GROUP) for c, _ in items]
-        doc.user_data[SPANS_KEY] = spans
-        for pipe in self._qualifiers:
-            doc = pipe(doc)
+        return doc, items
+
+    def _extract_chunk(self, chunk: str, offset: int, local: _LocalMatcher | None,
+                       sections: SectionIndex | None = None,
+                       folded: str | None = None) -> list[Concept]:
+        """``folded``: ``fold_chars(chunk)`` if the caller has it."""
+        doc, items = self._parse(chunk, local)
+        qualifications = self._qualifier(doc, [(c.start, c.end) for c, _ in items])
 
         out = []
         reporters = None
-        folded = None
         history_cues = None
-        for (cand, display), span in zip(items, spans):
-            ext = span._  # one Underscore for the four qualifier flags
-            hypothesis = bool(ext.hypothesis)
+        for (cand, display), q in zip(items, qualifications):
+            hypothesis = q.hypothesis
             if hypothesis:
-                cues = [fold_chars(c.text) for c in ext.hypothesis_cues]
+                cues = [fold_chars(doc[s:e].text) for s, e in q.hypothesis_cues]
                 if cand.system == ATC_SYSTEM and all(c in CONDITIONAL_CUES for c in cues):
                     hypothesis = False  # "Doliprane si douleurs": prescribed, taken
                 elif cand.system == ICD10_SYSTEM and cues and all(
                         _TREATMENT_CUE.match(c) for c in cues):
                     hypothesis = False  # "ablation du flutter proposée": flutter affirmed
-            family = bool(ext.family)
+            family = q.family
             if family:
                 if reporters is None:
                     folded = folded or fold_chars(chunk)
                     reporters = [m.span() for m in _REPORTER.finditer(folded)]
-                if all(any(s <= c.start_char and c.end_char <= e for s, e in reporters)
-                       for c in ext.family_cues):
+                cue_chars = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in q.family_cues]
+                if all(any(s <= cs and ce <= e for s, e in reporters) for cs, ce in cue_chars):
                     family = False  # "sa fille note des oublis": a relative reporting
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
             if kind == "family":
                 family = True
-            assertion = resolve_assertion(family, bool(ext.negation), hypothesis)
+            assertion = resolve_assertion(family, q.negation, hypothesis)
             history = False
             if cand.system == ICD10_SYSTEM:
                 if kind == "history":

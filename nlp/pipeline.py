@@ -36,20 +36,21 @@ from .types import ATC_SYSTEM, ICD10_SYSTEM
 log = logging.getLogger("codoc.nlp")
 
 # Bump when the structure of the pipeline or of the payload changes.
-BUILD_FORMAT = 4
+BUILD_FORMAT = 5
 MAGIC = b"CODOC-NLP-PICKLE\n"
 
-# Names of the components, in pipeline order.
-MATCHERS = ("sentences", "normalizer", "typos", "codoc_lexicon", "codoc_lexicon_cs", "drugs",
-            "cim10")
+# Names of the components, in pipeline order: the token pipes, then the
+# terminologies (the engine calls their phrase matchers itself).
+TOKEN_PIPES = ("sentences", "normalizer", "typos")
+TERMINOLOGIES = ("codoc_lexicon", "codoc_lexicon_cs", "drugs", "cim10")
+MATCHERS = TOKEN_PIPES + TERMINOLOGIES
+# Negation, hypothesis and family context: one pass after the pipeline,
+# nlp/qualifiers.py (Payload.qualifier), with edsnlp's cues and ours.
 # eds.history is not used: its cues ("antécédent(s)", "ATCD") are matched by
 # the engine over the whole sentence (HISTORY_CUE_PATTERN), together with the
 # "Antécédents" sections; it cost ~13 % of the pipeline.
-QUALIFIERS = ("negation", "hypothesis", "family")
 # eds.history's cues, on the folded sentence, family history excluded
 HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?familia)"
-SPAN_GROUP = "codoc"  # label of the deduplicated spans the qualifiers look at
-SPANS_KEY = "codoc_spans"  # doc.user_data key holding them (see codoc_spans)
 LEXICON_LABEL = "codoc_lexicon"
 
 _ALIAS_OF = {ICD10_SYSTEM: "icd10", ATC_SYSTEM: "atc", None: "ignore"}
@@ -67,13 +68,14 @@ def parse_key(key: str) -> tuple[str | None, str]:
 
 @dataclass
 class Payload:
-    """What is cached: the built pipeline and the label tables."""
+    """What is cached: the built pipeline, its qualifier and the label tables."""
 
     nlp: Any
     icd_labels: dict[str, str]  # raw ATIH code (E119) -> long label
     atc_labels: dict[str, str]  # ATC code -> first molecule name in edsnlp's drug list
     lexicon_displays: dict[tuple[str, str], str]
     info: dict[str, Any] = field(default_factory=dict)
+    qualifier: Any = None  # nlp.qualifiers.CueQualifier
 
 
 # ------------------------------------------------------------------ helpers
@@ -84,7 +86,7 @@ def edsnlp_version() -> str:
 
 
 # Modules whose code shapes the pickled pipeline (components, generated rows).
-_BUILDER_MODULES = ("pipeline.py", "components.py", "lexgen.py", "lexicon.py")
+_BUILDER_MODULES = ("pipeline.py", "components.py", "lexgen.py", "lexicon.py", "qualifiers.py")
 
 
 def _builder_digest() -> str:
@@ -170,17 +172,6 @@ def _quiet_progress():
     finally:
         if original is not None:
             phrase.tqdm = original
-
-
-def codoc_spans(doclike):
-    """Span getter of the qualifiers: the deduplicated spans the engine put in
-    ``doc.user_data`` (a plain list: cheaper than a SpanGroup, which re-creates
-    its Span objects at every read)."""
-    doc = getattr(doclike, "doc", doclike)
-    spans = doc.user_data.get(SPANS_KEY, ())
-    if doclike is doc:
-        return spans
-    return [s for s in spans if s.start >= doclike.start and s.end <= doclike.end]
 
 
 # ---------------------------------------------------------------- normaliser
@@ -338,6 +329,7 @@ def _cues():
         # les frères": coordination keeps the relative in scope
         "family_termination": merged(termination, EXTRA_TERMINATION,
                                      {"et", "ainsi que", "avec", "ni"}),
+        "family": list(EXTRA_FAMILY),  # added to edsnlp's relatives (nlp/qualifiers.py)
     }
 
 
@@ -442,6 +434,9 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
 
     with _quiet_progress():
         nlp = edsnlp.blank("eds")
+        from .components import FastEDSTokenizer
+
+        nlp.tokenizer = FastEDSTokenizer(nlp.vocab)  # edsnlp's tokens, faster
         # list bullets ("- ", "* ", "•") start a sentence: a cue never crosses them
         nlp.add_pipe(eds.sentences(use_bullet_start=True), name="sentences")
         # NORM = eds.normalizer's (lower case, accents, quotes) + plural fold,
@@ -493,45 +488,17 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
         nlp.add_pipe(_typo_corrector(nlp, entries), name="typos", before="codoc_lexicon")
         PIPE_META[nlp.get_pipe("typos")] = FactoryMeta(
             assigns=[], requires=[], retokenizes=False, default_config={})
-        cues = _cues()
-        nlp.add_pipe(
-            eds.negation(
-                span_getter=codoc_spans, pseudo=cues["negation_pseudo"],
-                preceding=cues["negation_preceding"], following=cues["negation_following"],
-                termination=cues["termination"],
-            ),
-            name="negation",
-        )
-        nlp.add_pipe(
-            eds.hypothesis(
-                span_getter=codoc_spans,
-                preceding=cues["hypothesis_preceding"],
-                following=cues["hypothesis_following"],
-                pseudo=cues["hypothesis_pseudo"],
-                termination=cues["hypothesis_termination"],
-                explain=True,  # the engine reads the cues (conditional ones, drugs)
-            ),
-            name="hypothesis",
-        )
-        from edsnlp.pipes.qualifiers.family import patterns as fam
+        from .qualifiers import CueQualifier, cue_terms, negation_regex
 
-        nlp.add_pipe(
-            eds.family(span_getter=codoc_spans, use_sections=False, explain=True,
-                       termination=cues["family_termination"],
-                       family=list(dict.fromkeys([*fam.family, *EXTRA_FAMILY]))),
-            name="family",
-        )
+        qualifier = CueQualifier(nlp, cue_terms(_cues()), negation_regex())
 
-    from .components import doc_level_cues
-
-    for name in QUALIFIERS:
-        doc_level_cues(nlp.get_pipe(name))
-    assert tuple(nlp.pipe_names) == MATCHERS + QUALIFIERS, nlp.pipe_names
+    assert tuple(nlp.pipe_names) == MATCHERS, nlp.pipe_names
     payload = Payload(
         nlp=nlp,
         icd_labels=load_icd_labels(),
         atc_labels=load_atc_labels(),
         lexicon_displays=displays(entries),
+        qualifier=qualifier,
         info={
             "edsnlp": edsnlp_version(),
             "lexicon_entries": len(entries),
@@ -661,7 +628,7 @@ def load_or_build(
 
 
 __all__ = [
-    "BUILD_FORMAT", "MATCHERS", "QUALIFIERS", "SPAN_GROUP", "LEXICON_LABEL", "Payload",
+    "BUILD_FORMAT", "MATCHERS", "TOKEN_PIPES", "TERMINOLOGIES", "LEXICON_LABEL", "Payload",
     "build_payload", "load_or_build", "read_cache", "write_cache", "cache_path", "cache_key",
-    "entry_key", "parse_key", "codoc_spans",
+    "entry_key", "parse_key",
 ]

@@ -96,10 +96,15 @@ def select_spans(candidates: Iterable[Candidate]) -> list[Candidate]:
     )
     taken: list[Candidate] = []
     occupied: list[tuple[int, int]] = []
+    tokens: set[int] = set()  # the tokens of the taken candidates
     for cand in ordered:
-        if any(cand.start < e and s < cand.end for s, e in occupied):
+        if cand.start < cand.end:
+            if not tokens.isdisjoint(range(cand.start, cand.end)):
+                continue
+        elif any(cand.start < e and s < cand.end for s, e in occupied):  # pragma: no cover
             continue
         taken.append(cand)
         occupied.append((cand.start, cand.end))
+        tokens.update(range(cand.start, cand.end))
     taken.sort(key=lambda c: (c.start, c.end))
     return taken

@@ -1,4 +1,5 @@
-"""Rules added for the round-2 miss classes of issue 15 (docs/nlp-engine.md): each on a sentence of its own."""
+"""Rules added for the round-2 and round-3 miss classes of issue 15 (docs/nlp-engine.md), each on a
+sentence of its own."""
 from __future__ import annotations
 
 import pytest
@@ -81,3 +82,20 @@ def test_burning_pain_is_not_a_burn_injury(nlp_engine):
     codes = {c.code[:3] for c in nlp_engine.extract("Fourmillements et brûlures des deux pieds la nuit.")}
     assert "T30" not in codes
     assert "T30" in {c.code[:3] for c in nlp_engine.extract("Brûlure du 2e degré de l'avant-bras.")}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Sérologies VIH et hépatite B négatives.", {("B24", "negated"), ("B18.1", "negated")}),
+    ("Toux, fièvre et dyspnée absentes.", {("R05", "negated"), ("R50", "negated"),
+                                           ("R06.0", "negated")}),
+    # singular: the result is about the last one only
+    ("Diabète de type 2 et sérologie VIH négative.", {("E11", "affirmed"), ("B24", "negated")}),
+    # not joined by "et" / "," alone: the scope still ends
+    ("Diabète de type 2 et HTA, bilans négatifs.", {("E11", "affirmed"), ("I10", "affirmed")}),
+])
+def test_a_plural_negative_result_covers_the_list_before_it(nlp_engine, text, expected):
+    assert {(c.code, c.assertion) for c in nlp_engine.extract(text)} == expected
+
+
+def test_rickettsiosis_is_coded(nlp_engine):
+    assert ("A79.9", "hypothetical") in found(nlp_engine, "Une rickettsiose est à discuter.")

@@ -1,7 +1,9 @@
 """Unit tests of the issue-15 pieces of the engine that need no pipeline:
-plural fold, typo repair, sections, generated lexicon rows, char folding."""
+plural fold, typo repair, sections, generated lexicon rows, char folding, tokenizer."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +85,20 @@ def test_atc_codes_of_the_drug_resource_are_written_as_the_who_does():
     assert clean_atc("JO5AX09") == "J05AX09"
     assert clean_atc("A10BA02") == "A10BA02"
     assert clean_atc("not-a-code") is None
+
+
+def test_fast_tokenizer_gives_edsnlp_tokens():
+    pytest.importorskip("edsnlp")
+    from edsnlp.language import EDSTokenizer
+    from spacy.vocab import Vocab
+
+    from nlp.components import FastEDSTokenizer
+
+    vocab = Vocab()
+    theirs, ours = EDSTokenizer(vocab), FastEDSTokenizer(vocab)
+    texts = ["", " ", "a\n\n  b\t\r\nc  ", "Dr. Durand : HTA, 12,5 mg/j ; EP. ACR5 l'oedème’s «x» 3.5.6 °C",
+             "\u00a0x\u2009y — Mme. Y (né le 3/4) ?", "ATCD:\n- DT2 sous metformine 1000mg x2/j\n"]
+    texts += [line for line in (Path(__file__).parent / "data" / "nlp" / "letters"
+                                / "01_cardio_pneumo.txt").read_text(encoding="utf-8").splitlines()]
+    for text in texts:
+        assert [t.text_with_ws for t in ours(text)] == [t.text_with_ws for t in theirs(text)], text

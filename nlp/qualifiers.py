@@ -1,0 +1,234 @@
+"""Negation, hypothesis and family context of the engine's spans, in one pass.
+
+The three edsnlp qualifiers (``eds.negation``, ``eds.hypothesis``,
+``eds.family``) each ran their own cue matcher over the note, created a spaCy
+``Span`` per cue and wrote their flags through span extensions: about 40 % of
+the engine's time. :class:`CueQualifier` keeps their cue lists and their
+rules, but matches every cue of the three at once (one phrase matcher on
+NORM, keys ``"<qualifier>|<label>"``) and works on token indices:
+
+* cues are kept only inside a sentence that holds the start of a span;
+* scopes are the sentences, cut at each termination cue of the qualifier;
+* a pseudo cue removes the cues it overlaps when it is at least as long
+  (edsnlp's ``filter_spans(label_to_remove="pseudo")``);
+* negation / hypothesis: a "preceding" cue (or verb) before the span, or a
+  "following" one after it, in the same scope; family: a family cue anywhere
+  in the scope. A span crossing a scope boundary is qualified by any of them.
+
+One rule is ours: a plural negative result right after a list of spans
+joined by "et" or "," negates each of them ("sérologies VIH et hépatite B
+négatives"), although "et" and "," end the scope of a cue.
+
+``tests/test_nlp_qualifiers.py`` checks the flags against the edsnlp
+qualifiers, built with the same cues, on the development letters.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import NamedTuple, Sequence
+
+NEGATION, HYPOTHESIS, FAMILY = "negation", "hypothesis", "family"
+QUALIFIER_NAMES = (NEGATION, HYPOTHESIS, FAMILY)
+PSEUDO, TERMINATION = "pseudo", "termination"
+PRECEDING = frozenset({"preceding", "verbs_preceding"})
+FOLLOWING = frozenset({"following", "verbs_following"})
+
+
+class Qualification(NamedTuple):
+    """The context of one span; cues are (start, end) token ranges."""
+
+    negation: bool
+    hypothesis: bool
+    hypothesis_cues: tuple[tuple[int, int], ...]
+    family: bool
+    family_cues: tuple[tuple[int, int], ...]
+
+
+def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """The terms each edsnlp qualifier would match, per label, given the
+    merged cue lists of ``nlp/pipeline.py``: the verbs are conjugated as
+    edsnlp does (negating verbs: present, participles, infinitive before the
+    span, past participle after; hypothesis verbs: every tense before, past
+    participle after, plus the conditional of edsnlp's common verbs)."""
+    from edsnlp.pipes.qualifiers.family import patterns as fam
+    from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp
+    from edsnlp.pipes.qualifiers.hypothesis.hypothesis import HypothesisQualifier
+    from edsnlp.pipes.qualifiers.negation import patterns as neg
+    from edsnlp.pipes.qualifiers.negation.negation import NegationQualifier
+
+    neg_pre, neg_fol = NegationQualifier.load_verbs(None, neg.verbs)
+    hyp_pre, hyp_fol = HypothesisQualifier.load_verbs(None, verbs_hyp=hyp.verbs_hyp,
+                                                      verbs_eds=hyp.verbs_eds)
+    return {
+        NEGATION: {
+            PSEUDO: cues["negation_pseudo"], "preceding": cues["negation_preceding"],
+            "following": cues["negation_following"], TERMINATION: cues["termination"],
+            "verbs_preceding": neg_pre, "verbs_following": neg_fol,
+        },
+        HYPOTHESIS: {
+            PSEUDO: cues["hypothesis_pseudo"], "preceding": cues["hypothesis_preceding"],
+            "following": cues["hypothesis_following"],
+            TERMINATION: cues["hypothesis_termination"],
+            "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
+        },
+        FAMILY: {
+            "family": list(dict.fromkeys([*fam.family, *cues["family"]])),
+            TERMINATION: cues["family_termination"],
+        },
+    }
+
+
+def negation_regex() -> list[str]:
+    """edsnlp's regex negation cues ("ne ... pas"), matched on the NORM text."""
+    from edsnlp.pipes.qualifiers.negation import patterns as neg
+
+    return list(neg.preceding_regex)
+
+
+def sentence_starts(doc) -> list[int]:
+    """Token indices where sentences start, plus len(doc), from the
+    SENT_START array (``span.sent`` walks the tokens at each call)."""
+    from spacy.attrs import SENT_START
+
+    flags = doc.to_array([SENT_START]).tolist()
+    return [i for i, f in enumerate(flags) if f == 1 or i == 0] + [len(doc)]
+
+
+class CueQualifier:
+    """The three qualifiers as one callable: ``qualifier(doc, spans)`` with
+    ``spans`` the (start, end) token ranges, sorted, returns one
+    :class:`Qualification` per span."""
+
+    def __init__(self, nlp, terms: dict[str, dict[str, list[str]]], regex: Sequence[str]):
+        from edsnlp.matchers.phrase import EDSPhraseMatcher
+        from edsnlp.utils.regex_utils import compile_regex
+
+        # the settings of edsnlp's qualifiers (RuleBasedQualifier)
+        self.matcher = EDSPhraseMatcher(nlp.vocab, attr="NORM")
+        flat = {f"{q}|{label}": patterns for q, labels in terms.items()
+                for label, patterns in labels.items()}
+        self.matcher.build_patterns(nlp=nlp, terms=flat)
+        self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
+                                              key.partition("|")[2]) for key in flat}
+        self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
+
+    def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
+                 own_rules: bool = True) -> list[Qualification]:
+        """``own_rules=False``: edsnlp's rules only (for the tests)."""
+        if not spans:
+            return []
+        starts = sentence_starts(doc)
+        # sentences holding the start of a span; a cue must lie within one
+        held = {bisect.bisect_right(starts, s) - 1 for s, _ in spans}
+        per_q: list[list[tuple[int, int, str]]] = [[], [], []]
+        keys = self.keys
+        found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
+        found += [(0, "preceding", s, e) for s, e in self._regex_cues(doc)]
+        for q, label, s, e in found:
+            i = bisect.bisect_right(starts, s) - 1
+            if i in held and e <= starts[i + 1]:
+                per_q[q].append((s, e, label))
+        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING)
+        if own_rules:
+            _distribute_plural_results(doc, spans, neg)
+        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING)
+        fam = _scoped(spans, per_q[2], starts, None, None)
+        return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
+                for n, h, f in zip(neg, hyp, fam)]
+
+    def _regex_cues(self, doc) -> list[tuple[int, int]]:
+        """Token ranges of the regex matches on the NORM text (the norms, a
+        space after the tokens that have one), aligned as edsnlp's
+        RegexMatcher does ("expand": every token the match touches)."""
+        from spacy.attrs import NORM, SPACY
+
+        strings = doc.vocab.strings
+        rows = doc.to_array([SPACY, NORM]).tolist()
+        norms = [strings[n] for _, n in rows]
+        text = "".join([t + " " if sp else t for (sp, _), t in zip(rows, norms)])
+        found = [m.span() for rx in self.regexes for m in rx.finditer(text)]
+        if not found:
+            return []
+        begins, ends, offset = [], [], 0
+        for (sp, _), t in zip(rows, norms):
+            begins.append(offset)
+            ends.append(offset + len(t))
+            offset += len(t) + (1 if sp else 0)
+        out = []
+        for start_char, end_char in found:
+            start = bisect.bisect_right(begins, start_char)
+            end = bisect.bisect_left(ends, end_char)
+            if start > 0 and start_char < ends[start - 1]:
+                start -= 1
+            if end < len(begins) and end_char > begins[end]:
+                end += 1
+            out.append((start, max(start, end)))
+        return out
+
+
+_JOINERS = frozenset({"et", ","})
+
+
+def _distribute_plural_results(doc, spans, neg) -> None:
+    """"VIH et hépatite B négatives", "toux, fièvre et dyspnée absentes": a
+    following negation cue written in the plural, right after a span, also
+    negates the spans before it that are joined to it by one "et" or ","
+    (in place, on the per-span cue lists of :func:`_scoped`)."""
+    tail: list[tuple[int, int] | None] = [None] * len(spans)
+    for k in range(len(spans) - 1, -1, -1):
+        s, e = spans[k]
+        own = [c for c in neg[k] if c[0] == e and doc[c[1] - 1].lower_.endswith(("s", "x"))]
+        if own:
+            tail[k] = own[0]
+        elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None \
+                and spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS:
+            neg[k].append(tail[k + 1])
+            tail[k] = tail[k + 1]
+
+
+def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """edsnlp's ``filter_spans(matches, label_to_remove="pseudo")``: longest
+    then leftmost first; a pseudo cue claims its tokens (unless they are
+    claimed already) and is dropped; another cue is kept unless its tokens
+    touch claimed ones."""
+    ordered = sorted(matches, key=lambda m: (m[1] - m[0], -m[0]), reverse=True)
+    kept, claimed = [], set()
+    for m in ordered:
+        tokens = range(m[0], m[1])
+        if claimed.isdisjoint(tokens):
+            if m[2] == PSEUDO:
+                claimed.update(tokens)
+            else:
+                kept.append(m)
+    kept.sort(key=lambda m: m[0])
+    return kept
+
+
+def _scoped(spans, matches, starts, preceding, following) -> list[list[tuple[int, int]]]:
+    """Per span, the cues that qualify it (empty: not qualified). With
+    ``preceding`` None (family), every cue of the span's scopes counts.
+
+    edsnlp walks the scopes in order and hands each the spans it overlaps
+    (its ``consume_spans`` with a "second chance" for spans that cross a
+    boundary) and the cues that start in it; for spans of one token or more
+    that is: each span meets the cues that start in any scope it overlaps."""
+    out: list[list[tuple[int, int]]] = [[] for _ in spans]
+    cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
+    if not cues:
+        return out
+    bounds = sorted({*starts, *(m[0] for m in matches if m[2] == TERMINATION)})
+    by_scope: dict[int, list[tuple[int, int, str]]] = {}
+    for c in cues:
+        by_scope.setdefault(bisect.bisect_right(bounds, c[0]) - 1, []).append(c)
+    for k, (s, e) in enumerate(spans):
+        first = bisect.bisect_right(bounds, s) - 1
+        last = bisect.bisect_right(bounds, e - 1) - 1
+        for i in range(first, last + 1):
+            for c in by_scope.get(i, ()):
+                if preceding is None:
+                    if c[2] == "family":
+                        out[k].append((c[0], c[1]))
+                elif (c[2] in preceding and c[1] <= s) or (c[2] in following and c[0] >= e):
+                    out[k].append((c[0], c[1]))
+    return out
