@@ -18,8 +18,8 @@ from config import FHIR_VERSION
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
 from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
                               TooCostlyError, VersionConflictError)
-from fhirstore.fields import (CHECKS, DELETED, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS, RESOURCE_ID, TXN,
-                              UNIQUE, VERSION, path)
+from fhirstore.fields import (CHECKS, DELETED, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS, RESOURCE_ID,
+                              SEARCH, TXN, UNIQUE, VERSION, path)
 from fhirstore.journal import ABORTED, ACTIVE, COMMITTED, OPEN, Journal, OpenTransaction
 from fhirstore.numbers import decode_numbers, encode_numbers
 
@@ -735,8 +735,8 @@ class MongoFHIRStore(FHIRStore):
         """How many documents match ``query``, counted up to ``limit`` (-1 beyond: FHIR lets a total be left out):
         one ``count`` command whose top-level equalities are written as ranges — nx-27017 then counts inside its
         index (~1 µs a match) where an equality, ``count_documents`` or ``$count`` load every match or scan."""
-        ranged = {field: {"$gte": value, "$lte": value} if isinstance(value, str) and not field.startswith("$")
-                  else value for field, value in query.items()}
+        ranged = {field: {"$gte": value, "$lte": value} if isinstance(value, str) and _scalar(field) else value
+                  for field, value in query.items()}
         try:
             found = int(self.db.command({"count": collection.name, "query": ranged, "limit": limit + 1})["n"])
         except NotImplementedError:  # mongomock has no count command
@@ -1265,6 +1265,12 @@ def _after(query: Mapping[str, Any], after: str) -> dict:
     if "_id" in query or any(k.startswith("$") for k in query):
         return {"$and": [dict(query), {"_id": {"$gt": after}}]}
     return {**query, "_id": {"$gt": after}}
+
+
+def _scalar(field: str) -> bool:
+    """A field that holds one value in every document (a range on it matches what an equality matches; through an
+    array of objects nx-27017 would miss it)."""
+    return field in ("_id", "k") or field.startswith(f"{path(SEARCH)}.")
 
 
 def _key_selector(term: KeyTerm) -> Any:
