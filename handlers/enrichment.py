@@ -6,6 +6,11 @@ the commit point), then publishes its set and erases the sets it replaced. A run
 one never becomes visible. Between publishing and erasing, a reader may briefly see both sets of a re-enriched
 document; a crash there leaves both until the next run, a crash before the commit leaves only hidden documents.
 The pointer also carries the enrichment status (pending, done, failed, skipped) served on the document.
+
+A first run (no set of the document ever committed, and no earlier attempt of its job) has nothing to replace: its
+set is inserted visible and the pointer written without a publish or a look-up of older sets (see ``_commit``). A
+worker (``work``) takes jobs in batches, each claimed with a lease: the engine reads a batch while a writer thread
+stores the previous one, one insert per collection for all its Phenotypes, then one pointer write per document.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from typing import Any, Callable, Iterable
 import nlp
 from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, now_instant
-from fhirstore.errors import ConflictError, GoneError, NotFoundError
+from fhirstore.errors import GoneError, NotFoundError
 from fhirstore.fields import RUN, SOURCE, path
 
 log = logging.getLogger("codoc.enrichment")
@@ -34,6 +39,8 @@ STATUS_COLLECTION = f"Enrichment_{VERSION_SUFFIX}"
 QUEUE_KEY = "codoc:nlp:queue"
 #: How long a worker holds a job it took; how often a worker looks in MongoDB for pending jobs.
 LEASE_SECONDS, SWEEP_SECONDS = 120.0, 5.0
+#: Jobs a worker takes at once (their Phenotypes are written in one insert per collection).
+BATCH = 16
 TEXT_TYPES = ("text/plain",)
 PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
 
@@ -134,20 +141,26 @@ class Enricher:
         return self._extract(document, note, engine)
 
     def _extract(self, document: dict, note: Note, engine: Any = None, first: bool = False) -> dict:
+        concepts = self._read(document, note, engine)
+        if isinstance(concepts, dict):  # the engine failed: the status says why
+            return concepts
+        run = _seq(int(document["meta"]["versionId"]), _run_id())
+        return self._finish(document, run, [self.phenotype(document, c, run) for c in concepts], DONE, None, first)
+
+    def _read(self, document: dict, note: Note, engine: Any = None,
+              terms: list["nlp.LocalTerm"] | None = None) -> "list[nlp.Concept] | dict":
+        """The concepts of a note, or the status recorded when the engine failed on it."""
         started = time.perf_counter()
         try:
             engine = engine or nlp.get_engine(wait=None)
-            concepts = engine.extract(note.text, self.local_terms())
+            concepts = engine.extract(note.text, self.local_terms() if terms is None else terms)
         except nlp.NoteTooLargeError as exc:
             return self._finish(document, None, [], FAILED, str(exc))
         except Exception as exc:  # noqa: BLE001 - the document stays stored, the status says why
             log.error("enrichment of a document failed: %s", type(exc).__name__)
             return self._set_status(document, FAILED, f"NLP failed: {type(exc).__name__}")
-        run = _seq(int(document["meta"]["versionId"]), _run_id())
-        phenotypes = [self.phenotype(document, concept, run) for concept in concepts]
-        log.info("enriched a document: %d concepts in %.0f ms", len(phenotypes),
-                 (time.perf_counter() - started) * 1000)
-        return self._finish(document, run, phenotypes, DONE, None, first)
+        log.info("read a note: %d concepts in %.0f ms", len(concepts), (time.perf_counter() - started) * 1000)
+        return concepts
 
     def forget(self, document_id: str) -> None:
         """The document was deleted: erase its Phenotypes and make runs still in flight lose."""
@@ -171,45 +184,48 @@ class Enricher:
 
     def status(self, document_id: str) -> dict:
         state = self.statuses.get(document_id) or {"status": SKIPPED, "reason": "never enriched"}
-        return {k: v for k, v in state.items() if k not in ("_id", "seq")}
+        return {k: v for k, v in state.items() if k not in ("_id", "seq", "lease", "tries")}
 
     # -- the swap ----------------------------------------------------------------------------------------------
     def _finish(self, document: dict, run: str | None, phenotypes: list[dict], status: str,
                 reason: str | None, first: bool = False) -> dict:
-        """Insert the new set, move the pointer (the commit point), erase the sets it supersedes.
+        """Insert the new set (hidden unless ``first``), then commit it (:meth:`_commit`)."""
+        seq = run or _seq(int(document["meta"]["versionId"]), _run_id())
+        if phenotypes:  # their handler's index_fields() derive src and seq from derivedFrom and the run
+            self.store.create_many("Observation", phenotypes, [self._index_fields(p) for p in phenotypes],
+                                   history=False, pending=not first)
+        return self._commit(document, seq, len(phenotypes), status, reason, first)
+
+    def _commit(self, document: dict, seq: str, count: int, status: str, reason: str | None,
+                first: bool = False) -> dict:
+        """Move the pointer to the inserted set (the commit point), publish it, erase the sets it supersedes.
 
         Runs are ordered by their id ``seq`` = (document version, time-ordered id): the pointer only moves forward, and
         a run erases only sets older than itself, so concurrent runs never leave a document with no set.
 
-        ``first``: the document was just created, so no set of it was ever committed. The set is then inserted visible
-        and the pointer *inserted*: no publish, no look-up of older sets (two round trips instead of five). Should the
-        insert find a pointer (a concurrent ``$enrich`` committed meanwhile), the usual ordered swap decides, and a
-        losing set, visible for that moment, is erased.
+        ``first``: no set of the document was ever committed and no earlier attempt may have left one (a document
+        created by this request, or a job taken for the first time with no committed run). Its set was inserted
+        visible, and the pointer is written only if it still names no run (one write, inserted if missing): no
+        publish, no look-up of older sets (two round trips instead of five). Should it name one (a concurrent
+        ``$enrich`` committed meanwhile), the usual ordered swap decides, and a losing set, visible for that moment,
+        is erased.
         """
         source, version = document["id"], int(document["meta"]["versionId"])
-        seq = run or _seq(version, _run_id())
-        if phenotypes:  # their handler's index_fields() derive src and seq from derivedFrom and the run tag
-            self.store.create_many("Observation", phenotypes, [self._index_fields(p) for p in phenotypes],
-                                   history=False, pending=not first)
-        state = {"_id": source, "status": status, "run": seq, "seq": seq, "version": version,
-                 "count": len(phenotypes), "updated": now_instant()}
+        state = {"_id": source, "status": status, "run": seq, "seq": seq, "version": version, "count": count,
+                 "updated": now_instant()}
         if reason:
             state["reason"] = reason
         outcome = {k: v for k, v in state.items() if k not in ("_id", "seq")}
 
         def swap() -> None:
-            if first:
-                try:
-                    self.statuses.insert(state)
-                    return
-                except ConflictError:  # another run committed first: the ordered swap below decides
-                    pass
-            if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
+            if first and self.statuses.replace(state, when={"seq": {"$exists": False}}, upsert=True):
+                return
+            if not _if_older(seq, lambda when: self.statuses.replace(state, when=when, upsert=True)):  # a later one won
                 self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
                 outcome.clear()
                 outcome.update(self.status(source))
                 return
-            if phenotypes and not first:
+            if count and not first:
                 self.store.publish("Observation", {path(SOURCE): source, path(RUN): seq})
             self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): {"$lt": seq}})
 
@@ -223,9 +239,10 @@ class Enricher:
         if reason:
             update["$set"]["reason"] = reason
             update["$unset"] = {"lease": ""}
-        else:
-            update["$unset"] = {"reason": "", "lease": ""}
-        self.statuses.update(document["id"], update, when=_older_than(_seq(version, "~")), upsert=True)
+        else:  # a job no worker holds: lease 0, so that takers filter on one range (no $or: see _if_older)
+            update["$set"]["lease"] = 0.0
+            update["$unset"] = {"reason": ""}
+        _if_older(_seq(version, "~"), lambda when: self.statuses.update(document["id"], update, when=when, upsert=True))
         return self.status(document["id"])  # unchanged when a later version owns the status
 
     # -- Phenotype resources -----------------------------------------------------------------------------------
@@ -234,7 +251,8 @@ class Enricher:
         resource: dict[str, Any] = {
             "resourceType": "Observation",
             "id": str(uuid.uuid4()),
-            "meta": {"profile": [self.profile], "tag": [{"system": self.run_system, "code": run}]},
+            # the run in meta.source, not a tag: no search keys for it (the store keeps it as _codoc.seq)
+            "meta": {"profile": [self.profile], "source": f"{self.run_system}#{run}"},
             "extension": [
                 {"url": self.assertion_url, "valueCode": concept.assertion},
                 {"url": self.offsets_url, "extension": [{"url": "start", "valueInteger": concept.start},
@@ -298,41 +316,163 @@ class Enricher:
             self._redis = redis.Redis.from_url(self.config["CODOC_REDIS_URL"])
         return self._redis
 
-    def work(self, stop: threading.Event | None = None, timeout: int = 1, sweep_every: float = SWEEP_SECONDS) -> int:
-        """The ``codoc worker`` loop: documents named in Redis, and every ``sweep_every`` seconds the pending jobs
-        of MongoDB (lost wake-ups, dead workers); each claimed with a lease first. Returns how many were done."""
+    def work(self, stop: threading.Event | None = None, timeout: int = 1, sweep_every: float = SWEEP_SECONDS,
+             batch: int = BATCH) -> int:
+        """The ``codoc worker`` loop: documents named in Redis, and every ``sweep_every`` seconds (at once again while
+        it finds a full batch: a backlog) the pending jobs of MongoDB (lost wake-ups, dead workers); taken up to
+        ``batch`` at a time, each claimed with a lease first. The engine reads a batch while a writer thread stores
+        the previous one. Returns how many were taken."""
         done = 0
         engine = nlp.get_engine(wait=None)
         last_sweep = 0.0
-        while not (stop and stop.is_set()):
-            if time.monotonic() - last_sweep >= sweep_every:
-                done += self.sweep(engine)
-                last_sweep = time.monotonic()
-            try:
-                item = self._queue().brpop([QUEUE_KEY], timeout=timeout)
-            except Exception:  # noqa: BLE001 - Redis down: the sweeps carry on alone
-                time.sleep(timeout)
-                continue
-            if item is not None and self._claim(item[1].decode()):
-                self.enrich(item[1].decode(), engine)
-                done += 1
+        with _Writer() as writer:
+            while not (stop and stop.is_set()):
+                if time.monotonic() - last_sweep >= sweep_every:
+                    jobs = self._unheld(batch)
+                    if len(jobs) < batch:
+                        last_sweep = time.monotonic()
+                    if jobs:
+                        done += self._take(jobs, engine, writer)
+                        continue
+                try:
+                    jobs = self._popped(batch, timeout)
+                except Exception:  # noqa: BLE001 - Redis down: the sweeps carry on alone
+                    time.sleep(timeout)
+                    continue
+                done += self._take(jobs, engine, writer)
         return done
 
     def sweep(self, engine: Any = None, limit: int = 100) -> int:
-        """Enrich the pending documents whose job no worker holds (never claimed, or its lease expired)."""
-        done = 0
-        for job in self.statuses.find({"status": PENDING, "$or": [{"lease": {"$lt": time.time()}},
-                                                                  {"lease": {"$exists": False}}]}, limit):
-            if self._claim(job["_id"]):
-                self.enrich(job["_id"], engine)
-                done += 1
+        """Enrich the pending documents whose job no worker holds (never claimed, or its lease expired), in batches;
+        returns once their sets are stored."""
+        jobs, done = self._unheld(limit), 0
+        with _Writer() as writer:
+            for start in range(0, len(jobs), BATCH):
+                done += self._take(jobs[start:start + BATCH], engine, writer)
         return done
 
+    def _unheld(self, limit: int) -> list[str]:
+        """Pending jobs no worker holds: a lease of the past (0: never taken), or none (a record older than it)."""
+        jobs = self.statuses.find({"status": PENDING, "lease": {"$lt": time.time()}}, limit)
+        if len(jobs) < limit:
+            jobs += self.statuses.find({"status": PENDING, "lease": {"$exists": False}}, limit - len(jobs))
+        return [job["_id"] for job in jobs]
+
+    def _popped(self, batch: int, timeout: int) -> list[str]:
+        """Up to ``batch`` document ids from Redis: waits for one, takes those queued behind it (one round trip)."""
+        redis = self._queue()
+        item = redis.brpop([QUEUE_KEY], timeout=timeout)
+        if item is None:
+            return []
+        pipeline = redis.pipeline()
+        for _ in range(batch - 1):
+            pipeline.rpop(QUEUE_KEY)
+        return [i.decode() for i in (item[1], *pipeline.execute()) if i is not None]
+
     def _claim(self, document_id: str) -> bool:
-        """Take a pending job for LEASE_SECONDS (re-done by another worker if this one dies meanwhile)."""
+        """Take a pending job for LEASE_SECONDS (re-done by another worker if this one dies meanwhile); ``tries``
+        counts the attempts, so that a retry knows an earlier one may have left a set."""
         now = time.time()
-        return self.statuses.update(document_id, {"$set": {"lease": now + LEASE_SECONDS}}, when={
-            "status": PENDING, "$or": [{"lease": {"$lt": now}}, {"lease": {"$exists": False}}]})
+        changes = {"$set": {"lease": now + LEASE_SECONDS}, "$inc": {"tries": 1}}
+        return any(self.statuses.update(document_id, changes, when={"status": PENDING, "lease": free})
+                   for free in ({"$lt": now}, {"$exists": False}))
+
+    def _take(self, document_ids: list[str], engine: Any, writer: "_Writer") -> int:
+        """Claim jobs, read their notes (one look-up of documents, jobs and local terms for all), hand their sets to
+        ``writer``; returns how many jobs were claimed."""
+        claimed = [i for i in dict.fromkeys(document_ids) if self._claim(i)]
+        if not claimed:
+            return 0
+        engine = engine or nlp.get_engine(wait=None)
+        jobs = {job["_id"]: job for job in self.statuses.find({"_id": {"$in": claimed}}, len(claimed))}
+        currents = self.store.currents("DocumentReference", claimed)
+        terms = self.local_terms()
+        sets = []
+        for document_id in claimed:
+            current = currents.get(document_id)
+            if current is None or current.resource is None:
+                continue  # deleted or unknown meanwhile: a deletion records its own status
+            document, note = current.resource, note_of(current.resource)
+            if note.text is None:
+                self._finish(document, None, [], SKIPPED, note.reason)
+                continue
+            concepts = self._read(document, note, engine, terms)
+            if isinstance(concepts, dict):
+                continue
+            job = jobs.get(document_id) or {}
+            sets.append(self._set(document, concepts, first="seq" not in job and job.get("tries") == 1))
+        if sets:
+            writer.submit(lambda: self._store(sets))
+        return len(claimed)
+
+    def _set(self, document: dict, concepts: list["nlp.Concept"], first: bool = False) -> "_Set":
+        run = _seq(int(document["meta"]["versionId"]), _run_id())
+        return _Set(document, concepts, run, [self.phenotype(document, c, run) for c in concepts], first)
+
+    def _store(self, sets: list["_Set"]) -> None:
+        """The Phenotypes of a batch in one insert per collection (first runs' visible, the others' hidden), then
+        each document's commit. Should the insert fail, each set is written on its own as a new hidden run (whose
+        commit erases what the failed insert left): a failure is then one document's, whose job stays pending
+        until its lease ends, and the others are stored."""
+        try:
+            for first in (True, False):
+                phenotypes = [p for s in sets if s.first is first for p in s.phenotypes]
+                if phenotypes:
+                    self.store.create_many("Observation", phenotypes, [self._index_fields(p) for p in phenotypes],
+                                           history=False, pending=not first)
+        except Exception as exc:  # noqa: BLE001 - each set on its own below
+            log.warning("a batch of %d Phenotype sets failed (%s): writing them one by one", len(sets),
+                        type(exc).__name__)
+            sets = [self._set(s.document, s.concepts) for s in sets]
+            written = False
+        else:
+            written = True
+        for item in sets:
+            try:
+                if written:
+                    self._commit(item.document, item.run, len(item.phenotypes), DONE, None, item.first)
+                else:
+                    self._finish(item.document, item.run, item.phenotypes, DONE, None)
+            except Exception as exc:  # noqa: BLE001 - its job stays pending: retried once its lease ends
+                log.error("storing the Phenotypes of a document failed: %s", type(exc).__name__)
+
+
+@dataclass
+class _Set:
+    """The Phenotypes of one run of a document, not stored yet."""
+
+    document: dict
+    concepts: list
+    run: str
+    phenotypes: list[dict]
+    first: bool
+
+
+class _Writer:
+    """A thread running the storage actions handed to it, in order, while the caller reads the next batch: at most
+    one waits (the reader blocks beyond it). Leaving the ``with`` block waits for all of them."""
+
+    def __init__(self):
+        self._actions: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name="codoc-enrichment-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, action: Callable[[], None]) -> None:
+        self._actions.put(action)
+
+    def _run(self) -> None:
+        while (action := self._actions.get()) is not None:
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - keep the writer alive; the jobs stay pending
+                log.error("storing enrichment results failed: %s", type(exc).__name__)
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._actions.put(None)
+        self._thread.join()
 
 
 def _run_id() -> str:
@@ -344,9 +484,11 @@ def _seq(version: int, run: str) -> str:
     return f"{version:012d}:{run}"
 
 
-def _older_than(seq: str) -> dict:
-    """A status record whose committed run is older than ``seq`` (or that has none)."""
-    return {"$or": [{"seq": {"$lt": seq}}, {"seq": {"$exists": False}}]}
+def _if_older(seq: str, write: Callable[[dict], bool]) -> bool:
+    """``write(when)`` of a status record whose committed run is older than ``seq``, or that has none: the two
+    disjoint conditions in turn, each a compare-and-set (never one ``$or``: beside ``_id`` in a write's filter,
+    nx-27017 applies it to another record)."""
+    return write({"seq": {"$lt": seq}}) or write({"seq": {"$exists": False}})
 
 
 def _concepts(concepts: Iterable[dict]) -> Iterable[dict]:
@@ -356,8 +498,13 @@ def _concepts(concepts: Iterable[dict]) -> Iterable[dict]:
 
 
 def run_of(resource: dict, run_system: str) -> str | None:
-    """The enrichment run (``seq``) a generated Phenotype belongs to, from its ``meta.tag``."""
-    for tag in (resource.get("meta") or {}).get("tag") or []:
+    """The enrichment run (``seq``) a generated Phenotype belongs to: ``meta.source`` = ``{run_system}#{seq}`` (or,
+    on Phenotypes stored before it moved there, a ``meta.tag`` of that system)."""
+    meta = resource.get("meta") or {}
+    source = meta.get("source")
+    if isinstance(source, str) and source.startswith(f"{run_system}#"):
+        return source[len(run_system) + 1:] or None
+    for tag in meta.get("tag") or []:
         if tag.get("system") == run_system:
             return tag.get("code")
     return None

@@ -201,7 +201,7 @@ def test_concurrent_runs_leave_exactly_one_set(app, client, patient_id):
         thread.join()
     expected = enricher.status(created["id"])["count"]
     bundle = client.get(f"{BASE}/phenotype/?derived-from=DocumentReference/{created['id']}&_count=100").get_json()
-    runs = {next(t["code"] for t in e["resource"]["meta"]["tag"]) for e in bundle["entry"]}
+    runs = {e["resource"]["meta"]["source"] for e in bundle["entry"]}
     assert len(bundle["entry"]) == expected and len(runs) == 1
     store = app.extensions["codoc.store"]
     assert store.collection("Observation").count_documents({"_codoc.src": created["id"]}) == expected

@@ -49,5 +49,5 @@ def test_first_run_that_finds_a_committed_pointer_takes_the_ordered_swap(app, cl
     assert status["status"] == "done"
     bundle = client.get(f"{BASE}/phenotype/?derived-from=DocumentReference/{created['id']}&_count=100").get_json()
     ids = {e["resource"]["id"] for e in bundle["entry"]}
-    runs = {t["code"] for e in bundle["entry"] for t in e["resource"]["meta"]["tag"]}
+    runs = {e["resource"]["meta"]["source"].rsplit("#", 1)[1] for e in bundle["entry"]}
     assert len(ids) == status["count"] and not ids & first and runs == {status["run"]}

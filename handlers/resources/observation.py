@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhirstore import IndexSpec
-from fhirstore.fields import RUN, SOURCE, path
+from fhirstore.fields import REFS, RUN, SOURCE, path
 from handlers.base import ResourceHandler
 from handlers.enrichment import ASSERTION_PATH, PROFILE_PATH, RUN_PATH, canonical, run_of, source_of
 from handlers.search.params import SearchParam
@@ -32,11 +32,18 @@ class ObservationHandler(ResourceHandler):
 
     def index_fields(self, resource: dict) -> dict:
         """Besides search helpers: for a generated Phenotype, its document (``src``) and enrichment run (``seq``),
-        derived from ``derivedFrom`` and the run tag, so any later write keeps them."""
+        derived from ``derivedFrom`` and the run (``meta.source``), so any later write keeps them.
+
+        A generated Phenotype with a subject has no reference key for its document: ``src`` finds it from there
+        (erasure with the document, ``$everything`` through the subject), and the document's deletion never had to
+        list it. ``derived-from`` stays a search key.
+        """
         fields = super().index_fields(resource)
         run, source = run_of(resource, canonical(self.config, RUN_PATH)), source_of(resource)
         if run and source:
             fields.update({SOURCE: source, RUN: run})
+            if (resource.get("subject") or {}).get("reference"):
+                fields[REFS] = [r for r in fields[REFS] if r != f"DocumentReference/{source}"]
         return fields
 
 

@@ -1,0 +1,204 @@
+"""The enrichment worker through HTTP (issue 15): jobs taken in batches, each document gets exactly its own set, a
+failure is one document's, a crash mid-batch is retried without duplicate sets; slimmer search keys."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import nlp
+from tests.conftest import BASE
+from tests.test_enrichment import ICD10, NOTE, b64, document, engine, settings, status_of  # noqa: F401
+
+pytestmark = [pytest.mark.nlp, pytest.mark.settings(CODOC_REDIS_URL="redis://127.0.0.1:9/0")]
+NOTES = (NOTE, "Fibrillation auriculaire sous apixaban. Pas de diabète de type 2.",
+         "Asthme connu, traité par salbutamol. Pas de BPCO.", "Insuffisance rénale chronique. HTA.",
+         "Cancer du sein chez la mère. Patiente diabétique de type 2.")
+
+
+@pytest.fixture
+def enricher(app):
+    enricher = app.extensions["codoc.registry"].enricher
+    enricher.mode = "async"  # the module's settings turn NLP on; the Redis URL of the marker is unreachable
+    return enricher
+
+
+def pending_documents(client, notes=NOTES) -> list[tuple[str, str]]:
+    """(document id, patient id) of notes stored with their enrichment pending, one patient each."""
+    stored = []
+    for note in notes:
+        patient = client.post(f"{BASE}/Patient", json={"resourceType": "Patient"}).get_json()["id"]
+        created = client.post(f"{BASE}/DocumentReference", json=document(patient, b64(note)))
+        assert created.status_code == 201 and status_of(created.get_json())["status"] == "pending"
+        stored.append((created.get_json()["id"], patient))
+    return stored
+
+
+def state(client, document_id: str) -> dict:
+    parameters = client.get(f"{BASE}/DocumentReference/{document_id}/$enrichment-status").get_json()["parameter"]
+    return {p["name"]: next(v for k, v in p.items() if k.startswith("value")) for p in parameters}
+
+
+def set_of(client, document_id: str) -> list[dict]:
+    bundle = client.get(f"{BASE}/phenotype/?derived-from=DocumentReference/{document_id}&_count=100").get_json()
+    return [e["resource"] for e in bundle.get("entry", [])]
+
+
+def assert_one_set_each(client, store, stored: list[tuple[str, str]]) -> None:
+    """Each document: status done, its Phenotypes those of one run, about its patient; nothing else stored."""
+    total = 0
+    for document_id, patient in stored:
+        status = state(client, document_id)
+        found = set_of(client, document_id)
+        assert status["status"] == "done" and status["phenotypes"] == len(found) > 0, status
+        assert len({p["meta"]["source"] for p in found}) == 1
+        assert {p["subject"]["reference"] for p in found} == {f"Patient/{patient}"}
+        total += len(found)
+    assert store.collection("Observation").count_documents({}) == total
+
+
+def expire_leases(enricher, stored) -> None:
+    for document_id, _ in stored:
+        enricher.statuses.update(document_id, {"$set": {"lease": 0.0}})
+
+
+def test_a_batch_gives_each_document_exactly_its_own_phenotypes(client, store, enricher, engine):  # noqa: F811
+    stored = pending_documents(client)
+    assert enricher.sweep(engine) == len(stored)
+    assert_one_set_each(client, store, stored)
+    assert enricher.sweep(engine) == 0  # a job is taken once
+
+
+def test_a_first_attempt_needs_no_publish_nor_look_up_of_older_sets(client, store, enricher, engine,  # noqa: F811
+                                                                    monkeypatch):
+    stored = pending_documents(client, NOTES[:3])
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the first attempt of a job with no committed run must not publish nor erase")
+
+    monkeypatch.setattr(store, "publish", refused)
+    monkeypatch.setattr(store, "expunge_many", refused)
+    assert enricher.sweep(engine) == 3
+    assert_one_set_each(client, store, stored)
+
+
+def test_a_note_the_engine_fails_on_does_not_lose_the_others(client, store, enricher, engine,  # noqa: F811
+                                                             monkeypatch):
+    stored = pending_documents(client, NOTES[:3])
+    extract = type(engine).extract
+
+    def failing(self, text, local_terms=()):
+        if text == NOTES[1]:
+            raise RuntimeError("boom")
+        return extract(self, text, local_terms)
+
+    monkeypatch.setattr(type(engine), "extract", failing)
+    assert enricher.sweep(engine) == 3
+    failed = state(client, stored[1][0])
+    assert failed["status"] == "failed" and "RuntimeError" in failed["reason"] and not set_of(client, stored[1][0])
+    assert_one_set_each(client, store, [stored[0], stored[2]])
+
+
+def test_a_set_that_cannot_be_stored_is_one_documents_failure_retried_later(client, store, enricher,  # noqa: F811
+                                                                           engine, monkeypatch):
+    stored = pending_documents(client, NOTES[:3])
+    broken = f"DocumentReference/{stored[1][0]}"
+    create_many = store.create_many
+
+    def refusing(resource_type, resources, *args, **kwargs):
+        if any(r["derivedFrom"][0]["reference"] == broken for r in resources):
+            raise RuntimeError("store hiccup")
+        return create_many(resource_type, resources, *args, **kwargs)
+
+    monkeypatch.setattr(store, "create_many", refusing)
+    assert enricher.sweep(engine) == 3
+    for document_id, _ in (stored[0], stored[2]):
+        assert state(client, document_id)["status"] == "done"
+    assert state(client, stored[1][0])["status"] == "pending" and not set_of(client, stored[1][0])
+    assert enricher.sweep(engine) == 0  # its lease holds it
+    monkeypatch.setattr(store, "create_many", create_many)
+    expire_leases(enricher, stored[1:2])
+    assert enricher.sweep(engine) == 1
+    assert_one_set_each(client, store, stored)
+
+
+def test_a_crash_mid_batch_is_retried_without_duplicate_sets(client, store, enricher, engine,  # noqa: F811
+                                                             monkeypatch):
+    """The sets are inserted (visible: first attempts), the worker dies before any pointer write: once the leases
+    end, the retries commit one set each and erase what the dead attempt left."""
+    stored = pending_documents(client, NOTES[:4])
+
+    def crash(*args, **kwargs):
+        raise SystemError("the worker died here")
+
+    monkeypatch.setattr(enricher, "_commit", crash)
+    assert enricher.sweep(engine) == 4
+    assert all(state(client, d)["status"] == "pending" for d, _ in stored)
+    left = store.collection("Observation").count_documents({})
+    assert left > 0
+    monkeypatch.undo()
+    expire_leases(enricher, stored)
+    assert enricher.sweep(engine) == 4
+    assert_one_set_each(client, store, stored)
+    assert store.collection("Observation").count_documents({}) < 2 * left
+
+
+def test_the_worker_loop_drains_a_backlog_in_batches(client, store, enricher, engine):  # noqa: F811
+    stored = pending_documents(client, NOTES * 4)  # 20 jobs: two batches
+    stop = threading.Event()
+    loop = threading.Thread(target=enricher.work, args=(stop,), kwargs={"timeout": 0, "sweep_every": 0.01})
+    loop.start()
+    try:
+        for _ in range(600):
+            if not enricher.statuses.find({"status": "pending"}, 1):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        loop.join()
+    assert_one_set_each(client, store, stored)
+
+
+def test_a_job_recorded_before_leases_were_set_is_still_taken(client, store, enricher, engine):  # noqa: F811
+    stored = pending_documents(client, NOTES[:1])
+    enricher.statuses.update(stored[0][0], {"$unset": {"lease": ""}})
+    assert enricher.sweep(engine) == 1
+    assert_one_set_each(client, store, stored)
+
+
+def test_re_running_one_document_leaves_the_other_jobs_alone(client, store, enricher, engine):  # noqa: F811
+    """Status writes are compare-and-sets on one record (nx-27017 once applied an $or filter to another one)."""
+    stored = pending_documents(client, NOTES[:3])
+    assert enricher.sweep(engine) == 3
+    counts = {d: state(client, d)["phenotypes"] for d, _ in stored}
+    again = pending_documents(client, NOTES[3:])
+    assert enricher.enrich(stored[1][0], nlp.get_engine(wait=None))["status"] == "done"
+    assert {d: state(client, d)["phenotypes"] for d, _ in stored} == counts
+    assert all(state(client, d)["status"] == "pending" for d, _ in again)
+    assert len(enricher.statuses.find({}, 100)) == len(stored) + len(again)
+    assert_one_set_each(client, store, stored)
+
+
+def test_generated_phenotypes_have_five_search_keys_and_every_search_still_finds_them(app, client, store,
+                                                                                      enricher, engine):  # noqa: F811
+    (document_id, patient), = pending_documents(client, NOTES[:1])
+    enricher.sweep(engine)
+    found = set_of(client, document_id)
+    profile = found[0]["meta"]["profile"][0]
+    for phenotype in found:
+        assert "tag" not in phenotype["meta"] and phenotype["meta"]["source"].startswith(enricher.run_system + "#")
+        keys = store.collection("Observation").find_one({"_id": phenotype["id"]})["_codoc"]["keys"]
+        assert not [k for k in keys if "|_tag|" in k or k.startswith("@|DocumentReference/")], keys
+        assert len(keys) == 5, keys
+    hypertension = next(p for p in found if p["code"]["coding"][0]["code"] == "I10")
+    for query in (f"derived-from=DocumentReference/{document_id}", f"subject=Patient/{patient}",
+                  f"patient={patient}", f"code={ICD10}|I10", "code=I10", f"_profile={profile}&code=I10",
+                  f"_id={hypertension['id']}", "assertion=affirmed&code=I10"):
+        bundle = client.get(f"{BASE}/phenotype/?{query}&_count=100").get_json()
+        assert hypertension["id"] in {e["resource"]["id"] for e in bundle.get("entry", [])}, query
+    everything = client.get(f"{BASE}/Patient/{patient}/$everything?_count=1000").get_json()
+    assert {p["id"] for p in found} <= {e["resource"]["id"] for e in everything.get("entry", [])}
+    assert client.delete(f"{BASE}/Patient/{patient}").status_code == 409
+    assert app.extensions["codoc.registry"].reindex()["Observation"] == 0  # codoc reindex: nothing to change
+    assert client.delete(f"{BASE}/DocumentReference/{document_id}").status_code in (200, 204)
+    assert store.collection("Observation").count_documents({}) == 0
