@@ -303,6 +303,29 @@ def test_a_job_whose_worker_is_killed_mid_job_completes_after_a_restart(wire_set
     assert len(manifest["output"]) == len(created)
 
 
+@pytest.mark.wire
+@pytest.mark.settings(CODOC_EXPORT_IN_PROCESS=False)
+def test_a_worker_claims_exactly_the_job_it_read_when_several_wait(wire_settings):
+    """A job whose worker died (lease expired) and new jobs waiting: the claim writes the job it read (nx-27017 wrote
+    another record when a write's filter held ``$or`` beside ``_id``), and a worker drains them all."""
+    app = create_app(wire_settings)
+    client = app.test_client()
+    client.post(f"{BASE}/Patient", json={"resourceType": "Patient", "gender": "female"})
+    urls = [kick_off(client, f"/$export?_type={t}") for t in ("Patient", "Observation", "Encounter")]
+    exporter = app.extensions["codoc.registry"].exporter
+    first = exporter.jobs.find({}, limit=10)[0]["_id"]  # the one a claim reads first
+    assert exporter.jobs.update(first, {"$set": {"lease": 1.0}})  # released long ago: free again
+    claimed = exporter._claim()
+    assert claimed is not None and claimed["_id"] == first and claimed["status"] == "running"
+    others = [j for j in exporter.jobs.find({}, limit=10) if j["_id"] != first]
+    assert [(j["status"], "lease" in j) for j in others] == [("accepted", False), ("accepted", False)]
+    exporter.run(claimed)
+    while exporter.run_next():
+        pass
+    manifests = [wait(client, url) for url in urls]
+    assert [m["request"].split("_type=")[1] for m in manifests] == ["Patient", "Observation", "Encounter"]
+
+
 # -- codoc export DIR, and its round trip -------------------------------------------------------------------------
 @pytest.mark.wire
 def test_codoc_export_writes_one_file_per_type_that_loads_back_into_an_empty_store(
