@@ -120,6 +120,10 @@ class Records(ABC):
     def delete(self, record_id: str) -> bool:
         """Remove the record; returns whether there was one."""
 
+    @abstractmethod
+    def ensure_index(self, field: str) -> str:
+        """A single-field index on ``field`` (idempotent); returns its name."""
+
 
 class FHIRStore(ABC):
     """Create/read/vread/update/delete/history/search of FHIR JSON resources, with server-owned versions.

@@ -1299,6 +1299,10 @@ class MongoRecords(Records):
         with _store_errors():
             return list(self.collection.find(dict(query)).limit(limit))
 
+    def ensure_index(self, field: str) -> str:
+        with _store_errors():
+            return self.collection.create_index([(field, 1)], name=f"{field}_1")
+
     def insert(self, record: dict) -> None:
         try:
             with _store_errors():

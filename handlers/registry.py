@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable
 from fhirstore import FHIRStore
 from fhirstore.errors import NotFoundError
 from handlers.base import REFERENCE_INDEX, ResourceHandler
-from handlers.enrichment import Enricher
+from handlers.enrichment import STATUS_COLLECTION, Enricher
 from handlers.export import Exporter
 from handlers.operations import (Operation, enrich, enrichment_status, everything, export, expunge, hierarchy, lastn,
                                  lookup, merge, validate, validate_code)
@@ -90,4 +90,5 @@ class Registry:
                 if handler.resource_type == stored_type:
                     specs.update(handler.index_specs)
             created[stored_type] = self.store.ensure_indexes(stored_type, sorted(specs, key=lambda s: s.name))
+        created[STATUS_COLLECTION] = [self.enricher.statuses.ensure_index("status")]  # the sweep of pending jobs
         return created
