@@ -32,21 +32,25 @@ def init_app(app: Flask) -> None:
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
+    defaults = list(SECURITY_HEADERS.items())
+    if app.config["CODOC_ENV"] == "production":
+        defaults.append(("Strict-Transport-Security", "max-age=31536000"))
+
     @app.after_request  # registered first, so it runs last (Flask runs after_request hooks in reverse)
     def security_headers(response):
         """Headers of every answer; no ``Server`` banner from the app (gunicorn's own carries no version);
         ``Retry-After`` only where it means something (flask-limiter adds it to every answer)."""
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config["CODOC_ENV"] == "production":
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        response.headers.pop("Server", None)
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # one pass: each lookup of Headers walks the list
+        headers.extend([(name, value) for name, value in defaults if name.lower() not in present])
+        if "server" in present:
+            headers.pop("Server", None)
         if response.status_code == 503:  # its own short delay, not the rate-limit window flask-limiter adds
-            response.headers["Retry-After"] = g.get("codoc_retry_after", "2")
+            headers["Retry-After"] = g.get("codoc_retry_after", "2")
         elif response.status_code == 202 and g.get("codoc_retry_after"):  # an export still running: poll later
-            response.headers["Retry-After"] = g.codoc_retry_after
-        elif response.status_code != 429:
-            response.headers.pop("Retry-After", None)
+            headers["Retry-After"] = g.codoc_retry_after
+        elif response.status_code != 429 and "retry-after" in present:
+            headers.pop("Retry-After", None)
         return response
 
     cors.init_app(app)
