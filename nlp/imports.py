@@ -45,7 +45,12 @@ class DeferredPattern:
         return DeferredMatch(self)
 
     def __getattr__(self, name: str):  # search, fullmatch, flags...: compiled now
+        if name.startswith("_"):  # not set yet (copy, unpickling): never recurse into get()
+            raise AttributeError(name)
         return getattr(self.get(), name)
+
+    def __reduce__(self):
+        return DeferredPattern, (self.pattern, self._flags)
 
 
 class DeferredMatch:
@@ -60,6 +65,9 @@ class DeferredMatch:
 
     def __call__(self, string: str, *args):
         return self.deferred.get().match(string, *args)
+
+    def __reduce__(self):  # as a bound ``match`` pickles (a pickled French tokenizer carries it)
+        return getattr, (self.deferred.get(), "match")
 
 
 def _deferring_re() -> types.ModuleType:

@@ -3,8 +3,10 @@ called, and this pipeline never calls it (nlp/imports.py)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -40,8 +42,17 @@ def test_deferred_pattern_compiles_on_first_use_and_matches_like_re():
     assert deferred.fullmatch("dit-il").group() == compiled.fullmatch("dit-il").group()
 
 
+def test_deferred_pattern_copies_and_pickles_as_the_real_pattern():
+    pattern = r"(?iu)^anti-[a-z]+$"
+    again = pickle.loads(pickle.dumps(DeferredPattern(pattern)))
+    assert isinstance(again, DeferredPattern) and not again.compiled and again.pattern == pattern
+    match = pickle.loads(pickle.dumps(DeferredPattern(pattern).match))
+    assert match("anti-inflammatoire") and not match("anti") and match.__self__.pattern == pattern
+    assert copy.copy(DeferredPattern(pattern)).match("Anti-viral")
+
+
 TOKENIZE_FRENCH = """
-import json, sys
+import json, pickle, sys
 if sys.argv[-1] == "defer":
     from nlp.imports import defer_french_token_match
     defer_french_token_match()
@@ -51,8 +62,9 @@ deferred = type(fr.TOKEN_MATCH).__name__
 nlp = spacy.blank("fr")
 text = ("Peut-être viendra-t-il après-demain ; anti-inflammatoire et auto-immune, "
         "a-t-on dit à Saint-Étienne-du-Rouvray, porte-monnaie et arrière-grand-mère.")
+tokenizer = pickle.loads(pickle.dumps(nlp.tokenizer))
 print(json.dumps({"tokens": [t.text for t in nlp(text)], "kind": deferred,
-                  "pattern": nlp.tokenizer.to_bytes() != b""}))
+                  "pickled": [t.text for t in tokenizer(text)], "pattern": nlp.tokenizer.to_bytes() != b""}))
 """
 
 
@@ -62,7 +74,7 @@ def test_french_tokenizer_unchanged_when_its_token_match_is_deferred():
     plain = _python(TOKENIZE_FRENCH, "plain")
     deferred = _python(TOKENIZE_FRENCH, "defer")
     assert plain["kind"] != "DeferredMatch" and deferred["kind"] == "DeferredMatch"
-    assert deferred["tokens"] == plain["tokens"]
+    assert deferred["tokens"] == plain["tokens"] == deferred["pickled"] == plain["pickled"]
     # words only the French TOKEN_MATCH keeps whole: it was called, through the deferral
     assert {"anti-inflammatoire", "Saint-Étienne-du-Rouvray", "arrière-grand-mère"} <= set(deferred["tokens"])
     assert deferred["pattern"]
