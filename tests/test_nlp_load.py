@@ -19,9 +19,9 @@ from nlp.imports import DeferredPattern
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _python(code: str, *args: str) -> dict:
+def _python(code: str, *args: str, env: dict | None = None) -> dict:
     """Run ``code`` in a fresh interpreter (nothing of spaCy imported yet); its last line of output as JSON."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     res = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=600)
     assert res.returncode == 0, res.stderr
@@ -81,8 +81,12 @@ def test_french_tokenizer_unchanged_when_its_token_match_is_deferred():
 
 
 @pytest.mark.nlp
-def test_engine_loads_from_cache_and_extracts_without_compiling_french_token_match(nlp_engine):
-    """The session engine has built the cache; a fresh process loads it and never compiles the French regex."""
+def test_engine_loads_from_cache_and_extracts_without_compiling_french_token_match(nlp_engine, tmp_path):
+    """A fresh process loads the session engine's payload from a cache of its own and never compiles the French
+    regex (a cache of its own: another checkout's worker may replace the suite's cache meanwhile)."""
+    from nlp import pipeline
+
+    pipeline.write_cache(nlp_engine.payload, pipeline.cache_path(tmp_path))
     out = _python("""
 import json, time
 c0 = time.process_time()
@@ -93,6 +97,6 @@ concepts = engine.extract("Antécédents : HTA, DT2 sous metformine. Pas de fiè
 from spacy.lang.fr import tokenizer_exceptions as fr
 print(json.dumps({"from_cache": engine.info["from_cache"], "cpu": cpu, "concepts": len(concepts),
                   "compiled": fr.TOKEN_MATCH.deferred.compiled}))
-""")
+""", env={"CODOC_NLP_CACHE_DIR": str(tmp_path)})
     assert out["from_cache"] is True and out["concepts"] >= 4
     assert out["compiled"] is False
