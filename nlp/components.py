@@ -180,6 +180,9 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 # ------------------------------------------------------------- tokenizer
+from .imports import defer_french_token_match  # noqa: E402
+
+defer_french_token_match()  # edsnlp.language imports spaCy's French data: 2.7 s of regex we never call
 from edsnlp.language import EDSTokenizer  # noqa: E402
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config
+from .imports import defer_french_token_match
 from .lexicon import LEXICON_PATH, LexiconEntry, displays, file_sha256, load_lexicon
 from .types import ATC_SYSTEM, ICD10_SYSTEM
 
@@ -422,6 +423,7 @@ def _typo_corrector(nlp, entries: list[LexiconEntry]):
 
 
 def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
+    defer_french_token_match()
     import edsnlp
     import edsnlp.pipes as eds
 
@@ -545,6 +547,7 @@ def read_cache(path: Path) -> Payload:
     body = memoryview(data)[buf.tell():]
     if hashlib.sha256(body).hexdigest().encode() != digest:
         raise ValueError("checksum mismatch")
+    defer_french_token_match()  # unpickling imports edsnlp.language, hence spaCy's French data
     payload = pickle.loads(body)
     if not isinstance(payload, Payload):
         raise ValueError("unexpected payload type")

@@ -1,7 +1,7 @@
 """Unit tests of the NLP engine interface (nlp/).
 
 Tests marked ``nlp`` need edsnlp and the loaded pipeline; they share the
-process-wide engine (loaded once: ~6 s from the pickle cache, ~50 s the first
+process-wide engine (loaded once: ~1.5 s of CPU from the pickle cache, ~10 s the first
 time when the cache is built)."""
 
 from __future__ import annotations
