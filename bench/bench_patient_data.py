@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_scale import reference_call  # noqa: E402
-from bench.report import emit, timed  # noqa: E402
-from bench.store import CommandCounter, close_app, codoc_app, embedded_store, min_median, parse_arguments  # noqa: E402
+from bench.bench_scale import measured, reference_call  # noqa: E402
+from bench.report import emit  # noqa: E402
+from bench.store import CommandCounter, close_app, codoc_app, embedded_store, parse_arguments  # noqa: E402
 
 BASE = "/v4.3.0"
 HEART_RATE = {"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}
@@ -81,16 +81,7 @@ def run(uri: str, sizes: list[int], per_patient: int, runs: int, samples: int) -
     try:
         for size in sizes:
             load(client, patients, size, per_patient, rng)
-            per_op = {}
-            for name, fn in ops.items():
-                values, normalized, trips = [], [], 0
-                for _ in range(runs):
-                    before = CommandCounter.count
-                    values.append(timed(fn, samples) * 1e3)
-                    trips += CommandCounter.count - before
-                    normalized.append(values[-1] / (timed(reference, samples) * 1e3))
-                per_op[name] = {**min_median(values), "normalized": min_median(normalized, 3)["median"],
-                                "round_trips": round(trips / (runs * 5 * max(1, samples // 5)), 2)}
+            per_op = {name: measured(fn, reference, runs, samples) for name, fn in ops.items()}
             figures["sizes"][size] = {"observations": len(patients) * per_patient, "patients": len(patients),
                                       **per_op}
             print(f"# {size}: {json.dumps(per_op)}", file=sys.stderr, flush=True)

@@ -138,6 +138,20 @@ def reference_call(uri: str):
     return lambda: bare.get(f"/Patient/{rid}")
 
 
+def measured(fn, reference, runs: int, samples: int) -> dict:
+    """ms per call of ``fn`` (min / median of ``runs``), its median normalized by ``reference`` timed right after each
+    run, and MongoDB commands per call."""
+    values, normalized, trips = [], [], 0
+    for _ in range(runs):
+        before = CommandCounter.count
+        values.append(timed(fn, samples) * 1e3)
+        trips += CommandCounter.count - before
+        normalized.append(values[-1] / (timed(reference, samples) * 1e3))
+    calls = runs * 5 * max(1, samples // 5)
+    return {**min_median(values), "normalized": min_median(normalized, 3)["median"],
+            "round_trips": round(trips / calls, 2)}
+
+
 def run(uri: str, sizes: list[int], runs: int, samples: int) -> dict:
     app = codoc_app(uri)
     reference = reference_call(uri)
@@ -160,17 +174,7 @@ def run(uri: str, sizes: list[int], runs: int, samples: int) -> dict:
             if count > 0:
                 figures["load"].append({"to": size, "patients": count, "seconds": round(spent, 1),
                                         "patients_per_s": round(count / spent, 1)})
-            per_op: dict = {}
-            for name, fn in ops.items():
-                values, normalized, trips = [], [], 0
-                for _ in range(runs):
-                    before = CommandCounter.count
-                    values.append(timed(fn, samples) * 1e3)
-                    trips += CommandCounter.count - before
-                    normalized.append(values[-1] / (timed(reference, samples) * 1e3))
-                calls = runs * 5 * max(1, samples // 5)
-                per_op[name] = {**min_median(values), "normalized": min_median(normalized, 3)["median"],
-                                "round_trips": round(trips / calls, 2)}
+            per_op = {name: measured(fn, reference, runs, samples) for name, fn in ops.items()}
             figures["sizes"][size] = per_op
             print(f"# {size}: {json.dumps(per_op)}", file=sys.stderr, flush=True)
         figures["load_patients_per_s"] = round(loaded_total / load_seconds, 1) if load_seconds else None
