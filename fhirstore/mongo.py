@@ -145,11 +145,9 @@ class MongoFHIRStore(FHIRStore):
         by another stops it before anything else is written. False when the server has no such command or any
         write failed — the caller then takes the step-by-step path, which settles claims and skips (as duplicates)
         what this one already wrote."""
-        claims = sorted(internal.get(UNIQUE, ()))
         keys = self.keys.full_name
-        models = [InsertOne({"_id": c, "r": owner, "v": 1, "at": time.time(), "claim": True}, namespace=keys)
-                  for c in claims]
-        models += [InsertOne(self._key_document(k, owner, 1), namespace=keys) for k in sorted(internal.get(KEYS, ()))]
+        models = [InsertOne(d, namespace=keys)
+                  for d in self._new_key_documents(owner, internal.get(UNIQUE, ()), internal.get(KEYS, ()))]
         models.append(InsertOne(self._document(stored, internal), namespace=self.collection(resource_type).full_name))
         try:
             return self._client_bulk_write(models) is not None
@@ -202,7 +200,7 @@ class MongoFHIRStore(FHIRStore):
         documents, whose = [], []
         for n, (owner, internal) in enumerate(zip(owners, internals)):
             for claim in internal.get(UNIQUE, ()):
-                documents.append({"_id": claim, "r": owner, "v": 1, "at": time.time(), "claim": True})
+                documents.append(self._claim_document(claim, owner))
                 whose.append(n)
             for key in internal.get(KEYS, ()):
                 documents.append(self._key_document(key, owner, 1))
@@ -786,7 +784,8 @@ class MongoFHIRStore(FHIRStore):
         order, a batch at a time: those holding a driving key (one lookup of the batch's ids), or, when no clause
         drives, those matching the query itself (read whole, one query a batch)."""
         if not any(match.drives for match in keys):
-            yield from self._query_documents(resource_type, live, first)
+            for batch in self._query_documents(resource_type, live, first):
+                yield [self._resolved(d) for d in batch]
             return
         for batch in self._candidate_batches(resource_type, keys, first):
             found = {d["_id"]: self._resolved(d)
@@ -821,28 +820,33 @@ class MongoFHIRStore(FHIRStore):
         selector = {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
         return self._count(self.keys, {"k": selector, "dead": {"$exists": False}})
 
-    def _query_documents(self, resource_type: str, live: dict, first: int = KEY_BATCH) -> Iterator[list[dict | None]]:
-        """The documents matching ``live`` (an indexed query), in id order, as readers see them, a batch at a time:
-        a first page of ``first``, then one cursor over the rest (``getMore`` of a batch a round trip). Read whole:
-        a second lookup by ``$in`` beside an indexed equality, or a keyset page (``_id > last``) beside it, makes
-        nx-27017 scan."""
+    def _query_documents(self, resource_type: str, query: Mapping[str, Any], first: int = KEY_BATCH,
+                         batch: int = KEY_BATCH) -> Iterator[list[dict]]:
+        """The stored documents matching ``query``, in id order, whole, ``batch`` at a time: a cheap first page (at
+        most ``first``, for callers that stop early), then one cursor over the rest (``getMore`` of a batch a round
+        trip) that passes over the first page again rather than starting after it — on nx-27017 a keyset page
+        (``_id > last``) reads everything past its bound, and beside an indexed equality it, or a lookup by ``$in``,
+        scans; ``skip`` would lose a match that left the query (e.g. was deleted) between the two reads."""
         collection = self.collection(resource_type)
-        size = min(first, KEY_BATCH)
-        page = list(collection.find(live).sort("_id", 1).limit(size))
+        size = min(first, batch)
+        page = list(collection.find(query).sort("_id", 1).limit(size))
         if page:
-            yield [self._resolved(d) for d in page]
+            yield page
         if len(page) < size:
             return
-        cursor = collection.find(live).sort("_id", 1).skip(size).batch_size(KEY_BATCH)
+        last = page[-1]["_id"]
+        cursor = collection.find(query).sort("_id", 1).batch_size(batch)
         try:
-            batch = []
+            documents = []
             for document in cursor:
-                batch.append(self._resolved(document))
-                if len(batch) == KEY_BATCH:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
+                if document["_id"] <= last:
+                    continue
+                documents.append(document)
+                if len(documents) == batch:
+                    yield documents
+                    documents = []
+            if documents:
+                yield documents
         finally:
             cursor.close()
 
@@ -887,11 +891,9 @@ class MongoFHIRStore(FHIRStore):
 
     def scan(self, resource_type: str, query: Mapping[str, Any], batch: int = 500,
              keys: Sequence[KeyMatch] = ()) -> Iterator[dict]:
-        """Keyset pages on ``_id``, except that a scan without search keys reads past its first page through one
-        cursor (``getMore`` of ``batch`` documents a round trip): nx-27017 answers every keyset page (``_id > last``,
-        sorted, limited) by reading everything past the bound (~0.5–1 s a page of 1,000 at 20,000 documents) where a
-        cursor reads ~8,000 documents/s once started; the first page stays a cheap limited query for callers that
-        stop early."""
+        """Keyset pages on ``_id`` through the search keys; without keys, :meth:`_query_documents` (a first page,
+        then one cursor: nx-27017 answered every keyset page by reading everything past its bound, ~0.5–1 s a page of
+        1,000 at 20,000 documents, where a cursor reads ~8,000 documents/s once started)."""
         after = None
         while keys:
             page_query = dict(query) if after is None else _after(query, after)
@@ -901,15 +903,9 @@ class MongoFHIRStore(FHIRStore):
             if len(page.resources) < batch:
                 return
             after = page.resources[-1]["id"]
-        collection = self.collection(resource_type)
         with _store_errors():
-            first = list(collection.find({**query, **LIVE}).sort("_id", 1).limit(batch))
-            yield from self._served_live(first)
-            if len(first) < batch:
-                return
-            cursor = collection.find({**_after(query, first[-1]["_id"]), **LIVE}).sort("_id", 1)
-            for document in cursor.batch_size(batch):
-                yield from self._served_live([document])
+            for documents in self._query_documents(resource_type, {**query, **LIVE}, batch, batch):
+                yield from self._served_live(documents)
 
     def _served_live(self, documents: list[dict]) -> Iterator[dict]:
         """Stored documents as readers see them (a transaction's writes once committed), tombstones left out."""
@@ -1057,9 +1053,18 @@ class MongoFHIRStore(FHIRStore):
         :raises ConflictError: another resource holds a claim.
         """
         claims = sorted(claims)
-        documents = [{"_id": c, "r": owner, "v": 1, "at": time.time(), "claim": True} for c in claims]
-        documents += [self._key_document(k, owner, 1) for k in sorted(keys)]
-        self._run(resource_type, owner, 1, claims, [InsertOne(d) for d in documents])
+        self._run(resource_type, owner, 1, claims,
+                  [InsertOne(d) for d in self._new_key_documents(owner, claims, keys)])
+
+    def _new_key_documents(self, owner: str, claims: Iterable[str], keys: Iterable[str]) -> list[dict]:
+        """The claims (sorted, first) then the search keys of a new resource, as documents to insert."""
+        return [*(self._claim_document(c, owner) for c in sorted(claims)),
+                *(self._key_document(k, owner, 1) for k in sorted(keys))]
+
+    @staticmethod
+    def _claim_document(claim: str, owner: str) -> dict:
+        """A new resource's claim of a unique key (its ``_id``: a second holder is refused as a duplicate)."""
+        return {"_id": claim, "r": owner, "v": 1, "at": time.time(), "claim": True}
 
     def _write_keys(self, resource_type: str, owner: str, version: int, claims: Iterable[str],
                     added: Iterable[str], dropped: Iterable[str] = ()) -> None:
@@ -1169,7 +1174,8 @@ class MongoFHIRStore(FHIRStore):
         ``bulkWrite`` in that order when the server has it (else, or on any error — a copy already made by an
         earlier attempt —, two commands). Returns how many documents the replacement matched (0: a writer won)."""
         history = self.history_collection(resource_type).full_name
-        models = [InsertOne(d, namespace=history) for d in self._former_documents(current)]
+        former = self._former_documents(current)
+        models = [InsertOne(d, namespace=history) for d in former]
         models.append(ReplaceOne(written, document, namespace=self.collection(resource_type).full_name))
         try:
             result = self._client_bulk_write(models, verbose=True)
@@ -1177,12 +1183,14 @@ class MongoFHIRStore(FHIRStore):
                 return result.update_results[len(models) - 1].matched_count
         except ClientBulkWriteException:
             pass  # ordered: nothing after the failed copy ran
-        self._keep_former(resource_type, current)
+        self._insert_history(resource_type, former)
         return self.collection(resource_type).replace_one(written, document).matched_count
 
     def _keep_former(self, resource_type: str, current: Current) -> None:
         """Copy the version about to be replaced to history (and a tombstone's deleted version)."""
-        documents = self._former_documents(current)
+        self._insert_history(resource_type, self._former_documents(current))
+
+    def _insert_history(self, resource_type: str, documents: list[dict]) -> None:
         try:
             self.history_collection(resource_type).insert_many(documents, ordered=False)
         except BulkWriteError as exc:  # already copied by an earlier attempt: idempotent by _id

@@ -43,3 +43,22 @@ def test_stale_expected_version_is_refused(store):
     with pytest.raises(VersionConflictError):
         store.update("Patient", patient("p5"), "1")
     assert [v["meta"]["versionId"] for v in store.history("Patient", "p5")] == ["2", "1"]
+
+
+def test_a_scan_loses_nothing_and_repeats_nothing_when_its_first_page_changes_under_it(store):
+    """Past its first page a scan reads on through one cursor: a resource of the first page deleted meanwhile, or a
+    new one sorting before its end, neither hides a later resource nor serves one twice."""
+    for n in range(7):
+        store.create("Patient", patient(f"s{n}"))
+    scan = store.scan("Patient", {}, batch=3)
+    seen = [next(scan)["id"] for _ in range(3)]
+    assert seen == ["s0", "s1", "s2"]
+    store.delete("Patient", "s1")
+    seen += [r["id"] for r in scan]
+    assert seen == ["s0", "s1", "s2", "s3", "s4", "s5", "s6"]
+    scan = store.scan("Patient", {}, batch=3)
+    seen = [next(scan)["id"] for _ in range(3)]
+    assert seen == ["s0", "s2", "s3"]
+    store.create("Patient", patient("s15"))  # sorts inside the first page
+    seen += [r["id"] for r in scan]
+    assert seen == ["s0", "s2", "s3", "s4", "s5", "s6"]
