@@ -1275,6 +1275,17 @@ def _after(query: Mapping[str, Any], after: str) -> dict:
     return {**query, "_id": {"$gt": after}}
 
 
+def _record_filters(record_id: str, when: Mapping[str, Any] | None) -> list[dict]:
+    """The filters a compare-and-set on one record tries in turn: ``when`` itself, or, when it has a top-level
+    ``$or``, one filter per alternative (beside ``_id`` in a write's filter, nx-27017 applies an ``$or`` to another
+    record). The first that writes ends it: the same write, except that a record changing between two tries may
+    match none."""
+    rest = dict(when or {})
+    alternatives = rest.pop("$or", None) or [{}]
+    return [{**rest, **alternative, "_id": record_id} if not set(rest) & set(alternative)
+            else {"$and": [rest, alternative], "_id": record_id} for alternative in alternatives]
+
+
 def _scalar(field: str) -> bool:
     """A field that holds one value in every document (a range on it matches what an equality matches; through an
     array of objects nx-27017 would miss it)."""
@@ -1319,19 +1330,20 @@ class MongoRecords(Records):
             raise ConflictError(f"{record['_id']!r} already exists") from None
 
     def replace(self, record: dict, when: Mapping[str, Any] | None = None, upsert: bool = False) -> bool:
-        try:
-            with _store_errors():
-                result = self.collection.replace_one({**(when or {}), "_id": record["_id"]}, record, upsert=upsert)
-        except DuplicateKeyError:  # the record exists but does not match ``when``
-            return False
-        return result.matched_count == 1 or result.upserted_id is not None
+        return any(self._written(lambda f: self.collection.replace_one(f, record, upsert=upsert), f)
+                   for f in _record_filters(record["_id"], when))
 
     def update(self, record_id: str, changes: Mapping[str, Any], when: Mapping[str, Any] | None = None,
                upsert: bool = False) -> bool:
+        return any(self._written(lambda f: self.collection.update_one(f, dict(changes), upsert=upsert), f)
+                   for f in _record_filters(record_id, when))
+
+    @staticmethod
+    def _written(write: Callable[[dict], Any], record_filter: dict) -> bool:
         try:
             with _store_errors():
-                result = self.collection.update_one({**(when or {}), "_id": record_id}, dict(changes), upsert=upsert)
-        except DuplicateKeyError:
+                result = write(record_filter)
+        except DuplicateKeyError:  # the record exists but does not match the filter (an upsert tried to insert)
             return False
         return result.matched_count == 1 or result.upserted_id is not None
 

@@ -220,7 +220,7 @@ class Enricher:
         def swap() -> None:
             if first and self.statuses.replace(state, when={"seq": {"$exists": False}}, upsert=True):
                 return
-            if not _if_older(seq, lambda when: self.statuses.replace(state, when=when, upsert=True)):  # a later one won
+            if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
                 self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
                 outcome.clear()
                 outcome.update(self.status(source))
@@ -239,10 +239,10 @@ class Enricher:
         if reason:
             update["$set"]["reason"] = reason
             update["$unset"] = {"lease": ""}
-        else:  # a job no worker holds: lease 0, so that takers filter on one range (no $or: see _if_older)
+        else:  # a job no worker holds: lease 0, so that takers find it through one range (an $or query scans)
             update["$set"]["lease"] = 0.0
             update["$unset"] = {"reason": ""}
-        _if_older(_seq(version, "~"), lambda when: self.statuses.update(document["id"], update, when=when, upsert=True))
+        self.statuses.update(document["id"], update, when=_older_than(_seq(version, "~")), upsert=True)
         return self.status(document["id"])  # unchanged when a later version owns the status
 
     # -- Phenotype resources -----------------------------------------------------------------------------------
@@ -373,9 +373,9 @@ class Enricher:
         """Take a pending job for LEASE_SECONDS (re-done by another worker if this one dies meanwhile); ``tries``
         counts the attempts, so that a retry knows an earlier one may have left a set."""
         now = time.time()
-        changes = {"$set": {"lease": now + LEASE_SECONDS}, "$inc": {"tries": 1}}
-        return any(self.statuses.update(document_id, changes, when={"status": PENDING, "lease": free})
-                   for free in ({"$lt": now}, {"$exists": False}))
+        return self.statuses.update(document_id, {"$set": {"lease": now + LEASE_SECONDS}, "$inc": {"tries": 1}},
+                                    when={"status": PENDING, "$or": [{"lease": {"$lt": now}},
+                                                                     {"lease": {"$exists": False}}]})
 
     def _take(self, document_ids: list[str], engine: Any, writer: "_Writer") -> int:
         """Claim jobs, read their notes (one look-up of documents, jobs and local terms for all), hand their sets to
@@ -484,11 +484,9 @@ def _seq(version: int, run: str) -> str:
     return f"{version:012d}:{run}"
 
 
-def _if_older(seq: str, write: Callable[[dict], bool]) -> bool:
-    """``write(when)`` of a status record whose committed run is older than ``seq``, or that has none: the two
-    disjoint conditions in turn, each a compare-and-set (never one ``$or``: beside ``_id`` in a write's filter,
-    nx-27017 applies it to another record)."""
-    return write({"seq": {"$lt": seq}}) or write({"seq": {"$exists": False}})
+def _older_than(seq: str) -> dict:
+    """A status record whose committed run is older than ``seq`` (or that has none)."""
+    return {"$or": [{"seq": {"$lt": seq}}, {"seq": {"$exists": False}}]}
 
 
 def _concepts(concepts: Iterable[dict]) -> Iterable[dict]:

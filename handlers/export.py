@@ -216,13 +216,9 @@ class Exporter:
             if job.get("attempts", 0) >= MAX_ATTEMPTS:
                 self._fail(job, None, f"given up after {MAX_ATTEMPTS} attempts")
                 continue
-            # the condition names what this job was seen with, one value per field: an ``$or`` beside ``_id`` in a
-            # write's filter makes nx-27017 write another record
-            seen = {"status": job["status"], "lease": {"$lt": now} if "lease" in job else {"$exists": False},
-                    "lease_id": job["lease_id"] if job.get("lease_id") else {"$exists": False}}
             if self.jobs.update(job["_id"], {"$set": {"status": RUNNING, "lease": now + self.lease_seconds,
                                                       "lease_id": lease_id, "attempts": job.get("attempts", 0) + 1}},
-                                when=seen):
+                                when={**free, "lease_id": job.get("lease_id")} if job.get("lease_id") else free):
                 return self.jobs.get(job["_id"])
         return None
 

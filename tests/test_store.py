@@ -62,3 +62,21 @@ def test_a_scan_loses_nothing_and_repeats_nothing_when_its_first_page_changes_un
     store.create("Patient", patient("s15"))  # sorts inside the first page
     seen += [r["id"] for r in scan]
     assert seen == ["s0", "s2", "s3", "s4", "s5", "s6"]
+
+
+def test_a_record_write_with_an_or_condition_writes_that_record_only(store):
+    """A compare-and-set whose condition has alternatives (``$or``) writes the record it names, or nothing
+    (nx-27017 applies an ``$or`` beside ``_id`` to another record: the store tries each alternative in turn)."""
+    records = store.records("CasProbe")
+    for record in ({"_id": "a", "lease": 1}, {"_id": "b"}, {"_id": "c", "lease": 2}, {"_id": "d", "lease": 99}):
+        records.insert(record)
+    free = {"$or": [{"lease": {"$lt": 5}}, {"lease": {"$exists": False}}]}
+    assert records.update("c", {"$set": {"taken": True}}, when=free)
+    assert records.update("b", {"$set": {"taken": True}}, when=free)
+    assert not records.update("d", {"$set": {"taken": True}}, when=free)
+    assert sorted(r["_id"] for r in records.find({"taken": True})) == ["b", "c"]
+    assert records.replace({"_id": "a", "lease": 3}, when={"lease": 1, **free})  # alternatives and their twin field
+    assert records.get("a") == {"_id": "a", "lease": 3}
+    assert not records.replace({"_id": "d", "lease": 0}, when=free, upsert=True)  # held: no write, no second record
+    assert records.get("d")["lease"] == 99
+    assert records.replace({"_id": "e", "lease": 0}, when=free, upsert=True) and records.get("e")["lease"] == 0
