@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import emit, timed  # noqa: E402
+from bench.store import close_app, codoc_app  # noqa: E402
 
-from app import create_app  # noqa: E402
 from fhirstore.embedded import EmbeddedMongo  # noqa: E402
 
 PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-01",
@@ -24,8 +24,7 @@ PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-
 
 
 def run(uri: str, n: int) -> dict:
-    app = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": uri,
-                      "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}"})
+    app = codoc_app(uri)  # as every bench builds it: the testing profile's anonymous rate limit (100/hour) off
     store, client = app.extensions["codoc.store"], app.test_client()
     ids = []
 
@@ -43,6 +42,7 @@ def run(uri: str, n: int) -> dict:
     results["http_read_ms"] = timed(lambda: client.get(f"/v4.3.0/Patient/{next(cursor)}"), n) * 1e3
     results["create_overhead_ratio"] = results["http_create_ms"] / results["store_create_ms"]
     results["read_overhead_ratio"] = results["http_read_ms"] / results["store_read_ms"]
+    close_app(app)
     return results
 
 
