@@ -4,7 +4,8 @@ from __future__ import annotations
 import heapq
 import logging
 import time
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -914,7 +915,7 @@ class MongoFHIRStore(FHIRStore):
                 yield served(document)
 
     def records(self, name: str) -> "MongoRecords":
-        return MongoRecords(self.db[name])
+        return MongoRecords(self.db[name], serialized=self._sequential)
 
     def former_referrers(self, resource_type: str, references: list[str]) -> set[str]:
         """Through reference keys, which are only marked dead when their owner drops the reference or is deleted."""
@@ -1304,18 +1305,24 @@ def _sort_value(document: dict, field: str) -> Any:
     return (value is not None, value if value is not None else "")
 
 
-class MongoRecords(Records):
-    """A side collection through pymongo."""
+#: mongomock changes a stored document in place, field by field: a reader in another thread of the process could
+#: copy it half-written (a job already "done" without its expiry), so its records are read and written one at a time
+_IN_PROCESS_RECORDS = threading.Lock()
 
-    def __init__(self, collection):
+
+class MongoRecords(Records):
+    """A side collection through pymongo (``serialized``: mongomock's, one operation at a time in the process)."""
+
+    def __init__(self, collection, serialized: bool = False):
         self.collection = collection
+        self._one_at_a_time = _IN_PROCESS_RECORDS if serialized else nullcontext()
 
     def get(self, record_id: str) -> dict | None:
-        with _store_errors():
+        with _store_errors(), self._one_at_a_time:
             return self.collection.find_one({"_id": record_id})
 
     def find(self, query: Mapping[str, Any], limit: int = 1000) -> list[dict]:
-        with _store_errors():
+        with _store_errors(), self._one_at_a_time:
             return list(self.collection.find(dict(query)).limit(limit))
 
     def ensure_index(self, field: str) -> str:
@@ -1324,7 +1331,7 @@ class MongoRecords(Records):
 
     def insert(self, record: dict) -> None:
         try:
-            with _store_errors():
+            with _store_errors(), self._one_at_a_time:
                 self.collection.insert_one(dict(record))
         except DuplicateKeyError:
             raise ConflictError(f"{record['_id']!r} already exists") from None
@@ -1338,17 +1345,16 @@ class MongoRecords(Records):
         return any(self._written(lambda f: self.collection.update_one(f, dict(changes), upsert=upsert), f)
                    for f in _record_filters(record_id, when))
 
-    @staticmethod
-    def _written(write: Callable[[dict], Any], record_filter: dict) -> bool:
+    def _written(self, write: Callable[[dict], Any], record_filter: dict) -> bool:
         try:
-            with _store_errors():
+            with _store_errors(), self._one_at_a_time:
                 result = write(record_filter)
         except DuplicateKeyError:  # the record exists but does not match the filter (an upsert tried to insert)
             return False
         return result.matched_count == 1 or result.upserted_id is not None
 
     def delete(self, record_id: str) -> bool:
-        with _store_errors():
+        with _store_errors(), self._one_at_a_time:
             return self.collection.delete_one({"_id": record_id}).deleted_count == 1
 
 
