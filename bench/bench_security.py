@@ -22,6 +22,7 @@ from flask_jwt_extended import create_access_token  # noqa: E402
 
 from app import create_app  # noqa: E402
 from fhirstore.embedded import EmbeddedMongo  # noqa: E402
+from security.clients import create_client  # noqa: E402
 
 PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1970-03-01",
            "name": [{"family": "Martin", "given": ["Claire"]}]}
@@ -36,8 +37,9 @@ def measure(uri: str, settings: dict, n: int) -> dict[str, float]:
     client = app.test_client()
     headers = {}
     if not settings["CODOC_ALLOW_ANONYMOUS"]:  # security on: every request carries a token to verify
+        client_id, _ = create_client(app.extensions["codoc.store"], ["system/*.*"], "bench")  # a live client
         with app.app_context():
-            token = create_access_token("bench", additional_claims={"scope": "system/*.*"})
+            token = create_access_token(client_id, additional_claims={"scope": "system/*.*"})
         headers = {"Authorization": f"Bearer {token}"}
     ids = [client.post("/v4.3.0/Patient", json=PATIENT, headers=headers).get_json()["id"] for _ in range(20)]
     cursor = iter(ids * (n + 10))

@@ -1,6 +1,6 @@
 """Validation benchmark: in-process cost of parsing + validating one typical body (no HTTP, no store).
 
-Usage: ``python bench/bench_validation.py [--n 1000]``; prints microseconds per body for a Patient and an
+Usage: ``python bench/bench_validation.py [--n 1000] [--json]``; prints microseconds per body for a Patient and an
 Observation of the HL7 examples (tests/data/examples), parsed from bytes and validated as a create would.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import emit  # noqa: E402
 from schemas import validate_resource  # noqa: E402
 
 try:
@@ -29,7 +30,9 @@ SAMPLES = {"Patient": "patient-f001.json", "Observation": "observation-f001.json
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--json", action="store_true", help="one JSON line (as bench/run.py reads it)")
     args = parser.parse_args()
+    figures = {"bench": "validation", "n": args.n}
     for resource_type, name in SAMPLES.items():
         raw = (ROOT / "tests" / "data" / "examples" / name).read_bytes()
         validate_resource(parse_body(raw), resource_type)  # warm up (model schemas are built lazily)
@@ -39,7 +42,9 @@ def main() -> None:
             for _ in range(args.n):
                 validate_resource(parse_body(raw), resource_type)
             best = min(best, time.perf_counter() - start)
-        print(f"{resource_type}: {best / args.n * 1e6:.0f} µs per parse + validate ({len(raw)} bytes, n={args.n})")
+        figures[f"{resource_type}_us_per_parse_and_validate"] = round(best / args.n * 1e6)
+        figures[f"{resource_type}_bytes"] = len(raw)
+    emit(figures, args.json)
 
 
 if __name__ == "__main__":
