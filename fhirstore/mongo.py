@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import time
 import threading
@@ -35,6 +36,11 @@ CLAIM_LEASE_SECONDS = 2.0
 REFERENCE_PIN_SECONDS = 30.0
 #: Separates a key from its owner in a search key's ``_id``.
 SEPARATOR = "\x1f"
+#: Starts the ordered field ``o`` of a dead search key: outside every live key's range.
+DEAD_ORDER = "~"
+#: A prefix search merges the owners of each distinct key it covers, in id order, while they are at most this many;
+#: beyond, it sorts every holder of the range (O(matches), as for a one-letter prefix).
+MAX_PREFIX_KEYS = 8
 #: Prefixes in the search key collection: references (global), claims of unique keys.
 REFERENCE_KEY, CLAIM_KEY = "@|", "!"
 #: Candidates fetched per round trip while a keyed search pages through its keys.
@@ -99,6 +105,9 @@ class MongoFHIRStore(FHIRStore):
         self._sequential = type(db).__module__.startswith("mongomock")  # mongomock's bulk_write lags pymongo's
         #: whether the server takes a client-level ``bulkWrite`` (MongoDB 8.0+, nx-27017): None until first asked
         self._client_bulk: bool | None = False if self._sequential else None
+        #: whether a ``count`` may carry its limit: nx-27017 applies one by loading every match (without, it counts
+        #: inside its index); None until first asked
+        self._count_limit: bool | None = None
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
@@ -318,8 +327,7 @@ class MongoFHIRStore(FHIRStore):
                         guard()
                     except Exception:
                         self._repair_keys(resource_type, resource_id)
-                        self._execute([UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": new_version},
-                                                 {"$set": {"dead": True}}) for k in added - old_keys])
+                        self._execute([self._kill_key(k, owner, new_version, only=True) for k in added - old_keys])
                         self._release(owner, new_claims - old_claims)
                         raise
                 written = {"_id": resource_id, "meta.versionId": version, **UNMARKED}
@@ -392,8 +400,10 @@ class MongoFHIRStore(FHIRStore):
     @staticmethod
     def _deletion_kills(owner: str, old: dict, version: int) -> list:
         """The deleted version's keys and claims marked dead (its keys are known: no multi-document filter)."""
-        return [UpdateOne({"_id": key_id, "v": {"$lte": version}}, {"$set": {"dead": True}})
-                for key_id in [*(f"{k}{SEPARATOR}{owner}" for k in old.get(KEYS) or ()), *(old.get(UNIQUE) or ())]]
+        return [*(UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": {"$lte": version}}, _dead(f"{k}{SEPARATOR}{owner}"))
+                  for k in old.get(KEYS) or ()),
+                *(UpdateOne({"_id": claim, "v": {"$lte": version}}, {"$set": {"dead": True}})
+                  for claim in old.get(UNIQUE) or ())]
 
     # -- transactions (see fhirstore/journal.py) -----------------------------------------------------------------
     @contextmanager
@@ -532,8 +542,8 @@ class MongoFHIRStore(FHIRStore):
                 released.append((owner, old_claims - new_claims))
             else:
                 writes.append(UpdateOne(marker, {"$unset": {path(TXN): "", path(NEXT): ""}}))
-                key_operations += [UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": new_version},
-                                             {"$set": {"dead": True}}) for k in sorted(new_keys - old_keys)]
+                key_operations += [self._kill_key(k, owner, new_version, only=True)
+                                   for k in sorted(new_keys - old_keys)]
                 released.append((owner, new_claims - old_claims))
         self._write_all(collection, writes)
         self._execute(key_operations)
@@ -736,11 +746,18 @@ class MongoFHIRStore(FHIRStore):
         index (~1 µs a match) where an equality, ``count_documents`` or ``$count`` load every match or scan."""
         ranged = {field: {"$gte": value, "$lte": value} if isinstance(value, str) and _scalar(field) else value
                   for field, value in query.items()}
+        command = {"count": collection.name, "query": ranged, **({"limit": limit + 1} if self._limits_counts() else {})}
         try:
-            found = int(self.db.command({"count": collection.name, "query": ranged, "limit": limit + 1})["n"])
+            found = int(self.db.command(command)["n"])
         except NotImplementedError:  # mongomock has no count command
             found = collection.count_documents(query, limit=limit + 1)
         return found if found <= limit else -1
+
+    def _limits_counts(self) -> bool:
+        """Whether a ``count`` carries its limit (asked once: at :meth:`ensure_indexes`, or by the first count)."""
+        if self._count_limit is None:
+            self._count_limit = not self._sequential and self.db.command("buildInfo").get("process") != "nx_27017"
+        return self._count_limit
 
     def _keyed_search(self, resource_type: str, live: dict, keys: list[KeyMatch], sort: list[tuple[str, int]],
                       offset: int, limit: int, count_total: bool) -> Page:
@@ -757,8 +774,8 @@ class MongoFHIRStore(FHIRStore):
             and not keys[0].alternatives[0][0].via
         wanted = offset + limit + 1 if by_id and (counted or not count_total) else None
         cap = MAX_COUNTED if by_id else MAX_SORTED
-        matches, exhausted = [], True
-        for batch in self._candidate_documents(resource_type, live, keys, wanted or KEY_BATCH):
+        matches, exhausted, covered = [], True, {}
+        for batch in self._candidate_documents(resource_type, live, keys, wanted or KEY_BATCH, covered):
             for document in batch:
                 if document is not None and document.get(INTERNAL, {}).get(DELETED):
                     document = None
@@ -776,11 +793,12 @@ class MongoFHIRStore(FHIRStore):
                 matches.sort(key=lambda d, f=field: _sort_value(d, f), reverse=direction < 0)
         total = len(matches) if exhausted else -1
         if counted and not exhausted:
-            total = self._count_keys(keys[0].alternatives[0][0])
+            term = keys[0].alternatives[0][0]
+            total = self._count_keys(term) if covered.get(term.key, 1) == 1 else self._count_owners(term)
         return Page([served(d) for d in matches[offset:offset + limit]], total)
 
-    def _candidate_documents(self, resource_type: str, live: dict, keys: list[KeyMatch],
-                             first: int) -> Iterator[list[dict | None]]:
+    def _candidate_documents(self, resource_type: str, live: dict, keys: list[KeyMatch], first: int,
+                             covered: dict | None = None) -> Iterator[list[dict | None]]:
         """Current documents (as readers see them; None: gone or not matching ``live``) of the candidates, in id
         order, a batch at a time: those holding a driving key (one lookup of the batch's ids), or, when no clause
         drives, those matching the query itself (read whole, one query a batch)."""
@@ -788,20 +806,21 @@ class MongoFHIRStore(FHIRStore):
             for batch in self._query_documents(resource_type, live, first):
                 yield [self._resolved(d) for d in batch]
             return
-        for batch in self._candidate_batches(resource_type, keys, first):
+        for batch in self._candidate_batches(resource_type, keys, first, covered):
             found = {d["_id"]: self._resolved(d)
                      for d in self.collection(resource_type).find({**live, "_id": {"$in": batch}})}
             yield [found.get(resource_id) for resource_id in batch]
 
-    def _candidate_batches(self, resource_type: str, keys: list[KeyMatch], first: int) -> Iterator[list[str]]:
+    def _candidate_batches(self, resource_type: str, keys: list[KeyMatch], first: int,
+                           covered: dict | None = None) -> Iterator[list[str]]:
         """Ids holding a driving term of the clause with the fewest alternatives, ascending, a batch at a time (the
-        first of ``first`` ids)."""
+        first of ``first`` ids); ``covered`` learns how many distinct keys each prefix term covers."""
         drivers = [match for match in keys if match.drives]
         driver = min(drivers, key=lambda match: len(match.alternatives))
         terms = {max((t for t in alternative if not t.within), key=lambda t: len(t.key)).listed
                  for alternative in driver.alternatives}
         size = min(first, KEY_BATCH)
-        streams = [self._owners_of(term, size) for term in sorted(terms, key=lambda t: t.key)]
+        streams = [self._owners_of(term, size, covered) for term in sorted(terms, key=lambda t: t.key)]
         prefix = f"{resource_type}/"
         batch, previous = [], None
         for owner in heapq.merge(*streams):
@@ -816,10 +835,25 @@ class MongoFHIRStore(FHIRStore):
             yield batch
 
     def _count_keys(self, term: KeyTerm) -> int:
-        """Live search keys matching ``term``: one ``count`` command on a range of the ``k`` index, constant time on
-        nx-27017 (where ``count_documents`` and ``$count`` scan, and an equality on ``k`` beside ``dead`` too)."""
-        selector = {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
-        return self._count(self.keys, {"k": selector, "dead": {"$exists": False}})
+        """Live search keys matching ``term``: one ``count`` command on a range of the ``o`` index, counted inside
+        the index on nx-27017 (where ``count_documents`` and ``$count`` scan, and a condition beside it reads every
+        match)."""
+        return self._count(self.keys, {"o": _live_range(term)})
+
+    def _count_owners(self, term: KeyTerm) -> int:
+        """Distinct owners of a prefix covering several keys (one may hold two: ``Martin`` and ``Martinez``), up to
+        MAX_COUNTED (-1 beyond): the range's key documents read once along the index (O(matches), small
+        documents), not the resources."""
+        owners: set[str] = set()
+        cursor = self.keys.find({"o": _live_range(term)}, {"r": 1, "_id": 0}).batch_size(1000)
+        try:
+            for document in cursor:
+                owners.add(document["r"])
+                if len(owners) > MAX_COUNTED:
+                    return -1
+        finally:
+            cursor.close()
+        return len(owners)
 
     def _query_documents(self, resource_type: str, query: Mapping[str, Any], first: int = KEY_BATCH,
                          batch: int = KEY_BATCH) -> Iterator[list[dict]]:
@@ -851,12 +885,61 @@ class MongoFHIRStore(FHIRStore):
         finally:
             cursor.close()
 
-    def _owners_of(self, term: KeyTerm, first: int = KEY_BATCH) -> Iterator[str]:
-        """Owners (``Type/id``) of the search keys matching ``term``, ascending, paged on the owner (the first page
-        of ``first``)."""
+    def _owners_of(self, term: KeyTerm, first: int = KEY_BATCH, covered: dict | None = None) -> Iterator[str]:
+        """Owners (``Type/id``) of the live search keys matching ``term``, ascending (an owner of two keys of a
+        prefix twice in a row), the first page of ``first``: one key's owners page by page along the ``o`` index
+        (the work of a page, whatever the key's holders); a prefix's as the merge of its distinct keys' (at most
+        MAX_PREFIX_KEYS), else every holder of the range sorted. ``covered[term.key]``: how many keys it covers
+        (MAX_PREFIX_KEYS + 1: more)."""
+        if not term.prefix:
+            return self._key_owners(term.key, first)
+        streams = self._prefix_streams(term, min(first, KEY_BATCH))
+        if covered is not None:
+            covered[term.key] = MAX_PREFIX_KEYS + 1 if streams is None else len(streams)
+        return heapq.merge(*streams) if streams is not None else self._range_owners(term, first)
+
+    def _key_owners(self, key: str, first: int, after: str | None = None) -> Iterator[str]:
+        """Owners of one live key, ascending, a page at a time along the ``o`` index (after the ``o`` ``after``)."""
+        bounds = _live_range(KeyTerm(key))
+        size = first
+        while True:
+            page = list(self.keys.find({"o": {**bounds, "$gt": after or bounds["$gt"]}}, {"o": 1, "r": 1, "_id": 0})
+                        .sort("o", 1).limit(size))
+            yield from (d["r"] for d in page)
+            if len(page) < size:
+                return
+            after, size = page[-1]["o"], KEY_BATCH
+
+    def _prefix_streams(self, term: KeyTerm, size: int) -> list[Iterator[str]] | None:
+        """The owners of each distinct live key starting with ``term.key``, ascending: read walking the ``o`` index
+        (the first ``size`` of a key, then a skip to the next key: its rest is read when the merge needs it), or
+        None when the prefix covers more than MAX_PREFIX_KEYS keys."""
+        read: dict[str, list[str]] = {}
+        resume: dict[str, str] = {}  # key → the last ``o`` read of a key whose rest was skipped
+        bound: dict = {"$gte": term.key}
+        while True:
+            page = list(self.keys.find({"o": {**bound, "$lt": term.key + "\uffff"}}, {"k": 1, "o": 1, "r": 1, "_id": 0})
+                        .sort("o", 1).limit(size))
+            for document in page:
+                read.setdefault(document["k"], []).append(document["r"])
+            if len(read) > MAX_PREFIX_KEYS:
+                return None
+            if len(page) < size:
+                break
+            last = page[-1]
+            if len(read[last["k"]]) >= size:
+                resume[last["k"]] = last["o"]
+                bound = {"$gt": last["k"] + SEPARATOR + "\uffff"}
+            else:
+                bound = {"$gt": last["o"]}
+        return [itertools.chain(owners, self._key_owners(key, KEY_BATCH, resume[key]) if key in resume else ())
+                for key, owners in read.items()]
+
+    def _range_owners(self, term: KeyTerm, first: int) -> Iterator[str]:
+        """Owners of every live key of a range, ascending, paged on the owner: each page sorts the range's holders."""
         after, size = None, first
         while True:
-            query = {"k": _key_selector(term), "dead": {"$exists": False}}
+            query: dict = {"o": _live_range(term)}
             if after is not None:
                 query["r"] = {"$gt": after}
             page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(size))
@@ -871,7 +954,7 @@ class MongoFHIRStore(FHIRStore):
         found: dict[str, float] = {}
         with _store_errors():
             for reference in references:
-                for key in self.keys.find({"k": f"{REFERENCE_KEY}{reference}", "dead": {"$exists": False}},
+                for key in self.keys.find({"o": _live_range(KeyTerm(f"{REFERENCE_KEY}{reference}"))},
                                           {"r": 1, "at": 1}).limit(limit):
                     found[key["r"]] = max(found.get(key["r"], 0.0), key.get("at", 0.0))
             by_type: dict[str, list[str]] = {}
@@ -923,9 +1006,10 @@ class MongoFHIRStore(FHIRStore):
         found = set()
         with _store_errors():
             for reference in references:
-                for key in self.keys.find({"k": f"{REFERENCE_KEY}{reference}"}, {"r": 1}):
-                    if key["r"].startswith(prefix):
-                        found.add(key["r"][len(prefix):])
+                live = _live_range(KeyTerm(f"{REFERENCE_KEY}{reference}{SEPARATOR}{prefix}", prefix=True))
+                dead = {bound: DEAD_ORDER + value for bound, value in live.items()}
+                for selector in (live, dead):
+                    found.update(key["r"][len(prefix):] for key in self.keys.find({"o": selector}, {"r": 1}))
         return found
 
     def acquire(self, name: str, seconds: float) -> bool:
@@ -982,11 +1066,39 @@ class MongoFHIRStore(FHIRStore):
                 if spec.partial:
                     options["partialFilterExpression"] = dict(spec.partial)
                 names.append(target.create_index(list(spec.keys), **options))
-            # single-key on purpose: nx-27017 serves an equality or a range on ``k`` only through its own index
-            self.keys.create_index([("k", 1)], name="k_1")
+            # single-key on purpose: nx-27017 serves a range of ``o`` (in order, or counted) only through its own index
+            self.keys.create_index([("o", 1)], name="o_1")
             self.keys.create_index([("r", 1)], name="r_1")
+            self._migrate_keys()
+            self._limits_counts()
             self.journal.collection.create_index([("state", 1)], name="state_1")
         return names
+
+    def _migrate_keys(self, batch: int = 1000) -> None:
+        """Give ``o`` to the search keys of an earlier layout (its index on ``k`` tells it is one), then drop that
+        index: once, idempotent (a crash half-way resumes at the next start) and safe beside writers (a key written
+        meanwhile has its ``o`` already and is left alone)."""
+        if not any(spec["key"] == [("k", 1)] for spec in self.keys.index_information().values()):
+            return  # (by its keys: nx-27017 names indexes its own way)
+        started, moved = time.monotonic(), 0
+        log.warning("search keys: giving the ordered field to keys of the earlier layout (once; thousands a second)")
+        operations = []
+        for document in self.keys.find({"k": {"$exists": True}, "o": {"$exists": False}}, {"_id": 1, "dead": 1}):
+            order = DEAD_ORDER + document["_id"] if document.get("dead") else document["_id"]
+            operations.append(UpdateOne({"_id": document["_id"], "o": {"$exists": False}}, {"$set": {"o": order}}))
+            if len(operations) == batch:
+                moved += self._write_keys_unordered(operations)
+                operations = []
+        moved += self._write_keys_unordered(operations)
+        self.keys.drop_index([("k", 1)])
+        log.warning("search keys: %d keys given the ordered field in %.0f s", moved, time.monotonic() - started)
+
+    def _write_keys_unordered(self, operations: list) -> int:
+        if not operations:
+            return 0
+        if self._sequential:
+            return sum(self.keys.update_one(o._filter, o._doc).modified_count for o in operations)
+        return self.keys.bulk_write(operations, ordered=False).modified_count
 
     def ping(self) -> None:
         with _store_errors():
@@ -1023,8 +1135,11 @@ class MongoFHIRStore(FHIRStore):
 
     @staticmethod
     def _key_document(key: str, owner: str, version: int) -> dict:
-        """A search key; a reference key also says when it was written (a young one pins its target)."""
-        document = {"_id": f"{key}{SEPARATOR}{owner}", "k": key, "r": owner, "v": version}
+        """A search key; a reference key also says when it was written (a young one pins its target). ``o`` repeats
+        the ``_id`` while the key is alive: nx-27017 walks a range of a field's index in order (a page of one key's
+        owners in id order, their count), not a range of ``_id``."""
+        key_id = f"{key}{SEPARATOR}{owner}"
+        document = {"_id": key_id, "k": key, "r": owner, "v": version, "o": key_id}
         if key.startswith(REFERENCE_KEY):
             document["at"] = time.time()
         return document
@@ -1033,14 +1148,17 @@ class MongoFHIRStore(FHIRStore):
     def _upsert_key(key: str, owner: str, version: int) -> UpdateOne:
         """Write (or revive) a key for ``version``: it stays alive whatever older versions do."""
         on_insert = {"k": key, "r": owner, **({"at": time.time()} if key.startswith(REFERENCE_KEY) else {})}
-        return UpdateOne({"_id": f"{key}{SEPARATOR}{owner}"},
-                         {"$max": {"v": version}, "$unset": {"dead": ""}, "$setOnInsert": on_insert}, upsert=True)
+        key_id = f"{key}{SEPARATOR}{owner}"
+        return UpdateOne({"_id": key_id}, {"$max": {"v": version}, "$set": {"o": key_id}, "$unset": {"dead": ""},
+                                           "$setOnInsert": on_insert}, upsert=True)
 
     @staticmethod
-    def _kill_key(key: str, owner: str, version: int) -> UpdateOne:
-        """Mark a key ``version`` dropped dead, unless a later version wrote it again (searches skip dead keys;
-        a dead reference key still names a former referrer for erasure)."""
-        return UpdateOne({"_id": f"{key}{SEPARATOR}{owner}", "v": {"$lt": version}}, {"$set": {"dead": True}})
+    def _kill_key(key: str, owner: str, version: int, only: bool = False) -> UpdateOne:
+        """Mark a key ``version`` dropped dead, unless a later version wrote it again (``only``: the key of
+        ``version`` itself, undoing its write). Searches never see a dead key (its ``o`` leaves the live ranges); a
+        dead reference key still names a former referrer for erasure."""
+        key_id = f"{key}{SEPARATOR}{owner}"
+        return UpdateOne({"_id": key_id, "v": version if only else {"$lt": version}}, _dead(key_id))
 
     @staticmethod
     def _upsert_claim(claim: str, owner: str, version: int) -> UpdateOne:
@@ -1290,12 +1408,19 @@ def _record_filters(record_id: str, when: Mapping[str, Any] | None) -> list[dict
 def _scalar(field: str) -> bool:
     """A field that holds one value in every document (a range on it matches what an equality matches; through an
     array of objects nx-27017 would miss it)."""
-    return field in ("_id", "k") or field.startswith(f"{path(SEARCH)}.")
+    return field in ("_id", "o") or field.startswith(f"{path(SEARCH)}.")
 
 
-def _key_selector(term: KeyTerm) -> Any:
-    """The filter on ``k`` of a key term: the key itself, or the range of keys starting with it."""
-    return {"$gte": term.key, "$lt": term.key + "\uffff"} if term.prefix else term.key
+def _live_range(term: KeyTerm) -> dict:
+    """The filter on ``o`` of a key term's live keys: this key's owners, or (``prefix``) every key starting with it."""
+    if term.prefix:
+        return {"$gte": term.key, "$lt": term.key + "\uffff"}
+    return {"$gt": term.key + SEPARATOR, "$lt": term.key + SEPARATOR + "\uffff"}
+
+
+def _dead(key_id: str) -> dict:
+    """The update marking a search key dead: flagged, and its ``o`` moved out of every live range."""
+    return {"$set": {"dead": True, "o": DEAD_ORDER + key_id}}
 
 
 def _sort_value(document: dict, field: str) -> Any:

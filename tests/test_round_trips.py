@@ -118,7 +118,8 @@ def test_a_common_name_costs_the_same_round_trips_whatever_its_matches(client, c
         found, spent = count(lambda: client.get(f"{BASE}/Patient?family={family}&_count=5"))
         assert found.get_json()["total"] == size and len(found.get_json()["entry"]) == 5
         trips.append(spent)
-    assert trips[0] == trips[1] <= 3, trips  # key page, documents, one count on the key index
+    # the name's first key page, a look past it (a prefix may cover longer names), documents, one indexed count
+    assert trips[0] == trips[1] <= 4, trips
 
 
 def test_history_of_a_first_version_is_served_from_the_current_document(client):
