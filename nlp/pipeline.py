@@ -225,12 +225,25 @@ NON_QUALIFIERS = [
     "contributif", "contributive", "concluant", "concluante", "interprétable", "significatif",
     "significative", "informatif", "informative",
 ]
+_CHANGE_NOUNS = ("changement", "modification", "majoration", "adaptation", "diminution", "baisse",
+                 "augmentation", "ajustement", "arrêt", "interruption", "suspension",
+                 "réduction", "décroissance", "intensification", "relais")
+_NOT_RULED_OUT = [f"{head} {verb}{e}" for head in (
+    "ne peut être", "ne peut pas être", "ne peuvent être", "ne peuvent pas être", "n'a pas pu être",
+    "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être")
+    for verb in ("exclu", "éliminé", "écarté") for e in ("", "e")]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
     "pas de changement de", "pas de majoration", "pas d'adaptation", "sans adaptation",
     "non négligeable", "peu probable", "pas exclu", "pas exclue", "pas certain", "pas sûr",
     *[f"non {q}" for q in NON_QUALIFIERS],
+    # "pas d'arrêt du Kardégic", "sans modification du traitement de son
+    # diabète": a change that did not happen, the drug or disease is there
+    *[f"{neg}{noun}" for neg in ("pas de ", "pas d'", "sans ", "aucun ", "aucune ")
+      for noun in _CHANGE_NOUNS],
+    # "une endocardite ne peut être exclue": not ruled out, a hypothesis
+    *_NOT_RULED_OUT,
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
@@ -277,6 +290,15 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "prévention du", "pourrait s'agir", "pourrait être", "pourra être",
     "discuter", "à discuter", "discuter un", "discuter une", "proposer", "envisager",
     "introduire", "à introduire", "à proposer", "à envisager", "à prévoir",
+    # "on évoque", "le tableau oriente vers", "on craint", "diagnostic
+    # différentiel : ..."
+    "évoque", "évoquent", "évoquons", "a évoqué", "ont évoqué", "avons évoqué", "ai évoqué",
+    "oriente vers", "orientent vers", "orientant vers", "orientation vers",
+    "craint", "craignent", "craignons", "crainte", "redoute", "redoutent", "à redouter",
+    "diagnostic différentiel", "diagnostics différentiels", "diagnostic différentiel d'",
+    "diagnostic différentiel de", "pose la question d'", "pose la question de",
+    "posant la question d'", "posant la question de", "question d'un", "question d'une",
+    "s'interroge sur", "interrogation sur", "doute sur un", "doute sur une",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
@@ -292,6 +314,18 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{aux} {v}{e}" for aux in ("pourra être", "pourrait être", "sera", "serait", "pourront être")
       for v in _FUTURE_VERBS for e in ("", "e")],
     *_genders("proposé", "envisagé"),
+    *_NOT_RULED_OUT, *_genders("redouté", "est redouté"),
+]
+
+
+# "n'a finalement pas été retrouvé", "n'a jamais été confirmée", "n'a pas été
+# repris": negation cues after the span (regex on the NORM text: lower case,
+# no accents); edsnlp's "ne ... pas" regex only knows a "ne" before the span.
+NEGATION_FOLLOWING_REGEX = [
+    r"\bn'(?:a|ont|est|sont|etait|etaient|avait|avaient)\s+(?:\w+\s+)?(?:pas|jamais|nullement)"
+    r"\s+(?:\w+\s+)?(?:ete\s+)?(?:\w+\s+)?(?:retrouve|confirme|retenu|objective|visualise"
+    r"|mis\s+en\s+evidence|detecte|identifie|decele|observe|constate|prouve|demontre|documente"
+    r"|diagnostique|repris|reintroduit|introduit|prescrit|instaure|debute|administre)e?s?\b",
 ]
 
 
@@ -492,7 +526,8 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
             assigns=[], requires=[], retokenizes=False, default_config={})
         from .qualifiers import CueQualifier, cue_terms, negation_regex
 
-        qualifier = CueQualifier(nlp, cue_terms(_cues()), negation_regex())
+        qualifier = CueQualifier(nlp, cue_terms(_cues()), negation_regex(),
+                                 NEGATION_FOLLOWING_REGEX)
 
     assert tuple(nlp.pipe_names) == MATCHERS, nlp.pipe_names
     payload = Payload(

@@ -15,9 +15,22 @@ NORM, keys ``"<qualifier>|<label>"``) and works on token indices:
   "following" one after it, in the same scope; family: a family cue anywhere
   in the scope. A span crossing a scope boundary is qualified by any of them.
 
-One rule is ours: a plural negative result right after a list of spans
-joined by "et" or "," negates each of them ("sérologies VIH et hépatite B
-négatives"), although "et" and "," end the scope of a cue.
+Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
+
+* a plural negative result right after a list of spans joined by "et" or ","
+  negates each of them ("sérologies VIH et hépatite B négatives", "toux,
+  fièvre : absentes"), although "et" and "," end the scope of a cue;
+* a cue followed by ":" introduces a list, and qualifies every span of it up
+  to the end of the sentence, ";", "mais" or the end of its line ("Pas de :
+  fièvre, toux, dyspnée", "Hypothèses : pneumopathie, embolie", "Mère : HTA,
+  diabète"); a colon that ends its line introduces the bullet lines below it
+  (up to a line without a bullet or a blank line);
+* a span coordinated to the previous one by a repeated preposition ("absence
+  de fièvre et de toux", "pas de fièvre, de toux ou de dyspnée") shares the
+  preceding negation or hypothesis cue of that span;
+* "following" regex cues for the negation: "n'a finalement pas été
+  retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
+  ... pas" regex only knows "ne" before the span).
 
 ``tests/test_nlp_qualifiers.py`` checks the flags against the edsnlp
 qualifiers, built with the same cues, on the development letters.
@@ -100,7 +113,8 @@ class CueQualifier:
     ``spans`` the (start, end) token ranges, sorted, returns one
     :class:`Qualification` per span."""
 
-    def __init__(self, nlp, terms: dict[str, dict[str, list[str]]], regex: Sequence[str]):
+    def __init__(self, nlp, terms: dict[str, dict[str, list[str]]], regex: Sequence[str],
+                 following_regex: Sequence[str] = ()):
         from edsnlp.matchers.phrase import EDSPhraseMatcher
         from edsnlp.utils.regex_utils import compile_regex
 
@@ -112,6 +126,7 @@ class CueQualifier:
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
                                               key.partition("|")[2]) for key in flat}
         self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
+        self.following_regexes = [compile_regex(r, 0) for r in following_regex]
 
     def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
                  own_rules: bool = True) -> list[Qualification]:
@@ -124,67 +139,181 @@ class CueQualifier:
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
         keys = self.keys
         found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
-        found += [(0, "preceding", s, e) for s, e in self._regex_cues(doc)]
+        norms, text, begins, ends = self._norm_text(doc)
+        found += [(0, "preceding", s, e)
+                  for s, e in _align(self.regexes, norms, text, begins, ends)]
+        if own_rules and self.following_regexes:
+            found += [(0, "following", s, e)
+                      for s, e in _align(self.following_regexes, norms, text, begins, ends)]
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
-            if i in held and e <= starts[i + 1]:
+            if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
+                    own_rules and _colon_after(norms, e) is not None)):
                 per_q[q].append((s, e, label))
         neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING)
-        if own_rules:
-            _distribute_plural_results(doc, spans, neg)
         hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING)
         fam = _scoped(spans, per_q[2], starts, None, None)
+        if own_rules:
+            _colon_lists(doc, norms, spans, per_q[0], neg, PRECEDING)
+            _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
+            _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
+            _coordinated(norms, spans, neg)
+            _coordinated(norms, spans, hyp)
+            _distribute_plural_results(doc, norms, spans, neg)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
     def _regex_cues(self, doc) -> list[tuple[int, int]]:
-        """Token ranges of the regex matches on the NORM text (the norms, a
-        space after the tokens that have one), aligned as edsnlp's
-        RegexMatcher does ("expand": every token the match touches)."""
+        """Token ranges of the "ne ... pas" regex matches on the NORM text."""
+        return _align(self.regexes, *self._norm_text(doc))
+
+    @staticmethod
+    def _norm_text(doc) -> tuple[list[str], str, list[int], list[int]]:
+        """The norms, the NORM text (the norms, a space after the tokens that
+        have one) and the offsets of each token in it."""
         from spacy.attrs import NORM, SPACY
 
         strings = doc.vocab.strings
         rows = doc.to_array([SPACY, NORM]).tolist()
         norms = [strings[n] for _, n in rows]
-        text = "".join([t + " " if sp else t for (sp, _), t in zip(rows, norms)])
-        found = [m.span() for rx in self.regexes for m in rx.finditer(text)]
-        if not found:
-            return []
-        begins, ends, offset = [], [], 0
+        begins, ends, parts, offset = [], [], [], 0
         for (sp, _), t in zip(rows, norms):
             begins.append(offset)
-            ends.append(offset + len(t))
-            offset += len(t) + (1 if sp else 0)
-        out = []
-        for start_char, end_char in found:
-            start = bisect.bisect_right(begins, start_char)
-            end = bisect.bisect_left(ends, end_char)
-            if start > 0 and start_char < ends[start - 1]:
-                start -= 1
-            if end < len(begins) and end_char > begins[end]:
-                end += 1
-            out.append((start, max(start, end)))
-        return out
+            offset += len(t)
+            ends.append(offset)
+            parts.append(t + " " if sp else t)
+            offset += 1 if sp else 0
+        return norms, "".join(parts), begins, ends
+
+
+def _align(regexes, norms, text, begins, ends) -> list[tuple[int, int]]:
+    """Token ranges of the regex matches on the NORM text, aligned as
+    edsnlp's RegexMatcher does ("expand": every token the match touches)."""
+    found = [m.span() for rx in regexes for m in rx.finditer(text)]
+    out = []
+    for start_char, end_char in found:
+        start = bisect.bisect_right(begins, start_char)
+        end = bisect.bisect_left(ends, end_char)
+        if start > 0 and start_char < ends[start - 1]:
+            start -= 1
+        if end < len(begins) and end_char > begins[end]:
+            end += 1
+        out.append((start, max(start, end)))
+    return out
 
 
 _JOINERS = frozenset({"et", ","})
 
 
-def _distribute_plural_results(doc, spans, neg) -> None:
+def _distribute_plural_results(doc, norms, spans, neg) -> None:
     """"VIH et hépatite B négatives", "toux, fièvre et dyspnée absentes": a
-    following negation cue written in the plural, right after a span, also
-    negates the spans before it that are joined to it by one "et" or ","
-    (in place, on the per-span cue lists of :func:`_scoped`)."""
+    following negation cue written in the plural, right after a span (or
+    after a ":" that follows it), also negates the spans before it that are
+    joined to it by one "et" or "," (in place, on the per-span cue lists of
+    :func:`_scoped`)."""
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
-        own = [c for c in neg[k] if c[0] == e and doc[c[1] - 1].lower_.endswith(("s", "x"))]
+        own = [c for c in neg[k] if (c[0] == e or (c[0] == e + 1 and norms[e] == ":"))
+               and doc[c[1] - 1].lower_.endswith(("s", "x"))]
         if own:
             tail[k] = own[0]
         elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None \
                 and spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS:
             neg[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
+
+
+# what ends the list a cue followed by ":" introduces, besides a line end
+_LIST_STOPS = frozenset({".", ";", "mais", "...", "…", "!", "cependant", "toutefois",
+                         "pourtant", "sauf", "hormis", "alors que", "bien que"})
+_BULLETS = frozenset({"-", "*", "•", "·", "+", "–", "—", ">", "o"})
+# cues that introduce no list: conditions and risks ("si :", "risque :")
+_NO_LIST_CUES = frozenset({"si", "s'il", "selon", "soit", "en cas", "risque", "non", "eventuel",
+                           "eventuelle", "eventuellement", "discret", "discrete"})
+
+
+# the hypothesis cues after a word that introduce a list: "Diagnostics évoqués
+# :", "Hypothèses possibles :", not "Traitement proposé :" (a prescription)
+_LIST_FOLLOWING = ("evoqu", "suspect", "possibl", "probabl", "envisageabl")
+PRECEDING_LIST = frozenset(PRECEDING)  # a hypothesis list: the preceding cues and _LIST_FOLLOWING
+
+
+def _list_end(doc, colon: int) -> int:
+    """The token after the list a ":" at ``colon`` introduces: on its line,
+    up to a stop word or the line end; if the colon ends its line, the bullet
+    lines below it (up to a blank line or a line without a bullet)."""
+    n = len(doc)
+    i = colon + 1
+    if i < n and "\n" in doc[i].text:
+        while True:  # at the line break ending a line of the list
+            m, breaks = i, 0
+            while m < n and doc[m].is_space:
+                breaks += doc[m].text.count("\n")
+                m += 1
+            if m >= n or breaks > 1 or doc[m].text not in _BULLETS:
+                return i
+            m += 1
+            while m < n and "\n" not in doc[m].text:
+                m += 1
+            if m >= n:
+                return n
+            i = m
+    for j in range(i, n):
+        if "\n" in doc[j].text or doc[j].norm_ in _LIST_STOPS:
+            return j
+    return n
+
+
+def _colon_after(norms, i: int) -> int | None:
+    """The index of the ":" at ``i``, or after a preposition at ``i`` ("pas
+    de :"), else None."""
+    if i < len(norms) and norms[i] in _PREPOSITIONS:
+        i += 1
+    return i if i < len(norms) and norms[i] == ":" else None
+
+
+def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
+    """A cue (of ``labels``) right before a ":" qualifies every span of the
+    list that follows (in place, on the per-span cue lists of :func:`_scoped`)."""
+    cues = [(m[0], m[1], colon) for m in _filter_pseudo([m for m in matches if m[2] != TERMINATION])
+            if (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
+                                   and norms[m[1] - 1].startswith(_LIST_FOLLOWING)))
+            and (colon := _colon_after(norms, m[1])) is not None
+            and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
+    if not cues:
+        return
+    starts = [s for s, _ in spans]
+    for c0, c1, colon in cues:
+        end = _list_end(doc, colon)
+        for k in range(bisect.bisect_left(starts, c1 + 1), len(spans)):
+            s, e = spans[k]
+            if e > end:
+                break
+            if (c0, c1) not in out[k]:
+                out[k].append((c0, c1))
+
+
+_COORDINATORS = frozenset({"et", "ou", ",", "ni"})
+_PREPOSITIONS = frozenset({"de", "d'", "du", "des"})
+_ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
+
+
+def _coordinated(norms, spans, out) -> None:
+    """"absence de fièvre et de toux": a span joined to the previous one by
+    "et", "ou", "," or "ni" and a repeated preposition (and an article) takes
+    the preceding cues of that span (in place)."""
+    for k in range(1, len(spans)):
+        if out[k]:
+            continue
+        ps, pe = spans[k - 1]
+        s = spans[k][0]
+        between = norms[pe:s]
+        if not (2 <= len(between) <= 3 and between[0] in _COORDINATORS
+                and between[1] in _PREPOSITIONS
+                and (len(between) == 2 or between[2] in _ARTICLES)):
+            continue
+        out[k].extend(c for c in out[k - 1] if c[1] <= ps)
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

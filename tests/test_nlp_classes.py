@@ -99,3 +99,55 @@ def test_a_plural_negative_result_covers_the_list_before_it(nlp_engine, text, ex
 
 def test_rickettsiosis_is_coded(nlp_engine):
     assert ("A79.9", "hypothetical") in found(nlp_engine, "Une rickettsiose est à discuter.")
+
+
+# Round 5 (docs/nlp-engine.md): scopes of the negation, hypothesis and family cues.
+@pytest.mark.parametrize("text, expected", [
+    # a cue before ":" qualifies the whole list, up to the sentence end
+    ("Pas de : fièvre, toux, dyspnée.",
+     {("R50", "negated"), ("R05", "negated"), ("R06.0", "negated")}),
+    ("Absence de : céphalées, vomissements ou diarrhée.",
+     {("R51", "negated"), ("R11", "negated"), ("A09", "negated")}),
+    # ... or the bullet lines below a colon that ends its line
+    ("Pas de :\n- fièvre\n- toux\n\nDyspnée.",
+     {("R50", "negated"), ("R05", "negated"), ("R06.0", "affirmed")}),
+    ("Hypothèses : pneumopathie, embolie pulmonaire.",
+     {("J18", "hypothetical"), ("I26", "hypothetical")}),
+    ("Diagnostics évoqués : sarcoïdose, tuberculose.",
+     {("D86", "hypothetical"), ("A16.9", "hypothetical")}),
+    ("Père : infarctus à 50 ans, diabète de type 2.", {("I21", "family"), ("E11", "family")}),
+    # "mais", ";" and the sentence end close the list; a prescription is no hypothesis
+    ("Pas de : fièvre, toux ; dyspnée.",
+     {("R50", "negated"), ("R05", "negated"), ("R06.0", "affirmed")}),
+    ("Traitement proposé :\n- Kardégic 75 mg\n- Doliprane 1 g", {("B01AC06", "affirmed"),
+                                                                ("N02BE01", "affirmed")}),
+    # without a colon, a comma still ends the scope
+    ("Pas de fièvre, toux grasse.", {("R50", "negated"), ("R05", "affirmed")}),
+])
+def test_a_cue_before_a_colon_covers_its_list(nlp_engine, text, expected):
+    assert found(nlp_engine, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Absence de fièvre et de toux.", {("R50", "negated"), ("R05", "negated")}),
+    ("Pas de fièvre, de toux ou de dyspnée.",
+     {("R50", "negated"), ("R05", "negated"), ("R06.0", "negated")}),
+    ("Pas de toux et une fièvre à 39.", {("R05", "negated"), ("R50", "affirmed")}),
+])
+def test_a_repeated_preposition_keeps_the_cue(nlp_engine, text, expected):
+    assert found(nlp_engine, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Le diagnostic de lupus n'a finalement pas été confirmé.", ("M32.9", "negated")),
+    ("Le Kardégic n'a pas été repris.", ("B01AC06", "negated")),
+    ("Toux, fièvre : absentes.", ("R05", "negated")),
+    ("Une endocardite ne peut être exclue.", ("I38", "hypothetical")),
+    ("Une embolie pulmonaire ne peut pas être éliminée.", ("I26", "hypothetical")),
+    ("Le tableau oriente vers une pyélonéphrite.", ("N10", "hypothetical")),
+    ("On craint une endocardite.", ("I38", "hypothetical")),
+    ("Pas d'arrêt du Kardégic.", ("B01AC06", "affirmed")),
+    ("Sans modification du traitement de son hypertension.", ("I10", "affirmed")),
+])
+def test_negation_and_hypothesis_wordings_of_round_five(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
