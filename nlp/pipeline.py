@@ -51,7 +51,7 @@ MATCHERS = TOKEN_PIPES + TERMINOLOGIES
 # the engine over the whole sentence (HISTORY_CUE_PATTERN), together with the
 # "Antécédents" sections; it cost ~13 % of the pipeline.
 # eds.history's cues, on the folded sentence, family history excluded
-HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?familia)"
+HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?fam)"
 LEXICON_LABEL = "codoc_lexicon"
 
 _ALIAS_OF = {ICD10_SYSTEM: "icd10", ATC_SYSTEM: "atc", None: "ignore"}
@@ -299,6 +299,12 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "diagnostic différentiel de", "pose la question d'", "pose la question de",
     "posant la question d'", "posant la question de", "question d'un", "question d'une",
     "s'interroge sur", "interrogation sur", "doute sur un", "doute sur une",
+    "doute diagnostique", "pouvant correspondre", "pourrait correspondre", "pouvant évoquer",
+    "pourrait évoquer", "pouvant témoigner", "pourrait témoigner", "pouvant traduire",
+    "pourrait traduire", "pourrait être en rapport avec", "pouvant être en rapport avec",
+    "pourrait être lié à", "pourrait être liée à", "présumé", "présumée", "supposé", "supposée",
+    "proposition de", "proposition d'", "proposition du",
+    "discuterons", "discutera", "discuteront", "introduction prochaine", "mise en route prochaine",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
@@ -314,7 +320,7 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{aux} {v}{e}" for aux in ("pourra être", "pourrait être", "sera", "serait", "pourront être")
       for v in _FUTURE_VERBS for e in ("", "e")],
     *_genders("proposé", "envisagé"),
-    *_NOT_RULED_OUT, *_genders("redouté", "est redouté"),
+    *_NOT_RULED_OUT, *_genders("redouté", "est redouté", "présumé", "supposé"),
 ]
 
 
@@ -322,7 +328,7 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
 # repris": negation cues after the span (regex on the NORM text: lower case,
 # no accents); edsnlp's "ne ... pas" regex only knows a "ne" before the span.
 NEGATION_FOLLOWING_REGEX = [
-    r"\bn'(?:a|ont|est|sont|etait|etaient|avait|avaient)\s+(?:\w+\s+)?(?:pas|jamais|nullement)"
+    r"\bn'(?:a|ont|est|sont|etait|etaient|avait|avaient)\s+(?:\w+\s+)?(?:pas|jamais|plus|nullement)"
     r"\s+(?:\w+\s+)?(?:ete\s+)?(?:\w+\s+)?(?:retrouve|confirme|retenu|objective|visualise"
     r"|mis\s+en\s+evidence|detecte|identifie|decele|observe|constate|prouve|demontre|documente"
     r"|diagnostique|repris|reintroduit|introduit|prescrit|instaure|debute|administre)e?s?\b",
@@ -382,7 +388,8 @@ CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soi
 # the folded cue text.
 TREATMENT_CUE_PATTERN = (
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+[\w ]+"
-    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager))$"
+    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
+    r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine)$"
 )
 
 
@@ -390,7 +397,7 @@ TREATMENT_CUE_PATTERN = (
 # fils", "retrouvé par son épouse"): not family history. Regex on the folded text.
 REPORTER_PATTERN = (
     r"(?:\b(?:sa|son|ses|le|la|les|leur|un|une)\s+(?:\w+\s+)?"
-    r"(?:fille|fils|filles|epouse|epoux|mari|femme|conjoint|conjointe|compagne|compagnon"
+    r"(?:maman|papa|fille|fils|filles|epouse|epoux|mari|femme|conjoint|conjointe|compagne|compagnon"
     r"|famille|enfants?|frere|soeur|mere|pere|parents|entourage|petite?-fille|petit-fils"
     r"|belle-fille|gendre|niece|neveu|aidant)"
     r"\s+(?:\w+\s+)?(?:rapporte|rapportent|note|notent|signale|signalent|decrit|decrivent"
@@ -399,7 +406,7 @@ REPORTER_PATTERN = (
     r"|a\s+constate|a\s+note|a\s+remarque|rapporte)\b)"
     r"|(?:\b(?:accompagnee?|amenee?|retrouvee?|adressee?|appel|selon|d'apres|par)\s+(?:de|par)?\s*"
     r"(?:sa|son|ses|la|le|les)\s+(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
-    r"|famille|enfants|parents|mere|pere|soeur|frere|entourage|aidant)\b)"
+    r"|famille|enfants|parents|mere|pere|maman|papa|soeur|frere|entourage|aidant)\b)"
 )
 
 

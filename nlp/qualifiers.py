@@ -150,6 +150,8 @@ class CueQualifier:
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
                     own_rules and _colon_after(norms, e) is not None)):
                 per_q[q].append((s, e, label))
+        if own_rules:
+            per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
         neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING)
         hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING)
         fam = _scoped(spans, per_q[2], starts, None, None)
@@ -292,6 +294,32 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
                 break
             if (c0, c1) not in out[k]:
                 out[k].append((c0, c1))
+
+
+_THE_PATIENT = frozenset({"l'", "le", "la", "cet", "ce", "cette", "notre", "votre"})
+_AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
+
+
+def _not_relatives(norms, spans, starts, matches):
+    """Family cues that name no relative of the patient: "familial(e)" right
+    after or inside a span (a disease's name: "hypercholestérolémie
+    familiale", "fièvre méditerranéenne familiale"), and the child who is
+    the patient ("l'enfant présente", "Enfant de 4 ans hospitalisé")."""
+    out = []
+    sentence_starts = set(starts)
+    for m in matches:
+        s, e, label = m
+        if label == "family" and e == s + 1:
+            w = norms[s]
+            if w.startswith("famili") and w != "famille" and any(
+                    a < s + 1 and s <= b for a, b in spans):
+                continue  # the span ends at the cue or covers it
+            if w in ("enfant", "enfants") and (
+                    (s > 0 and norms[s - 1] in _THE_PATIENT)
+                    or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)):
+                continue
+        out.append(m)
+    return out
 
 
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})

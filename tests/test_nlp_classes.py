@@ -151,3 +151,31 @@ def test_a_repeated_preposition_keeps_the_cue(nlp_engine, text, expected):
 ])
 def test_negation_and_hypothesis_wordings_of_round_five(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a disease's name, not a relative
+    ("Hypercholestérolémie familiale traitée par statine.", ("E78.0", "affirmed")),
+    # the child is the patient; parents who describe are reporters
+    ("Enfant de 4 ans hospitalisé pour bronchiolite.", ("J21", "affirmed")),
+    ("L'enfant présente une fièvre à 39.", ("R50", "affirmed")),
+    ("Les parents décrivent une toux nocturne chez l'enfant.", ("R05", "affirmed")),
+    ("Ses enfants sont en bonne santé, sa fille aînée est diabétique.", ("E14", "family")),
+    # "ATCD fam." is a family section, not the patient's history
+    ("ATCD fam. : cancer du côlon, AVC.", ("I64", "family")),
+])
+def test_family_cues_that_name_no_relative(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Image pouvant correspondre à une embolie pulmonaire.", ("I26", "hypothetical")),
+    ("Une pneumopathie présumée bactérienne.", ("J18", "hypothetical")),
+    ("Une tuberculose n'est plus retenue.", ("A16.9", "negated")),
+    ("Nous discuterons d'un traitement par Xarelto.", ("B01AF01", "hypothetical")),
+    ("Proposition de traitement par méthotrexate.", ("L01BA01", "hypothetical")),
+    # a treatment to come does not make the disease it treats hypothetical
+    ("Proposition de cure chirurgicale de sa hernie inguinale.", ("K40.9", "affirmed")),
+])
+def test_more_hypothesis_wordings(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
