@@ -160,8 +160,10 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
             _coordinated(norms, spans, neg)
+            _under_treatment(norms, spans, neg)
             _coordinated(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
+            _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -322,6 +324,23 @@ def _not_relatives(norms, spans, starts, matches):
     return out
 
 
+_TREATMENT_WORDS = frozenset({"traitement", "par", "de", "d'", "du", "la", "le", "l'", "les", "des"})
+
+
+def _under_treatment(norms, spans, neg) -> None:
+    """"pas de saignement sous Eliquis", "pas de fièvre depuis 48 h sous
+    Augmentin": what follows "sous" (the treatment the patient is on) is out
+    of the scope of the negation cues before it (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k]:
+            continue
+        j = s - 1
+        while j >= 0 and s - j <= 4 and norms[j] in _TREATMENT_WORDS:
+            j -= 1
+        if j >= 0 and norms[j] == "sous":
+            neg[k][:] = [c for c in neg[k] if c[0] > j]
+
+
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})
 _PREPOSITIONS = frozenset({"de", "d'", "du", "des"})
 _ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
@@ -342,6 +361,26 @@ def _coordinated(norms, spans, out) -> None:
                 and (len(between) == 2 or between[2] in _ARTICLES)):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+
+
+def _distribute_following(norms, spans, hyp) -> None:
+    """"cisplatine et vinorelbine est envisagée", "sarcoïdose ou tuberculose
+    à évoquer": a following hypothesis cue at most two tokens after a span
+    also qualifies the spans before it joined to it by one "et", "ou" or ","
+    (in place)."""
+    tail: list[tuple[int, int] | None] = [None] * len(spans)
+    for k in range(len(spans) - 1, -1, -1):
+        s, e = spans[k]
+        own = [c for c in hyp[k] if e <= c[0] <= e + 2]
+        if own:
+            tail[k] = own[0]
+        elif not hyp[k] and k + 1 < len(spans) and tail[k + 1] is not None \
+                and spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS:
+            hyp[k].append(tail[k + 1])
+            tail[k] = tail[k + 1]
+
+
+_OR_JOINERS = frozenset({"et", "ou", ","})
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

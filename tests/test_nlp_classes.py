@@ -179,3 +179,18 @@ def test_family_cues_that_name_no_relative(nlp_engine, text, expected):
 ])
 def test_more_hypothesis_wordings(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the treatment after "sous" is taken, whatever the negation before it
+    ("Pas de saignement sous Eliquis.", ("B01AF02", "affirmed")),
+    ("Pas de fièvre depuis 48 h sous Augmentin.", ("J01CR02", "affirmed")),
+    ("Pas de fièvre depuis 48 h sous Augmentin.", ("R50", "negated")),
+    ("Pas de traitement par Kardégic ni par Plavix.", ("B01AC04", "negated")),
+    # post-posed "non <seen>" negations; "non connu" stays out ("diabète non connu découvert")
+    ("Thrombose non mise en évidence.", ("I82.9", "negated")),
+    ("Hématurie non rapportée.", ("R31", "negated")),
+    ("Cisplatine et vinorelbine sont envisagés.", ("L01XA01", "hypothetical")),
+])
+def test_treatments_and_post_posed_cues(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
