@@ -309,6 +309,8 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "pourrait être lié à", "pourrait être liée à", "présumé", "présumée", "supposé", "supposée",
     "proposition de", "proposition d'", "proposition du",
     "discuterons", "discutera", "discuteront", "introduction prochaine", "mise en route prochaine",
+    "serait en rapport avec", "seraient en rapport avec", "serait lié à", "serait liée à",
+    "seraient liés à", "seraient liées à", "serait dû à", "serait due à",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")

@@ -152,15 +152,16 @@ class CueQualifier:
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
-        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING)
-        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING)
-        fam = _scoped(spans, per_q[2], starts, None, None)
+        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING, own_rules)
+        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING, own_rules)
+        fam = _scoped(spans, per_q[2], starts, None, None, own_rules)
         if own_rules:
             _colon_lists(doc, norms, spans, per_q[0], neg, PRECEDING)
             _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg)
+            _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
             _distribute_following(norms, spans, hyp)
@@ -341,6 +342,52 @@ def _under_treatment(norms, spans, neg) -> None:
             neg[k][:] = [c for c in neg[k] if c[0] > j]
 
 
+# "pas de traitement de son diabète", "pas de suivi de sa BPCO", "pas
+# d'anticoagulation pour sa FA", "pas de décompensation de son asthme": what
+# is denied is the care or the event, not the disease it is about
+_CARE = frozenset({"traitement", "suivi", "bilan", "controle", "surveillance", "charge",
+                   "consultation", "traiter", "equilibration", "reevaluation"})
+_EVENTS = frozenset({"decompensation", "desequilibre", "aggravation", "poussee", "complication",
+                     "exacerbation", "recidive", "recrudescence"})
+_CARE_VERBS = frozenset({"traiter", "equilibrer", "surveiller", "suivre", "controler",
+                         "reevaluer", "explorer"})
+_OF = frozenset({"de", "du", "des", "d'", "pour"})
+_POSSESSIVES = frozenset({"son", "sa", "ses", "leur", "leurs"})
+_DEFINITE = frozenset({"la", "le", "l'", "les"})
+
+
+def _known_disease(norms, spans, neg) -> None:
+    """A span after "<care or event noun> de son/sa" (or "pour son/sa")
+    loses the preceding negation cues before that noun (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k]:
+            continue
+        kept = []
+        for c in neg[k]:
+            if c[1] <= s and _about_known_disease(norms[c[1]:s]):
+                continue
+            kept.append(c)
+        neg[k][:] = kept
+
+
+def _about_known_disease(between: list[str]) -> bool:
+    if not 2 <= len(between) <= 7 or "\n" in between:
+        return False
+    det = between[-1]
+    if det in _POSSESSIVES or det in _DEFINITE:
+        between = between[:-1]
+    elif between[-1] != "du":
+        return False
+    if between and between[-1] in _CARE_VERBS and det in (_POSSESSIVES | _DEFINITE):
+        return True  # "pas d'indication à traiter son hypothyroïdie"
+    if len(between) < 2 or between[-1] not in _OF:
+        return False
+    words = set(between[:-1])
+    if between[-1] == "pour":
+        return det in _POSSESSIVES or det in _DEFINITE
+    return bool(words & _CARE) or (det in _POSSESSIVES and bool(words & _EVENTS))
+
+
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})
 _PREPOSITIONS = frozenset({"de", "d'", "du", "des"})
 _ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
@@ -401,19 +448,26 @@ def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, 
     return kept
 
 
-def _scoped(spans, matches, starts, preceding, following) -> list[list[tuple[int, int]]]:
+def _scoped(spans, matches, starts, preceding, following,
+            inner_ends: bool = False) -> list[list[tuple[int, int]]]:
     """Per span, the cues that qualify it (empty: not qualified). With
     ``preceding`` None (family), every cue of the span's scopes counts.
 
     edsnlp walks the scopes in order and hands each the spans it overlaps
     (its ``consume_spans`` with a "second chance" for spans that cross a
     boundary) and the cues that start in it; for spans of one token or more
-    that is: each span meets the cues that start in any scope it overlaps."""
+    that is: each span meets the cues that start in any scope it overlaps.
+
+    ``inner_ends`` (ours): a termination inside a cue ends no scope
+    ("compatible avec", "en rapport avec", "ainsi que")."""
     out: list[list[tuple[int, int]]] = [[] for _ in spans]
     cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
     if not cues:
         return out
-    bounds = sorted({*starts, *(m[0] for m in matches if m[2] == TERMINATION)})
+    ends = [m[0] for m in matches if m[2] == TERMINATION]
+    if inner_ends:
+        ends = [t for t in ends if not any(c[0] < t < c[1] for c in cues)]
+    bounds = sorted({*starts, *ends})
     by_scope: dict[int, list[tuple[int, int, str]]] = {}
     for c in cues:
         by_scope.setdefault(bisect.bisect_right(bounds, c[0]) - 1, []).append(c)

@@ -194,3 +194,20 @@ def test_more_hypothesis_wordings(nlp_engine, text, expected):
 ])
 def test_treatments_and_post_posed_cues(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the care or the event is denied, not the disease it is about
+    ("Pas de traitement de son diabète.", ("E14", "affirmed")),
+    ("Pas de suivi de sa BPCO depuis 2 ans.", ("J44", "affirmed")),
+    ("Pas d'indication à une anticoagulation pour sa fibrillation auriculaire.", ("I48", "affirmed")),
+    ("Pas d'indication à traiter son hypothyroïdie.", ("E03.9", "affirmed")),
+    ("Pas de décompensation de son asthme.", ("J45", "affirmed")),
+    # ... a drug after "par" is denied, a disease without such a noun too
+    ("Pas de traitement de fond par Seretide.", ("R03AK06", "negated")),
+    ("Pas de complication, pas de diabète.", ("E14", "negated")),
+    # a termination inside a cue ends no scope
+    ("Tableau compatible avec une pneumopathie.", ("J18", "hypothetical")),
+])
+def test_what_a_negation_denies(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
