@@ -159,6 +159,7 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, per_q[0], neg, PRECEDING)
             _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
+            _family_introduction(doc, norms, spans, starts, per_q[2], fam)
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg)
             _known_disease(norms, spans, neg)
@@ -386,6 +387,30 @@ def _about_known_disease(between: list[str]) -> bool:
     if between[-1] == "pour":
         return det in _POSSESSIVES or det in _DEFINITE
     return bool(words & _CARE) or (det in _POSSESSIVES and bool(words & _EVENTS))
+
+
+_FAMILY_SIDES = ("famil", "patern", "matern", "apparent", "ascendant", "fratrie", "collateral",
+                 "lignee", "branche")
+
+
+def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
+    """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...": a
+    family cue in the first words of a sentence, followed by ",", covers the
+    sentence up to ";" or its end (in place)."""
+    sentence_of = None
+    for s, e, label in matches:
+        if label != "family" or e >= len(norms) or norms[e] != "," \
+                or not norms[e - 1].startswith(_FAMILY_SIDES):
+            continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
+        i = bisect.bisect_right(starts, s) - 1
+        if s - starts[i] > 2:
+            continue
+        if sentence_of is None:
+            sentence_of = [bisect.bisect_right(starts, a) - 1 for a, _ in spans]
+        end = next((j for j in range(e, starts[i + 1]) if norms[j] == ";"), starts[i + 1])
+        for k, (a, b) in enumerate(spans):
+            if sentence_of[k] == i and e < a and b <= end and (s, e) not in fam[k]:
+                fam[k].append((s, e))
 
 
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})

@@ -211,3 +211,13 @@ def test_treatments_and_post_posed_cues(nlp_engine, text, expected):
 ])
 def test_what_a_negation_denies(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Dans la famille, plusieurs cas de diabète de type 2.", ("E11", "family")),
+    ("Côté paternel, diabète et HTA.", ("I10", "family")),
+    # a relative in apposition is no introduction: the letter may go on about the patient
+    ("Son fils, qui l'accompagne, rapporte des chutes et une toux.", ("R05", "affirmed")),
+])
+def test_a_family_introduction_covers_its_sentence(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
