@@ -160,6 +160,8 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
             _family_introduction(doc, norms, spans, starts, per_q[2], fam)
+            _post_cue_after_comma(norms, spans, per_q[0], neg)
+            _post_cue_after_comma(norms, spans, per_q[1], hyp)
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg)
             _known_disease(norms, spans, neg)
@@ -411,6 +413,28 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
         for k, (a, b) in enumerate(spans):
             if sentence_of[k] == i and e < a and b <= end and (s, e) not in fam[k]:
                 fam[k].append((s, e))
+
+
+def _post_cue_after_comma(norms, spans, matches, out) -> None:
+    """"Embolie pulmonaire, éliminée par l'angioscanner", "Sarcoïdose, à
+    confirmer": a following cue right after the comma that ends a span
+    qualifies it, unless a span comes right after the cue ("Fièvre, probable
+    pneumopathie": the cue precedes that one) (in place)."""
+    after: dict[int, tuple[int, int]] = {}
+    for s, e, label in _filter_pseudo([m for m in matches if m[2] != TERMINATION]):
+        if label in FOLLOWING and e > after.get(s, (s, s))[1]:
+            after[s] = (s, e)
+    if not after:
+        return
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        c = after.get(e + 1)
+        if c is None or e >= len(norms) or norms[e] != "," or c in out[k]:
+            continue
+        j = bisect.bisect_left(starts, c[1])
+        if j < len(spans) and starts[j] <= c[1] + 2:
+            continue
+        out[k].append(c)
 
 
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})

@@ -221,3 +221,15 @@ def test_what_a_negation_denies(nlp_engine, text, expected):
 ])
 def test_a_family_introduction_covers_its_sentence(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Embolie pulmonaire, éliminée par l'angioscanner.", ("I26", "negated")),
+    ("Fibrillation auriculaire, non retrouvée sur le Holter.", ("I48", "negated")),
+    ("Sarcoïdose, à confirmer par une biopsie.", ("D86", "hypothetical")),
+    # a cue that precedes the next span is that span's; a qualifier is no cue
+    ("Fièvre, probable pneumopathie.", ("R50", "affirmed")),
+    ("Asthme, non contrôlé, sous Seretide.", ("J45", "affirmed")),
+])
+def test_a_post_posed_cue_after_a_comma(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
