@@ -160,6 +160,7 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
             _family_introduction(doc, norms, spans, starts, per_q[2], fam)
+            _colon_ends_preceding(norms, spans, neg)
             _post_cue_after_comma(norms, spans, per_q[0], neg)
             _post_cue_after_comma(norms, spans, per_q[1], hyp)
             _coordinated(norms, spans, neg)
@@ -413,6 +414,29 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
         for k, (a, b) in enumerate(spans):
             if sentence_of[k] == i and e < a and b <= end and (s, e) not in fam[k]:
                 fam[k].append((s, e))
+
+
+def _colon_ends_preceding(norms, spans, out) -> None:
+    """"Pas de thrombose veineuse : Lovenox en prévention": a ":" after the
+    cue's own words ends the scope of a preceding negation cue (the colon
+    right after the cue introduces its list, see :func:`_colon_lists`); not
+    a hypothesis cue ("Dépistage des IST : sérologie syphilis") (in place)."""
+    colons = None
+    for k, (s, e) in enumerate(spans):
+        if not out[k]:
+            continue
+        if colons is None:
+            colons = [i for i, w in enumerate(norms) if w == ":"]
+            if not colons:
+                return
+        kept = []
+        for c in out[k]:
+            if c[1] <= s:
+                i = bisect.bisect_left(colons, c[1])
+                if i < len(colons) and colons[i] < s and colons[i] != _colon_after(norms, c[1]):
+                    continue
+            kept.append(c)
+        out[k][:] = kept
 
 
 def _post_cue_after_comma(norms, spans, matches, out) -> None:

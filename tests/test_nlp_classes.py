@@ -233,3 +233,14 @@ def test_a_family_introduction_covers_its_sentence(nlp_engine, text, expected):
 ])
 def test_a_post_posed_cue_after_a_comma(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a ":" after the cue's words ends a negation scope
+    ("Pas de thrombose veineuse : Lovenox 4000 UI en prévention.", ("B01AB05", "affirmed")),
+    ("Diabète : non.", ("E14", "negated")),
+    # contrast words end every scope
+    ("Une tuberculose reste à éliminer malgré un Quantiféron négatif.", ("A16.9", "hypothetical")),
+])
+def test_colons_and_contrasts_end_scopes(nlp_engine, text, expected):
+    assert expected in found(nlp_engine, text)
