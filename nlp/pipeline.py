@@ -347,6 +347,7 @@ NEGATION_FOLLOWING_REGEX = [
 EXTRA_TERMINATION = [
     "devant", "compte tenu de", "compte tenu d'", "dans un contexte de", "dans un contexte d'",
     "dans le contexte de", "dans le contexte d'", "motivé par", "motivée par", "sur fond de",
+    "sur terrain", "sur un terrain", "sur le terrain", "sur fond d'",
     "chez un patient", "chez une patiente",
     # contrast: "une tuberculose reste à éliminer malgré le Quantiféron négatif"
     "malgré", "en dépit de", "en dépit d'", "néanmoins", "en revanche", "par contre", "quoique",

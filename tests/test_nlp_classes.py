@@ -244,3 +244,8 @@ def test_a_post_posed_cue_after_a_comma(nlp_engine, text, expected):
 ])
 def test_colons_and_contrasts_end_scopes(nlp_engine, text, expected):
     assert expected in found(nlp_engine, text)
+
+
+def test_the_ground_a_disease_grows_on_is_out_of_its_cue(nlp_engine):
+    concepts = found(nlp_engine, "Céphalées par abus médicamenteux probables sur terrain migraineux.")
+    assert ("R51", "hypothetical") in concepts and ("G43", "affirmed") in concepts
