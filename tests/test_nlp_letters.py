@@ -58,28 +58,31 @@ _ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
 
 # Floors a little below the figures measured on this set (see docs/nlp-engine.md).
 FLOORS = {
-    # measured (46 letters, rounds 2 and 3 included): P 0.994, R 0.985, F1 0.990;
-    # ICD-10 F1 0.988, ATC F1 0.992; affirmed 0.994, negated 0.985,
-    # hypothetical 0.940, family 1.000
-    "micro_f1": 0.98,
-    "precision": 0.985,
-    "recall": 0.975,
-    "icd10_f1": 0.98,
-    "atc_f1": 0.985,
-    "assertion_f1": 0.90,  # each of a:affirmed, a:negated, a:hypothetical, a:family
+    # measured (46 letters, rounds 2 and 3 included) after round 5: P 0.995,
+    # R 0.986, F1 0.991; ICD-10 F1 0.988, ATC F1 0.996; affirmed 0.995,
+    # negated 0.985, hypothetical 0.950, family 1.000
+    "micro_f1": 0.985,
+    "precision": 0.99,
+    "recall": 0.98,
+    "icd10_f1": 0.983,
+    "atc_f1": 0.99,
+    "assertion_f1": 0.945,  # each of a:affirmed, a:negated, a:hypothetical, a:family
 }
 
 
 HOLDOUT_FLOORS = {
     # first score 0.918 (P 0.966, R 0.874), then inspected and used for
     # class-level fixes: now P 1.000, R 0.992, F1 0.996
-    "letters_holdout": {"micro_f1": 0.97, "precision": 0.98, "recall": 0.97},
+    "letters_holdout": {"micro_f1": 0.99, "precision": 0.995, "recall": 0.985},
     # never inspected for tuning: P 0.965, R 0.854, F1 0.906 before round 2,
     # P 0.968, R 0.938, F1 0.953 after (see docs/nlp-engine.md for its caveat)
-    "letters_holdout2": {"micro_f1": 0.94, "precision": 0.95, "recall": 0.92},
-    # written before round 5 (assertion classes), first score P 0.935,
-    # R 0.883, F1 0.908 (negated 0.840, hypothetical 0.800)
-    "letters_holdout3": {"micro_f1": 0.90, "precision": 0.93, "recall": 0.87},
+    # (unchanged by round 5, never inspected)
+    "letters_holdout2": {"micro_f1": 0.945, "precision": 0.96, "recall": 0.93},
+    # written before round 5 (assertion classes); first score P 0.935, R 0.883,
+    # F1 0.908 (negated 0.840, hypothetical 0.800); after round 5, with the
+    # guideline's optional codes corrected: P 0.959, R 0.888, F1 0.922
+    # (negated 0.850, hypothetical 0.865); no longer blind
+    "letters_holdout3": {"micro_f1": 0.915, "precision": 0.95, "recall": 0.88},
 }
 
 
