@@ -139,12 +139,11 @@ class CueQualifier:
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
         keys = self.keys
         found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
-        norms, text, begins, ends = self._norm_text(doc)
-        found += [(0, "preceding", s, e)
-                  for s, e in _align(self.regexes, norms, text, begins, ends)]
+        norms, text, spaces = self._norm_text(doc)
+        found += [(0, "preceding", s, e) for s, e in _align(self.regexes, norms, text, spaces)]
         if own_rules and self.following_regexes:
             found += [(0, "following", s, e)
-                      for s, e in _align(self.following_regexes, norms, text, begins, ends)]
+                      for s, e in _align(self.following_regexes, norms, text, spaces)]
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
@@ -152,17 +151,19 @@ class CueQualifier:
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
-        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING, own_rules)
-        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING, own_rules)
-        fam = _scoped(spans, per_q[2], starts, None, None, own_rules)
+        # the cues once the pseudo cues have removed theirs, per qualifier
+        cues = [_filter_pseudo([m for m in matches if m[2] != TERMINATION]) for matches in per_q]
+        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING, own_rules, cues[0])
+        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING, own_rules, cues[1])
+        fam = _scoped(spans, per_q[2], starts, None, None, own_rules, cues[2])
         if own_rules:
-            _colon_lists(doc, norms, spans, per_q[0], neg, PRECEDING)
-            _colon_lists(doc, norms, spans, per_q[1], hyp, PRECEDING_LIST)
-            _colon_lists(doc, norms, spans, per_q[2], fam, {"family"})
-            _family_introduction(doc, norms, spans, starts, per_q[2], fam)
+            _colon_lists(doc, norms, spans, cues[0], neg, PRECEDING)
+            _colon_lists(doc, norms, spans, cues[1], hyp, PRECEDING_LIST)
+            _colon_lists(doc, norms, spans, cues[2], fam, {"family"})
+            _family_introduction(doc, norms, spans, starts, cues[2], fam)
             _colon_ends_preceding(norms, spans, neg)
-            _post_cue_after_comma(norms, spans, per_q[0], neg)
-            _post_cue_after_comma(norms, spans, per_q[1], hyp)
+            _post_cue_after_comma(norms, spans, cues[0], neg)
+            _post_cue_after_comma(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg)
             _known_disease(norms, spans, neg)
@@ -177,28 +178,31 @@ class CueQualifier:
         return _align(self.regexes, *self._norm_text(doc))
 
     @staticmethod
-    def _norm_text(doc) -> tuple[list[str], str, list[int], list[int]]:
+    def _norm_text(doc) -> tuple[list[str], str, list[int]]:
         """The norms, the NORM text (the norms, a space after the tokens that
-        have one) and the offsets of each token in it."""
+        have one) and the SPACY flags."""
         from spacy.attrs import NORM, SPACY
 
         strings = doc.vocab.strings
         rows = doc.to_array([SPACY, NORM]).tolist()
         norms = [strings[n] for _, n in rows]
-        begins, ends, parts, offset = [], [], [], 0
-        for (sp, _), t in zip(rows, norms):
-            begins.append(offset)
-            offset += len(t)
-            ends.append(offset)
-            parts.append(t + " " if sp else t)
-            offset += 1 if sp else 0
-        return norms, "".join(parts), begins, ends
+        spaces = [sp for sp, _ in rows]
+        text = "".join([t + " " if sp else t for sp, t in zip(spaces, norms)])
+        return norms, text, spaces
 
 
-def _align(regexes, norms, text, begins, ends) -> list[tuple[int, int]]:
+def _align(regexes, norms, text, spaces) -> list[tuple[int, int]]:
     """Token ranges of the regex matches on the NORM text, aligned as
     edsnlp's RegexMatcher does ("expand": every token the match touches)."""
     found = [m.span() for rx in regexes for m in rx.finditer(text)]
+    if not found:
+        return []
+    begins, ends, offset = [], [], 0
+    for sp, t in zip(spaces, norms):
+        begins.append(offset)
+        offset += len(t)
+        ends.append(offset)
+        offset += 1 if sp else 0
     out = []
     for start_char, end_char in found:
         start = bisect.bisect_right(begins, start_char)
@@ -284,8 +288,9 @@ def _colon_after(norms, i: int) -> int | None:
 
 def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
     """A cue (of ``labels``) right before a ":" qualifies every span of the
-    list that follows (in place, on the per-span cue lists of :func:`_scoped`)."""
-    cues = [(m[0], m[1], colon) for m in _filter_pseudo([m for m in matches if m[2] != TERMINATION])
+    list that follows (in place, on the per-span cue lists of :func:`_scoped`);
+    ``matches``: the cues left by the pseudo cues."""
+    cues = [(m[0], m[1], colon) for m in matches
             if (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
                                    and norms[m[1] - 1].startswith(_LIST_FOLLOWING)))
             and (colon := _colon_after(norms, m[1])) is not None
@@ -445,7 +450,7 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
     qualifies it, unless a span comes right after the cue ("Fièvre, probable
     pneumopathie": the cue precedes that one) (in place)."""
     after: dict[int, tuple[int, int]] = {}
-    for s, e, label in _filter_pseudo([m for m in matches if m[2] != TERMINATION]):
+    for s, e, label in matches:  # the cues left by the pseudo cues
         if label in FOLLOWING and e > after.get(s, (s, s))[1]:
             after[s] = (s, e)
     if not after:
@@ -521,8 +526,8 @@ def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, 
     return kept
 
 
-def _scoped(spans, matches, starts, preceding, following,
-            inner_ends: bool = False) -> list[list[tuple[int, int]]]:
+def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = False,
+            cues=None) -> list[list[tuple[int, int]]]:
     """Per span, the cues that qualify it (empty: not qualified). With
     ``preceding`` None (family), every cue of the span's scopes counts.
 
@@ -534,12 +539,14 @@ def _scoped(spans, matches, starts, preceding, following,
     ``inner_ends`` (ours): a termination inside a cue ends no scope
     ("compatible avec", "en rapport avec", "ainsi que")."""
     out: list[list[tuple[int, int]]] = [[] for _ in spans]
-    cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
+    if cues is None:  # the cues left by the pseudo cues, if the caller has them
+        cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
     if not cues:
         return out
     ends = [m[0] for m in matches if m[2] == TERMINATION]
     if inner_ends:
-        ends = [t for t in ends if not any(c[0] < t < c[1] for c in cues)]
+        inner = {i for c in cues for i in range(c[0] + 1, c[1])}
+        ends = [t for t in ends if t not in inner]
     bounds = sorted({*starts, *ends})
     by_scope: dict[int, list[tuple[int, int, str]]] = {}
     for c in cues:
