@@ -51,7 +51,7 @@ MATCHERS = TOKEN_PIPES + TERMINOLOGIES
 # the engine over the whole sentence (HISTORY_CUE_PATTERN), together with the
 # "Antécédents" sections; it cost ~13 % of the pipeline.
 # eds.history's cues, on the folded sentence, family history excluded
-HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?familia)"
+HISTORY_CUE_PATTERN = r"\b(?:antecedents?|atcds?|tacds)\b(?!\s+(?:medicaux\s+)?fam)"
 LEXICON_LABEL = "codoc_lexicon"
 
 _ALIAS_OF = {ICD10_SYSTEM: "icd10", ATC_SYSTEM: "atc", None: "ignore"}
@@ -225,12 +225,25 @@ NON_QUALIFIERS = [
     "contributif", "contributive", "concluant", "concluante", "interprétable", "significatif",
     "significative", "informatif", "informative",
 ]
+_CHANGE_NOUNS = ("changement", "modification", "majoration", "adaptation", "diminution", "baisse",
+                 "augmentation", "ajustement", "arrêt", "interruption", "suspension",
+                 "réduction", "décroissance", "intensification", "relais")
+_NOT_RULED_OUT = [f"{head} {verb}{e}" for head in (
+    "ne peut être", "ne peut pas être", "ne peuvent être", "ne peuvent pas être", "n'a pas pu être",
+    "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être")
+    for verb in ("exclu", "éliminé", "écarté") for e in ("", "e")]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
     "pas de changement de", "pas de majoration", "pas d'adaptation", "sans adaptation",
     "non négligeable", "peu probable", "pas exclu", "pas exclue", "pas certain", "pas sûr",
     *[f"non {q}" for q in NON_QUALIFIERS],
+    # "pas d'arrêt du Kardégic", "sans modification du traitement de son
+    # diabète": a change that did not happen, the drug or disease is there
+    *[f"{neg}{noun}" for neg in ("pas de ", "pas d'", "sans ", "aucun ", "aucune ")
+      for noun in _CHANGE_NOUNS],
+    # "une endocardite ne peut être exclue": not ruled out, a hypothesis
+    *_NOT_RULED_OUT,
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
@@ -243,7 +256,11 @@ EXTRA_NEGATION_FOLLOWING = [
     *_genders("non retrouvé", "pas retrouvé", "non retenu", "pas retenu", "non confirmé",
               "pas confirmé", "écarté", "est éliminé", "a été éliminé", "été éliminé",
               "non objectivé", "pas objectivé", "non visualisé", "pas visualisé", "infirmé",
-              "non indiqué", "pas indiqué", "non détecté", "non décelé", "exclu"),
+              "non indiqué", "pas indiqué", "non détecté", "non décelé", "exclu",
+              "non rapporté", "non signalé",
+              "non décrit", "non vu", "pas vu", "non identifié", "non observé", "non visible",
+              "non individualisé", "non visualisable", "non individualisable"),
+    "non mis en évidence", "non mise en évidence", "pas mis en évidence", "pas mise en évidence",
     "n'est pas retenu", "n'est pas retenue", "n'a pas été retenu", "n'a pas été retenue",
     "n'a pas été confirmé", "n'a pas été confirmée", "n'est pas confirmé", "n'est pas confirmée",
     "n'est pas indiqué", "n'est pas indiquée", "n'a pas été retrouvé", "n'a pas été retrouvée",
@@ -277,6 +294,23 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "prévention du", "pourrait s'agir", "pourrait être", "pourra être",
     "discuter", "à discuter", "discuter un", "discuter une", "proposer", "envisager",
     "introduire", "à introduire", "à proposer", "à envisager", "à prévoir",
+    # "on évoque", "le tableau oriente vers", "on craint", "diagnostic
+    # différentiel : ..."
+    "évoque", "évoquent", "évoquons", "a évoqué", "ont évoqué", "avons évoqué", "ai évoqué",
+    "oriente vers", "orientent vers", "orientant vers", "orientation vers",
+    "craint", "craignent", "craignons", "crainte", "redoute", "redoutent", "à redouter",
+    "diagnostic différentiel", "diagnostics différentiels", "diagnostic différentiel d'",
+    "diagnostic différentiel de", "pose la question d'", "pose la question de",
+    "posant la question d'", "posant la question de", "question d'un", "question d'une",
+    "s'interroge sur", "interrogation sur", "doute sur un", "doute sur une",
+    "doute diagnostique", "pouvant correspondre", "pourrait correspondre", "pouvant évoquer",
+    "pourrait évoquer", "pouvant témoigner", "pourrait témoigner", "pouvant traduire",
+    "pourrait traduire", "pourrait être en rapport avec", "pouvant être en rapport avec",
+    "pourrait être lié à", "pourrait être liée à", "présumé", "présumée", "supposé", "supposée",
+    "proposition de", "proposition d'", "proposition du",
+    "discuterons", "discutera", "discuteront", "introduction prochaine", "mise en route prochaine",
+    "serait en rapport avec", "seraient en rapport avec", "serait lié à", "serait liée à",
+    "seraient liés à", "seraient liées à", "serait dû à", "serait due à",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
@@ -292,6 +326,18 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{aux} {v}{e}" for aux in ("pourra être", "pourrait être", "sera", "serait", "pourront être")
       for v in _FUTURE_VERBS for e in ("", "e")],
     *_genders("proposé", "envisagé"),
+    *_NOT_RULED_OUT, *_genders("redouté", "est redouté", "présumé", "supposé"),
+]
+
+
+# "n'a finalement pas été retrouvé", "n'a jamais été confirmée", "n'a pas été
+# repris": negation cues after the span (regex on the NORM text: lower case,
+# no accents); edsnlp's "ne ... pas" regex only knows a "ne" before the span.
+NEGATION_FOLLOWING_REGEX = [
+    r"\bn'(?:a|ont|est|sont|etait|etaient|avait|avaient)\s+(?:\w+\s+)?(?:pas|jamais|plus|nullement)"
+    r"\s+(?:\w+\s+)?(?:ete\s+)?(?:\w+\s+)?(?:retrouve|confirme|retenu|objective|visualise"
+    r"|mis\s+en\s+evidence|detecte|identifie|decele|observe|constate|prouve|demontre|documente"
+    r"|diagnostique|repris|reintroduit|introduit|prescrit|instaure|debute|administre)e?s?\b",
 ]
 
 
@@ -301,7 +347,10 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
 EXTRA_TERMINATION = [
     "devant", "compte tenu de", "compte tenu d'", "dans un contexte de", "dans un contexte d'",
     "dans le contexte de", "dans le contexte d'", "motivé par", "motivée par", "sur fond de",
+    "sur terrain", "sur un terrain", "sur le terrain", "sur fond d'",
     "chez un patient", "chez une patiente",
+    # contrast: "une tuberculose reste à éliminer malgré le Quantiféron négatif"
+    "malgré", "en dépit de", "en dépit d'", "néanmoins", "en revanche", "par contre", "quoique",
 ]
 
 
@@ -348,7 +397,8 @@ CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soi
 # the folded cue text.
 TREATMENT_CUE_PATTERN = (
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+[\w ]+"
-    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager))$"
+    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
+    r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine)$"
 )
 
 
@@ -356,7 +406,7 @@ TREATMENT_CUE_PATTERN = (
 # fils", "retrouvé par son épouse"): not family history. Regex on the folded text.
 REPORTER_PATTERN = (
     r"(?:\b(?:sa|son|ses|le|la|les|leur|un|une)\s+(?:\w+\s+)?"
-    r"(?:fille|fils|filles|epouse|epoux|mari|femme|conjoint|conjointe|compagne|compagnon"
+    r"(?:maman|papa|fille|fils|filles|epouse|epoux|mari|femme|conjoint|conjointe|compagne|compagnon"
     r"|famille|enfants?|frere|soeur|mere|pere|parents|entourage|petite?-fille|petit-fils"
     r"|belle-fille|gendre|niece|neveu|aidant)"
     r"\s+(?:\w+\s+)?(?:rapporte|rapportent|note|notent|signale|signalent|decrit|decrivent"
@@ -365,7 +415,7 @@ REPORTER_PATTERN = (
     r"|a\s+constate|a\s+note|a\s+remarque|rapporte)\b)"
     r"|(?:\b(?:accompagnee?|amenee?|retrouvee?|adressee?|appel|selon|d'apres|par)\s+(?:de|par)?\s*"
     r"(?:sa|son|ses|la|le|les)\s+(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
-    r"|famille|enfants|parents|mere|pere|soeur|frere|entourage|aidant)\b)"
+    r"|famille|enfants|parents|mere|pere|maman|papa|soeur|frere|entourage|aidant)\b)"
 )
 
 
@@ -492,7 +542,8 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
             assigns=[], requires=[], retokenizes=False, default_config={})
         from .qualifiers import CueQualifier, cue_terms, negation_regex
 
-        qualifier = CueQualifier(nlp, cue_terms(_cues()), negation_regex())
+        qualifier = CueQualifier(nlp, cue_terms(_cues()), negation_regex(),
+                                 NEGATION_FOLLOWING_REGEX)
 
     assert tuple(nlp.pipe_names) == MATCHERS, nlp.pipe_names
     payload = Payload(

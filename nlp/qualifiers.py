@@ -15,9 +15,22 @@ NORM, keys ``"<qualifier>|<label>"``) and works on token indices:
   "following" one after it, in the same scope; family: a family cue anywhere
   in the scope. A span crossing a scope boundary is qualified by any of them.
 
-One rule is ours: a plural negative result right after a list of spans
-joined by "et" or "," negates each of them ("sérologies VIH et hépatite B
-négatives"), although "et" and "," end the scope of a cue.
+Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
+
+* a plural negative result right after a list of spans joined by "et" or ","
+  negates each of them ("sérologies VIH et hépatite B négatives", "toux,
+  fièvre : absentes"), although "et" and "," end the scope of a cue;
+* a cue followed by ":" introduces a list, and qualifies every span of it up
+  to the end of the sentence, ";", "mais" or the end of its line ("Pas de :
+  fièvre, toux, dyspnée", "Hypothèses : pneumopathie, embolie", "Mère : HTA,
+  diabète"); a colon that ends its line introduces the bullet lines below it
+  (up to a line without a bullet or a blank line);
+* a span coordinated to the previous one by a repeated preposition ("absence
+  de fièvre et de toux", "pas de fièvre, de toux ou de dyspnée") shares the
+  preceding negation or hypothesis cue of that span;
+* "following" regex cues for the negation: "n'a finalement pas été
+  retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
+  ... pas" regex only knows "ne" before the span).
 
 ``tests/test_nlp_qualifiers.py`` checks the flags against the edsnlp
 qualifiers, built with the same cues, on the development letters.
@@ -100,7 +113,8 @@ class CueQualifier:
     ``spans`` the (start, end) token ranges, sorted, returns one
     :class:`Qualification` per span."""
 
-    def __init__(self, nlp, terms: dict[str, dict[str, list[str]]], regex: Sequence[str]):
+    def __init__(self, nlp, terms: dict[str, dict[str, list[str]]], regex: Sequence[str],
+                 following_regex: Sequence[str] = ()):
         from edsnlp.matchers.phrase import EDSPhraseMatcher
         from edsnlp.utils.regex_utils import compile_regex
 
@@ -112,6 +126,7 @@ class CueQualifier:
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
                                               key.partition("|")[2]) for key in flat}
         self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
+        self.following_regexes = [compile_regex(r, 0) for r in following_regex]
 
     def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
                  own_rules: bool = True) -> list[Qualification]:
@@ -124,67 +139,373 @@ class CueQualifier:
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
         keys = self.keys
         found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
-        found += [(0, "preceding", s, e) for s, e in self._regex_cues(doc)]
+        norms, text, spaces = self._norm_text(doc)
+        found += [(0, "preceding", s, e) for s, e in _align(self.regexes, norms, text, spaces)]
+        if own_rules and self.following_regexes:
+            found += [(0, "following", s, e)
+                      for s, e in _align(self.following_regexes, norms, text, spaces)]
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
-            if i in held and e <= starts[i + 1]:
+            if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
+                    own_rules and _colon_after(norms, e) is not None)):
                 per_q[q].append((s, e, label))
-        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING)
         if own_rules:
-            _distribute_plural_results(doc, spans, neg)
-        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING)
-        fam = _scoped(spans, per_q[2], starts, None, None)
+            per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
+        # the cues once the pseudo cues have removed theirs, per qualifier
+        cues = [_filter_pseudo([m for m in matches if m[2] != TERMINATION]) for matches in per_q]
+        neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING, own_rules, cues[0])
+        hyp = _scoped(spans, per_q[1], starts, PRECEDING, FOLLOWING, own_rules, cues[1])
+        fam = _scoped(spans, per_q[2], starts, None, None, own_rules, cues[2])
+        if own_rules:
+            _colon_lists(doc, norms, spans, cues[0], neg, PRECEDING)
+            _colon_lists(doc, norms, spans, cues[1], hyp, PRECEDING_LIST)
+            _colon_lists(doc, norms, spans, cues[2], fam, {"family"})
+            _family_introduction(doc, norms, spans, starts, cues[2], fam)
+            _colon_ends_preceding(norms, spans, neg)
+            _post_cue_after_comma(norms, spans, cues[0], neg)
+            _post_cue_after_comma(norms, spans, cues[1], hyp)
+            _coordinated(norms, spans, neg)
+            _under_treatment(norms, spans, neg)
+            _known_disease(norms, spans, neg)
+            _coordinated(norms, spans, hyp)
+            _distribute_plural_results(doc, norms, spans, neg)
+            _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
     def _regex_cues(self, doc) -> list[tuple[int, int]]:
-        """Token ranges of the regex matches on the NORM text (the norms, a
-        space after the tokens that have one), aligned as edsnlp's
-        RegexMatcher does ("expand": every token the match touches)."""
+        """Token ranges of the "ne ... pas" regex matches on the NORM text."""
+        return _align(self.regexes, *self._norm_text(doc))
+
+    @staticmethod
+    def _norm_text(doc) -> tuple[list[str], str, list[int]]:
+        """The norms, the NORM text (the norms, a space after the tokens that
+        have one) and the SPACY flags."""
         from spacy.attrs import NORM, SPACY
 
         strings = doc.vocab.strings
         rows = doc.to_array([SPACY, NORM]).tolist()
         norms = [strings[n] for _, n in rows]
-        text = "".join([t + " " if sp else t for (sp, _), t in zip(rows, norms)])
-        found = [m.span() for rx in self.regexes for m in rx.finditer(text)]
-        if not found:
-            return []
-        begins, ends, offset = [], [], 0
-        for (sp, _), t in zip(rows, norms):
-            begins.append(offset)
-            ends.append(offset + len(t))
-            offset += len(t) + (1 if sp else 0)
-        out = []
-        for start_char, end_char in found:
-            start = bisect.bisect_right(begins, start_char)
-            end = bisect.bisect_left(ends, end_char)
-            if start > 0 and start_char < ends[start - 1]:
-                start -= 1
-            if end < len(begins) and end_char > begins[end]:
-                end += 1
-            out.append((start, max(start, end)))
-        return out
+        spaces = [sp for sp, _ in rows]
+        text = "".join([t + " " if sp else t for sp, t in zip(spaces, norms)])
+        return norms, text, spaces
+
+
+def _align(regexes, norms, text, spaces) -> list[tuple[int, int]]:
+    """Token ranges of the regex matches on the NORM text, aligned as
+    edsnlp's RegexMatcher does ("expand": every token the match touches)."""
+    found = [m.span() for rx in regexes for m in rx.finditer(text)]
+    if not found:
+        return []
+    begins, ends, offset = [], [], 0
+    for sp, t in zip(spaces, norms):
+        begins.append(offset)
+        offset += len(t)
+        ends.append(offset)
+        offset += 1 if sp else 0
+    out = []
+    for start_char, end_char in found:
+        start = bisect.bisect_right(begins, start_char)
+        end = bisect.bisect_left(ends, end_char)
+        if start > 0 and start_char < ends[start - 1]:
+            start -= 1
+        if end < len(begins) and end_char > begins[end]:
+            end += 1
+        out.append((start, max(start, end)))
+    return out
 
 
 _JOINERS = frozenset({"et", ","})
 
 
-def _distribute_plural_results(doc, spans, neg) -> None:
+def _distribute_plural_results(doc, norms, spans, neg) -> None:
     """"VIH et hépatite B négatives", "toux, fièvre et dyspnée absentes": a
-    following negation cue written in the plural, right after a span, also
-    negates the spans before it that are joined to it by one "et" or ","
-    (in place, on the per-span cue lists of :func:`_scoped`)."""
+    following negation cue written in the plural, right after a span (or
+    after a ":" that follows it), also negates the spans before it that are
+    joined to it by one "et" or "," (in place, on the per-span cue lists of
+    :func:`_scoped`)."""
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
-        own = [c for c in neg[k] if c[0] == e and doc[c[1] - 1].lower_.endswith(("s", "x"))]
+        own = [c for c in neg[k] if (c[0] == e or (c[0] == e + 1 and norms[e] == ":"))
+               and doc[c[1] - 1].lower_.endswith(("s", "x"))]
         if own:
             tail[k] = own[0]
         elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None \
                 and spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS:
             neg[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
+
+
+# what ends the list a cue followed by ":" introduces, besides a line end
+_LIST_STOPS = frozenset({".", ";", "mais", "...", "…", "!", "cependant", "toutefois",
+                         "pourtant", "sauf", "hormis", "alors que", "bien que"})
+_BULLETS = frozenset({"-", "*", "•", "·", "+", "–", "—", ">", "o"})
+# cues that introduce no list: conditions and risks ("si :", "risque :")
+_NO_LIST_CUES = frozenset({"si", "s'il", "selon", "soit", "en cas", "risque", "non", "eventuel",
+                           "eventuelle", "eventuellement", "discret", "discrete"})
+
+
+# the hypothesis cues after a word that introduce a list: "Diagnostics évoqués
+# :", "Hypothèses possibles :", not "Traitement proposé :" (a prescription)
+_LIST_FOLLOWING = ("evoqu", "suspect", "possibl", "probabl", "envisageabl")
+PRECEDING_LIST = frozenset(PRECEDING)  # a hypothesis list: the preceding cues and _LIST_FOLLOWING
+
+
+def _list_end(doc, colon: int) -> int:
+    """The token after the list a ":" at ``colon`` introduces: on its line,
+    up to a stop word or the line end; if the colon ends its line, the bullet
+    lines below it (up to a blank line or a line without a bullet)."""
+    n = len(doc)
+    i = colon + 1
+    if i < n and "\n" in doc[i].text:
+        while True:  # at the line break ending a line of the list
+            m, breaks = i, 0
+            while m < n and doc[m].is_space:
+                breaks += doc[m].text.count("\n")
+                m += 1
+            if m >= n or breaks > 1 or doc[m].text not in _BULLETS:
+                return i
+            m += 1
+            while m < n and "\n" not in doc[m].text:
+                m += 1
+            if m >= n:
+                return n
+            i = m
+    for j in range(i, n):
+        if "\n" in doc[j].text or doc[j].norm_ in _LIST_STOPS:
+            return j
+    return n
+
+
+def _colon_after(norms, i: int) -> int | None:
+    """The index of the ":" at ``i``, or after a preposition at ``i`` ("pas
+    de :"), else None."""
+    if i < len(norms) and norms[i] in _PREPOSITIONS:
+        i += 1
+    return i if i < len(norms) and norms[i] == ":" else None
+
+
+def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
+    """A cue (of ``labels``) right before a ":" qualifies every span of the
+    list that follows (in place, on the per-span cue lists of :func:`_scoped`);
+    ``matches``: the cues left by the pseudo cues."""
+    cues = [(m[0], m[1], colon) for m in matches
+            if (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
+                                   and norms[m[1] - 1].startswith(_LIST_FOLLOWING)))
+            and (colon := _colon_after(norms, m[1])) is not None
+            and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
+    if not cues:
+        return
+    starts = [s for s, _ in spans]
+    for c0, c1, colon in cues:
+        end = _list_end(doc, colon)
+        for k in range(bisect.bisect_left(starts, c1 + 1), len(spans)):
+            s, e = spans[k]
+            if e > end:
+                break
+            if (c0, c1) not in out[k]:
+                out[k].append((c0, c1))
+
+
+_THE_PATIENT = frozenset({"l'", "le", "la", "cet", "ce", "cette", "notre", "votre"})
+_AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
+
+
+def _not_relatives(norms, spans, starts, matches):
+    """Family cues that name no relative of the patient: "familial(e)" right
+    after or inside a span (a disease's name: "hypercholestérolémie
+    familiale", "fièvre méditerranéenne familiale"), and the child who is
+    the patient ("l'enfant présente", "Enfant de 4 ans hospitalisé")."""
+    out = []
+    sentence_starts = set(starts)
+    for m in matches:
+        s, e, label = m
+        if label == "family" and e == s + 1:
+            w = norms[s]
+            if w.startswith("famili") and w != "famille" and any(
+                    a < s + 1 and s <= b for a, b in spans):
+                continue  # the span ends at the cue or covers it
+            if w in ("enfant", "enfants") and (
+                    (s > 0 and norms[s - 1] in _THE_PATIENT)
+                    or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)):
+                continue
+        out.append(m)
+    return out
+
+
+_TREATMENT_WORDS = frozenset({"traitement", "par", "de", "d'", "du", "la", "le", "l'", "les", "des"})
+
+
+def _under_treatment(norms, spans, neg) -> None:
+    """"pas de saignement sous Eliquis", "pas de fièvre depuis 48 h sous
+    Augmentin": what follows "sous" (the treatment the patient is on) is out
+    of the scope of the negation cues before it (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k]:
+            continue
+        j = s - 1
+        while j >= 0 and s - j <= 4 and norms[j] in _TREATMENT_WORDS:
+            j -= 1
+        if j >= 0 and norms[j] == "sous":
+            neg[k][:] = [c for c in neg[k] if c[0] > j]
+
+
+# "pas de traitement de son diabète", "pas de suivi de sa BPCO", "pas
+# d'anticoagulation pour sa FA", "pas de décompensation de son asthme": what
+# is denied is the care or the event, not the disease it is about
+_CARE = frozenset({"traitement", "suivi", "bilan", "controle", "surveillance", "charge",
+                   "consultation", "traiter", "equilibration", "reevaluation"})
+_EVENTS = frozenset({"decompensation", "desequilibre", "aggravation", "poussee", "complication",
+                     "exacerbation", "recidive", "recrudescence"})
+_CARE_VERBS = frozenset({"traiter", "equilibrer", "surveiller", "suivre", "controler",
+                         "reevaluer", "explorer"})
+_OF = frozenset({"de", "du", "des", "d'", "pour"})
+_POSSESSIVES = frozenset({"son", "sa", "ses", "leur", "leurs"})
+_DEFINITE = frozenset({"la", "le", "l'", "les"})
+
+
+def _known_disease(norms, spans, neg) -> None:
+    """A span after "<care or event noun> de son/sa" (or "pour son/sa")
+    loses the preceding negation cues before that noun (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k]:
+            continue
+        kept = []
+        for c in neg[k]:
+            if c[1] <= s and _about_known_disease(norms[c[1]:s]):
+                continue
+            kept.append(c)
+        neg[k][:] = kept
+
+
+def _about_known_disease(between: list[str]) -> bool:
+    if not 2 <= len(between) <= 7 or "\n" in between:
+        return False
+    det = between[-1]
+    if det in _POSSESSIVES or det in _DEFINITE:
+        between = between[:-1]
+    elif between[-1] != "du":
+        return False
+    if between and between[-1] in _CARE_VERBS and det in (_POSSESSIVES | _DEFINITE):
+        return True  # "pas d'indication à traiter son hypothyroïdie"
+    if len(between) < 2 or between[-1] not in _OF:
+        return False
+    words = set(between[:-1])
+    if between[-1] == "pour":
+        return det in _POSSESSIVES or det in _DEFINITE
+    return bool(words & _CARE) or (det in _POSSESSIVES and bool(words & _EVENTS))
+
+
+_FAMILY_SIDES = ("famil", "patern", "matern", "apparent", "ascendant", "fratrie", "collateral",
+                 "lignee", "branche")
+
+
+def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
+    """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...": a
+    family cue in the first words of a sentence, followed by ",", covers the
+    sentence up to ";" or its end (in place)."""
+    sentence_of = None
+    for s, e, label in matches:
+        if label != "family" or e >= len(norms) or norms[e] != "," \
+                or not norms[e - 1].startswith(_FAMILY_SIDES):
+            continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
+        i = bisect.bisect_right(starts, s) - 1
+        if s - starts[i] > 2:
+            continue
+        if sentence_of is None:
+            sentence_of = [bisect.bisect_right(starts, a) - 1 for a, _ in spans]
+        end = next((j for j in range(e, starts[i + 1]) if norms[j] == ";"), starts[i + 1])
+        for k, (a, b) in enumerate(spans):
+            if sentence_of[k] == i and e < a and b <= end and (s, e) not in fam[k]:
+                fam[k].append((s, e))
+
+
+def _colon_ends_preceding(norms, spans, out) -> None:
+    """"Pas de thrombose veineuse : Lovenox en prévention": a ":" after the
+    cue's own words ends the scope of a preceding negation cue (the colon
+    right after the cue introduces its list, see :func:`_colon_lists`); not
+    a hypothesis cue ("Dépistage des IST : sérologie syphilis") (in place)."""
+    colons = None
+    for k, (s, e) in enumerate(spans):
+        if not out[k]:
+            continue
+        if colons is None:
+            colons = [i for i, w in enumerate(norms) if w == ":"]
+            if not colons:
+                return
+        kept = []
+        for c in out[k]:
+            if c[1] <= s:
+                i = bisect.bisect_left(colons, c[1])
+                if i < len(colons) and colons[i] < s and colons[i] != _colon_after(norms, c[1]):
+                    continue
+            kept.append(c)
+        out[k][:] = kept
+
+
+def _post_cue_after_comma(norms, spans, matches, out) -> None:
+    """"Embolie pulmonaire, éliminée par l'angioscanner", "Sarcoïdose, à
+    confirmer": a following cue right after the comma that ends a span
+    qualifies it, unless a span comes right after the cue ("Fièvre, probable
+    pneumopathie": the cue precedes that one) (in place)."""
+    after: dict[int, tuple[int, int]] = {}
+    for s, e, label in matches:  # the cues left by the pseudo cues
+        if label in FOLLOWING and e > after.get(s, (s, s))[1]:
+            after[s] = (s, e)
+    if not after:
+        return
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        c = after.get(e + 1)
+        if c is None or e >= len(norms) or norms[e] != "," or c in out[k]:
+            continue
+        j = bisect.bisect_left(starts, c[1])
+        if j < len(spans) and starts[j] <= c[1] + 2:
+            continue
+        out[k].append(c)
+
+
+_COORDINATORS = frozenset({"et", "ou", ",", "ni"})
+_PREPOSITIONS = frozenset({"de", "d'", "du", "des"})
+_ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
+
+
+def _coordinated(norms, spans, out) -> None:
+    """"absence de fièvre et de toux": a span joined to the previous one by
+    "et", "ou", "," or "ni" and a repeated preposition (and an article) takes
+    the preceding cues of that span (in place)."""
+    for k in range(1, len(spans)):
+        if out[k]:
+            continue
+        ps, pe = spans[k - 1]
+        s = spans[k][0]
+        between = norms[pe:s]
+        if not (2 <= len(between) <= 3 and between[0] in _COORDINATORS
+                and between[1] in _PREPOSITIONS
+                and (len(between) == 2 or between[2] in _ARTICLES)):
+            continue
+        out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+
+
+def _distribute_following(norms, spans, hyp) -> None:
+    """"cisplatine et vinorelbine est envisagée", "sarcoïdose ou tuberculose
+    à évoquer": a following hypothesis cue at most two tokens after a span
+    also qualifies the spans before it joined to it by one "et", "ou" or ","
+    (in place)."""
+    tail: list[tuple[int, int] | None] = [None] * len(spans)
+    for k in range(len(spans) - 1, -1, -1):
+        s, e = spans[k]
+        own = [c for c in hyp[k] if e <= c[0] <= e + 2]
+        if own:
+            tail[k] = own[0]
+        elif not hyp[k] and k + 1 < len(spans) and tail[k + 1] is not None \
+                and spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS:
+            hyp[k].append(tail[k + 1])
+            tail[k] = tail[k + 1]
+
+
+_OR_JOINERS = frozenset({"et", "ou", ","})
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -205,19 +526,28 @@ def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, 
     return kept
 
 
-def _scoped(spans, matches, starts, preceding, following) -> list[list[tuple[int, int]]]:
+def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = False,
+            cues=None) -> list[list[tuple[int, int]]]:
     """Per span, the cues that qualify it (empty: not qualified). With
     ``preceding`` None (family), every cue of the span's scopes counts.
 
     edsnlp walks the scopes in order and hands each the spans it overlaps
     (its ``consume_spans`` with a "second chance" for spans that cross a
     boundary) and the cues that start in it; for spans of one token or more
-    that is: each span meets the cues that start in any scope it overlaps."""
+    that is: each span meets the cues that start in any scope it overlaps.
+
+    ``inner_ends`` (ours): a termination inside a cue ends no scope
+    ("compatible avec", "en rapport avec", "ainsi que")."""
     out: list[list[tuple[int, int]]] = [[] for _ in spans]
-    cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
+    if cues is None:  # the cues left by the pseudo cues, if the caller has them
+        cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
     if not cues:
         return out
-    bounds = sorted({*starts, *(m[0] for m in matches if m[2] == TERMINATION)})
+    ends = [m[0] for m in matches if m[2] == TERMINATION]
+    if inner_ends:
+        inner = {i for c in cues for i in range(c[0] + 1, c[1])}
+        ends = [t for t in ends if t not in inner]
+    bounds = sorted({*starts, *ends})
     by_scope: dict[int, list[tuple[int, int, str]]] = {}
     for c in cues:
         by_scope.setdefault(bisect.bisect_right(bounds, c[0]) - 1, []).append(c)

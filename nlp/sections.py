@@ -47,8 +47,8 @@ _fold = fold_chars
 
 _ATCD = r"(?:antecedents?|atcds?|atc?d\.?)"
 _FAMILY = re.compile(
-    rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:familiaux|familial|familiales?)|histoire\s+familiale"
-    rf"|contexte\s+familial)\b"
+    rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:(?:familiaux|familial|familiales?)\b|fam\b\.?)"
+    rf"|histoire\s+familiale\b|contexte\s+familial\b)"
 )
 _HISTORY = re.compile(
     rf"(?:autres\s+{_ATCD}|{_ATCD})(?:\s+(?:personnels|medicaux|medico-chirurgicaux"

@@ -44,6 +44,9 @@ HOLDOUT_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout"
 # Written after all engine work, scored once, never inspected for tuning
 # (letters_holdout was inspected after its first score: see docs/nlp-engine.md).
 HOLDOUT2_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout2"
+# Written before the assertion work of round 5, rich in negation, hypothesis
+# and family wordings; scored once before that work and once after it.
+HOLDOUT3_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout3"
 ASSERTIONS = {"A": "affirmed", "N": "negated", "H": "hypothetical", "F": "family"}
 SPECIALTIES = {
     "cardiology", "pneumology", "oncology", "diabetology", "nephrology", "neurology",
@@ -55,25 +58,31 @@ _ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
 
 # Floors a little below the figures measured on this set (see docs/nlp-engine.md).
 FLOORS = {
-    # measured (46 letters, rounds 2 and 3 included): P 0.994, R 0.985, F1 0.990;
-    # ICD-10 F1 0.988, ATC F1 0.992; affirmed 0.994, negated 0.985,
-    # hypothetical 0.940, family 1.000
-    "micro_f1": 0.98,
-    "precision": 0.985,
-    "recall": 0.975,
-    "icd10_f1": 0.98,
-    "atc_f1": 0.985,
-    "assertion_f1": 0.90,  # each of a:affirmed, a:negated, a:hypothetical, a:family
+    # measured (46 letters, rounds 2 and 3 included) after round 5: P 0.995,
+    # R 0.986, F1 0.991; ICD-10 F1 0.988, ATC F1 0.996; affirmed 0.995,
+    # negated 0.985, hypothetical 0.950, family 1.000
+    "micro_f1": 0.985,
+    "precision": 0.99,
+    "recall": 0.98,
+    "icd10_f1": 0.983,
+    "atc_f1": 0.99,
+    "assertion_f1": 0.945,  # each of a:affirmed, a:negated, a:hypothetical, a:family
 }
 
 
 HOLDOUT_FLOORS = {
     # first score 0.918 (P 0.966, R 0.874), then inspected and used for
     # class-level fixes: now P 1.000, R 0.992, F1 0.996
-    "letters_holdout": {"micro_f1": 0.97, "precision": 0.98, "recall": 0.97},
+    "letters_holdout": {"micro_f1": 0.99, "precision": 0.995, "recall": 0.985},
     # never inspected for tuning: P 0.965, R 0.854, F1 0.906 before round 2,
     # P 0.968, R 0.938, F1 0.953 after (see docs/nlp-engine.md for its caveat)
-    "letters_holdout2": {"micro_f1": 0.94, "precision": 0.95, "recall": 0.92},
+    # (unchanged by round 5, never inspected)
+    "letters_holdout2": {"micro_f1": 0.945, "precision": 0.96, "recall": 0.93},
+    # written before round 5 (assertion classes); first score P 0.935, R 0.883,
+    # F1 0.908 (negated 0.840, hypothetical 0.800); after round 5, with the
+    # guideline's optional codes corrected: P 0.959, R 0.888, F1 0.922
+    # (negated 0.850, hypothetical 0.865); no longer blind
+    "letters_holdout3": {"micro_f1": 0.915, "precision": 0.95, "recall": 0.88},
 }
 
 
@@ -166,7 +175,8 @@ def test_letters_are_well_formed():
                 assert len(g["code"]) == 3 or "." in g["code"], (item["id"], g["code"])
 
 
-@pytest.mark.parametrize("directory,minimum", [(HOLDOUT_DIR, 7), (HOLDOUT2_DIR, 5)])
+@pytest.mark.parametrize("directory,minimum", [(HOLDOUT_DIR, 7), (HOLDOUT2_DIR, 5),
+                                               (HOLDOUT3_DIR, 8)])
 def test_holdout_letters_are_well_formed(directory, minimum):
     items = load_letters(directory)
     assert len(items) >= minimum
@@ -185,7 +195,8 @@ def test_letters_codes_exist_in_edsnlp_resources():
     icd, atc = _resources()
     atc_prefixes = {code[:n] for code in atc for n in (1, 3, 4, 5, 7)}
     bad = []
-    for item in load_letters() + load_letters(HOLDOUT_DIR) + load_letters(HOLDOUT2_DIR):
+    for item in load_letters() + load_letters(HOLDOUT_DIR) + load_letters(HOLDOUT2_DIR) + \
+            load_letters(HOLDOUT3_DIR):
         for g in item["expected"]:
             raw = g["code"].replace(".", "")
             if (g["system"] == ICD10 and raw not in icd) or (g["system"] == ATC and raw not in atc):
@@ -250,7 +261,8 @@ def test_letters_quality(nlp_engine):
 
 
 @pytest.mark.nlp
-@pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR], ids=["holdout", "holdout2"])
+@pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR, HOLDOUT3_DIR],
+                         ids=["holdout", "holdout2", "holdout3"])
 def test_holdout_letters_quality(nlp_engine, directory):
     result = run(nlp_engine, directory)
     print()
@@ -270,6 +282,7 @@ if __name__ == "__main__":  # pragma: no cover
     import nlp
 
     engine = nlp.get_engine(wait=None)
-    directory = (HOLDOUT2_DIR if "--holdout2" in sys.argv else
+    directory = (HOLDOUT3_DIR if "--holdout3" in sys.argv else
+                 HOLDOUT2_DIR if "--holdout2" in sys.argv else
                  HOLDOUT_DIR if "--holdout" in sys.argv else LETTERS_DIR)
     print(report(run(engine, directory), show_errors="-q" not in sys.argv))
