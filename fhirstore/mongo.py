@@ -47,6 +47,7 @@ REFERENCE_KEY, CLAIM_KEY = "@|", "!"
 KEY_BATCH = 200
 #: Most matches a keyed search sorts (other than by id) or counts before answering 422 / leaving total out.
 MAX_SORTED, MAX_COUNTED = 10_000, 10_000
+RANGE_OPERATORS = {"$gt", "$gte", "$lt", "$lte"}
 LIVE = {path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
 UNMARKED = {path(TXN): {"$exists": False}}
 #: Seconds between two sweeps of dead transactions by one process; how long settled journal entries stay.
@@ -105,8 +106,9 @@ class MongoFHIRStore(FHIRStore):
         self._sequential = type(db).__module__.startswith("mongomock")  # mongomock's bulk_write lags pymongo's
         #: whether the server takes a client-level ``bulkWrite`` (MongoDB 8.0+, nx-27017): None until first asked
         self._client_bulk: bool | None = False if self._sequential else None
-        #: whether a ``count`` may carry its limit: nx-27017 applies one by loading every match (without, it counts
-        #: inside its index); None until first asked
+        #: whether a ``count`` may carry its limit: nx-27017 applies one by loading every match, where it counts
+        #: ranges of an indexed field inside the index without one (other conditions read each match either way, so
+        #: they keep it: bounded work); None until first asked
         self._count_limit: bool | None = None
 
     # -- collections -------------------------------------------------------------------------------------------
@@ -746,7 +748,10 @@ class MongoFHIRStore(FHIRStore):
         index (~1 µs a match) where an equality, ``count_documents`` or ``$count`` load every match or scan."""
         ranged = {field: {"$gte": value, "$lte": value} if isinstance(value, str) and _scalar(field) else value
                   for field, value in query.items()}
-        command = {"count": collection.name, "query": ranged, **({"limit": limit + 1} if self._limits_counts() else {})}
+        in_index = all(_scalar(field) and isinstance(value, dict) and set(value) <= RANGE_OPERATORS
+                       for field, value in ranged.items())
+        command = {"count": collection.name, "query": ranged,
+                   **({"limit": limit + 1} if self._limits_counts() or not in_index else {})}
         try:
             found = int(self.db.command(command)["n"])
         except NotImplementedError:  # mongomock has no count command
