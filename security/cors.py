@@ -36,7 +36,8 @@ def origins_of(setting) -> list[str]:
 
 
 def is_preflight() -> bool:
-    return request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    req = request._get_current_object()
+    return req.method == "OPTIONS" and "Access-Control-Request-Method" in req.headers
 
 
 def init_app(app: Flask) -> None:

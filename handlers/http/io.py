@@ -25,9 +25,10 @@ WARNING_HEADER = "X-Codoc-OperationOutcome"
 
 
 def request_id() -> str:
-    found = g.get("request_id")
+    flask_g = g._get_current_object()
+    found = flask_g.get("request_id")
     if found is None:
-        found = g.request_id = request.headers.get("X-Request-ID", "")[:64] or random_hex()
+        found = flask_g.request_id = request.headers.get("X-Request-ID", "")[:64] or random_hex()
     return found
 
 
@@ -59,7 +60,8 @@ def _prefer(header: str) -> dict[str, str]:
 
 def context() -> RequestContext:
     """The request as handlers see it, built once per request (the audit reads what handlers recorded in it)."""
-    ctx = g.get("codoc_context")
+    flask_g = g._get_current_object()
+    ctx = flask_g.get("codoc_context")
     if ctx is not None:
         return ctx
     req = request._get_current_object()
@@ -68,9 +70,9 @@ def context() -> RequestContext:
     version = if_match.strip().removeprefix("W/").strip('"') if if_match else None
     prefer = headers.get("Prefer")
     public = current_app.config.get("CODOC_BASE_URL") or _url_root(req)  # never the client's Host when set
-    ctx = g.codoc_context = RequestContext(base_url=public.rstrip("/") + BASE_PATH, request_id=request_id(),
-                                           if_match=version, prefer=_prefer(prefer) if prefer else {},
-                                           client_ip=req.remote_addr, principal=g.get("codoc_principal"))
+    ctx = flask_g.codoc_context = RequestContext(base_url=public.rstrip("/") + BASE_PATH, request_id=request_id(),
+                                                 if_match=version, prefer=_prefer(prefer) if prefer else {},
+                                                 client_ip=req.remote_addr, principal=flask_g.get("codoc_principal"))
     return ctx
 
 
