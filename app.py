@@ -18,6 +18,29 @@ from security import production
 log = logging.getLogger("codoc")
 
 
+class CodocFlask(Flask):
+    """Flask, its check of whether a hook or view is a coroutine function made once per function instead of on
+    every call (Flask asks it of each hook and view of each request)."""
+
+    #: Most functions remembered as plain (the app's hooks and views: a few dozen).
+    MAX_PLAIN = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_functions: set = set()
+
+    def ensure_sync(self, func):
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # an unhashable callable: asked every time
+            return super().ensure_sync(func)
+        sync = super().ensure_sync(func)
+        if sync is func and len(self._plain_functions) < self.MAX_PLAIN:
+            self._plain_functions.add(func)
+        return sync
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build an app; ``overrides`` (tests) win over the profile and the environment."""
     settings = load_config(overrides)
@@ -25,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not settings["CODOC_MONGO_URI"]:
         raise RuntimeError("CODOC_MONGO_URI is empty: start the app with `make run` (which launches the embedded "
                            "store) or set CODOC_MONGO_URI (mongomock:// for a throwaway store)")
-    app = Flask(__name__)
+    app = CodocFlask(__name__)
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["CODOC_MAX_BODY_BYTES"]
     app.json.sort_keys = False

@@ -11,7 +11,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from typing import Iterable
 
 from config import VERSION_SUFFIX
@@ -19,6 +18,7 @@ from fhirstore import FHIRStore, IndexSpec, now_instant
 from fhirstore.errors import InvalidError, MethodNotAllowedError, StoreUnavailableError
 from handlers import bundles
 from handlers.context import RequestContext
+from handlers.ids import random_uuid
 from handlers.search.plan import int_param
 
 log = logging.getLogger("codoc.audit")
@@ -50,7 +50,7 @@ def audit_event(ctx: RequestContext, interaction: str, entities: Iterable[str], 
         who["identifier"] = {"system": principal.issuer, "value": principal.subject}
     event = {
         "resourceType": "AuditEvent",
-        "id": str(uuid.uuid4()),
+        "id": random_uuid(),
         "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest",
                  "display": "RESTful Operation"},
         "subtype": [{"system": INTERACTION_SYSTEM, "code": interaction}],

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -13,6 +12,7 @@ from fhirstore.errors import (BusinessRuleError, ConflictError, FHIRError, GoneE
 from fhirstore.fields import CHECKS, INTERNAL, KEYS, REFS, path
 from handlers import bundles, patching
 from handlers.context import RequestContext, internal, internal_of
+from handlers.ids import random_uuid
 from handlers.references import LOCAL_REFERENCE, dangling_candidates, local_references
 from handlers.search import index, run, table
 from handlers.search.params import COMMON_PARAMS, SearchParam
@@ -135,7 +135,7 @@ class ResourceHandler:
     # -- interactions ------------------------------------------------------------------------------------------
     def create(self, body: Any, ctx: RequestContext) -> dict:
         resource = self._prepare(body)
-        resource["id"] = str(uuid.uuid4())
+        resource["id"] = random_uuid()
         self._check_codes(resource, ctx)
         self.check(resource, None, ctx)
         try:
@@ -222,7 +222,7 @@ class ResourceHandler:
         resources: dict[int, dict] = {}
         for n, body in enumerate(bodies):
             try:
-                resources[n] = dict(body) if prepared else {**self._prepare(body), "id": str(uuid.uuid4())}
+                resources[n] = dict(body) if prepared else {**self._prepare(body), "id": random_uuid()}
             except FHIRError as error:
                 results[n] = error
         fields = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g
+from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from security import cors, limiter, tokens
@@ -35,14 +36,16 @@ def init_app(app: Flask) -> None:
     defaults = list(SECURITY_HEADERS.items())
     if app.config["CODOC_ENV"] == "production":
         defaults.append(("Strict-Transport-Security", "max-age=31536000"))
+    Headers(defaults)  # checked once here (no newline in a value), as werkzeug would on every response
+    checked = [(name, name.lower(), value) for name, value in defaults]
 
     @app.after_request  # registered first, so it runs last (Flask runs after_request hooks in reverse)
     def security_headers(response):
         """Headers of every answer; no ``Server`` banner from the app (gunicorn's own carries no version);
         ``Retry-After`` only where it means something (flask-limiter adds it to every answer)."""
         headers = response.headers
-        present = {name.lower() for name in headers.keys()}  # one pass: each lookup of Headers walks the list
-        headers.extend([(name, value) for name, value in defaults if name.lower() not in present])
+        present = {name.lower() for name, _ in headers.items()}  # one pass: each lookup of Headers walks the list
+        cors.append_trusted(headers, [(name, value) for name, lowered, value in checked if lowered not in present])
         if "server" in present:
             headers.pop("Server", None)
         if response.status_code == 503:  # its own short delay, not the rate-limit window flask-limiter adds

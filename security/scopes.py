@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 #: The administrator scope: reads the audit trail; with delete rights on every type, runs ``$expunge``.
@@ -70,7 +71,12 @@ def is_valid(scope: str) -> bool:
 
 def allows(scopes: Iterable[str], need: Need) -> bool:
     """Do ``scopes`` cover ``need`` on every type it names?"""
-    scopes = frozenset(scopes)
+    return _allows(frozenset(scopes), need)
+
+
+@lru_cache(maxsize=4096)
+def _allows(scopes: frozenset[str], need: Need) -> bool:
+    """:func:`allows`, computed once per (scopes, need): a pure function of two immutable values."""
     if need.or_admin and ADMIN_SCOPE in scopes:
         return True
     if need.admin and ADMIN_SCOPE not in scopes:
@@ -80,6 +86,7 @@ def allows(scopes: Iterable[str], need: Need) -> bool:
     return all(set(need.letters) <= (wildcard | granted.get(t, set())) for t in need.types)
 
 
+@lru_cache(maxsize=1024)
 def need_for(interaction: str, resource_type: str) -> Need:
     """The need of one REST interaction on one type (operations declare their own)."""
     return Need((resource_type,), INTERACTIONS.get(interaction, ALL))

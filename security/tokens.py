@@ -98,7 +98,8 @@ def init_app(app: Flask) -> None:
 def authenticate() -> None:
     """Who is calling: ``g.codoc_principal`` (None = no token); a bad token is kept in ``g.codoc_auth_error``
     and answered 401 by the FHIR routes' gate, after the rate limiter has counted it against the client IP."""
-    g.codoc_principal, g.codoc_auth_error = None, None
+    flask_g = g._get_current_object()
+    flask_g.codoc_principal, flask_g.codoc_auth_error = None, None
     header = request.headers.get("Authorization")
     if not header or request.blueprint == auth.name:
         return

@@ -38,30 +38,37 @@ class Access:
     need: smart.Need | None = None
 
 
-def describe_access() -> Access:
+_BY_METHOD_INSTANCE = {"GET": "read", "HEAD": "read", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_BY_METHOD_TYPE = {"GET": "search", "HEAD": "search", "POST": "create", "PUT": "update", "PATCH": "patch",
+                   "DELETE": "delete"}
+
+
+def describe_access(req=None, reg: Registry | None = None) -> Access:
     """The interaction of a FHIR request and what it needs, from its route and method alone.
 
     :raises NotFoundError: unknown type.
     """
-    args, method = request.view_args or {}, request.method
-    endpoint = (request.endpoint or "").rpartition(".")[2]
-    stored_types = registry().stored_types
+    req = req if req is not None else request._get_current_object()
+    reg = reg if reg is not None else registry()
+    args, method = req.view_args or {}, req.method
+    endpoint = (req.endpoint or "").rpartition(".")[2]
+    stored_types = reg.stored_types
     if endpoint.startswith("audit_"):
         return Access("audit", audit.AUDIT_TYPE, args.get("event_id"), need=smart.Need((), "", admin=True))
     if endpoint.startswith("export"):  # kick-off, status, files, cancel: what the system $export needs
-        need = registry().system_operations["export"].need("", stored_types)
+        need = reg.system_operations["export"].need("", stored_types)
         return Access("operation", "Binary", None, "export", need)
     if endpoint == "server_history":
         return Access("history", "Bundle", need=smart.Need(tuple(stored_types), "r"))
     if "segment" not in args:
         return Access("transaction", "Bundle", need=smart.Need(tuple(stored_types), smart.ALL))
-    handler = registry().get(args["segment"])
+    handler = reg.get(args["segment"])
     resource_type = handler.resource_type
     resource_id, action = args.get("resource_id"), args.get("action")
     name = resource_id if resource_id and resource_id.startswith("$") else action \
         if action and action.startswith("$") else None
     if name:
-        operation = registry().operation(handler, name[1:])
+        operation = reg.operation(handler, name[1:])
         if operation is None:  # the route answers 404; ask for what the method implies meanwhile
             need = smart.Need((resource_type,), "rs" if method in ("GET", "HEAD") else "cu")
         else:
@@ -74,27 +81,27 @@ def describe_access() -> Access:
     elif action == "_history" or resource_id == "_history":
         interaction = "history"
     else:
-        by_method = {"GET": "read", "HEAD": "read", "PUT": "update", "PATCH": "patch", "DELETE": "delete"} \
-            if resource_id else {"GET": "search", "HEAD": "search", "POST": "create", "PUT": "update",
-                                 "PATCH": "patch", "DELETE": "delete"}
-        interaction = by_method.get(method, "update")
+        interaction = (_BY_METHOD_INSTANCE if resource_id else _BY_METHOD_TYPE).get(method, "update")
     return Access(interaction, resource_type, resource_id, need=smart.need_for(interaction, resource_type))
 
 
 def gate():
     """Authentication and SMART scopes of every FHIR route but /metadata and /openapi.json, in one place."""
-    if request.endpoint in ("fhir.metadata", "fhir.openapi") or request.endpoint is None:
+    req = request._get_current_object()
+    if req.endpoint in ("fhir.metadata", "fhir.openapi") or req.endpoint is None:
         return
-    access = g.codoc_access = describe_access()
-    error, principal = g.get("codoc_auth_error"), g.get("codoc_principal")
+    app, flask_g = current_app._get_current_object(), g._get_current_object()
+    extensions, config = app.extensions, app.config
+    access = flask_g.codoc_access = describe_access(req, extensions["codoc.registry"])
+    error, principal = flask_g.get("codoc_auth_error"), flask_g.get("codoc_principal")
     if error is not None:
         raise error
-    if principal is None and not current_app.config["CODOC_ALLOW_ANONYMOUS"]:
+    if principal is None and not config["CODOC_ALLOW_ANONYMOUS"]:
         raise unauthorized("a bearer token is required: POST /auth/token, then send 'Authorization: Bearer …'")
     if not smart.allows(principal.scopes if principal else smart.ANONYMOUS_SCOPES, access.need):
         raise ForbiddenError(f"the token's scopes do not allow this: it needs {access.need.describe()}",
                              headers={"WWW-Authenticate": 'Bearer realm="codoc", error="insufficient_scope"'})
-    if current_app.config["CODOC_AUDIT_ENABLED"] and not auditor().healthy():
+    if config["CODOC_AUDIT_ENABLED"] and not extensions["codoc.audit"].healthy():
         raise audit.AuditUnavailableError("the audit trail is not being written; retry later",
                                           headers={"Retry-After": "2"})
 
@@ -103,23 +110,26 @@ def audit_trail(response: Response) -> Response:
     """One AuditEvent per FHIR interaction on patient data, failures included (not 429: no audit flood), naming
     what the handlers recorded as served or written in the request context."""
     access = g.pop("codoc_access", None)
-    if access is None or access.interaction == "audit" or response.status_code == 429 \
-            or not current_app.config["CODOC_AUDIT_ENABLED"]:
+    if access is None or access.interaction == "audit" or response.status_code == 429:
+        return response
+    app = current_app._get_current_object()
+    if not app.config["CODOC_AUDIT_ENABLED"]:
         return response
     status = response.status_code
     ctx = context()
     interaction = "operation" if access.interaction == "transaction" else access.interaction
     detail = ctx.audit_detail or (f"${access.operation}" if access.operation else (
         "transaction" if access.interaction == "transaction" else None))
+    req = request._get_current_object()
     if access.interaction == "search":  # parameter names only: values may be names or IPPs
-        names = {*request.args, *(request.form if request.method == "POST" else ())}
+        names = {*req.args, *(req.form if req.method == "POST" else ())}
         detail = "parameters: " + ", ".join(sorted(k for k in names if PARAM_NAME.match(k)))
     try:
-        auditor().record(ctx, interaction, entities(access, ctx.touched),
-                         "0" if status < 400 else "4" if status < 500 else "8", detail)
+        app.extensions["codoc.audit"].record(ctx, interaction, entities(access, ctx.touched),
+                                             "0" if status < 400 else "4" if status < 500 else "8", detail)
     except Exception as exc:  # the audit store failing must not pass silently, nor disclose unaudited data
         log.error("audit trail not written (%s), request %s", type(exc).__name__, request_id())
-        if status < 400 and request.method in ("GET", "HEAD"):
+        if status < 400 and req.method in ("GET", "HEAD"):
             return outcome_response(503, [{"severity": "error", "code": "transient",
                                            "diagnostics": "the audit trail is unavailable; retry later"}])
     return response

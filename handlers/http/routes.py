@@ -117,23 +117,25 @@ def openapi():
 @fhir.route("/<segment>/", methods=ALL_METHODS, strict_slashes=False)
 def type_level(segment: str):
     handler = registry().get(segment)
-    if request.method == "POST":
-        criteria = request.headers.get("If-None-Exist")
+    req = request._get_current_object()
+    method = req.method
+    if method == "POST":
+        criteria = req.headers.get("If-None-Exist")
         if criteria is not None:
             resource, created = handler.conditional_create(body(), criteria, context())
             return written(resource, 201) if created else resource_response(resource)
         return written(handler.create(body(), context()), 201)
-    if request.method in ("GET", "HEAD"):
-        return fhir_json(handler.search(list(request.args.items(multi=True)), context()))
-    if request.method == "PUT":
-        stored, created = handler.conditional_update(list(request.args.items(multi=True)), body(), context())
+    if method in ("GET", "HEAD"):
+        return fhir_json(handler.search(list(req.args.items(multi=True)), context()))
+    if method == "PUT":
+        stored, created = handler.conditional_update(list(req.args.items(multi=True)), body(), context())
         return written(stored, 201 if created else 200)
-    if request.method == "DELETE":
-        version = handler.conditional_delete(list(request.args.items(multi=True)), context())
+    if method == "DELETE":
+        version = handler.conditional_delete(list(req.args.items(multi=True)), context())
         return Response(status=204, headers={"ETag": bundles.etag(version)} if version else {})
-    if request.method == "PATCH":
-        return written(handler.conditional_patch(list(request.args.items(multi=True)), *patch_body(), context()), 200)
-    raise MethodNotAllowedError(f"{request.method} is not allowed on /{segment}",
+    if method == "PATCH":
+        return written(handler.conditional_patch(list(req.args.items(multi=True)), *patch_body(), context()), 200)
+    raise MethodNotAllowedError(f"{method} is not allowed on /{segment}",
                                 headers={"Allow": "GET, POST, PUT, PATCH, DELETE"})
 
 
@@ -153,11 +155,13 @@ def instance_level(segment: str, resource_id: str):
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowedError("history is read with GET", headers={"Allow": "GET"})
         return fhir_json(handler.type_history(list(request.args.items(multi=True)), context()))
-    if request.method in ("GET", "HEAD"):
+    method = request.method
+    if method in ("GET", "HEAD"):
         resource = handler.read(resource_id, context())
-        summary, elements = requested(list(request.args.items(multi=True)))
+        args = request.args
+        summary, elements = requested(list(args.items(multi=True))) if args else (None, None)
         return unchanged(resource) or resource_response(subset(resource, summary, elements))
-    if request.method == "PUT":
+    if method == "PUT":
         stored, created = handler.update(resource_id, body(), context())
         return written(stored, 201 if created else 200)
     if request.method == "DELETE":

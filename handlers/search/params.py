@@ -64,14 +64,19 @@ class SearchParam:
 
     def index_value(self, resource: dict) -> Any:
         """The helper value kept for this parameter, or None when the resource has nothing to find it by."""
-        from handlers.search.index import string_keys, token_values, value_range, walk
-
+        index = _index()
+        walk = index.walk
         nodes = [node for path in self.paths for node in walk(resource, path)]
-        if self.type == "date":
-            ranges = [r for r in (value_range(n) for n in nodes) if r]
+        kind = self.type
+        if kind == "date":
+            ranges = [r for r in (index.value_range(n) for n in nodes) if r]
             return {"lo": min(r[0] for r in ranges), "hi": max(r[1] for r in ranges)} if ranges else None
-        extract = {"token": token_values, "reference": self._reference_values, "string": string_keys,
-                   "uri": lambda n: [n] if isinstance(n, str) else []}[self.type]
+        extract = index.token_values if kind == "token" else self._reference_values if kind == "reference" \
+            else index.string_keys if kind == "string" else _uri_values if kind == "uri" else None
+        if extract is None:
+            raise KeyError(kind)
+        if not nodes:
+            return None
         values = list(dict.fromkeys(v for n in nodes for v in extract(n)))
         if not values:
             return None
@@ -86,6 +91,22 @@ class SearchParam:
         reference = normalize_reference(reference)
         kind = reference_type(reference)
         return [reference] if not self.targets or kind is None or kind in self.targets else []
+
+
+def _uri_values(node: Any) -> list[str]:
+    return [node] if isinstance(node, str) else []
+
+
+_INDEX: list = []
+
+
+def _index():
+    """``handlers.search.index`` (which imports this module), imported on first use then kept."""
+    if not _INDEX:
+        from handlers.search import index
+
+        _INDEX.append(index)
+    return _INDEX[0]
 
 
 #: Parameters of every type read from ``meta``: keyed like any other (a resource without them has no key).
