@@ -82,9 +82,9 @@ class AuditWriter:
     def __init__(self, store: FHIRStore, batched: bool = True, capacity: int = 10_000, interval: float = 0.2,
                  max_lag: float = 3.0, batch: int = 500):
         self.store, self.batched, self.interval, self.max_lag, self.batch = store, batched, interval, max_lag, batch
-        self._queue: queue.Queue[dict] = queue.Queue(maxsize=capacity)
+        self._queue: queue.Queue[tuple[float, dict]] = queue.Queue(maxsize=capacity)  # (monotonic time queued, event)
         self._oldest_unwritten: float | None = None  # monotonic time of the oldest event not written yet
-        self._pending: list[dict] = []
+        self._pending: list[tuple[float, dict]] = []
         self._last_logged = -1e9
         self._lock = threading.Lock()
         self._writing = threading.Lock()  # one batch in flight at a time (the thread, or a flush)
@@ -100,14 +100,15 @@ class AuditWriter:
             self.store.append(AUDIT_COLLECTION, document)
             return event
         self._start()
+        queued = time.monotonic()
         try:
-            self._queue.put_nowait(document)
+            self._queue.put_nowait((queued, document))
         except queue.Full:
             raise AuditUnavailableError("the audit trail is not keeping up; retry later",
                                         headers={"Retry-After": "2"}) from None
         with self._lock:
             if self._oldest_unwritten is None:
-                self._oldest_unwritten = time.monotonic()
+                self._oldest_unwritten = queued
         return event
 
     def healthy(self) -> bool:
@@ -155,7 +156,8 @@ class AuditWriter:
             with self._lock:
                 self._pending.append(first)
             self._stop.wait(self.interval)  # let a batch gather
-            self._write_some()
+            while self._write_some() and self._queue.qsize() >= self.batch and not self._stop.is_set():
+                pass  # a backlog: write it batch after batch, not one batch per interval
 
     def _write_some(self) -> bool:
         """Move queued events to the batch and write it; on failure keep them for the next try."""
@@ -169,7 +171,7 @@ class AuditWriter:
                     self._pending.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            batch = list(self._pending)
+            batch = [document for _, document in self._pending]
         if not batch:
             return True
         try:
@@ -181,8 +183,16 @@ class AuditWriter:
             return False
         with self._lock:
             self._pending = self._pending[len(batch):]
-            self._oldest_unwritten = time.monotonic() if self._pending or not self._queue.empty() else None
+            self._oldest_unwritten = self._oldest_queued()
         return True
+
+    def _oldest_queued(self) -> float | None:
+        """When the oldest event still unwritten was queued (the lag clock does not restart after a partial
+        write: a backlog that keeps growing shows its age)."""
+        if self._pending:
+            return self._pending[0][0]
+        with self._queue.mutex:
+            return self._queue.queue[0][0] if self._queue.queue else None
 
 
 def ensure_indexes(store: FHIRStore) -> list[str]:
