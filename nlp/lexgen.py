@@ -24,7 +24,7 @@ CANCER_HEADS = (
     "adénocarcinome", "carcinome", "carcinome épidermoïde", "carcinome canalaire infiltrant",
     "carcinome lobulaire infiltrant", "carcinome canalaire", "carcinome lobulaire",
     "carcinome urothélial", "carcinome à cellules claires", "adénocarcinome infiltrant",
-    "cancer épidermoïde",
+    "cancer épidermoïde", "ADK", "adénocarcinome canalaire", "adénocarcinome lieberkühnien",
 )
 
 # organ wording -> ICD-10 code. The first group takes "du/de la/de l'"
@@ -65,6 +65,17 @@ ORGANS = {
     # others
     "osseux": "C41", "des os": "C41", "du médiastin": "C38", "de la plèvre": "C38",
     "pleural": "C38", "surrénalien": "C74",
+    # round 6: organ wordings the table lacked
+    "des bronches": "C34", "du poumon droit": "C34", "du poumon gauche": "C34",
+    "du côlon ascendant": "C18", "du côlon descendant": "C18", "du col": "C53",
+    "hépatique": "C22", "biliaire": "C24", "de la vésicule": "C23", "du duodénum": "C17",
+    "duodénal": "C17", "ampullaire": "C24", "de l'ampoule de Vater": "C24",
+    "de la jonction oeso-gastrique": "C16", "de la jonction œso-gastrique": "C16",
+    "de l'uretère": "C66", "urétéral": "C66", "du bassinet": "C65", "pyélique": "C65",
+    "de la verge": "C60", "pénien": "C60", "du nasopharynx": "C11", "nasopharyngé": "C11",
+    "de l'hypopharynx": "C13", "hypopharyngé": "C13", "oropharyngé": "C10",
+    "de la parotide": "C07", "parotidien": "C07", "du thymus": "C37", "thymique": "C37",
+    "de la lèvre": "C00", "buccal": "C06", "des ovaires": "C56",
 }
 
 # secondary tumours: head -> organ wording -> code

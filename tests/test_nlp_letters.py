@@ -60,11 +60,12 @@ _ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
 FLOORS = {
     # measured (46 letters, rounds 2 and 3 included) after round 5: P 0.995,
     # R 0.986, F1 0.991; ICD-10 F1 0.988, ATC F1 0.996; affirmed 0.995,
-    # negated 0.985, hypothetical 0.950, family 1.000
+    # negated 0.985, hypothetical 0.950, family 1.000; after round 6 (broader
+    # lexicon, gold corrected: I49 N added): the same, ICD-10 F1 0.989
     "micro_f1": 0.985,
     "precision": 0.99,
     "recall": 0.98,
-    "icd10_f1": 0.983,
+    "icd10_f1": 0.985,
     "atc_f1": 0.99,
     "assertion_f1": 0.945,  # each of a:affirmed, a:negated, a:hypothetical, a:family
 }
@@ -81,8 +82,10 @@ HOLDOUT_FLOORS = {
     # written before round 5 (assertion classes); first score P 0.935, R 0.883,
     # F1 0.908 (negated 0.840, hypothetical 0.800); after round 5, with the
     # guideline's optional codes corrected: P 0.959, R 0.888, F1 0.922
-    # (negated 0.850, hypothetical 0.865); no longer blind
-    "letters_holdout3": {"micro_f1": 0.915, "precision": 0.95, "recall": 0.88},
+    # (negated 0.850, hypothetical 0.865); no longer blind. Round 6 (broader
+    # lexicon, 15 of its rows wordings that docs/nlp-engine.md names among this
+    # set's misses): P 0.966, R 0.922, F1 0.943; without those 15 rows unchanged
+    "letters_holdout3": {"micro_f1": 0.935, "precision": 0.96, "recall": 0.915},
 }
 
 

@@ -1,0 +1,126 @@
+"""The broader lexicon of round 6 (issue 15): usual wordings by specialty, abbreviations,
+adjectival forms, eponyms, French brands, and the collisions it must not make.
+
+Sentences of our own (never taken from a gold letter); see docs/nlp-engine.md, round 6.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp.lexgen import generated_entries
+from nlp.lexicon import load_lexicon
+from nlp.types import ATC_SYSTEM, ICD10_SYSTEM
+
+
+def _resources():
+    edsnlp = pytest.importorskip("edsnlp")
+    base = Path(edsnlp.BASE_DIR) / "resources"
+    with gzip.open(base / "cim10.csv.gz", "rt", encoding="utf-8") as fh:
+        icd = {row["code"]: row["long"] for row in csv.DictReader(fh)}
+    with open(base / "drugs.json", encoding="utf-8") as fh:
+        atc = set(json.load(fh))
+    return icd, atc
+
+
+def test_no_lexicon_code_is_withdrawn_by_the_atih():
+    icd, _ = _resources()
+    withdrawn = [(e.term, e.code) for e in load_lexicon() + generated_entries()
+                 if e.system == ICD10_SYSTEM and icd.get(e.code.replace(".", ""), "").startswith("***")]
+    assert withdrawn == []
+
+
+def test_generated_codes_exist_in_atih_labels():
+    icd, _ = _resources()
+    missing = [(e.term, e.code) for e in generated_entries() if e.code.replace(".", "") not in icd]
+    assert missing == []
+
+
+def test_round6_drug_codes_exist_in_edsnlp_drugs():
+    _, atc = _resources()
+    rows = [e for e in load_lexicon() if e.system == ATC_SYSTEM and "round 6" in e.comment]
+    assert len(rows) >= 40
+    assert [(e.term, e.code) for e in rows if e.code not in atc] == []
+
+
+# (sentence, code, assertion): one new entry (or class of entries) each
+FOUND = [
+    ("Holter : TSV non soutenue, ESV isolées.", "I47.1", "affirmed"),
+    ("Holter : TSV non soutenue, ESV isolées.", "I49.3", "affirmed"),
+    ("ETT : HVG concentrique, fuite mitrale grade 2.", "I51.7", "affirmed"),
+    ("ETT : HVG concentrique, fuite mitrale grade 2.", "I34.0", "affirmed"),
+    ("Insuffisance cardiaque à fraction d'éjection préservée, stade NYHA II.", "I50", "affirmed"),
+    ("Thrombose veineuse superficielle de la grande saphène droite.", "I80.0", "affirmed"),
+    ("Antécédent de pré-éclampsie lors de sa deuxième grossesse.", "O14.9", "affirmed"),
+    ("Pas de trouble du rythme sur le holter de 24 heures.", "I49.9", "negated"),
+    ("Pleurésie purulente droite drainée.", "J86.9", "affirmed"),
+    ("Patient emphysémateux, PNO droit spontané.", "J43.9", "affirmed"),
+    ("Patient emphysémateux, PNO droit spontané.", "J93.9", "affirmed"),
+    ("LAM secondaire à un syndrome myélodysplasique.", "C92.0", "affirmed"),
+    ("Lymphome B diffus à grandes cellules de stade IV.", "C83.3", "affirmed"),
+    ("ADK pulmonaire du lobe supérieur droit.", "C34", "affirmed"),
+    ("Cancer du col traité par radiochimiothérapie.", "C53", "affirmed"),
+    ("Neuropathie chimio-induite de grade 2 sous oxaliplatine.", "G62.0", "affirmed"),
+    ("Admis pour cétoacidose diabétique inaugurale.", "E14.1", "affirmed"),
+    ("Hyperaldostéronisme primaire : syndrome de Conn à droite.", "E26.0", "affirmed"),
+    ("PBR : néphropathie à IgA.", "N02.8", "affirmed"),
+    ("Échographie : hydronéphrose gauche sur lithiase.", "N13.3", "affirmed"),
+    ("Patiente oligurique puis anurique à J2.", "R34", "affirmed"),
+    ("Paralysie faciale périphérique gauche a frigore.", "G51.0", "affirmed"),
+    ("Patient hémiparétique droit et dysarthrique.", "G81.9", "affirmed"),
+    ("Patient hémiparétique droit et dysarthrique.", "R47.1", "affirmed"),
+    ("Démence fronto-temporale évoluée.", "G31.0", "affirmed"),
+    ("Suivi pour TOC et TAG depuis l'adolescence.", "F42.9", "affirmed"),
+    ("Suivi pour TOC et TAG depuis l'adolescence.", "F41.1", "affirmed"),
+    ("Trouble de la personnalité borderline, crise suicidaire.", "F60.3", "affirmed"),
+    ("Patient polytoxicomane, héroïnomane substitué.", "F19", "affirmed"),
+    ("Sténose hypertrophique du pylore chez un nourrisson de 5 semaines.", "Q40.0", "affirmed"),
+    ("PTI de l'enfant en rémission.", "D69.3", "affirmed"),
+    ("Tassements vertébraux multiples, fécalome à l'entrée.", "M48.5", "affirmed"),
+    ("Tassements vertébraux multiples, fécalome à l'entrée.", "K56.4", "affirmed"),
+    ("Lithiase de la voie biliaire principale et angiocholite.", "K80.5", "affirmed"),
+    ("Endoscopie : EBO de 3 cm, achalasie écartée.", "K22.7", "affirmed"),
+    ("Endoscopie : EBO de 3 cm, achalasie écartée.", "K22.0", "negated"),
+    ("Maladie de Verneuil axillaire, pemphigoïde bulleuse.", "L73.2", "affirmed"),
+    ("Maladie de Verneuil axillaire, pemphigoïde bulleuse.", "L12.0", "affirmed"),
+    ("Thrombophilie : mutation du facteur V Leiden hétérozygote.", "D68.5", "affirmed"),
+    ("Myélome de stade III (maladie de Kahler).", "C90.0", "affirmed"),
+    ("Rhizarthrose bilatérale et algodystrophie du poignet.", "M18.9", "affirmed"),
+    ("Rhizarthrose bilatérale et algodystrophie du poignet.", "M89.0", "affirmed"),
+    ("Choc anaphylactique à l'amoxicilline.", "T78.2", "affirmed"),
+    ("Métrorragies sur fibrome utérin.", "N92.1", "affirmed"),
+    ("Traitement : Natrilix 1,5 mg, Qvar 2 bouffées, Xyzal 5 mg.", "C03BA11", "affirmed"),
+    ("Traitement : Natrilix 1,5 mg, Qvar 2 bouffées, Xyzal 5 mg.", "R03BA01", "affirmed"),
+    ("Traitement : Natrilix 1,5 mg, Qvar 2 bouffées, Xyzal 5 mg.", "R06AE09", "affirmed"),
+    ("Relais par acide valproïque 500 mg x 2.", "N03AG01", "affirmed"),
+    ("Anémie traitée par darbépoétine alfa.", "B03XA02", "affirmed"),
+]
+
+
+@pytest.mark.nlp
+@pytest.mark.parametrize("text,code,assertion", FOUND)
+def test_new_entries_are_found(nlp_engine, text, code, assertion):
+    got = {(c.code, c.assertion) for c in nlp_engine.extract(text)}
+    assert (code, assertion) in got, got
+
+
+# collisions the round chose to avoid (abbreviations with an ordinary meaning, signs, services)
+NOT_CODED = [
+    ("Écho-doppler des TSA sans sténose significative.", {"F84.0"}),
+    ("TCA allongé à 45 s sous héparine.", {"F50.9"}),
+    ("Angiomes stellaires du thorax.", {"D18.0"}),
+    ("Une entrée en unité Alzheimer est discutée.", {"G30"}),
+    ("Chimiothérapie sur PAC posé en janvier.", {"J18", "J18.9"}),
+]
+
+
+@pytest.mark.nlp
+@pytest.mark.parametrize("text,codes", NOT_CODED)
+def test_collisions_are_not_coded(nlp_engine, text, codes):
+    got = {c.code for c in nlp_engine.extract(text)}
+    assert not got & codes, got
