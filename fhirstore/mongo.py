@@ -1311,11 +1311,25 @@ class MongoFHIRStore(FHIRStore):
         self._insert_history(resource_type, self._former_documents(current))
 
     def _insert_history(self, resource_type: str, documents: list[dict]) -> None:
-        try:
-            self.history_collection(resource_type).insert_many(documents, ordered=False)
-        except BulkWriteError as exc:  # already copied by an earlier attempt: idempotent by _id
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
-                raise
+        """Copy versions to history, idempotent by ``_id`` (a concurrent writer, or an earlier attempt, may have
+        copied them). nx-27017 answers an insert racing another insert of the same ``_id`` with code 8 ("Failed to
+        get last row id", "no more rows available") instead of 11000: after any refusal the copies still missing
+        are looked up and tried once more."""
+        collection = self.history_collection(resource_type)
+        for attempt in range(2):
+            try:
+                collection.insert_many(documents, ordered=False)
+                return
+            except BulkWriteError as exc:
+                if all(e.get("code") == 11000 for e in exc.details.get("writeErrors", ())):
+                    return
+                present = {d["_id"] for d in collection.find({"_id": {"$in": [d["_id"] for d in documents]}},
+                                                             {"_id": 1})}
+                documents = [d for d in documents if d["_id"] not in present]
+                if not documents:
+                    return
+                if attempt:
+                    raise
 
     def _execute(self, operations: list) -> int | None:
         """Run a bulk write in order; returns the index of the first operation that hit a duplicate key, or None.

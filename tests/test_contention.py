@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from pymongo.errors import BulkWriteError
+
 from fhirstore import mongo
 from tests.conftest import BASE, FHIR_JSON
 
@@ -67,3 +69,41 @@ def test_a_slow_write_whose_claim_was_taken_over_undoes_itself(app, client, stor
     monkeypatch.setattr(time, "monotonic", monotonic)
     assert client.get(f"{BASE}/Patient/slow").status_code == 404
     assert store.keys.find_one({"_id": claim})["r"] == "Patient/rival"
+
+
+class _HistoryAnsweringCode8:
+    """A history collection that answers an insert as nx-27017 does when another writer inserts the same version at
+    the same moment: code 8 ("Failed to get last row id."), the copy made (``made``) or not."""
+
+    def __init__(self, collection, made: bool):
+        self.collection, self.made = collection, made
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+    def insert_many(self, documents, ordered=True):
+        if self.made:
+            self.collection.insert_many(documents, ordered=ordered)
+        raise BulkWriteError({"writeErrors": [{"index": 0, "code": 8, "errmsg": "Failed to get last row id."}]})
+
+
+@pytest.mark.parametrize("made", [True, False], ids=["copy-made", "copy-missing"])
+def test_a_history_copy_refused_with_another_code_than_duplicate(client, store, monkeypatch, made):
+    """Writers racing on one resource made nx-27017 answer the history copy with code 8 (a 500 in ~10 % of the
+    runs of test_core's racing writers): the copy counts when it is there, and a copy really missing fails the
+    update before anything is replaced."""
+    body = {"resourceType": "Patient", "id": "racing-copy", "name": [{"family": "Avant"}]}
+    assert client.put(f"{BASE}/Patient/racing-copy", json=body).status_code == 201
+    history = store.history_collection
+    monkeypatch.setattr(store, "history_collection", lambda t: _HistoryAnsweringCode8(history(t), made))
+    monkeypatch.setattr(store, "_client_bulk", False)  # the two-command path, where the copy is its own insert
+    answer = client.put(f"{BASE}/Patient/racing-copy", json={**body, "name": [{"family": "Apres"}]})
+    monkeypatch.undo()
+    current = client.get(f"{BASE}/Patient/racing-copy").get_json()
+    if made:
+        assert answer.status_code == 200 and current["meta"]["versionId"] == "2"
+        versions = client.get(f"{BASE}/Patient/racing-copy/_history").get_json()["entry"]
+        assert [e["resource"]["name"][0]["family"] for e in versions] == ["Apres", "Avant"]
+    else:
+        assert answer.status_code >= 500 and answer.get_json()["resourceType"] == "OperationOutcome"
+        assert current["meta"]["versionId"] == "1" and current["name"][0]["family"] == "Avant"
