@@ -399,11 +399,11 @@ class MongoFHIRStore(FHIRStore):
                     return tombstone["meta"]["versionId"]
             raise _too_often(f"{resource_type}/{resource_id}", expected_version)
 
-    @staticmethod
-    def _deletion_kills(owner: str, old: dict, version: int) -> list:
-        """The deleted version's keys and claims marked dead (its keys are known: no multi-document filter)."""
-        return [*(UpdateOne({"_id": f"{k}{SEPARATOR}{owner}", "v": {"$lte": version}}, _dead(f"{k}{SEPARATOR}{owner}"))
-                  for k in old.get(KEYS) or ()),
+    @classmethod
+    def _deletion_kills(cls, owner: str, old: dict, version: int) -> list:
+        """The deleted version's keys and claims marked dead, unless a later version wrote them (its keys are known:
+        no multi-document filter)."""
+        return [*(cls._kill_key(k, owner, version + 1) for k in old.get(KEYS) or ()),
                 *(UpdateOne({"_id": claim, "v": {"$lte": version}}, {"$set": {"dead": True}})
                   for claim in old.get(UNIQUE) or ())]
 
@@ -1088,18 +1088,12 @@ class MongoFHIRStore(FHIRStore):
             order = DEAD_ORDER + document["_id"] if document.get("dead") else document["_id"]
             operations.append(UpdateOne({"_id": document["_id"], "o": {"$exists": False}}, {"$set": {"o": order}}))
             if len(operations) == batch:
-                moved += self._write_keys_unordered(operations)
-                operations = []
-        moved += self._write_keys_unordered(operations)
+                self._write_all(self.keys, operations)
+                moved, operations = moved + len(operations), []
+        self._write_all(self.keys, operations)
+        moved += len(operations)
         self.keys.drop_index([("k", 1)])
-        log.warning("search keys: %d keys given the ordered field in %.0f s", moved, time.monotonic() - started)
-
-    def _write_keys_unordered(self, operations: list) -> int:
-        if not operations:
-            return 0
-        if self._sequential:
-            return sum(self.keys.update_one(o._filter, o._doc).modified_count for o in operations)
-        return self.keys.bulk_write(operations, ordered=False).modified_count
+        log.warning("search keys: %d keys of the earlier layout migrated in %.0f s", moved, time.monotonic() - started)
 
     def ping(self) -> None:
         with _store_errors():
