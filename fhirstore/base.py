@@ -117,6 +117,16 @@ class Records(ABC):
         """Apply update operators (``$set``, ``$unset``) if the record matches ``when``; returns whether it did."""
 
     @abstractmethod
+    def update_each(self, record_ids: Iterable[str], changes: Mapping[str, Any],
+                    when: Mapping[str, Any] | None = None) -> None:
+        """:meth:`update` (no upsert) of each record, in one round trip; read them back to learn which matched."""
+
+    @abstractmethod
+    def replace_each(self, records: list[dict], when: Mapping[str, Any] | None = None) -> set[str]:
+        """:meth:`replace` with upsert of each record, in one round trip; returns the ids written (inserted, or
+        matching ``when``)."""
+
+    @abstractmethod
     def delete(self, record_id: str) -> bool:
         """Remove the record; returns whether there was one."""
 

@@ -1449,6 +1449,7 @@ class MongoRecords(Records):
 
     def __init__(self, collection, serialized: bool = False):
         self.collection = collection
+        self._serialized = serialized
         self._one_at_a_time = _IN_PROCESS_RECORDS if serialized else nullcontext()
 
     def get(self, record_id: str) -> dict | None:
@@ -1486,6 +1487,39 @@ class MongoRecords(Records):
         except DuplicateKeyError:  # the record exists but does not match the filter (an upsert tried to insert)
             return False
         return result.matched_count == 1 or result.upserted_id is not None
+
+    def update_each(self, record_ids: Iterable[str], changes: Mapping[str, Any],
+                    when: Mapping[str, Any] | None = None) -> None:
+        """One ordered bulk write (one by one on mongomock): a record's filters (:func:`_record_filters`) follow each
+        other, so that at most one of them matches (the first write changes what the next one tests)."""
+        if self._serialized:
+            for record_id in dict.fromkeys(record_ids):
+                self.update(record_id, changes, when)
+            return
+        operations = [UpdateOne(f, dict(changes)) for i in dict.fromkeys(record_ids) for f in _record_filters(i, when)]
+        if operations:
+            with _store_errors():
+                self.collection.bulk_write(operations, ordered=True)
+
+    def replace_each(self, records: list[dict], when: Mapping[str, Any] | None = None) -> set[str]:
+        """One unordered bulk write of upserts (one by one on mongomock): an upsert refused as a duplicate ``_id`` is a
+        record that exists and does not match that filter; a record is written when one of its filters was not."""
+        if self._serialized:
+            return {r["_id"] for r in records if self.replace(r, when, upsert=True)}
+        operations = [(r["_id"], ReplaceOne(f, r, upsert=True))
+                      for r in records for f in _record_filters(r["_id"], when)]
+        if not operations:
+            return set()
+        refused: set[int] = set()
+        with _store_errors():
+            try:
+                self.collection.bulk_write([o for _, o in operations], ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors") or []
+                if any(e.get("code") != 11000 for e in errors):
+                    raise
+                refused = {e["index"] for e in errors}
+        return {record_id for n, (record_id, _) in enumerate(operations) if n not in refused}
 
     def delete(self, record_id: str) -> bool:
         with _store_errors(), self._one_at_a_time:

@@ -184,7 +184,7 @@ class Enricher:
 
     def status(self, document_id: str) -> dict:
         state = self.statuses.get(document_id) or {"status": SKIPPED, "reason": "never enriched"}
-        return {k: v for k, v in state.items() if k not in ("_id", "seq", "lease", "tries")}
+        return {k: v for k, v in state.items() if k not in ("_id", "seq", "lease", "tries", "holder")}
 
     # -- the swap ----------------------------------------------------------------------------------------------
     def _finish(self, document: dict, run: str | None, phenotypes: list[dict], status: str,
@@ -197,7 +197,7 @@ class Enricher:
         return self._commit(document, seq, len(phenotypes), status, reason, first)
 
     def _commit(self, document: dict, seq: str, count: int, status: str, reason: str | None,
-                first: bool = False) -> dict:
+                first: bool = False, first_refused: bool = False) -> dict:
         """Move the pointer to the inserted set (the commit point), publish it, erase the sets it supersedes.
 
         Runs are ordered by their id ``seq`` = (document version, time-ordered id): the pointer only moves forward, and
@@ -205,20 +205,17 @@ class Enricher:
 
         ``first``: no set of the document was ever committed and no earlier attempt may have left one (a document
         created by this request, or a job taken for the first time with no committed run). Its set was inserted
-        visible, and the pointer is written only if it still names no run (one write, inserted if missing): no
-        publish, no look-up of older sets (two round trips instead of five). Should it name one (a concurrent
-        ``$enrich`` committed meanwhile), the usual ordered swap decides, and a losing set, visible for that moment,
-        is erased.
+        visible, and the pointer is written only if it still names no run (:meth:`_first_commits`: one write,
+        inserted if missing): no publish, no look-up of older sets (two round trips instead of five). Should it name
+        one (a concurrent ``$enrich`` committed meanwhile; ``first_refused``: that write was already tried), the usual
+        ordered swap decides, and a losing set, visible for that moment, is erased.
         """
-        source, version = document["id"], int(document["meta"]["versionId"])
-        state = {"_id": source, "status": status, "run": seq, "seq": seq, "version": version, "count": count,
-                 "updated": now_instant()}
-        if reason:
-            state["reason"] = reason
+        source = document["id"]
+        state = self._state(document, seq, count, status, reason)
         outcome = {k: v for k, v in state.items() if k not in ("_id", "seq")}
 
         def swap() -> None:
-            if first and self.statuses.replace(state, when={"seq": {"$exists": False}}, upsert=True):
+            if first and not first_refused and self._first_commits([state]):
                 return
             if not self.statuses.replace(state, when=_older_than(seq), upsert=True):  # a later run committed first
                 self.store.expunge_many("Observation", {path(SOURCE): source, path(RUN): seq})
@@ -231,6 +228,19 @@ class Enricher:
 
         self.store.after_commit(swap)  # inside a transaction, once it commits: a rollback keeps the former set
         return outcome
+
+    @staticmethod
+    def _state(document: dict, seq: str, count: int, status: str, reason: str | None) -> dict:
+        """The status record naming run ``seq`` of the document's current version as its committed set."""
+        state = {"_id": document["id"], "status": status, "run": seq, "seq": seq,
+                 "version": int(document["meta"]["versionId"]), "count": count, "updated": now_instant()}
+        if reason:
+            state["reason"] = reason
+        return state
+
+    def _first_commits(self, states: list[dict]) -> set[str]:
+        """First runs' pointers, each written only while it names no run, in one round trip; returns those written."""
+        return self.statuses.replace_each(states, when={"seq": {"$exists": False}})
 
     def _set_status(self, document: dict, status: str, reason: str | None = None) -> dict:
         """Record pending/failed for a version without touching the committed set (it stays visible)."""
@@ -369,22 +379,28 @@ class Enricher:
             pipeline.rpop(QUEUE_KEY)
         return [i.decode() for i in (item[1], *pipeline.execute()) if i is not None]
 
-    def _claim(self, document_id: str) -> bool:
-        """Take a pending job for LEASE_SECONDS (re-done by another worker if this one dies meanwhile); ``tries``
-        counts the attempts, so that a retry knows an earlier one may have left a set."""
-        now = time.time()
-        return self.statuses.update(document_id, {"$set": {"lease": now + LEASE_SECONDS}, "$inc": {"tries": 1}},
-                                    when={"status": PENDING, "$or": [{"lease": {"$lt": now}},
-                                                                     {"lease": {"$exists": False}}]})
+    def _claim(self, document_ids: list[str]) -> list[str]:
+        """Take pending jobs for LEASE_SECONDS (re-done by another worker if this one dies meanwhile), all in one
+        write, then read them back in one look-up: those now naming this call's ``holder`` are taken (``tries``
+        counts the attempts, so that a retry knows an earlier one may have left a set). Returns the jobs taken, as
+        (id, record) pairs in the order asked."""
+        now, holder = time.time(), uuid.uuid4().hex
+        self.statuses.update_each(document_ids, {"$set": {"lease": now + LEASE_SECONDS, "holder": holder},
+                                                 "$inc": {"tries": 1}},
+                                  when={"status": PENDING, "$or": [{"lease": {"$lt": now}},
+                                                                   {"lease": {"$exists": False}}]})
+        jobs = {job["_id"]: job for job in self.statuses.find({"_id": {"$in": document_ids}}, len(document_ids))}
+        return [(i, jobs[i]) for i in document_ids if jobs.get(i, {}).get("holder") == holder]
 
     def _take(self, document_ids: list[str], engine: Any, writer: "_Writer") -> int:
         """Claim jobs, read their notes (one look-up of documents, jobs and local terms for all), hand their sets to
         ``writer``; returns how many jobs were claimed."""
-        claimed = [i for i in dict.fromkeys(document_ids) if self._claim(i)]
-        if not claimed:
+        taken = self._claim(list(dict.fromkeys(document_ids)))
+        if not taken:
             return 0
         engine = engine or nlp.get_engine(wait=None)
-        jobs = {job["_id"]: job for job in self.statuses.find({"_id": {"$in": claimed}}, len(claimed))}
+        jobs = dict(taken)
+        claimed = list(jobs)
         currents = self.store.currents("DocumentReference", claimed)
         terms = self.local_terms()
         sets = []
@@ -411,9 +427,9 @@ class Enricher:
 
     def _store(self, sets: list["_Set"]) -> None:
         """The Phenotypes of a batch in one insert per collection (first runs' visible, the others' hidden), then
-        each document's commit. Should the insert fail, each set is written on its own as a new hidden run (whose
-        commit erases what the failed insert left): a failure is then one document's, whose job stays pending
-        until its lease ends, and the others are stored."""
+        the commits: first runs' in one write, the others each on its own. Should the insert fail, each set is
+        written on its own as a new hidden run (whose commit erases what the failed insert left): a failure is then
+        one document's, whose job stays pending until its lease ends, and the others are stored."""
         try:
             for first in (True, False):
                 phenotypes = [p for s in sets if s.first is first for p in s.phenotypes]
@@ -427,10 +443,22 @@ class Enricher:
             written = False
         else:
             written = True
+        committed: set[str] = set()
+        if written:  # first runs' pointers in one write; the others (and first runs refused there) one by one
+            states = [self._state(s.document, s.run, len(s.phenotypes), DONE, None) for s in sets if s.first]
+            try:
+                committed = self._first_commits(states)
+            except Exception as exc:  # noqa: BLE001 - which were written is unknown: their jobs stay pending
+                log.error("committing %d first runs failed (%s): retried once their leases end", len(states),
+                          type(exc).__name__)
+                sets = [s for s in sets if not s.first]
         for item in sets:
+            if item.document["id"] in committed:
+                continue
             try:
                 if written:
-                    self._commit(item.document, item.run, len(item.phenotypes), DONE, None, item.first)
+                    self._commit(item.document, item.run, len(item.phenotypes), DONE, None, item.first,
+                                 first_refused=item.first)
                 else:
                     self._finish(item.document, item.run, item.phenotypes, DONE, None)
             except Exception as exc:  # noqa: BLE001 - its job stays pending: retried once its lease ends

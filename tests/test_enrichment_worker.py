@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from pymongo import monitoring
 
 import nlp
 from tests.conftest import BASE
@@ -132,6 +133,7 @@ def test_a_crash_mid_batch_is_retried_without_duplicate_sets(client, store, enri
         raise SystemError("the worker died here")
 
     monkeypatch.setattr(enricher, "_commit", crash)
+    monkeypatch.setattr(enricher, "_first_commits", crash)
     assert enricher.sweep(engine) == 4
     assert all(state(client, d)["status"] == "pending" for d, _ in stored)
     left = store.collection("Observation").count_documents({})
@@ -202,3 +204,52 @@ def test_generated_phenotypes_have_five_search_keys_and_every_search_still_finds
     assert app.extensions["codoc.registry"].reindex()["Observation"] == 0  # codoc reindex: nothing to change
     assert client.delete(f"{BASE}/DocumentReference/{document_id}").status_code in (200, 204)
     assert store.collection("Observation").count_documents({}) == 0
+
+
+def test_a_first_run_whose_pointer_another_run_took_meanwhile_loses_cleanly(client, store, enricher,  # noqa: F811
+                                                                           engine, monkeypatch):
+    """The batch's first runs are committed in one write; one of them finds its pointer already naming a run (an
+    ``$enrich`` committed meanwhile): that one goes through the ordered swap, which the later run wins."""
+    stored = pending_documents(client, NOTES[:3])
+    first_commits = enricher._first_commits
+
+    def racing(states):
+        enricher.enrich(stored[1][0], engine)  # a later run of the second document, committed first
+        return first_commits(states)
+
+    monkeypatch.setattr(enricher, "_first_commits", racing)
+    assert enricher.sweep(engine) == 3
+    assert_one_set_each(client, store, stored)
+    winner = enricher.statuses.get(stored[1][0])["run"]
+    assert {p["meta"]["source"].rpartition("#")[2] for p in set_of(client, stored[1][0])} == {winner}
+
+
+class Commands(monitoring.CommandListener):
+    """Commands sent to MongoDB by clients made after it is registered."""
+
+    sent = 0
+
+    def started(self, event):
+        Commands.sent += 1
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+monitoring.register(Commands())
+
+
+@pytest.mark.parametrize("backend", [pytest.param("wire", marks=pytest.mark.wire)])
+def test_a_batch_costs_the_same_round_trips_whatever_its_size(client, store, enricher, engine):  # noqa: F811
+    """Claims, look-ups, inserts and first commits are one command each for the whole batch (nx-27017)."""
+    costs, everything = [], []
+    for notes in (NOTES[:2], NOTES * 3):
+        everything += pending_documents(client, notes)
+        before = Commands.sent
+        assert enricher.sweep(engine) == len(notes)
+        costs.append(Commands.sent - before)
+        assert_one_set_each(client, store, everything)
+    assert costs[0] == costs[1] <= 9, costs  # sweep, claim, jobs, notes, terms, marks, keys, Phenotypes, commits
