@@ -7,7 +7,7 @@ import logging
 import time
 import threading
 from contextlib import contextmanager, nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pymongo
@@ -20,8 +20,8 @@ from config import FHIR_VERSION
 from fhirstore.base import Current, FHIRStore, IndexSpec, KeyMatch, KeyTerm, Page, Records, now_instant
 from fhirstore.errors import (ConflictError, GoneError, NotFoundError, PayloadTooLargeError, StoreUnavailableError,
                               TooCostlyError, VersionConflictError)
-from fhirstore.fields import (CHECKS, DELETED, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS, RESOURCE_ID,
-                              SEARCH, TXN, UNIQUE, VERSION, path)
+from fhirstore.fields import (CHECKS, DELETED, INLINE, INTERNAL, KEYS, LAST, NEXT, NUMBERS, PENDING, REFS,
+                              RESOURCE_ID, SEARCH, TXN, UNIQUE, VERSION, path)
 from fhirstore.journal import ABORTED, ACTIVE, COMMITTED, OPEN, Journal, OpenTransaction
 from fhirstore.numbers import decode_numbers, encode_numbers
 
@@ -41,6 +41,8 @@ DEAD_ORDER = "~"
 #: A prefix search merges the owners of each distinct key it covers, in id order, while they are at most this many;
 #: beyond, it sorts every holder of the range (O(matches), as for a one-letter prefix).
 MAX_PREFIX_KEYS = 8
+#: Ends the inline slot of a parameter's keys that have a system part (``code|system|E11``; ``code|E11``: no end).
+SYSTEM_SLOT = "_s"
 #: Prefixes in the search key collection: references (global), claims of unique keys.
 REFERENCE_KEY, CLAIM_KEY = "@|", "!"
 #: Candidates fetched per round trip while a keyed search pages through its keys.
@@ -48,6 +50,8 @@ KEY_BATCH = 200
 #: Most matches a keyed search sorts (other than by id) or counts before answering 422 / leaving total out.
 MAX_SORTED, MAX_COUNTED = 10_000, 10_000
 RANGE_OPERATORS = {"$gt", "$gte", "$lt", "$lte"}
+#: The ``_codoc`` fields a reindex computes afresh (the others — claims, markers, enrichment run — are kept).
+COMPUTED = (KEYS, CHECKS, INLINE, SEARCH, REFS)
 LIVE = {path(DELETED): {"$exists": False}, path(PENDING): {"$exists": False}}
 UNMARKED = {path(TXN): {"$exists": False}}
 #: Seconds between two sweeps of dead transactions by one process; how long settled journal entries stay.
@@ -110,6 +114,8 @@ class MongoFHIRStore(FHIRStore):
         #: ranges of an indexed field inside the index without one (other conditions read each match either way, so
         #: they keep it: bounded work); None until first asked
         self._count_limit: bool | None = None
+        #: resource type → the keyed parameters whose single key of a form is held in the document (keep_inline)
+        self._inline: dict[str, frozenset[str]] = {}
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
@@ -129,7 +135,8 @@ class MongoFHIRStore(FHIRStore):
     def create(self, resource_type: str, resource: dict, index_fields: dict | None = None,
                guard: Callable[[], None] | None = None) -> dict:
         stored = self._versioned(resource, "1")
-        internal = {**self._internal(resource_type, index_fields), **self._mark(resource_type, [stored["id"]])}
+        internal = {**self._internal(resource_type, index_fields, stored["id"]),
+                    **self._mark(resource_type, [stored["id"]])}
         owner = f"{resource_type}/{stored['id']}"
         claimed_at = time.monotonic()
         with _store_errors():
@@ -207,7 +214,7 @@ class MongoFHIRStore(FHIRStore):
         marker = {PENDING: True} if pending else {}
         with _store_errors():
             marker.update(self._mark(resource_type, [s["id"] for s in stored]))
-        internals = [{**self._internal(resource_type, f), **marker} for f in index_fields]
+        internals = [{**self._internal(resource_type, f, s["id"]), **marker} for f, s in zip(index_fields, stored)]
         owners = [f"{resource_type}/{s['id']}" for s in stored]
         documents, whose = [], []
         for n, (owner, internal) in enumerate(zip(owners, internals)):
@@ -293,8 +300,9 @@ class MongoFHIRStore(FHIRStore):
         drops stay alive until the commit; otherwise it replaces it."""
         resource_id = resource["id"]
         owner = f"{resource_type}/{resource_id}"
-        internal = self._internal(resource_type, index_fields)
+        internal = self._internal(resource_type, index_fields, resource_id)
         new_keys, new_claims = set(internal.get(KEYS, ())), set(internal.get(UNIQUE, ()))
+        inline = {held.rpartition(SEPARATOR)[0] for held in (internal.get(INLINE) or {}).values()}
         collection = self.collection(resource_type)
         with _store_errors():
             for attempt in range(MAX_WRITE_ATTEMPTS):
@@ -321,9 +329,10 @@ class MongoFHIRStore(FHIRStore):
                 old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
                 old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
                 added = new_keys if attempt else new_keys - old_keys
+                moved = (old_keys - new_keys) & inline  # its SearchKey document dies once the document holds it
                 claimed_at = time.monotonic()
                 self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims), added,
-                                 () if marker else old_keys - new_keys)
+                                 () if marker else old_keys - new_keys - moved)
                 if guard is not None:
                     try:
                         guard()
@@ -343,6 +352,7 @@ class MongoFHIRStore(FHIRStore):
                                                            self._document(stored, internal))
                 if matched == 1:
                     if not marker:
+                        self._execute([self._kill_key(k, owner, new_version) for k in sorted(moved)])
                         self._release(owner, old_claims - new_claims)
                     self._confirm_claims(resource_type, owner, new_claims - old_claims, claimed_at, str(new_version),
                                          current.document, undo=not marker)  # a transaction undoes itself
@@ -614,16 +624,17 @@ class MongoFHIRStore(FHIRStore):
                 if _marker(document):
                     continue  # in a transaction's hands: its write computed fresh fields
                 before = document.get(INTERNAL, {})
-                internal = {**before, **self._internal(resource_type, index_fields(served(document)))}
+                kept = {k: v for k, v in before.items() if k not in COMPUTED}
+                internal = {**kept, **self._internal(resource_type, index_fields(served(document)), document["_id"])}
                 owner, version = f"{resource_type}/{document['_id']}", int(document["meta"]["versionId"])
                 keys = sorted(internal.get(KEYS, ()))
                 self._execute([*(self._upsert_key(k, owner, version) for k in keys)])
-                self._execute([DeleteMany({"r": owner, "_id": {"$nin": [f"{k}{SEPARATOR}{owner}" for k in keys]},
-                                           "claim": {"$exists": False}})])
-                if internal != before:
+                if internal != before:  # before the stale keys go: a key moving inline is found all along
                     changed += collection.update_one(
                         {"_id": document["_id"], "meta.versionId": document["meta"]["versionId"]},
                         {"$set": {INTERNAL: internal}}).modified_count
+                self._execute([DeleteMany({"r": owner, "_id": {"$nin": [f"{k}{SEPARATOR}{owner}" for k in keys]},
+                                           "claim": {"$exists": False}})])
                 if progress:
                     progress(1)
         return changed
@@ -840,21 +851,24 @@ class MongoFHIRStore(FHIRStore):
             yield batch
 
     def _count_keys(self, term: KeyTerm) -> int:
-        """Live search keys matching ``term``: one ``count`` command on a range of the ``o`` index, counted inside
-        the index on nx-27017 (where ``count_documents`` and ``$count`` scan, and a condition beside it reads every
-        match)."""
-        return self._count(self.keys, {"o": _live_range(term)})
+        """Live search keys matching ``term``: one ``count`` command per place they are held (:meth:`_sources`) on a
+        range of its ordered field, counted inside the index on nx-27017 (where ``count_documents`` and ``$count``
+        scan, and a condition beside it reads every match)."""
+        counts = [self._count(s.collection, {s.field: _live_range(term)}) for s in self._sources(term)]
+        return -1 if min(counts) < 0 or sum(counts) > MAX_COUNTED else sum(counts)
 
     def _count_owners(self, term: KeyTerm) -> int:
         """Distinct owners of a prefix covering several keys (one may hold two: ``Martin`` and ``Martinez``), up to
         MAX_COUNTED (-1 beyond): the range's keys counted in the index, then, when there are not too many, their
         owners made distinct by the server (``distinct``: one list of ids, the resources not read; O(matches))."""
-        range_of_keys = {"o": _live_range(term)}
-        keys = self._count(self.keys, range_of_keys)
+        keys = self._count_keys(term)
         if keys <= 0:
             return keys
-        owners = len(self.keys.distinct("r", range_of_keys))
-        return owners if owners <= MAX_COUNTED else -1
+        owners = set()
+        for source in self._sources(term):
+            owners.update(source.owner_prefix + o
+                          for o in source.collection.distinct(source.owner_field, {source.field: _live_range(term)}))
+        return len(owners) if len(owners) <= MAX_COUNTED else -1
 
     def _query_documents(self, resource_type: str, query: Mapping[str, Any], first: int = KEY_BATCH,
                          batch: int = KEY_BATCH) -> Iterator[list[dict]]:
@@ -888,66 +902,90 @@ class MongoFHIRStore(FHIRStore):
 
     def _owners_of(self, term: KeyTerm, first: int = KEY_BATCH, covered: dict | None = None) -> Iterator[str]:
         """Owners (``Type/id``) of the live search keys matching ``term``, ascending (an owner of two keys of a
-        prefix twice in a row), the first page of ``first``: one key's owners page by page along the ``o`` index
+        prefix twice in a row), the first page of ``first``: one key's owners page by page along its ordered field
         (the work of a page, whatever the key's holders); a prefix's as the merge of its distinct keys' (at most
         MAX_PREFIX_KEYS), else every holder of the range sorted. ``covered[term.key]``: how many keys it covers
-        (MAX_PREFIX_KEYS + 1: more)."""
+        (MAX_PREFIX_KEYS + 1: more). Each place keys are held in (:meth:`_sources`) is read, and merged."""
+        sources = self._sources(term)
         if not term.prefix:
-            return self._key_owners(term.key, first)
-        streams = self._prefix_streams(term, min(first, KEY_BATCH))
+            return heapq.merge(*(self._key_owners(source, term.key, first) for source in sources))
+        streams = self._prefix_streams(sources, term, min(first, KEY_BATCH))
         if covered is not None:
-            covered[term.key] = MAX_PREFIX_KEYS + 1 if streams is None else len(streams)
-        return heapq.merge(*streams) if streams is not None else self._range_owners(term, first)
+            covered[term.key] = MAX_PREFIX_KEYS + 1 if streams is None else len({key for key, _ in streams})
+        if streams is not None:
+            return heapq.merge(*(owners for _, owners in streams))
+        return heapq.merge(*(self._range_owners(source, term, first) for source in sources))
 
-    def _key_owners(self, key: str, first: int, after: str | None = None) -> Iterator[str]:
-        """Owners of one live key, ascending, a page at a time along the ``o`` index (after the ``o`` ``after``)."""
+    def _sources(self, term: KeyTerm) -> list["_Ordered"]:
+        """Where the live keys of ``term`` are held: SearchKey documents, and the inline slots of its parameter when
+        its type keeps them inline (one slot by the form of the key; a prefix without a system part, both)."""
+        found = [_Ordered(self.keys, "o")]
+        resource_type, _, rest = term.key.partition("|")
+        param, bar, value = rest.partition("|")
+        if bar and param in self._inline.get(resource_type, ()):
+            system = _has_bar(value)
+            slots = [param + SYSTEM_SLOT] if system else [param] if not term.prefix else [param, param + SYSTEM_SLOT]
+            found += [_Ordered(self.collection(resource_type), path(INLINE, slot), "_id", f"{resource_type}/")
+                      for slot in slots]
+        return found
+
+    def _key_owners(self, source: "_Ordered", key: str, first: int, after: str | None = None) -> Iterator[str]:
+        """Owners of one live key in ``source``, ascending, a page at a time along its ordered field (after the
+        value ``after``)."""
         bounds = _live_range(KeyTerm(key))
         size = first
         while True:
-            page = list(self.keys.find({"o": {**bounds, "$gt": after or bounds["$gt"]}}, {"o": 1, "r": 1, "_id": 0})
-                        .sort("o", 1).limit(size))
-            yield from (d["r"] for d in page)
+            page = source.walk({**bounds, "$gt": after or bounds["$gt"]}, size)
+            yield from (value.rpartition(SEPARATOR)[2] for value in page)
             if len(page) < size:
                 return
-            after, size = page[-1]["o"], KEY_BATCH
+            after, size = page[-1], KEY_BATCH
 
-    def _prefix_streams(self, term: KeyTerm, size: int) -> list[Iterator[str]] | None:
-        """The owners of each distinct live key starting with ``term.key``, ascending: read walking the ``o`` index
-        (the first ``size`` of a key, then a skip to the next key: its rest is read when the merge needs it), or
-        None when the prefix covers more than MAX_PREFIX_KEYS keys."""
-        read: dict[str, list[str]] = {}
-        resume: dict[str, str] = {}  # key → the last ``o`` read of a key whose rest was skipped
-        bound: dict = {"$gte": term.key}
-        while True:
-            page = list(self.keys.find({"o": {**bound, "$lt": term.key + "\uffff"}}, {"k": 1, "o": 1, "r": 1, "_id": 0})
-                        .sort("o", 1).limit(size))
-            for document in page:
-                read.setdefault(document["k"], []).append(document["r"])
-            if len(read) > MAX_PREFIX_KEYS:
-                return None
-            if len(page) < size:
-                break
-            last = page[-1]
-            if len(read[last["k"]]) >= size:
-                resume[last["k"]] = last["o"]
-                bound = {"$gt": last["k"] + SEPARATOR + "\uffff"}
-            else:
-                bound = {"$gt": last["o"]}
-        return [itertools.chain(owners, self._key_owners(key, KEY_BATCH, resume[key]) if key in resume else ())
-                for key, owners in read.items()]
+    def _prefix_streams(self, sources: list["_Ordered"], term: KeyTerm,
+                        size: int) -> list[tuple[str, Iterator[str]]] | None:
+        """(key, its owners ascending) for each distinct live key starting with ``term.key`` in each source: read
+        walking the ordered field (the first ``size`` of a key, then a skip to the next key: its rest is read when
+        the merge needs it), or None when the prefix covers more than MAX_PREFIX_KEYS keys."""
+        streams, keys = [], set()
+        for source in sources:
+            read: dict[str, list[str]] = {}
+            resume: dict[str, str] = {}  # key → the last value read of a key whose rest was skipped
+            bound: dict = {"$gte": term.key}
+            while True:
+                page = source.walk({**bound, "$lt": term.key + "\uffff"}, size)
+                for value in page:
+                    key, _, owner = value.rpartition(SEPARATOR)
+                    read.setdefault(key, []).append(owner)
+                if len(keys | set(read)) > MAX_PREFIX_KEYS:
+                    return None
+                if len(page) < size:
+                    break
+                last = page[-1].rpartition(SEPARATOR)[0]
+                if len(read[last]) >= size:
+                    resume[last] = page[-1]
+                    bound = {"$gt": last + SEPARATOR + "\uffff"}
+                else:
+                    bound = {"$gt": page[-1]}
+            keys.update(read)
+            streams += [(key, itertools.chain(owners, self._key_owners(source, key, KEY_BATCH, resume[key])
+                                              if key in resume else ())) for key, owners in read.items()]
+        return streams
 
-    def _range_owners(self, term: KeyTerm, first: int) -> Iterator[str]:
-        """Owners of every live key of a range, ascending, paged on the owner: each page sorts the range's holders."""
+    @staticmethod
+    def _range_owners(source: "_Ordered", term: KeyTerm, first: int) -> Iterator[str]:
+        """Owners of every live key of a range in ``source``, ascending, paged on the owner: each page sorts the
+        range's holders."""
         after, size = None, first
         while True:
-            query: dict = {"o": _live_range(term)}
+            query: dict = {source.field: _live_range(term)}
             if after is not None:
-                query["r"] = {"$gt": after}
-            page = list(self.keys.find(query, {"r": 1, "_id": 0}).sort("r", 1).limit(size))
-            yield from (d["r"] for d in page)
+                query[source.owner_field] = {"$gt": after}
+            page = list(source.collection.find(query, {source.owner_field: 1}).sort(source.owner_field, 1)
+                        .limit(size))
+            yield from (source.owner_prefix + d[source.owner_field] for d in page)
             if len(page) < size:
                 return
-            after, size = page[-1]["r"], KEY_BATCH
+            after, size = page[-1][source.owner_field], KEY_BATCH
 
     def referrers(self, references: Iterable[str], limit: int = 20) -> list[str]:
         """Owners of reference keys, checked against their current documents; a key whose owner is not written
@@ -1054,12 +1092,17 @@ class MongoFHIRStore(FHIRStore):
                 return {d["_id"] for d in found if not _marker(d) or d["_id"] in visible}
             return {d["_id"] for d in found}
 
+    def keep_inline(self, resource_type: str, params: Iterable[str]) -> None:
+        self._inline[resource_type] = frozenset(params)
+
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
         base_specs = [IndexSpec(((path(RESOURCE_ID), 1), (path(VERSION), -1)), history=True),
                       IndexSpec((("meta.lastUpdated", 1),), history=True),
                       IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True),
-                      IndexSpec(((path(TXN), 1),))]
+                      IndexSpec(((path(TXN), 1),)),
+                      *(IndexSpec(((path(INLINE, slot), 1),)) for param in sorted(self._inline.get(resource_type, ()))
+                        for slot in (param, param + SYSTEM_SLOT))]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
@@ -1106,19 +1149,40 @@ class MongoFHIRStore(FHIRStore):
         return {"resourceType": resource["resourceType"], "id": resource["id"], "meta": meta, **{
             k: v for k, v in resource.items() if k not in ("resourceType", "id", "meta")}}
 
-    @staticmethod
-    def _internal(resource_type: str, index_fields: dict | None) -> dict:
-        """The ``_codoc`` object as stored: search keys prefixed by type, reference keys, claims by type."""
+    def _internal(self, resource_type: str, index_fields: dict | None, resource_id: str) -> dict:
+        """The ``_codoc`` object as stored: search keys prefixed by type, reference keys, claims by type; the one key
+        of an inline slot held in the document (``ik``, checked like ``checks``) instead of a SearchKey document."""
         internal = dict(index_fields or {})
         keys = [f"{resource_type}|{k}" for k in internal.get(KEYS, ())]
+        checks = [f"{resource_type}|{k}" for k in internal.get(CHECKS, ())]
+        inline = self._inline_keys(resource_type, keys)
+        if inline:
+            owner = f"{resource_type}/{resource_id}"
+            internal[INLINE] = {slot: f"{key}{SEPARATOR}{owner}" for slot, key in inline.items()}
+            keys = [k for k in keys if k not in inline.values()]
+            checks += inline.values()
         keys += [f"{REFERENCE_KEY}{r}" for r in internal.get(REFS, ())]
+        internal.pop(KEYS, None)
+        internal.pop(CHECKS, None)
         if keys:
             internal[KEYS] = list(dict.fromkeys(keys))
-        if internal.get(CHECKS):
-            internal[CHECKS] = [f"{resource_type}|{k}" for k in internal[CHECKS]]
+        if checks:
+            internal[CHECKS] = list(dict.fromkeys(checks))
         if internal.get(UNIQUE):
             internal[UNIQUE] = [f"{CLAIM_KEY}{resource_type}|{u}" for u in internal[UNIQUE]]
         return internal
+
+    def _inline_keys(self, resource_type: str, keys: list[str]) -> dict[str, str]:
+        """Slot → key, for the slots of ``resource_type`` the resource holds exactly one key of."""
+        params = self._inline.get(resource_type)
+        if not params:
+            return {}
+        by_slot: dict[str, list[str]] = {}
+        for key in dict.fromkeys(keys):
+            _, param, rest = key.split("|", 2)
+            if param in params:
+                by_slot.setdefault(param + (SYSTEM_SLOT if _has_bar(rest) else ""), []).append(key)
+        return {slot: found[0] for slot, found in by_slot.items() if len(found) == 1}
 
     @staticmethod
     def _document(stored: dict, internal: dict | None) -> dict:
@@ -1417,7 +1481,37 @@ def _record_filters(record_id: str, when: Mapping[str, Any] | None) -> list[dict
 def _scalar(field: str) -> bool:
     """A field that holds one value in every document (a range on it matches what an equality matches; through an
     array of objects nx-27017 would miss it)."""
-    return field in ("_id", "o") or field.startswith(f"{path(SEARCH)}.")
+    return field in ("_id", "o") or field.startswith((f"{path(SEARCH)}.", f"{path(INLINE)}."))
+
+
+def _has_bar(text: str) -> bool:
+    """Whether an escaped token value (``\\|`` a literal bar) has a ``|`` of its own: a system part."""
+    escaped = False
+    for character in text:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "|":
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Ordered:
+    """A place live search keys are held, each as ``key\x1fType/id`` in a scalar indexed ``field`` walked in order:
+    the SearchKey documents (``o``; the owner also in ``r``), or an inline slot of a type's documents (the owner:
+    ``owner_prefix`` + ``_id``)."""
+
+    collection: Any
+    field: str
+    owner_field: str = "r"
+    owner_prefix: str = ""
+
+    def walk(self, bounds: dict, size: int) -> list[str]:
+        """The first ``size`` values of ``field`` within ``bounds``, ascending (one round trip)."""
+        page = self.collection.find({self.field: bounds}, {self.field: 1, "_id": 0}).sort(self.field, 1).limit(size)
+        return [d[self.field] if self.field in d else _sort_value(d, self.field)[1] for d in page]  # nx-27017: flat
 
 
 def _live_range(term: KeyTerm) -> dict:

@@ -83,6 +83,8 @@ class ResourceHandler:
                                                "create", "search-type")
     search_params: ClassVar[tuple[SearchParam, ...]] = ()
     index_specs: ClassVar[tuple[IndexSpec, ...]] = ()
+    #: Keyed parameters (their keys) most resources of the type hold one value of: kept in the document itself.
+    inline_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         """Every handler of a type serves the type's search parameters (``handlers.search.table``) and declares

@@ -9,8 +9,9 @@ The pointer also carries the enrichment status (pending, done, failed, skipped) 
 
 A first run (no set of the document ever committed, and no earlier attempt of its job) has nothing to replace: its
 set is inserted visible and the pointer written without a publish or a look-up of older sets (see ``_commit``). A
-worker (``work``) takes jobs in batches, each claimed with a lease: the engine reads a batch while a writer thread
-stores the previous one, one insert per collection for all its Phenotypes, then one pointer write per document.
+worker (``work``) takes jobs in batches, each claimed with a lease: the engine reads a batch while writer threads
+store the previous ones, one insert per collection for all a batch's Phenotypes, then its first runs' pointers in one
+write.
 """
 from __future__ import annotations
 
@@ -477,13 +478,18 @@ class _Set:
 
 
 class _Writer:
-    """A thread running the storage actions handed to it, in order, while the caller reads the next batch: at most
-    one waits (the reader blocks beyond it). Leaving the ``with`` block waits for all of them."""
+    """Threads running the storage actions handed to them while the caller reads the next batch: two batches are
+    stored at once (one thread's command runs on the store while the other prepares its next one), at most one more
+    waits (the reader blocks beyond it). Leaving the ``with`` block waits for all of them."""
+
+    THREADS = 2
 
     def __init__(self):
         self._actions: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=1)
-        self._thread = threading.Thread(target=self._run, name="codoc-enrichment-writer", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"codoc-enrichment-writer-{n}", daemon=True)
+                         for n in range(self.THREADS)]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, action: Callable[[], None]) -> None:
         self._actions.put(action)
@@ -499,8 +505,10 @@ class _Writer:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._actions.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._actions.put(None)
+        for thread in self._threads:
+            thread.join()
 
 
 def _run_id() -> str:

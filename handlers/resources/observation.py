@@ -26,6 +26,8 @@ class ObservationHandler(ResourceHandler):
 
     resource_type = name = "Observation"
     index_specs = (IndexSpec(((path(SOURCE), 1),)),)  # single-key: nx-27017 uses no compound index here
+    #: A generated Phenotype then is one document (was five: four SearchKey documents), a lab result most often too.
+    inline_keys = ("_profile", "code", "category", "derived_from")
     search_params = (AssertionParam("assertion", "token", ("extension",),
                                     "A Phenotype's assertion: affirmed | negated | hypothetical | family",
                                     single=True),)
