@@ -8,11 +8,11 @@ Stored documents are the FHIR JSON as served plus one ``_codoc`` object, strippe
   ``SearchKey_4_3_0`` collection (one document per key, found through its scalar indexed ``o``);
 - ``checks``: search keys a search verifies on the document but never lists candidates from, so no SearchKey
   document is written for them: an exact string (``name|=Dupont``) is found through its first word's key
-  (``name|dupont``), which every holder also has; and the keys held inline (``ik``);
+  (``name|dupont``), which every holder also has;
 - ``ik``: search keys held in the document itself instead of SearchKey documents, one per *slot* (a parameter
   declared inline by its type, and the form of its keys: ``code`` for ``code|E11``, ``code_s`` for
   ``code|system|E11``) when the resource has exactly one key of that slot; each is ``key\x1fType/id`` in a scalar
-  indexed field ``_codoc.ik.<slot>``, walked in order like a SearchKey's ``o``;
+  indexed field ``_codoc.ik.<slot>``, walked in order like a SearchKey's ``o`` (and checked like ``keys``);
 - ``unique``: the unique keys (``system|value`` of IPPs) the resource claims;
 - ``deleted``: the document is a tombstone; ``last``: on a tombstone, the version it deleted;
 - ``pending``: the document belongs to a write not yet committed (hidden from reads and searches);

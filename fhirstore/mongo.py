@@ -796,7 +796,8 @@ class MongoFHIRStore(FHIRStore):
                 if document is not None and document.get(INTERNAL, {}).get(DELETED):
                     document = None
                 internal = (document or {}).get(INTERNAL, {})
-                held = {*(internal.get(KEYS) or ()), *(internal.get(CHECKS) or ())}
+                held = {*(internal.get(KEYS) or ()), *(internal.get(CHECKS) or ()),
+                        *(key.rpartition(SEPARATOR)[0] for key in (internal.get(INLINE) or {}).values())}
                 if document is not None and all(match.matches(held) for match in keys):
                     matches.append(document)
             if wanted is not None and len(matches) >= wanted or len(matches) > cap:
@@ -864,10 +865,7 @@ class MongoFHIRStore(FHIRStore):
         keys = self._count_keys(term)
         if keys <= 0:
             return keys
-        owners = set()
-        for source in self._sources(term):
-            owners.update(source.owner_prefix + o
-                          for o in source.collection.distinct(source.owner_field, {source.field: _live_range(term)}))
+        owners = set().union(*(source.owners(_live_range(term)) for source in self._sources(term)))
         return len(owners) if len(owners) <= MAX_COUNTED else -1
 
     def _query_documents(self, resource_type: str, query: Mapping[str, Any], first: int = KEY_BATCH,
@@ -1151,7 +1149,7 @@ class MongoFHIRStore(FHIRStore):
 
     def _internal(self, resource_type: str, index_fields: dict | None, resource_id: str) -> dict:
         """The ``_codoc`` object as stored: search keys prefixed by type, reference keys, claims by type; the one key
-        of an inline slot held in the document (``ik``, checked like ``checks``) instead of a SearchKey document."""
+        of an inline slot held in the document (``ik``) instead of a SearchKey document."""
         internal = dict(index_fields or {})
         keys = [f"{resource_type}|{k}" for k in internal.get(KEYS, ())]
         checks = [f"{resource_type}|{k}" for k in internal.get(CHECKS, ())]
@@ -1160,7 +1158,6 @@ class MongoFHIRStore(FHIRStore):
             owner = f"{resource_type}/{resource_id}"
             internal[INLINE] = {slot: f"{key}{SEPARATOR}{owner}" for slot, key in inline.items()}
             keys = [k for k in keys if k not in inline.values()]
-            checks += inline.values()
         keys += [f"{REFERENCE_KEY}{r}" for r in internal.get(REFS, ())]
         internal.pop(KEYS, None)
         internal.pop(CHECKS, None)
@@ -1507,6 +1504,13 @@ class _Ordered:
     field: str
     owner_field: str = "r"
     owner_prefix: str = ""
+
+    def owners(self, bounds: dict) -> set[str]:
+        """The distinct owners of the keys within ``bounds``, made distinct by the server (one list, no document
+        read); a slot's from its values (nx-27017 has no ``distinct`` of ``_id``)."""
+        if self.owner_field == "r":
+            return set(self.collection.distinct("r", {self.field: bounds}))
+        return {value.rpartition(SEPARATOR)[2] for value in self.collection.distinct(self.field, {self.field: bounds})}
 
     def walk(self, bounds: dict, size: int) -> list[str]:
         """The first ``size`` values of ``field`` within ``bounds``, ascending (one round trip)."""

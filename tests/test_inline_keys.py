@@ -1,0 +1,97 @@
+"""Search keys held inline (``_codoc.ik``): an Observation with one coding is one document, found by every form of
+its code; resources stored before (their keys as SearchKey documents) are found beside them, counted once, and a
+key moving between the two places is never missed."""
+from __future__ import annotations
+
+from tests.conftest import BASE
+from tests.hospital_fixtures import follow, link
+
+LOINC, LOCAL = "http://loinc.org", "https://chu.example.fr/codes"
+
+
+def observation(*codings: tuple[str, str], **extra) -> dict:
+    return {"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": system, "code": code} for system, code in codings]}, **extra}
+
+
+def posted(client, *codings: tuple[str, str]) -> str:
+    response = client.post(f"{BASE}/Observation", json=observation(*codings))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def every_page(client, query: str) -> tuple[list[str], set[int]]:
+    """The ids of every page of an Observation search (following its next links), and the totals the pages gave."""
+    page = client.get(f"{BASE}/Observation?{query}").get_json()
+    seen, totals = [], set()
+    while page is not None:
+        assert page.get("resourceType") == "Bundle", page
+        seen += [e["resource"]["id"] for e in page.get("entry", [])]
+        totals.add(page.get("total"))
+        following = link(page, "next")
+        page = follow(client, following) if following else None
+    return seen, totals
+
+
+def search_key_documents(store, resource_id: str) -> list[dict]:
+    return list(store.keys.find({"r": f"Observation/{resource_id}", "dead": {"$exists": False}}))
+
+
+def test_an_observation_with_one_coding_is_one_document_found_by_every_form_of_its_code(client, store):
+    troponin = sorted(posted(client, (LOINC, "6598-7")) for _ in range(3))
+    other = posted(client, (LOINC, "2345-7"))
+    both = posted(client, (LOINC, "6598-7"), (LOCAL, "6598-7"))  # two keys of a slot: SearchKey documents
+    assert all(search_key_documents(store, i) == [] for i in troponin + [other])
+    assert sorted(store.collection("Observation").find_one({"_id": troponin[0]})["_codoc"]["ik"]) == [
+        "code", "code_s"]
+    assert len(search_key_documents(store, both)) == 2  # one per system; code|6598-7 (one of its form) inline
+    assert every_page(client, "code=6598-7&_count=2") == (sorted(troponin + [both]), {4})
+    assert every_page(client, f"code={LOINC}|6598-7&_count=3") == (sorted(troponin + [both]), {4})
+    assert every_page(client, f"code={LOCAL}|6598-7") == ([both], {1})
+    assert every_page(client, f"code={LOINC}|&_count=2") == (sorted(troponin + [other, both]), {5})
+    assert every_page(client, "code=6598-7&_total=none&_count=2")[0] == sorted(troponin + [both])
+    assert every_page(client, f"code={LOINC}|2345-7,{LOCAL}|6598-7") == (sorted([other, both]), {2})
+
+
+def test_resources_stored_before_are_found_beside_inline_ones_and_a_reindex_moves_them(app, client, store,
+                                                                                      monkeypatch):
+    with monkeypatch.context() as before:
+        before.setattr(store, "_inline", {})  # the layout of an earlier release: every key a SearchKey document
+        earlier = [posted(client, (LOINC, "718-7")) for _ in range(3)]
+    assert all(len(search_key_documents(store, i)) == 2 for i in earlier)
+    later = [posted(client, (LOINC, "718-7")) for _ in range(3)]
+    expected = sorted(earlier + later)
+    assert every_page(client, "code=718-7&_count=2") == (expected, {6})
+    assert every_page(client, f"code={LOINC}|&_count=4") == (expected, {6})
+    assert app.extensions["codoc.registry"].reindex()["Observation"] == 3  # `codoc reindex`: the earlier three
+    assert all(search_key_documents(store, i) == [] for i in earlier)
+    assert every_page(client, "code=718-7&_count=2") == (expected, {6})
+
+
+def test_a_key_moving_inline_and_back_is_found_at_every_step_and_leaves_with_a_deletion(client, store):
+    kept = posted(client, (LOINC, "2160-0"))
+    moving = posted(client, (LOINC, "2160-0"), (LOINC, "33914-3"))  # two keys per slot: SearchKey documents
+    assert len(search_key_documents(store, moving)) == 4
+    expected = sorted([kept, moving])
+    assert every_page(client, f"code={LOINC}|2160-0") == (expected, {2})
+    body = {**observation((LOINC, "2160-0")), "id": moving}
+    assert client.put(f"{BASE}/Observation/{moving}", json=body).status_code == 200
+    assert search_key_documents(store, moving) == []  # inline now: its SearchKey documents died after the write
+    assert every_page(client, f"code={LOINC}|2160-0") == (expected, {2})
+    assert every_page(client, "code=33914-3") == ([], {0})
+    body = {**observation((LOINC, "2160-0"), (LOINC, "33914-3")), "id": moving}
+    assert client.put(f"{BASE}/Observation/{moving}", json=body).status_code == 200
+    assert every_page(client, "code=2160-0") == (expected, {2})
+    assert every_page(client, "code=33914-3") == ([moving], {1})
+    assert client.delete(f"{BASE}/Observation/{kept}").status_code in (200, 204)
+    assert every_page(client, "code=2160-0") == ([moving], {1})
+    assert every_page(client, f"code={LOINC}|") == ([moving], {1})
+
+
+def test_a_system_covering_many_codes_is_answered_whole_from_both_places(client, store, monkeypatch):
+    """Beyond MAX_PREFIX_KEYS distinct codes a prefix sorts its holders: from SearchKey documents and slots alike."""
+    with monkeypatch.context() as before:
+        before.setattr(store, "_inline", {})
+        earlier = [posted(client, (LOINC, f"1000{n}-1")) for n in range(5)]
+    later = [posted(client, (LOINC, f"2000{n}-1")) for n in range(6)]
+    assert every_page(client, f"code={LOINC}|&_count=4") == (sorted(earlier + later), {11})
