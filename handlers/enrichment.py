@@ -30,6 +30,7 @@ from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, now_instant
 from fhirstore.errors import GoneError, NotFoundError
 from fhirstore.fields import RUN, SOURCE, path
+from handlers.ids import random_uuid, random_uuids
 
 log = logging.getLogger("codoc.enrichment")
 
@@ -146,7 +147,7 @@ class Enricher:
         if isinstance(concepts, dict):  # the engine failed: the status says why
             return concepts
         run = _seq(int(document["meta"]["versionId"]), _run_id())
-        return self._finish(document, run, [self.phenotype(document, c, run) for c in concepts], DONE, None, first)
+        return self._finish(document, run, self.phenotypes(document, concepts, run), DONE, None, first)
 
     def _read(self, document: dict, note: Note, engine: Any = None,
               terms: list["nlp.LocalTerm"] | None = None) -> "list[nlp.Concept] | dict":
@@ -257,11 +258,15 @@ class Enricher:
         return self.status(document["id"])  # unchanged when a later version owns the status
 
     # -- Phenotype resources -----------------------------------------------------------------------------------
-    def phenotype(self, document: dict, concept: "nlp.Concept", run: str) -> dict:
+    def phenotypes(self, document: dict, concepts: list["nlp.Concept"], run: str) -> list[dict]:
+        """The Phenotypes of a run, one per concept (their ids drawn at once: see ``random_uuids``)."""
+        return [self.phenotype(document, c, run, i) for c, i in zip(concepts, random_uuids(len(concepts)))]
+
+    def phenotype(self, document: dict, concept: "nlp.Concept", run: str, resource_id: str | None = None) -> dict:
         """An Observation with the phenotype profile for one concept found in the document."""
         resource: dict[str, Any] = {
             "resourceType": "Observation",
-            "id": str(uuid.uuid4()),
+            "id": resource_id or random_uuid(),
             # the run in meta.source, not a tag: no search keys for it (the store keeps it as _codoc.seq)
             "meta": {"profile": [self.profile], "source": f"{self.run_system}#{run}"},
             "extension": [
@@ -424,7 +429,7 @@ class Enricher:
 
     def _set(self, document: dict, concepts: list["nlp.Concept"], first: bool = False) -> "_Set":
         run = _seq(int(document["meta"]["versionId"]), _run_id())
-        return _Set(document, concepts, run, [self.phenotype(document, c, run) for c in concepts], first)
+        return _Set(document, concepts, run, self.phenotypes(document, concepts, run), first)
 
     def _store(self, sets: list["_Set"]) -> None:
         """The Phenotypes of a batch in one insert per collection (first runs' visible, the others' hidden), then

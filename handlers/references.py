@@ -11,9 +11,18 @@ RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)[/?]")
 
 
 def iter_references(node: Any) -> Iterator[str]:
-    """Every ``reference`` string in the resource, depth first (contained resources skipped)."""
-    for reference, _ in iter_reference_paths(node):
-        yield reference
+    """Every ``reference`` string in the resource, depth first (contained resources skipped): the walk of
+    :func:`iter_reference_paths` without building the paths (every write runs it)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "reference" and isinstance(value, str):
+                yield value
+            elif key != "contained" and isinstance(value, (dict, list)):
+                yield from iter_references(value)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                yield from iter_references(item)
 
 
 def iter_reference_paths(node: Any, path: str = "") -> Iterator[tuple[str, str]]:

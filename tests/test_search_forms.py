@@ -230,8 +230,9 @@ def test_key_documents_per_typical_patient_and_observation(client, store):
         "subject": {"reference": f"Patient/{patient['id']}"}, "effectiveDateTime": "2024-01-01T10:00:00Z",
         "valueQuantity": {"value": 80, "unit": "/min"}})
     keys = key_documents(store, f"Observation/{observation['id']}")
-    assert len(keys) == 5, keys  # was 7: code and category without their `system|` key
+    assert keys == [f"@|Patient/{patient['id']}"], keys  # was 7, then 5: code and category are held inline
     assert found_ids(client, "Observation", f"code={LOINC}|&patient={patient['id']}") == {observation["id"]}
+    assert found_ids(client, "Observation", "category=vital-signs&code=8867-4") == {observation["id"]}
     assert found_ids(client, "Patient", f"identifier={IPP}|&_id={patient['id']}") == {patient["id"]}
 
 
