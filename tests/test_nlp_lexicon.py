@@ -143,6 +143,8 @@ ROUND7 = [
     ("Échographie : pas d'obstacle sur les voies urinaires.", "N13.9", "negated"),
     ("Purpura fulminans suspecté à l'arrivée.", "A39.2", "hypothetical"),
     ("Pas de dilatation des voies biliaires.", "K83.8", "negated"),
+    ("Scanner cérébral : pas d'HSD. Un EME est peu probable.", "I62.0", "negated"),
+    ("Scanner cérébral : pas d'HSD. Un EME est peu probable.", "G41", "hypothetical"),
     # complications checked for and absent
     ("Suites simples, pas de complication hémorragique.", "R58", "negated"),
     ("Pas d'hémorragie ni d'infection du site opératoire.", "R58", "negated"),
