@@ -135,6 +135,10 @@ def generated_entries() -> list[LexiconEntry]:
             rows.setdefault(f"{head} {organ}", code)
     for term, code in METASTASIS_OTHER.items():
         rows.setdefault(term, code)
+    # a typographic apostrophe is its own token ("l", "’", "ovaire"): the same wording with it
+    for term, code in list(rows.items()):
+        if "'" in term:
+            rows.setdefault(term.replace("'", "\u2019"), code)
     out = []
     for i, (term, code) in enumerate(rows.items()):
         out.append(LexiconEntry(term, ICD10_SYSTEM, code, None, "generated (nlp/lexgen.py)", -1 - i))

@@ -191,6 +191,8 @@ ROUND7 = [
      "I67.1", "family"),
     ("Père : polypose adénomateuse familiale.", "D12.6", "family"),
     ("Pas d'antécédent familial de maladie thromboembolique.", "I82.9", "family"),
+    # a typographic apostrophe keeps the organ of a generated wording
+    ("Mère décédée d’un cancer de l’ovaire.", "C56", "family"),
 ]
 
 
@@ -210,6 +212,7 @@ ROUND7_NOT_CODED = [
     ("Suivi au centre de lutte contre le cancer, dossier présenté à la Ligue contre le cancer.", {"C80.9"}),
     ("AVC hémorragique du noyau lenticulaire.", {"R58"}),
     ("Hypertension intracrânienne idiopathique ?", {"I10"}),
+    ("Mère décédée d’un cancer de l’ovaire.", {"C80.9"}),
 ]
 
 
