@@ -76,6 +76,14 @@ ORGANS = {
     "de l'hypopharynx": "C13", "hypopharyngé": "C13", "oropharyngé": "C10",
     "de la parotide": "C07", "parotidien": "C07", "du thymus": "C37", "thymique": "C37",
     "de la lèvre": "C00", "buccal": "C06", "des ovaires": "C56",
+    # round 7: lay and family-history wordings ("cancer de l'intestin", "de la gorge")
+    "de l'intestin": "C26", "digestif": "C26", "de la gorge": "C14", "de la bouche": "C06",
+    "gynécologique": "C57", "du tube digestif": "C26", "hématologique": "C96",
+    "des VADS": "C76", "des voies aérodigestives supérieures": "C76", "de l'appendice": "C18",
+    "de la rate": "C26", "de l'oeil": "C69", "de l'œil": "C69", "oculaire": "C69",
+    "du péritoine": "C48", "péritonéal": "C48", "des sinus": "C31", "du sinus": "C31",
+    "des glandes salivaires": "C08", "de la trompe": "C57", "de la moelle": "C72",
+    "de la surrénale": "C74",
 }
 
 # secondary tumours: head -> organ wording -> code
@@ -127,6 +135,10 @@ def generated_entries() -> list[LexiconEntry]:
             rows.setdefault(f"{head} {organ}", code)
     for term, code in METASTASIS_OTHER.items():
         rows.setdefault(term, code)
+    # a typographic apostrophe is its own token ("l", "’", "ovaire"): the same wording with it
+    for term, code in list(rows.items()):
+        if "'" in term:
+            rows.setdefault(term.replace("'", "\u2019"), code)
     out = []
     for i, (term, code) in enumerate(rows.items()):
         out.append(LexiconEntry(term, ICD10_SYSTEM, code, None, "generated (nlp/lexgen.py)", -1 - i))
