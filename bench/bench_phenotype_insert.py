@@ -1,0 +1,87 @@
+"""Store CPU per generated Phenotype (nx-27017), with its search keys held inline and as SearchKey documents.
+
+The app's own write path: the NLP engine reads the annotated letters once, their Phenotypes are built and indexed
+by the Observation handler, then stored with ``create_many`` (as the worker does) into a fresh database, alternately
+with the inline layout (the product's) and with every key a SearchKey document (the layout before it). The figure
+is the CPU the nx-27017 process spends per Phenotype, read from /proc around the inserts.
+
+Usage: ``python bench/bench_phenotype_insert.py [--phenotypes 2000] [--runs 3] [--json]``
+"""
+from __future__ import annotations
+
+import base64
+import statistics
+import sys
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_nlp import real_letters  # noqa: E402
+from bench.store import cpu_seconds, embedded_server, parse_arguments  # noqa: E402
+
+BATCH = 400
+
+
+def phenotypes(app, count: int) -> list[tuple[dict, dict]]:
+    """(Phenotype, its index fields) for ``count`` Phenotypes of the annotated letters, about one patient."""
+    import nlp
+
+    enricher = app.extensions["codoc.registry"].enricher
+    engine = nlp.get_engine(wait=None)
+    made: list[tuple[dict, dict]] = []
+    for n, text in enumerate(real_letters() * 100):
+        document = {"id": str(uuid.uuid4()), "meta": {"versionId": "1"}, "subject": {"reference": "Patient/p-1"},
+                    "content": [{"attachment": {"contentType": "text/plain",
+                                                "data": base64.b64encode(text.encode()).decode()}}]}
+        for phenotype in enricher.phenotypes(document, engine.extract(text), f"{n:012d}:bench"):
+            made.append((phenotype, enricher._index_fields(phenotype)))
+            if len(made) == count:
+                return made
+    return made
+
+
+def run(count: int, runs: int) -> dict:
+    from app import create_app
+
+    per_layout: dict[str, list[float]] = {"inline": [], "search_key_documents": []}
+    with embedded_server() as server:
+        app = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": server.uri, "CODOC_NLP": "off",
+                          "CODOC_MONGO_DB": "bench_setup", "CODOC_AUDIT_ENABLED": False,
+                          "CODOC_RATELIMIT_ENABLED": False})
+        made = phenotypes(app, count)
+        for _ in range(runs):
+            for layout in per_layout:
+                target = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": server.uri, "CODOC_NLP": "off",
+                                     "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}",
+                                     "CODOC_AUDIT_ENABLED": False, "CODOC_RATELIMIT_ENABLED": False})
+                store = target.extensions["codoc.store"]
+                if layout == "search_key_documents":
+                    store.keep_inline("Observation", ())
+                target.extensions["codoc.registry"].ensure_indexes()
+                resources = [{**p, "id": str(uuid.uuid4())} for p, _ in made]
+                before = cpu_seconds(server.process.pid)
+                for start in range(0, len(resources), BATCH):
+                    store.create_many("Observation", resources[start:start + BATCH],
+                                      [f for _, f in made[start:start + BATCH]], history=False)
+                per_layout[layout].append((cpu_seconds(server.process.pid) - before) * 1000 / len(resources))
+    figures = {layout: {"min_ms": round(min(v), 3), "median_ms": round(statistics.median(v), 3)}
+               for layout, v in per_layout.items()}
+    figures["inline_over_documents"] = round(figures["inline"]["median_ms"]
+                                             / figures["search_key_documents"]["median_ms"], 2)
+    return {"phenotypes": len(made), "runs": runs, "store_cpu_per_phenotype": figures}
+
+
+def main() -> None:
+    from bench.report import emit
+
+    def options(parser):
+        parser.add_argument("--phenotypes", type=int, default=2000)
+        parser.add_argument("--runs", type=int, default=3)
+
+    args = parse_arguments(__doc__, options)
+    emit({"bench": "phenotype_insert", **run(args.phenotypes, args.runs)}, args.json)
+
+
+if __name__ == "__main__":
+    main()
