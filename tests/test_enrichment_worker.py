@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from pymongo import monitoring
 
 import nlp
+from bench.store import CommandCounter
 from tests.conftest import BASE
 from tests.test_enrichment import ICD10, NOTE, b64, document, engine, settings, status_of  # noqa: F401
 
@@ -227,22 +227,7 @@ def test_a_first_run_whose_pointer_another_run_took_meanwhile_loses_cleanly(clie
     assert {p["meta"]["source"].rpartition("#")[2] for p in set_of(client, stored[1][0])} == {winner}
 
 
-class Commands(monitoring.CommandListener):
-    """Commands sent to MongoDB by clients made after it is registered."""
-
-    sent = 0
-
-    def started(self, event):
-        Commands.sent += 1
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-monitoring.register(Commands())
+CommandCounter.install()  # counts the commands of the clients made after it
 
 
 @pytest.mark.parametrize("backend", [pytest.param("wire", marks=pytest.mark.wire)])
@@ -251,8 +236,8 @@ def test_a_batch_costs_the_same_round_trips_whatever_its_size(client, store, enr
     costs, everything = [], []
     for notes in (NOTES[:2], NOTES * 3):
         everything += pending_documents(client, notes)
-        before = Commands.sent
+        before = CommandCounter.count
         assert enricher.sweep(engine) == len(notes)
-        costs.append(Commands.sent - before)
+        costs.append(CommandCounter.count - before)
         assert_one_set_each(client, store, everything)
     assert costs[0] == costs[1] <= 9, costs  # sweep, claim, jobs, notes, terms, marks, keys, Phenotypes, commits
