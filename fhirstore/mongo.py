@@ -300,9 +300,8 @@ class MongoFHIRStore(FHIRStore):
         drops stay alive until the commit; otherwise it replaces it."""
         resource_id = resource["id"]
         owner = f"{resource_type}/{resource_id}"
-        internal = self._internal(resource_type, index_fields, resource_id)
-        new_keys, new_claims = set(internal.get(KEYS, ())), set(internal.get(UNIQUE, ()))
-        inline = {held.rpartition(SEPARATOR)[0] for held in (internal.get(INLINE) or {}).values()}
+        fresh = self._internal(resource_type, index_fields, resource_id)
+        new_claims = set(fresh.get(UNIQUE, ()))
         collection = self.collection(resource_type)
         with _store_errors():
             for attempt in range(MAX_WRITE_ATTEMPTS):
@@ -328,11 +327,12 @@ class MongoFHIRStore(FHIRStore):
                 old = current.document.get(INTERNAL) or {}
                 old_keys = set() if old.get(DELETED) else set(old.get(KEYS) or ())
                 old_claims = set() if old.get(DELETED) else set(old.get(UNIQUE) or ())
+                internal = _kept_in_place(fresh, old_keys)
+                new_keys = set(internal.get(KEYS, ()))
                 added = new_keys if attempt else new_keys - old_keys
-                moved = (old_keys - new_keys) & inline  # its SearchKey document dies once the document holds it
                 claimed_at = time.monotonic()
                 self._write_keys(resource_type, owner, new_version, sorted(new_claims - old_claims), added,
-                                 () if marker else old_keys - new_keys - moved)
+                                 () if marker else old_keys - new_keys)
                 if guard is not None:
                     try:
                         guard()
@@ -352,7 +352,6 @@ class MongoFHIRStore(FHIRStore):
                                                            self._document(stored, internal))
                 if matched == 1:
                     if not marker:
-                        self._execute([self._kill_key(k, owner, new_version) for k in sorted(moved)])
                         self._release(owner, old_claims - new_claims)
                     self._confirm_claims(resource_type, owner, new_claims - old_claims, claimed_at, str(new_version),
                                          current.document, undo=not marker)  # a transaction undoes itself
@@ -625,11 +624,12 @@ class MongoFHIRStore(FHIRStore):
                     continue  # in a transaction's hands: its write computed fresh fields
                 before = document.get(INTERNAL, {})
                 kept = {k: v for k, v in before.items() if k not in COMPUTED}
-                internal = {**kept, **self._internal(resource_type, index_fields(served(document)), document["_id"])}
+                internal = _kept_in_place({**kept, **self._internal(resource_type, index_fields(served(document)),
+                                                                    document["_id"])}, set(before.get(KEYS) or ()))
                 owner, version = f"{resource_type}/{document['_id']}", int(document["meta"]["versionId"])
                 keys = sorted(internal.get(KEYS, ()))
                 self._execute([*(self._upsert_key(k, owner, version) for k in keys)])
-                if internal != before:  # before the stale keys go: a key moving inline is found all along
+                if internal != before:
                     changed += collection.update_one(
                         {"_id": document["_id"], "meta.versionId": document["meta"]["versionId"]},
                         {"$set": {INTERNAL: internal}}).modified_count
@@ -915,9 +915,11 @@ class MongoFHIRStore(FHIRStore):
         return heapq.merge(*(self._range_owners(source, term, first) for source in sources))
 
     def _sources(self, term: KeyTerm) -> list["_Ordered"]:
-        """Where the live keys of ``term`` are held: SearchKey documents, and the inline slots of its parameter when
-        its type keeps them inline (one slot by the form of the key; a prefix without a system part, both)."""
-        found = [_Ordered(self.keys, "o")]
+        """Where the live keys of ``term`` are held: the inline slots of its parameter when its type keeps them inline
+        (one slot by the form of the key; a prefix without a system part, both), then SearchKey documents — read in
+        that order (a key only ever moves from a slot to a SearchKey document, which is written before the document
+        that leaves the slot: read in that order, the move is never missed)."""
+        found = []
         resource_type, _, rest = term.key.partition("|")
         param, bar, value = rest.partition("|")
         if bar and param in self._inline.get(resource_type, ()):
@@ -925,7 +927,7 @@ class MongoFHIRStore(FHIRStore):
             slots = [param + SYSTEM_SLOT] if system else [param] if not term.prefix else [param, param + SYSTEM_SLOT]
             found += [_Ordered(self.collection(resource_type), path(INLINE, slot), "_id", f"{resource_type}/")
                       for slot in slots]
-        return found
+        return [*found, _Ordered(self.keys, "o")]  # slots first: see _kept_in_place
 
     def _key_owners(self, source: "_Ordered", key: str, first: int, after: str | None = None) -> Iterator[str]:
         """Owners of one live key in ``source``, ascending, a page at a time along its ordered field (after the
@@ -1162,7 +1164,7 @@ class MongoFHIRStore(FHIRStore):
         internal.pop(KEYS, None)
         internal.pop(CHECKS, None)
         if keys:
-            internal[KEYS] = list(dict.fromkeys(keys))
+            internal[KEYS] = sorted(set(keys))
         if checks:
             internal[CHECKS] = list(dict.fromkeys(checks))
         if internal.get(UNIQUE):
@@ -1479,6 +1481,26 @@ def _scalar(field: str) -> bool:
     """A field that holds one value in every document (a range on it matches what an equality matches; through an
     array of objects nx-27017 would miss it)."""
     return field in ("_id", "o") or field.startswith((f"{path(SEARCH)}.", f"{path(INLINE)}."))
+
+
+def _kept_in_place(internal: dict, documents: set[str]) -> dict:
+    """``internal`` with the keys the resource already holds as SearchKey documents (``documents``) kept as such
+    rather than inline: a key never moves from SearchKey documents into a slot while its resource lives (a search
+    reads the slots before the SearchKey documents, and would miss a key moving that way between its two reads)."""
+    inline = internal.get(INLINE)
+    if not inline or not documents:
+        return internal
+    staying = {slot: held for slot, held in inline.items() if held.rpartition(SEPARATOR)[0] not in documents}
+    if len(staying) == len(inline):
+        return internal
+    kept = {**internal, KEYS: sorted({*internal.get(KEYS, ()), *(held.rpartition(SEPARATOR)[0]
+                                                                 for slot, held in inline.items()
+                                                                 if slot not in staying)})}
+    if staying:
+        kept[INLINE] = staying
+    else:
+        kept.pop(INLINE)
+    return kept
 
 
 def _has_bar(text: str) -> bool:

@@ -1,7 +1,11 @@
 """Search keys held inline (``_codoc.ik``): an Observation with one coding is one document, found by every form of
-its code; resources stored before (their keys as SearchKey documents) are found beside them, counted once, and a
-key moving between the two places is never missed."""
+its code; resources stored before (their keys as SearchKey documents) are found beside them, counted once, and keep
+that layout; a key leaving its slot for SearchKey documents is never missed by a concurrent search."""
 from __future__ import annotations
+
+import threading
+
+import pytest
 
 from tests.conftest import BASE
 from tests.hospital_fixtures import follow, link
@@ -53,8 +57,8 @@ def test_an_observation_with_one_coding_is_one_document_found_by_every_form_of_i
     assert every_page(client, f"code={LOINC}|2345-7,{LOCAL}|6598-7") == (sorted([other, both]), {2})
 
 
-def test_resources_stored_before_are_found_beside_inline_ones_and_a_reindex_moves_them(app, client, store,
-                                                                                      monkeypatch):
+def test_resources_stored_before_are_found_beside_inline_ones_and_keep_their_layout(app, client, store,
+                                                                                   monkeypatch):
     with monkeypatch.context() as before:
         before.setattr(store, "_inline", {})  # the layout of an earlier release: every key a SearchKey document
         earlier = [posted(client, (LOINC, "718-7")) for _ in range(3)]
@@ -63,20 +67,26 @@ def test_resources_stored_before_are_found_beside_inline_ones_and_a_reindex_move
     expected = sorted(earlier + later)
     assert every_page(client, "code=718-7&_count=2") == (expected, {6})
     assert every_page(client, f"code={LOINC}|&_count=4") == (expected, {6})
-    assert app.extensions["codoc.registry"].reindex()["Observation"] == 3  # `codoc reindex`: the earlier three
-    assert all(search_key_documents(store, i) == [] for i in earlier)
+    assert app.extensions["codoc.registry"].reindex()["Observation"] == 0  # a key never moves into a slot
+    assert all(len(search_key_documents(store, i)) == 2 for i in earlier)
+    body = {**observation((LOINC, "718-7")), "id": earlier[0]}
+    assert client.put(f"{BASE}/Observation/{earlier[0]}", json=body).status_code == 200  # nor when written again
+    assert len(search_key_documents(store, earlier[0])) == 2
     assert every_page(client, "code=718-7&_count=2") == (expected, {6})
 
 
-def test_a_key_moving_inline_and_back_is_found_at_every_step_and_leaves_with_a_deletion(client, store):
+def test_a_key_leaving_its_slot_is_found_at_every_step_and_leaves_with_a_deletion(client, store):
     kept = posted(client, (LOINC, "2160-0"))
-    moving = posted(client, (LOINC, "2160-0"), (LOINC, "33914-3"))  # two keys per slot: SearchKey documents
-    assert len(search_key_documents(store, moving)) == 4
+    moving = posted(client, (LOINC, "2160-0"))
+    assert search_key_documents(store, moving) == []  # inline
     expected = sorted([kept, moving])
+    body = {**observation((LOINC, "2160-0"), (LOINC, "33914-3")), "id": moving}  # two keys per slot
+    assert client.put(f"{BASE}/Observation/{moving}", json=body).status_code == 200
+    assert len(search_key_documents(store, moving)) == 4
     assert every_page(client, f"code={LOINC}|2160-0") == (expected, {2})
     body = {**observation((LOINC, "2160-0")), "id": moving}
     assert client.put(f"{BASE}/Observation/{moving}", json=body).status_code == 200
-    assert search_key_documents(store, moving) == []  # inline now: its SearchKey documents died after the write
+    assert len(search_key_documents(store, moving)) == 2  # a key held as a SearchKey document stays one
     assert every_page(client, f"code={LOINC}|2160-0") == (expected, {2})
     assert every_page(client, "code=33914-3") == ([], {0})
     body = {**observation((LOINC, "2160-0"), (LOINC, "33914-3")), "id": moving}
@@ -95,3 +105,43 @@ def test_a_system_covering_many_codes_is_answered_whole_from_both_places(client,
         earlier = [posted(client, (LOINC, f"1000{n}-1")) for n in range(5)]
     later = [posted(client, (LOINC, f"2000{n}-1")) for n in range(6)]
     assert every_page(client, f"code={LOINC}|&_count=4") == (sorted(earlier + later), {11})
+
+
+@pytest.mark.settings(CODOC_RATELIMIT_ENABLED=False)  # readers search as fast as they can
+def test_a_code_every_version_holds_is_never_missed_while_writers_move_it_between_the_two_places(app, client):
+    """Writers switch Observations between one coding (its keys inline) and two (SearchKey documents) while readers
+    search: every search lists every one of them (each version holds the code), and never a stale match."""
+    ids = [posted(client, (LOINC, "1751-7")) for _ in range(4)]
+    stop, problems = threading.Event(), []
+
+    def writer(resource_id: str):
+        own = app.test_client()
+        for n in range(8):
+            codings = [(LOINC, "1751-7"), (LOINC, "2885-2")] if n % 2 == 0 else [(LOINC, "1751-7")]
+            response = own.put(f"{BASE}/Observation/{resource_id}", json={**observation(*codings), "id": resource_id})
+            if response.status_code != 200:
+                problems.append(("write", response.status_code))
+
+    def reader():
+        own = app.test_client()
+        while not stop.is_set():
+            found = own.get(f"{BASE}/Observation?code={LOINC}|1751-7&_count=100").get_json()
+            if {e["resource"]["id"] for e in found.get("entry", [])} != set(ids) or found.get("total") != len(ids):
+                problems.append(("missed", found.get("total"), found.get("resourceType")))
+            other = own.get(f"{BASE}/Observation?code=2885-2&_count=100").get_json()
+            for entry in other.get("entry", []):
+                if "2885-2" not in {c["code"] for c in entry["resource"]["code"]["coding"]}:
+                    problems.append(("stale", entry["resource"]["id"]))
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    writers = [threading.Thread(target=writer, args=(i,)) for i in ids]
+    for thread in readers + writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert problems == []
+    assert every_page(client, "code=2885-2") == ([], {0})  # the last version of each holds one coding
+    assert every_page(client, "code=1751-7") == (sorted(ids), {len(ids)})
