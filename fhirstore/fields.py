@@ -11,7 +11,8 @@ Stored documents are the FHIR JSON as served plus one ``_codoc`` object, strippe
   (``name|dupont``), which every holder also has;
 - ``ik``: search keys held in the document itself instead of SearchKey documents, one per *slot* (a parameter
   declared inline by its type, and the form of its keys: ``code`` for ``code|E11``, ``code_s`` for
-  ``code|system|E11``) when the resource has exactly one key of that slot; each is ``key\x1fType/id`` in a scalar
+  ``code|system|E11``) when the resource has exactly one key of that slot (and did not hold it as a SearchKey
+  document already: a key never moves into a slot); each is ``key\x1fType/id`` in a scalar
   indexed field ``_codoc.ik.<slot>``, walked in order like a SearchKey's ``o`` (and checked like ``keys``);
 - ``unique``: the unique keys (``system|value`` of IPPs) the resource claims;
 - ``deleted``: the document is a tombstone; ``last``: on a tombstone, the version it deleted;
