@@ -58,6 +58,42 @@ class Qualification(NamedTuple):
     family_cues: tuple[tuple[int, int], ...]
 
 
+# Round 8 (docs/nlp-engine.md): hypothesis cue families the merged lists of
+# nlp/pipeline.py lack. "X ne peut être exclu", "on ne peut exclure X", "X
+# non éliminé": not ruled out is a hypothesis, so these are also negation
+# pseudo cues (they remove "exclu", "éliminé", "ne ... pas" under them).
+_NOT_EXCLUDED = [f"{p} {v}{g}" for p in ("non", "pas", "ne peut être", "ne peut pas être",
+                                        "ne peuvent être", "ne peuvent pas être")
+                 for v in ("exclu", "éliminé", "écarté") for g in ("", "e", "s", "es")]
+_CANNOT_EXCLUDE = [f"{p} {v}" for p in ("ne peut", "ne peut pas", "on ne peut", "on ne peut pas",
+                                        "ne pas", "sans", "ne permet pas d'", "ne permettant pas d'",
+                                        "impossible d'", "ne peuvent", "ne peuvent pas")
+                   for v in ("exclure", "éliminer", "écarter")]
+_CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE]
+HYPOTHESIS_PRECEDING = [
+    *_CANNOT_EXCLUDE,
+    # "le tableau fait craindre", "faisant redouter"
+    *[f"{v} {w}" for v in ("fait", "font", "faisant", "faire") for w in ("craindre", "redouter",
+                                                                      "évoquer", "suspecter")],
+    "craindre", "redouter",
+    # titles of a list: "Hypothèses diagnostiques :", "Pistes diagnostiques :"
+    "hypothèse diagnostique", "hypothèses diagnostiques", "piste diagnostique",
+    "pistes diagnostiques", "diagnostic incertain", "diagnostics possibles", "diagnostic possible",
+    "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
+    "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
+]
+HYPOTHESIS_FOLLOWING = [
+    *_NOT_EXCLUDED, "restent à éliminer", "reste à confirmer", "restent à confirmer",
+    "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
+    "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
+]
+# "Dépistage de la rétinopathie chez ce patient diabétique": the patient
+# described after "chez" is out of the cue's scope (as "chez un patient")
+HYPOTHESIS_TERMINATION = [f"chez {w}" for w in ("ce patient", "cette patiente", "le patient",
+                                                 "la patiente", "cet enfant", "ce", "cette", "cet")]
+
+
 def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     """The terms each edsnlp qualifier would match, per label, given the
     merged cue lists of ``nlp/pipeline.py``: the verbs are conjugated as
@@ -73,16 +109,22 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     neg_pre, neg_fol = NegationQualifier.load_verbs(None, neg.verbs)
     hyp_pre, hyp_fol = HypothesisQualifier.load_verbs(None, verbs_hyp=hyp.verbs_hyp,
                                                       verbs_eds=hyp.verbs_eds)
+
+    def more(base, extra):
+        return list(dict.fromkeys([*base, *extra]))
+
     return {
         NEGATION: {
-            PSEUDO: cues["negation_pseudo"], "preceding": cues["negation_preceding"],
+            PSEUDO: more(cues["negation_pseudo"], NOT_RULED_OUT),
+            "preceding": cues["negation_preceding"],
             "following": cues["negation_following"], TERMINATION: cues["termination"],
             "verbs_preceding": neg_pre, "verbs_following": neg_fol,
         },
         HYPOTHESIS: {
-            PSEUDO: cues["hypothesis_pseudo"], "preceding": cues["hypothesis_preceding"],
-            "following": cues["hypothesis_following"],
-            TERMINATION: cues["hypothesis_termination"],
+            PSEUDO: cues["hypothesis_pseudo"],
+            "preceding": more(cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
+            "following": more(cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
+            TERMINATION: more(cues["hypothesis_termination"], HYPOTHESIS_TERMINATION),
             "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
         },
         FAMILY: {
