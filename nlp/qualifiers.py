@@ -208,9 +208,11 @@ class CueQualifier:
             _post_cue_after_comma(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg)
+            _under_treatment(norms, spans, hyp, _TREATED)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
+            _question_after_colon(norms, spans, hyp)
             _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
@@ -379,17 +381,22 @@ def _not_relatives(norms, spans, starts, matches):
 _TREATMENT_WORDS = frozenset({"traitement", "par", "de", "d'", "du", "la", "le", "l'", "les", "des"})
 
 
-def _under_treatment(norms, spans, neg) -> None:
+# "suspicion d'endocardite traitée par amoxicilline": the drug is given
+_TREATED = frozenset({"sous", "traite", "traitee", "traites", "traitees"})
+
+
+def _under_treatment(norms, spans, neg, heads=frozenset({"sous"})) -> None:
     """"pas de saignement sous Eliquis", "pas de fièvre depuis 48 h sous
-    Augmentin": what follows "sous" (the treatment the patient is on) is out
-    of the scope of the negation cues before it (in place)."""
+    Augmentin": what follows "sous" (the treatment the patient is on; for
+    the hypothesis, also "traité(e) par") is out of the scope of the cues
+    before it (in place)."""
     for k, (s, e) in enumerate(spans):
         if not neg[k]:
             continue
         j = s - 1
         while j >= 0 and s - j <= 4 and norms[j] in _TREATMENT_WORDS:
             j -= 1
-        if j >= 0 and norms[j] == "sous":
+        if j >= 0 and norms[j] in heads:
             neg[k][:] = [c for c in neg[k] if c[0] > j]
 
 
@@ -530,6 +537,15 @@ def _coordinated(norms, spans, out) -> None:
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
 
 
+def _question_after_colon(norms, spans, hyp) -> None:
+    """"Douleur thoracique : SCA ?": a trailing "?" asks about what follows
+    the last ":" before it, not about the spans before that colon (in
+    place)."""
+    for k, (s, e) in enumerate(spans):
+        hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and norms[c[0]] == "?"
+                                                 and ":" in norms[e:c[0]])]
+
+
 def _distribute_following(norms, spans, hyp) -> None:
     """"cisplatine et vinorelbine est envisagée", "sarcoïdose ou tuberculose
     à évoquer": a following hypothesis cue at most two tokens after a span
@@ -542,7 +558,8 @@ def _distribute_following(norms, spans, hyp) -> None:
         if own:
             tail[k] = own[0]
         elif not hyp[k] and k + 1 < len(spans) and tail[k + 1] is not None \
-                and spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS:
+                and spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS \
+                and not (norms[e] == "," and norms[tail[k + 1][0]] == "?"):
             hyp[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
 

@@ -1,0 +1,118 @@
+"""Hypothesis cues and their scope (issue 15, round 8 in docs/nlp-engine.md), on probe sentences
+of our own: for each probe, the assertion of every concept whose text holds (or is held by) a
+key of the expected map, as one letter (A, N, H, F)."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.nlp
+LETTER = {"affirmed": "A", "negated": "N", "hypothetical": "H", "family": "F"}
+
+PROBES = [
+    # the issue's cues, pre-posed
+    ("Suspicion de pneumopathie à l'entrée.", {"pneumopathie": "H"}),
+    ("Suspicion d'embolie pulmonaire, angioscanner demandé.", {"embolie pulmonaire": "H"}),
+    ("Une embolie pulmonaire est peu probable.", {"embolie pulmonaire": "H"}),
+    ("Il est peu probable qu'il s'agisse d'une tuberculose.", {"tuberculose": "H"}),
+    ("Une endocardite est à éliminer.", {"endocardite": "H"}),
+    ("Pyélonéphrite à éliminer.", {"Pyélonéphrite": "H"}),
+    ("Une décompensation cardiaque est à craindre.", {"décompensation cardiaque": "H"}),
+    ("Rétinopathie diabétique à dépister.", {"Rétinopathie": "H"}),
+    ("Une sarcoïdose est évoquée.", {"sarcoïdose": "H"}),
+    ("Le diagnostic de maladie de Horton est évoqué.", {"Horton": "H"}),
+    ("Une origine virale est possible ; une méningite bactérienne est possible.", {"méningite": "H"}),
+    ("Pneumopathie d'inhalation probable.", {"Pneumopathie": "H"}),
+    ("Probable pneumopathie d'inhalation.", {"pneumopathie": "H"}),
+    ("Possible accès palustre au retour du Mali.", {"palustre": "H"}),
+    ("Cholécystite ?", {"Cholécystite": "H"}),
+    ("Douleur thoracique : SCA ?", {"SCA": "H", "Douleur thoracique": "A"}),
+    ("Un traitement par metformine pourra être introduit.", {"metformine": "H"}),
+    ("Un traitement par allopurinol pourra être discuté à distance.", {"allopurinol": "H"}),
+    ("Une statine pourra être proposée ; atorvastatine pourra être proposée.", {"atorvastatine": "H"}),
+    ("L'introduction d'un traitement par Lévothyrox sera discutée en consultation.", {"Lévothyrox": "H"}),
+    ("On évoque une maladie de Crohn.", {"Crohn": "H"}),
+    ("Hypothèse d'une appendicite.", {"appendicite": "H"}),
+    ("Tableau évocateur d'une grippe.", {"grippe": "H"}),
+    ("Le tableau fait craindre une méningite.", {"méningite": "H"}),
+    ("On ne peut exclure une embolie pulmonaire.", {"embolie pulmonaire": "H"}),
+    ("Une tuberculose ne peut être exclue.", {"tuberculose": "H"}),
+    ("Diagnostic incertain : sarcoïdose.", {"sarcoïdose": "H"}),
+    ("Myocardite suspectée.", {"Myocardite": "H"}),
+    ("Pas d'argument pour une dissection aortique, une péricardite reste possible.", {"péricardite": "H"}),
+    # post-posed cues
+    ("Embolie pulmonaire à éliminer.", {"Embolie pulmonaire": "H"}),
+    ("Tuberculose non exclue.", {"Tuberculose": "H"}),
+    ("Endocardite non éliminée à ce stade.", {"Endocardite": "H"}),
+    ("Appendicite à confirmer par l'échographie.", {"Appendicite": "H"}),
+    ("Pneumopathie possible.", {"Pneumopathie": "H"}),
+    ("Méningite peu probable.", {"Méningite": "H"}),
+    ("Embolie pulmonaire à évoquer.", {"Embolie pulmonaire": "H"}),
+    # scope: other items of a list, next sentence, mais, ;
+    ("HTA traitée, SCA possible.", {"HTA": "A", "SCA": "H"}),
+    ("Diabète de type 2 équilibré, pneumopathie probable.", {"Diabète": "A", "pneumopathie": "H"}),
+    ("Suspicion de pneumopathie. Diabète de type 2 connu.", {"pneumopathie": "H", "Diabète": "A"}),
+    ("Suspicion d'appendicite ; constipation chronique.", {"appendicite": "H", "constipation": "A"}),
+    ("Suspicion de pneumopathie mais insuffisance cardiaque certaine.",
+     {"pneumopathie": "H", "insuffisance cardiaque": "A"}),
+    ("Pneumopathie possible mais l'insuffisance cardiaque est au premier plan.",
+     {"Pneumopathie": "H", "insuffisance cardiaque": "A"}),
+    ("Bilan d'un diabète connu.", {"diabète": "A"}),
+    ("Bilan étiologique d'une fibrillation auriculaire connue.", {"fibrillation auriculaire": "A"}),
+    ("Dépistage de la rétinopathie chez ce patient diabétique de type 2.", {"rétinopathie": "H", "diabétique": "A"}),
+    ("Patient hypertendu, insuffisant rénal, chez qui une embolie pulmonaire est suspectée.",
+     {"hypertendu": "A", "embolie pulmonaire": "H"}),
+    ("Fièvre et toux : pneumopathie ?", {"Fièvre": "A", "toux": "A", "pneumopathie": "H"}),
+    ("Toux fébrile. Pneumopathie ?", {"Toux": "A", "Pneumopathie": "H"}),
+    ("- HTA\n- Suspicion de SAOS\n- Dyslipidémie", {"HTA": "A", "SAOS": "H", "Dyslipidémie": "A"}),
+    ("- Suspicion de SAOS\n- Obésité morbide", {"SAOS": "H", "Obésité": "A"}),
+    ("Asthme connu ; suspicion de pneumothorax.", {"Asthme": "A", "pneumothorax": "H"}),
+    ("Dyspnée chez un patient BPCO, une embolie pulmonaire est à éliminer.",
+     {"Dyspnée": "A", "BPCO": "A", "embolie pulmonaire": "H"}),
+    ("Poursuite du Kardégic, un traitement par Eliquis pourra être discuté.", {"Kardégic": "A", "Eliquis": "H"}),
+    ("Sous metformine. Un traitement par insuline glargine pourra être introduit.",
+     {"metformine": "A", "glargine": "H"}),
+    ("Insuffisance cardiaque traitée par furosémide ; le Entresto pourra être proposé.",
+     {"Insuffisance cardiaque": "A", "furosémide": "A"}),
+    ("Cancer du sein traité en 2015, récidive à éliminer.", {"Cancer du sein": "A"}),
+    ("Une pneumopathie est évoquée devant la fièvre.", {"pneumopathie": "H", "fièvre": "A"}),
+    # section titles
+    ("Hypothèses diagnostiques :\n- pneumopathie\n- embolie pulmonaire",
+     {"pneumopathie": "H", "embolie pulmonaire": "H"}),
+    ("Diagnostics différentiels :\n- péricardite\n- dissection aortique",
+     {"péricardite": "H", "dissection aortique": "H"}),
+    ("Diagnostics différentiels : péricardite, dissection aortique.", {"péricardite": "H", "dissection aortique": "H"}),
+    ("Hypothèses diagnostiques : méningite, encéphalite.", {"méningite": "H", "encéphalite": "H"}),
+    ("Hypothèses diagnostiques :\n- pneumopathie\n\nAntécédents :\n- HTA", {"pneumopathie": "H", "HTA": "A"}),
+    ("Diagnostic retenu : pneumopathie.", {"pneumopathie": "A"}),
+    ("Diagnostics évoqués : lupus, sclérodermie.", {"lupus": "H", "sclérodermie": "H"}),
+    ("A éliminer : embolie pulmonaire, dissection aortique.", {"embolie pulmonaire": "H", "dissection aortique": "H"}),
+    ("Suspicion d'endocardite traitée par amoxicilline.", {"endocardite": "H", "amoxicilline": "A"}),
+    ("Douleur abdominale, appendicite ?", {"Douleur abdominale": "A", "appendicite": "H"}),
+    ("Pneumopathie ou embolie pulmonaire ?", {"Pneumopathie": "H", "embolie pulmonaire": "H"}),
+    ("Le diagnostic de pneumopathie est retenu, une embolie pulmonaire reste possible.",
+     {"pneumopathie": "A", "embolie pulmonaire": "H"}),
+    ("Suspicion de SAOS chez cette patiente obèse.", {"SAOS": "H", "obèse": "A"}),
+    ("Une embolie pulmonaire ne peut pas être exclue.", {"embolie pulmonaire": "H"}),
+    ("Pas de fièvre. Méningite peu probable.", {"fièvre": "N", "Méningite": "H"}),
+    ("Hypothèses diagnostiques : méningite ou encéphalite.", {"méningite": "H", "encéphalite": "H"}),
+    ("La clinique fait craindre une embolie pulmonaire.", {"embolie pulmonaire": "H"}),
+    ("Ne permet pas d'exclure une tuberculose.", {"tuberculose": "H"}),
+    ("Embolie pulmonaire et pneumopathie non exclues.", {"Embolie pulmonaire": "H", "pneumopathie": "H"}),
+]
+
+
+def assertions(engine, text: str, keys) -> dict[str, str]:
+    """Per key, the sorted assertion letters of the concepts it names ("-": none)."""
+    concepts = engine.extract(text)
+    out = {}
+    for key in keys:
+        k = key.lower()
+        hits = {LETTER[c.assertion] for c in concepts
+                if k in text[c.start:c.end].lower() or text[c.start:c.end].lower() in k}
+        out[key] = "".join(sorted(hits)) or "-"
+    return out
+
+
+@pytest.mark.parametrize("text, expected", PROBES, ids=[t[:40] for t, _ in PROBES])
+def test_hypothesis_probe(nlp_engine, text, expected):
+    assert assertions(nlp_engine, text, expected) == expected
