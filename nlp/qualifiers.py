@@ -213,6 +213,8 @@ class CueQualifier:
             _coordinated(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
             _question_after_colon(norms, spans, hyp)
+            _origin_cue(norms, spans, hyp)
+            _type_of(norms, spans, hyp)
             _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
@@ -544,6 +546,36 @@ def _question_after_colon(norms, spans, hyp) -> None:
     for k, (s, e) in enumerate(spans):
         hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and norms[c[0]] == "?"
                                                  and ":" in norms[e:c[0]])]
+
+
+_ORIGIN = frozenset({"origine", "cause", "mecanisme", "etiologie", "allure"})
+
+
+def _origin_cue(norms, spans, hyp) -> None:
+    """"exacerbation de BPCO d'origine infectieuse probable", "AVC de
+    mécanisme embolique possible": a following cue after "d'origine ..."
+    hedges the cause, not the disease before it (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] and e + 1 < len(norms) and norms[e] in _PREPOSITIONS and norms[e + 1] in _ORIGIN:
+            hyp[k][:] = [c for c in hyp[k] if not e < c[0] <= e + 5]
+
+
+_TYPE_OF = (["a", "type", "de"], ["a", "type", "d'"], ["de", "type"], ["type"])
+
+
+def _type_of(norms, spans, hyp) -> None:
+    """"céphalée primaire probable, à type de migraine": a span that
+    specifies the previous one ("à type de", "de type", after its
+    following cue if any) shares its hypothesis (in place)."""
+    for k in range(1, len(spans)):
+        s = spans[k][0]
+        pe = spans[k - 1][1]
+        pe = max([pe] + [c[1] for c in hyp[k - 1] if c[0] == pe])  # its own cue: "probable"
+        between = norms[pe:s]
+        if between[:1] == [","]:
+            between = between[1:]
+        if not hyp[k] and hyp[k - 1] and between in _TYPE_OF:
+            hyp[k].extend(hyp[k - 1])
 
 
 def _distribute_following(norms, spans, hyp) -> None:

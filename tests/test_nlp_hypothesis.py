@@ -98,6 +98,11 @@ PROBES = [
     ("La clinique fait craindre une embolie pulmonaire.", {"embolie pulmonaire": "H"}),
     ("Ne permet pas d'exclure une tuberculose.", {"tuberculose": "H"}),
     ("Embolie pulmonaire et pneumopathie non exclues.", {"Embolie pulmonaire": "H", "pneumopathie": "H"}),
+    # the cause or the type a cue hedges
+    ("Exacerbation de BPCO d'origine infectieuse probable.", {"BPCO": "A"}),
+    ("AVC ischémique de mécanisme cardio-embolique possible.", {"AVC": "A"}),
+    ("Céphalée primaire probable, à type de migraine.", {"migraine": "H"}),
+    ("Douleur thoracique à type de brûlure, SCA possible.", {"Douleur thoracique": "A", "SCA": "H"}),
 ]
 
 
