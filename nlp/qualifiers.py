@@ -89,9 +89,15 @@ HYPOTHESIS_FOLLOWING = [
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
 ]
 # "Dépistage de la rétinopathie chez ce patient diabétique": the patient
-# described after "chez" is out of the cue's scope (as "chez un patient")
-HYPOTHESIS_TERMINATION = [f"chez {w}" for w in ("ce patient", "cette patiente", "le patient",
-                                                 "la patiente", "cet enfant", "ce", "cette", "cet")]
+# described after "chez" is out of the cue's scope (as "chez un patient"),
+# and so is what the hypothesis led to
+HYPOTHESIS_TERMINATION = [
+    *[f"chez {w}" for w in ("ce patient", "cette patiente", "le patient", "la patiente",
+                            "cet enfant", "ce", "cette", "cet")],
+    # "suspicion de SCA ayant motivé l'introduction de Kardégic": what was done
+    "ayant motivé", "a motivé", "motivant", "justifiant", "ayant justifié", "ayant conduit à",
+    "ayant conduit au", "conduisant à", "conduisant au",
+]
 
 
 def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
@@ -214,6 +220,7 @@ class CueQualifier:
             _distribute_plural_results(doc, norms, spans, neg)
             _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
+            _own_disease(norms, spans, hyp)
             _type_of(norms, spans, hyp)
             _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
@@ -546,6 +553,19 @@ def _question_after_colon(norms, spans, hyp) -> None:
     for k, (s, e) in enumerate(spans):
         hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and norms[c[0]] == "?"
                                                  and ":" in norms[e:c[0]])]
+
+
+_BEFORE_POSSESSIVE = frozenset({"de", "du", "d'", "pour", "sur", "a", "avec"})
+
+
+def _own_disease(norms, spans, hyp) -> None:
+    """"suspicion de décompensation de son insuffisance cardiaque", "une
+    infection de son ulcère est à éliminer": a span after "de son/sa/ses"
+    is a disease the patient is known to have; what is hedged is the event
+    about it, so the span loses its hypothesis cues (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] and s >= 2 and norms[s - 1] in _POSSESSIVES and norms[s - 2] in _BEFORE_POSSESSIVE:
+            hyp[k].clear()
 
 
 _ORIGIN = frozenset({"origine", "cause", "mecanisme", "etiologie", "allure"})

@@ -103,6 +103,22 @@ PROBES = [
     ("AVC ischémique de mécanisme cardio-embolique possible.", {"AVC": "A"}),
     ("Céphalée primaire probable, à type de migraine.", {"migraine": "H"}),
     ("Douleur thoracique à type de brûlure, SCA possible.", {"Douleur thoracique": "A", "SCA": "H"}),
+    # the known disease an event is hedged about; what the hypothesis led to
+    ("Dépistage des complications de son diabète.", {"diabète": "A"}),
+    ("Suspicion de décompensation de son insuffisance cardiaque.", {"insuffisance cardiaque": "A"}),
+    ("Recherche d'une rétinopathie chez ce diabétique.", {"rétinopathie": "H", "diabétique": "A"}),
+    ("Suspicion de récidive de son cancer du sein.", {"cancer du sein": "A"}),
+    ("Une infection de son ulcère du pied est à éliminer.", {"ulcère": "A"}),
+    ("Suspicion de pneumopathie chez un patient BPCO sous Spiriva.",
+     {"BPCO": "A", "Spiriva": "A", "pneumopathie": "H"}),
+    ("Possible pneumopathie, traitée par Augmentin.", {"pneumopathie": "H", "Augmentin": "A"}),
+    ("Suspicion de SCA ayant motivé l'introduction de Kardégic.", {"SCA": "H", "Kardégic": "A"}),
+    ("Hypothèse d'une pneumopathie, Augmentin débuté.", {"pneumopathie": "H", "Augmentin": "A"}),
+    ("Pneumopathie probable sous amoxicilline.", {"Pneumopathie": "H", "amoxicilline": "A"}),
+    ("Une embolie pulmonaire est évoquée ; Lovenox débuté.", {"embolie pulmonaire": "H", "Lovenox": "A"}),
+    ("Suspicion d'endocardite sur valve mitrale chez ce patient diabétique.", {"endocardite": "H", "diabétique": "A"}),
+    ("Fibrillation auriculaire connue, suspicion de thrombus intra-auriculaire.", {"Fibrillation auriculaire": "A"}),
+    ("Une cause médicamenteuse est possible (amiodarone).", {"amiodarone": "A"}),
 ]
 
 
