@@ -70,9 +70,13 @@ _CANNOT_EXCLUDE = [f"{p} {v}" for p in ("ne peut", "ne peut pas", "on ne peut", 
                                         "impossible d'", "ne peuvent", "ne peuvent pas")
                    for v in ("exclure", "éliminer", "écarter")]
 _CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE]
+# "ne pas méconnaître une dissection": a diagnosis not to miss
+_NOT_TO_MISS = [f"{p}{v}" for p in ("ne pas ", "à ne pas ") for v in (
+    "méconnaître", "méconnaitre", "passer à côté d'", "passer à côté de", "manquer", "rater")]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS]
 HYPOTHESIS_PRECEDING = [
-    *_CANNOT_EXCLUDE,
+    *_CANNOT_EXCLUDE, *_NOT_TO_MISS, "à suspecter", "suspecter", "vs", "versus",
+    "diagnostic différentiel avec", "diagnostics différentiels avec", "orientation diagnostique",
     # "le tableau fait craindre", "faisant redouter"
     *[f"{v} {w}" for v in ("fait", "font", "faisant", "faire") for w in ("craindre", "redouter",
                                                                       "évoquer", "suspecter")],
@@ -84,7 +88,8 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
 ]
 HYPOTHESIS_FOLLOWING = [
-    *_NOT_EXCLUDED, "restent à éliminer", "reste à confirmer", "restent à confirmer",
+    *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
+    "reste à confirmer", "restent à confirmer",
     "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
 ]

@@ -119,6 +119,26 @@ PROBES = [
     ("Suspicion d'endocardite sur valve mitrale chez ce patient diabétique.", {"endocardite": "H", "diabétique": "A"}),
     ("Fibrillation auriculaire connue, suspicion de thrombus intra-auriculaire.", {"Fibrillation auriculaire": "A"}),
     ("Une cause médicamenteuse est possible (amiodarone).", {"amiodarone": "A"}),
+    # more wordings: not to miss, versus, to suspect, lists of diagnoses
+    ("Diagnostic différentiel avec une péricardite.", {"péricardite": "H"}),
+    ("Ne pas méconnaître une dissection aortique.", {"dissection aortique": "H"}),
+    ("Rechercher une endocardite.", {"endocardite": "H"}),
+    ("Recherche d'une tuberculose.", {"tuberculose": "H"}),
+    ("Dans l'hypothèse d'une tuberculose, isolement respiratoire.", {"tuberculose": "H"}),
+    ("Anémie à explorer.", {"Anémie": "A"}),
+    ("Faisant suspecter une pneumopathie.", {"pneumopathie": "H"}),
+    ("Une pneumopathie est à suspecter.", {"pneumopathie": "H"}),
+    ("Un lymphome est à discuter.", {"lymphome": "H"}),
+    ("Lymphome ? Biopsie prévue.", {"Lymphome": "H"}),
+    ("Pneumopathie vs embolie pulmonaire.", {"Pneumopathie": "H", "embolie pulmonaire": "H"}),
+    ("Origine ischémique à éliminer chez ce patient coronarien.", {"coronarien": "A"}),
+    ("Les diagnostics de lupus ou de sarcoïdose sont évoqués.", {"lupus": "H", "sarcoïdose": "H"}),
+    ("Orientation diagnostique : maladie de Horton.", {"Horton": "H"}),
+    ("Il pourrait s'agir d'une maladie de Still.", {"Still": "H"}),
+    ("Une maladie de Still serait possible.", {"Still": "H"}),
+    ("Doute sur une appendicite.", {"appendicite": "H"}),
+    ("Probable origine virale ; asthme connu.", {"asthme": "A"}),
+    ("Cancer du côlon opéré en 2018. Suspicion de récidive hépatique.", {"Cancer du côlon": "A"}),
 ]
 
 
