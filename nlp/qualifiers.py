@@ -28,6 +28,10 @@ Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
 * a span coordinated to the previous one by a repeated preposition ("absence
   de fièvre et de toux", "pas de fièvre, de toux ou de dyspnée") shares the
   preceding negation or hypothesis cue of that span;
+* round 8, the hypothesis: a trailing "?" does not reach back over a ":",
+  "traité par" / "sous" ends it before a drug, a span after "de son/sa" is a
+  known disease, a cue after "d'origine ..." hedges the cause, "à type de"
+  shares the previous span's hypothesis;
 * "following" regex cues for the negation: "n'a finalement pas été
   retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
   ... pas" regex only knows "ne" before the span).
