@@ -582,11 +582,15 @@ _ORIGIN = frozenset({"origine", "cause", "mecanisme", "etiologie", "allure"})
 
 def _origin_cue(norms, spans, hyp) -> None:
     """"exacerbation de BPCO d'origine infectieuse probable", "AVC de
-    mécanisme embolique possible": a following cue after "d'origine ..."
-    hedges the cause, not the disease before it (in place)."""
+    mécanisme embolique possible", "pneumopathie de probable origine
+    virale": a cue after (or inside) "d'origine ..." hedges the cause, not
+    the disease before it (in place)."""
     for k, (s, e) in enumerate(spans):
-        if hyp[k] and e + 1 < len(norms) and norms[e] in _PREPOSITIONS and norms[e + 1] in _ORIGIN:
-            hyp[k][:] = [c for c in hyp[k] if not e < c[0] <= e + 5]
+        if not hyp[k] or e + 1 >= len(norms) or norms[e] not in _PREPOSITIONS:
+            continue
+        cause = e + 1 + max([0] + [c[1] - c[0] for c in hyp[k] if c[0] == e + 1])  # "de probable origine"
+        if cause < len(norms) and norms[cause] in _ORIGIN:
+            hyp[k][:] = [c for c in hyp[k] if not e < c[0] <= cause + 4]
 
 
 _TYPE_OF = (["a", "type", "de"], ["a", "type", "d'"], ["de", "type"], ["type"])

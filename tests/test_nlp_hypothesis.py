@@ -139,6 +139,13 @@ PROBES = [
     ("Doute sur une appendicite.", {"appendicite": "H"}),
     ("Probable origine virale ; asthme connu.", {"asthme": "A"}),
     ("Cancer du côlon opéré en 2018. Suspicion de récidive hépatique.", {"Cancer du côlon": "A"}),
+    # "possible" and "probable" that hedge no concept, or only its cause
+    ("Reprise du Kardégic dès que possible.", {"Kardégic": "A"}),
+    ("Arrêt du tabac le plus tôt possible, HTA traitée.", {"HTA": "A"}),
+    ("Anémie ferriprive probablement d'origine digestive.", {"Anémie": "A"}),
+    ("Pneumopathie de probable origine virale.", {"Pneumopathie": "A"}),
+    ("Fibrillation auriculaire, probablement ancienne.", {"Fibrillation auriculaire": "A"}),
+    ("Insuffisance cardiaque d'allure ischémique probable.", {"Insuffisance cardiaque": "A"}),
 ]
 
 
