@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import uuid
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 import pytest
@@ -69,6 +71,20 @@ def follow(client, url: str) -> dict:
 
 def link(bundle: dict, relation: str) -> str | None:
     return next((item["url"] for item in bundle.get("link", []) if item["relation"] == relation), None)
+
+
+def race(writers: list[Callable[[], None]], reader: Callable[[threading.Event], None], readers: int = 2) -> None:
+    """Run every writer in its own thread to its end while ``readers`` threads run ``reader(stop)``, then stop them."""
+    stop = threading.Event()
+    reading = [threading.Thread(target=reader, args=(stop,)) for _ in range(readers)]
+    writing = [threading.Thread(target=writer) for writer in writers]
+    for thread in reading + writing:
+        thread.start()
+    for thread in writing:
+        thread.join()
+    stop.set()
+    for thread in reading:
+        thread.join()
 
 
 @pytest.fixture(scope="module", params=["mongomock", pytest.param("wire", marks=pytest.mark.wire)])

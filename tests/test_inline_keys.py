@@ -3,12 +3,12 @@ its code; resources stored before (their keys as SearchKey documents) are found 
 that layout; a key leaving its slot for SearchKey documents is never missed by a concurrent search."""
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 
 from tests.conftest import BASE
-from tests.hospital_fixtures import follow, link
+from tests.hospital_fixtures import follow, link, race
 
 LOINC, LOCAL = "http://loinc.org", "https://chu.example.fr/codes"
 
@@ -112,7 +112,7 @@ def test_a_code_every_version_holds_is_never_missed_while_writers_move_it_betwee
     """Writers switch Observations between one coding (its keys inline) and two (SearchKey documents) while readers
     search: every search lists every one of them (each version holds the code), and never a stale match."""
     ids = [posted(client, (LOINC, "1751-7")) for _ in range(4)]
-    stop, problems = threading.Event(), []
+    problems = []
 
     def writer(resource_id: str):
         own = app.test_client()
@@ -122,7 +122,7 @@ def test_a_code_every_version_holds_is_never_missed_while_writers_move_it_betwee
             if response.status_code != 200:
                 problems.append(("write", response.status_code))
 
-    def reader():
+    def reader(stop):
         own = app.test_client()
         while not stop.is_set():
             found = own.get(f"{BASE}/Observation?code={LOINC}|1751-7&_count=100").get_json()
@@ -133,15 +133,7 @@ def test_a_code_every_version_holds_is_never_missed_while_writers_move_it_betwee
                 if "2885-2" not in {c["code"] for c in entry["resource"]["code"]["coding"]}:
                     problems.append(("stale", entry["resource"]["id"]))
 
-    readers = [threading.Thread(target=reader) for _ in range(2)]
-    writers = [threading.Thread(target=writer, args=(i,)) for i in ids]
-    for thread in readers + writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    for thread in readers:
-        thread.join()
+    race([partial(writer, i) for i in ids], reader)
     assert problems == []
     assert every_page(client, "code=2885-2") == ([], {0})  # the last version of each holds one coding
     assert every_page(client, "code=1751-7") == (sorted(ids), {len(ids)})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from pymongo import monitoring
 
 from tests.conftest import BASE
+from tests.hospital_fixtures import race
 
 pytestmark = pytest.mark.wire
 IPP = "urn:oid:1.2.250.1.71.4.2.1"
@@ -140,7 +142,7 @@ def test_history_of_a_first_version_is_served_from_the_current_document(client):
 def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, client):
     """Writers rename and delete patients while readers search: every match holds what was searched for."""
     ids = [client.post(f"{BASE}/Patient", json=patient(f"RACE-{i}", "Alpha")).get_json()["id"] for i in range(6)]
-    stop, problems = threading.Event(), []
+    problems = []
 
     def writer(pid: str, n: int):
         own = app.test_client()
@@ -151,7 +153,7 @@ def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, 
         if n % 2:
             own.delete(f"{BASE}/Patient/{pid}")
 
-    def reader():
+    def reader(stop):
         own = app.test_client()
         while not stop.is_set():
             for family in ("alpha", "beta", "Alpha", "Beta"):  # capitalized: `:exact`, checked on the document
@@ -165,15 +167,7 @@ def test_searches_never_return_a_deleted_or_stale_match_while_writers_race(app, 
                     if entry["resource"].get("resourceType") != "Patient" or "meta" not in entry["resource"]:
                         problems.append(("not a live patient", entry["resource"].get("id")))
 
-    readers = [threading.Thread(target=reader) for _ in range(2)]
-    writers = [threading.Thread(target=writer, args=(pid, n)) for n, pid in enumerate(ids)]
-    for thread in readers + writers:
-        thread.start()
-    for thread in writers:
-        thread.join()
-    stop.set()
-    for thread in readers:
-        thread.join()
+    race([partial(writer, pid, n) for n, pid in enumerate(ids)], reader)
     assert problems == []
     live = {pid for n, pid in enumerate(ids) if n % 2 == 0}
     found = client.get(f"{BASE}/Patient?family=alpha&_count=100").get_json()
