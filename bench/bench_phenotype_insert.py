@@ -53,12 +53,12 @@ def run(count: int, runs: int) -> dict:
         for _ in range(runs):
             for layout in per_layout:
                 target = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": server.uri, "CODOC_NLP": "off",
-                                     "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}",
+                                     "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}", "CODOC_CREATE_INDEXES": False,
                                      "CODOC_AUDIT_ENABLED": False, "CODOC_RATELIMIT_ENABLED": False})
                 store = target.extensions["codoc.store"]
                 if layout == "search_key_documents":
                     store.keep_inline("Observation", ())
-                target.extensions["codoc.registry"].ensure_indexes()
+                target.extensions["codoc.registry"].ensure_indexes()  # after the layout is chosen: its own indexes
                 resources = [{**p, "id": str(uuid.uuid4())} for p, _ in made]
                 before = cpu_seconds(server.process.pid)
                 for start in range(0, len(resources), BATCH):

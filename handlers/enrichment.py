@@ -30,7 +30,7 @@ from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, now_instant
 from fhirstore.errors import GoneError, NotFoundError
 from fhirstore.fields import RUN, SOURCE, path
-from handlers.ids import random_uuid, random_uuids
+from handlers.ids import random_hex, random_uuid, random_uuids
 
 log = logging.getLogger("codoc.enrichment")
 
@@ -385,12 +385,12 @@ class Enricher:
             pipeline.rpop(QUEUE_KEY)
         return [i.decode() for i in (item[1], *pipeline.execute()) if i is not None]
 
-    def _claim(self, document_ids: list[str]) -> list[str]:
+    def _claim(self, document_ids: list[str]) -> list[tuple[str, dict]]:
         """Take pending jobs for LEASE_SECONDS (re-done by another worker if this one dies meanwhile), all in one
         write, then read them back in one look-up: those now naming this call's ``holder`` are taken (``tries``
         counts the attempts, so that a retry knows an earlier one may have left a set). Returns the jobs taken, as
         (id, record) pairs in the order asked."""
-        now, holder = time.time(), uuid.uuid4().hex
+        now, holder = time.time(), random_hex()
         self.statuses.update_each(document_ids, {"$set": {"lease": now + LEASE_SECONDS, "holder": holder},
                                                  "$inc": {"tries": 1}},
                                   when={"status": PENDING, "$or": [{"lease": {"$lt": now}},
