@@ -50,11 +50,15 @@ HOLDOUT3_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout3"
 # Blind: 12 letters (one per specialty) written and annotated by an engineer who
 # never read nlp/ nor ran the engine on them; scored once (see its FIRST_SCORE.md).
 HOLDOUT4_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout4"
+# Blind like letters_holdout4, rich in hypotheses (55 of its 309 triples), with
+# specialties beyond SPECIALTIES; scored once (see its FIRST_SCORE.md).
+HOLDOUT5_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout5"
 ASSERTIONS = {"A": "affirmed", "N": "negated", "H": "hypothetical", "F": "family"}
 SPECIALTIES = {
     "cardiology", "pneumology", "oncology", "diabetology", "nephrology", "neurology",
     "psychiatry", "paediatrics", "geriatrics", "infectiology", "surgery", "emergency",
 }
+HOLDOUT_SPECIALTIES = SPECIALTIES | {"internal", "gastro", "rheumatology", "haematology"}
 _ICD = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
 _ATC7 = re.compile(r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
 _ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
@@ -95,6 +99,10 @@ HOLDOUT_FLOORS = {
     # annotation mistakes corrected (FIRST_SCORE.md): P 0.963, R 0.905, F1 0.934;
     # round 7 (whose engineer never saw it): P 0.960, R 0.913, F1 0.936
     "letters_holdout4": {"micro_f1": 0.93, "precision": 0.955, "recall": 0.905},
+    # blind, scored once on main 12dc4e7: P 0.912, R 0.871, F1 0.891 (hypothetical
+    # 0.764); with two optional codes the guideline asks for (FIRST_SCORE.md): P 0.918,
+    # R 0.871, F1 0.894 (hypothetical 0.772)
+    "letters_holdout5": {"micro_f1": 0.887, "precision": 0.908, "recall": 0.867},
 }
 
 
@@ -188,13 +196,14 @@ def test_letters_are_well_formed():
 
 
 @pytest.mark.parametrize("directory,minimum", [(HOLDOUT_DIR, 7), (HOLDOUT2_DIR, 5),
-                                               (HOLDOUT3_DIR, 8), (HOLDOUT4_DIR, 12)])
+                                               (HOLDOUT3_DIR, 8), (HOLDOUT4_DIR, 12),
+                                               (HOLDOUT5_DIR, 12)])
 def test_holdout_letters_are_well_formed(directory, minimum):
     items = load_letters(directory)
     assert len(items) >= minimum
     assert not {i["id"] for i in items} & {i["id"] for i in load_letters()}
     for item in items:
-        assert item["category"] in SPECIALTIES
+        assert item["category"] in HOLDOUT_SPECIALTIES
         assert 800 <= len(item["text"]) <= 3000, (item["id"], len(item["text"]))
         triples = [(g["code"], g["assertion"]) for g in item["expected"]]
         assert len(triples) == len(set(triples)), item["id"]
@@ -208,7 +217,7 @@ def test_letters_codes_exist_in_edsnlp_resources():
     atc_prefixes = {code[:n] for code in atc for n in (1, 3, 4, 5, 7)}
     bad = []
     for item in load_letters() + load_letters(HOLDOUT_DIR) + load_letters(HOLDOUT2_DIR) + \
-            load_letters(HOLDOUT3_DIR) + load_letters(HOLDOUT4_DIR):
+            load_letters(HOLDOUT3_DIR) + load_letters(HOLDOUT4_DIR) + load_letters(HOLDOUT5_DIR):
         for g in item["expected"]:
             raw = g["code"].replace(".", "")
             if (g["system"] == ICD10 and raw not in icd) or (g["system"] == ATC and raw not in atc):
@@ -273,8 +282,9 @@ def test_letters_quality(nlp_engine):
 
 
 @pytest.mark.nlp
-@pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR, HOLDOUT3_DIR, HOLDOUT4_DIR],
-                         ids=["holdout", "holdout2", "holdout3", "holdout4"])
+@pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR, HOLDOUT3_DIR, HOLDOUT4_DIR,
+                                       HOLDOUT5_DIR],
+                         ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5"])
 def test_holdout_letters_quality(nlp_engine, directory):
     result = run(nlp_engine, directory)
     print()
@@ -294,7 +304,8 @@ if __name__ == "__main__":  # pragma: no cover
     import nlp
 
     engine = nlp.get_engine(wait=None)
-    directory = (HOLDOUT4_DIR if "--holdout4" in sys.argv else
+    directory = (HOLDOUT5_DIR if "--holdout5" in sys.argv else
+                 HOLDOUT4_DIR if "--holdout4" in sys.argv else
                  HOLDOUT3_DIR if "--holdout3" in sys.argv else
                  HOLDOUT2_DIR if "--holdout2" in sys.argv else
                  HOLDOUT_DIR if "--holdout" in sys.argv else LETTERS_DIR)
