@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import logging
 import queue
 import threading
@@ -41,8 +42,12 @@ STATUS_COLLECTION = f"Enrichment_{VERSION_SUFFIX}"
 QUEUE_KEY = "codoc:nlp:queue"
 #: How long a worker holds a job it took; how often a worker looks in MongoDB for pending jobs.
 LEASE_SECONDS, SWEEP_SECONDS = 120.0, 5.0
-#: Jobs a worker takes at once (their Phenotypes are written in one insert per collection).
-BATCH = 16
+#: Jobs a worker takes at once (one claim, one look-up of their notes); their sets are handed to the writers in
+#: slices of about SLICE Phenotypes, so that the store writes one slice while the engine reads the next: a store
+#: serving one command at a time (nx-27017) would otherwise keep the next claim waiting behind a whole batch.
+BATCH, SLICE = 48, 100
+#: How long the concepts of the stored CodeSystems are reused (a write of one through this process forgets them).
+LOCAL_TERMS_SECONDS = 5.0
 TEXT_TYPES = ("text/plain",)
 PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
 
@@ -99,6 +104,7 @@ class Enricher:
         self.status_url = canonical(config, "/StructureDefinition/nlp-enrichment-status")
         self._backlog: queue.Queue[str] | None = None
         self._redis = None
+        self._terms: tuple[float, list[nlp.LocalTerm]] | None = None  # (when read, terms)
 
     @property
     def statuses(self):
@@ -293,7 +299,21 @@ class Enricher:
         return resource
 
     def local_terms(self) -> list["nlp.LocalTerm"]:
-        """Concepts (display and designations) of every stored CodeSystem."""
+        """Concepts (display and designations) of every stored CodeSystem, read again once LOCAL_TERMS_SECONDS have
+        passed or a CodeSystem was written through this process (:meth:`forget_local_terms`)."""
+        cached = self._terms
+        if cached is not None and time.monotonic() - cached[0] < LOCAL_TERMS_SECONDS:
+            return cached[1]
+        read_at = time.monotonic()
+        terms = self._read_local_terms()
+        self._terms = (read_at, terms)
+        return terms
+
+    def forget_local_terms(self) -> None:
+        """A CodeSystem changed: the next note is read with the stored ones."""
+        self._terms = None
+
+    def _read_local_terms(self) -> list["nlp.LocalTerm"]:
         page = self.store.search("CodeSystem", {"concept": {"$exists": True}}, limit=10_000, count_total=False)
         terms = []
         for code_system in page.resources:
@@ -409,7 +429,8 @@ class Enricher:
         claimed = list(jobs)
         currents = self.store.currents("DocumentReference", claimed)
         terms = self.local_terms()
-        sets = []
+        sets: list[_Set] = []
+        sliced = 0
         for document_id in claimed:
             current = currents.get(document_id)
             if current is None or current.resource is None:
@@ -423,8 +444,12 @@ class Enricher:
                 continue
             job = jobs.get(document_id) or {}
             sets.append(self._set(document, concepts, first="seq" not in job and job.get("tries") == 1))
+            sliced += len(sets[-1].phenotypes)
+            if sliced >= SLICE:  # the writers store this slice while the engine reads on
+                writer.submit(functools.partial(self._store, sets))
+                sets, sliced = [], 0
         if sets:
-            writer.submit(lambda: self._store(sets))
+            writer.submit(functools.partial(self._store, sets))
         return len(claimed)
 
     def _set(self, document: dict, concepts: list["nlp.Concept"], first: bool = False) -> "_Set":

@@ -8,6 +8,7 @@ import pytest
 
 import nlp
 from bench.store import CommandCounter
+from handlers import enrichment
 from tests.conftest import BASE
 from tests.test_enrichment import ICD10, NOTE, b64, document, engine, settings, status_of  # noqa: F401
 
@@ -145,8 +146,9 @@ def test_a_crash_mid_batch_is_retried_without_duplicate_sets(client, store, enri
     assert store.collection("Observation").count_documents({}) < 2 * left
 
 
+@pytest.mark.settings(CODOC_RATELIMIT_ENABLED=False)  # 50 documents' sets read back
 def test_the_worker_loop_drains_a_backlog_in_batches(client, store, enricher, engine):  # noqa: F811
-    stored = pending_documents(client, NOTES * 4)  # 20 jobs: two batches
+    stored = pending_documents(client, NOTES * 10)  # 50 jobs: two batches
     stop = threading.Event()
     loop = threading.Thread(target=enricher.work, args=(stop,), kwargs={"timeout": 0, "sweep_every": 0.01})
     loop.start()
@@ -236,8 +238,55 @@ def test_a_batch_costs_the_same_round_trips_whatever_its_size(client, store, enr
     costs, everything = [], []
     for notes in (NOTES[:2], NOTES * 3):
         everything += pending_documents(client, notes)
+        enricher.forget_local_terms()  # both sweeps read the CodeSystems (a cached read costs none)
         before = CommandCounter.count
         assert enricher.sweep(engine) == len(notes)
         costs.append(CommandCounter.count - before)
         assert_one_set_each(client, store, everything)
     assert costs[0] == costs[1] <= 9, costs  # sweep, claim, jobs, notes, terms, marks, keys, Phenotypes, commits
+
+
+def test_a_batch_is_stored_in_slices_each_keeping_exactly_its_own_set(client, store, enricher,
+                                                                    engine, monkeypatch):  # noqa: F811
+    """The writers get a batch in slices of about SLICE Phenotypes (the store writes one while the engine reads on)."""
+    stored = pending_documents(client, NOTES * 2)
+    slices = []
+    keep = enricher._store
+    monkeypatch.setattr(enrichment, "SLICE", 3)
+    monkeypatch.setattr(enricher, "_store", lambda sets: (slices.append(len(sets)), keep(sets)))
+    assert enricher.sweep(engine) == len(stored)
+    assert len(slices) > 1 and sum(slices) == len(stored)
+    assert_one_set_each(client, store, stored)
+
+
+LOCAL = "https://chu-exemple.fr/fhir/CodeSystem/phenotypes-locaux"
+
+
+def test_the_stored_codesystems_are_read_once_then_again_after_one_is_written(client, store, enricher,
+                                                                             engine, monkeypatch):  # noqa: F811
+    reads = []
+    keep = enricher._read_local_terms
+    monkeypatch.setattr(enricher, "_read_local_terms", lambda: (reads.append(1), keep())[1])
+    enricher.forget_local_terms()
+    first = pending_documents(client, ["Syndrome de Brugada-Codoc typique."])
+    assert enricher.sweep(engine) == 1 and len(reads) == 1
+    second = pending_documents(client, ["Syndrome de Brugada-Codoc typique."])
+    assert enricher.sweep(engine) == 1 and len(reads) == 1  # reused: no look-up of the CodeSystems
+    assert not any(c["system"] == LOCAL for p in set_of(client, second[0][0]) for c in p["code"]["coding"])
+    code_system = {"resourceType": "CodeSystem", "url": LOCAL, "status": "active", "content": "complete",
+                   "concept": [{"code": "SBC", "display": "syndrome de Brugada-Codoc"}]}
+    assert client.post(f"{BASE}/CodeSystem", json=code_system).status_code == 201
+    third = pending_documents(client, ["Syndrome de Brugada-Codoc typique."])
+    assert enricher.sweep(engine) == 1 and len(reads) == 2  # the write through this process forgot them
+    assert any(c["system"] == LOCAL and c["code"] == "SBC"
+               for p in set_of(client, third[0][0]) for c in p["code"]["coding"])
+    code_system_id = client.get(f"{BASE}/CodeSystem?url={LOCAL}").get_json()["entry"][0]["resource"]["id"]
+    store.delete("CodeSystem", code_system_id)  # as another process would: this one's cache does not hear of it
+    fourth = pending_documents(client, ["Syndrome de Brugada-Codoc typique."])
+    assert enricher.sweep(engine) == 1 and len(reads) == 2  # within LOCAL_TERMS_SECONDS: the concepts as read
+    assert any(c["system"] == LOCAL for p in set_of(client, fourth[0][0]) for c in p["code"]["coding"])
+    monkeypatch.setattr(enrichment, "LOCAL_TERMS_SECONDS", 0.0)  # once they expire, the store's are read again
+    fifth = pending_documents(client, ["Syndrome de Brugada-Codoc typique."])
+    assert enricher.sweep(engine) == 1 and len(reads) == 3
+    assert not any(c["system"] == LOCAL for p in set_of(client, fifth[0][0]) for c in p["code"]["coding"])
+    assert_one_set_each(client, store, first + second + third + fourth + fifth)

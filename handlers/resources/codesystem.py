@@ -29,4 +29,13 @@ class CodeSystemHandler(ResourceHandler):
 
     def after_write(self, stored: dict, ctx: RequestContext) -> dict:
         forget_absent()  # its system is held from now on: codes of it are checked at once by this process
+        self._forget_local_terms()
         return stored
+
+    def after_delete(self, resource_id: str, ctx: RequestContext) -> None:
+        self._forget_local_terms()
+
+    def _forget_local_terms(self) -> None:
+        """The next note this process reads is matched against the CodeSystems as committed (the enrichment's
+        cache of their concepts; another process's cache follows within its LOCAL_TERMS_SECONDS)."""
+        self.store.after_commit(self.registry.enricher.forget_local_terms)
