@@ -280,10 +280,12 @@ class FHIRStore(ABC):
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         """Create the declared indexes (idempotent); returns their names."""
 
-    def keep_inline(self, resource_type: str, params: Iterable[str]) -> None:
+    def keep_inline(self, resource_type: str, params: Iterable[str], with_system: Iterable[str] = ()) -> None:
         """Hold the search keys of these parameters of ``resource_type`` in the resource's own document when it has
         one key of a form (one document written instead of two; its index made by :meth:`ensure_indexes`).
-        Searches find keys of either layout, so a store written before this call needs no migration."""
+        ``with_system``: those of them whose keys may name a system (tokens: ``system|code`` has a slot of its own);
+        the others' keys holding a ``|`` stay SearchKey documents. Searches find keys of either layout, so a store
+        written before this call needs no migration."""
 
     @abstractmethod
     def atomic(self) -> ContextManager[None]:

@@ -116,6 +116,8 @@ class MongoFHIRStore(FHIRStore):
         self._count_limit: bool | None = None
         #: resource type → the keyed parameters whose single key of a form is held in the document (keep_inline)
         self._inline: dict[str, frozenset[str]] = {}
+        #: resource type → those of them whose keys may name a system (a second slot, ``<param>_s``)
+        self._inline_systems: dict[str, frozenset[str]] = {}
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
@@ -923,8 +925,11 @@ class MongoFHIRStore(FHIRStore):
         resource_type, _, rest = term.key.partition("|")
         param, bar, value = rest.partition("|")
         if bar and param in self._inline.get(resource_type, ()):
-            system = _has_bar(value)
-            slots = [param + SYSTEM_SLOT] if system else [param] if not term.prefix else [param, param + SYSTEM_SLOT]
+            slots = self._slots(resource_type, param)
+            if _has_bar(value):  # a system's slot, if the parameter has one
+                slots = slots[1:]
+            elif not term.prefix:
+                slots = slots[:1]
             found += [_Ordered(self.collection(resource_type), path(INLINE, slot), "_id", f"{resource_type}/")
                       for slot in slots]
         return [*found, _Ordered(self.keys, "o")]  # slots first: see _kept_in_place
@@ -1092,8 +1097,15 @@ class MongoFHIRStore(FHIRStore):
                 return {d["_id"] for d in found if not _marker(d) or d["_id"] in visible}
             return {d["_id"] for d in found}
 
-    def keep_inline(self, resource_type: str, params: Iterable[str]) -> None:
+    def keep_inline(self, resource_type: str, params: Iterable[str], with_system: Iterable[str] = ()) -> None:
         self._inline[resource_type] = frozenset(params)
+        self._inline_systems[resource_type] = frozenset(with_system) & self._inline[resource_type]
+
+    def _slots(self, resource_type: str, param: str) -> tuple[str, ...]:
+        """The inline slots of a parameter: its bare keys', and its keys with a system's when it has one."""
+        if param in self._inline_systems.get(resource_type, ()):
+            return param, param + SYSTEM_SLOT
+        return (param,)
 
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
@@ -1102,7 +1114,7 @@ class MongoFHIRStore(FHIRStore):
                       IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True),
                       IndexSpec(((path(TXN), 1),)),
                       *(IndexSpec(((path(INLINE, slot), 1),)) for param in sorted(self._inline.get(resource_type, ()))
-                        for slot in (param, param + SYSTEM_SLOT))]
+                        for slot in self._slots(resource_type, param))]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
@@ -1176,11 +1188,16 @@ class MongoFHIRStore(FHIRStore):
         params = self._inline.get(resource_type)
         if not params:
             return {}
+        systems = self._inline_systems.get(resource_type, frozenset())
         by_slot: dict[str, list[str]] = {}
         for key in dict.fromkeys(keys):
             _, param, rest = key.split("|", 2)
-            if param in params:
-                by_slot.setdefault(param + (SYSTEM_SLOT if _has_bar(rest) else ""), []).append(key)
+            if param not in params:
+                continue
+            if not _has_bar(rest):
+                by_slot.setdefault(param, []).append(key)
+            elif param in systems:
+                by_slot.setdefault(param + SYSTEM_SLOT, []).append(key)
         return {slot: found[0] for slot, found in by_slot.items() if len(found) == 1}
 
     @staticmethod

@@ -50,8 +50,10 @@ class Registry:
             self._by_segment[name.lower()] = handler
         self.stored_types = sorted({h.resource_type for h in self.handlers.values()})
         for stored_type in self.stored_types:
-            store.keep_inline(stored_type, sorted({p for h in self.handlers.values() if h.resource_type == stored_type
-                                                   for p in h.inline_keys}))
+            stored_by = [h for h in self.handlers.values() if h.resource_type == stored_type]
+            inline = {p for h in stored_by for p in h.inline_keys}
+            store.keep_inline(stored_type, sorted(inline), sorted(
+                {p.key for h in stored_by for p in h.search_params if p.key in inline and p.type == "token"}))
         self.operations = {(op.on, op.name): op for op in operations}
         self.system_operations = {op.name: op for op in SYSTEM_OPERATIONS}
         self.enricher = Enricher(store, config, lambda resource: self.get("Phenotype").index_fields(resource))

@@ -98,6 +98,26 @@ def test_a_key_leaving_its_slot_is_found_at_every_step_and_leaves_with_a_deletio
     assert every_page(client, f"code={LOINC}|") == ([moving], {1})
 
 
+def test_only_tokens_have_a_system_slot_and_a_versioned_profile_is_found_as_a_search_key_document(client, store):
+    """A uri or reference has no system part: a ``|`` in its value (a versioned canonical) keeps the key a SearchKey
+    document, and no index is kept for a slot no key can fill."""
+    profile = "https://chu.example.fr/StructureDefinition/bilan"
+    plain = client.post(f"{BASE}/Observation", json=observation((LOINC, "6598-7"), meta={"profile": [profile]}))
+    versioned = client.post(f"{BASE}/Observation",
+                            json=observation((LOINC, "6598-7"), meta={"profile": [f"{profile}|2.0"]}))
+    assert plain.status_code == versioned.status_code == 201
+    plain_id, versioned_id = plain.get_json()["id"], versioned.get_json()["id"]
+    slots = store.collection("Observation").find_one({"_id": versioned_id})["_codoc"]["ik"]
+    assert "_profile" not in slots and "_profile_s" not in slots and "code_s" in slots
+    assert [d["k"] for d in search_key_documents(store, versioned_id)] == [f"Observation|_profile|{profile}|2.0"]
+    assert "_profile" in store.collection("Observation").find_one({"_id": plain_id})["_codoc"]["ik"]
+    assert every_page(client, f"_profile={profile}|2.0") == ([versioned_id], {1})
+    assert every_page(client, f"_profile={profile}") == ([plain_id], {1})
+    indexed = {f for spec in store.collection("Observation").index_information().values() for f, _ in spec["key"]}
+    assert {"_codoc.ik.code", "_codoc.ik.code_s", "_codoc.ik._profile", "_codoc.ik.derived_from"} <= indexed
+    assert not {"_codoc.ik._profile_s", "_codoc.ik.derived_from_s"} & indexed
+
+
 def test_a_system_covering_many_codes_is_answered_whole_from_both_places(client, store, monkeypatch):
     """Beyond MAX_PREFIX_KEYS distinct codes a prefix sorts its holders: from SearchKey documents and slots alike."""
     with monkeypatch.context() as before:
