@@ -2,7 +2,7 @@
 server-side CodeSystems), with negation / hypothesis / family / history.
 
 Importing this package is cheap: edsnlp is only imported by the loader
-thread. See docs/nlp.md.
+thread. See docs/guides/nlp-pipeline.md (method) and docs/nlp-engine.md (gold sets, figures).
 """
 
 from .loader import engine_status, get_engine, start_loading

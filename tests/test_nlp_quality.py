@@ -3,7 +3,7 @@
 ``tests/data/nlp/gold.jsonl``: one sentence or short note per line, with the
 expected concepts ``{system, code, assertion[, history]}``.
 
-Scoring (documented in docs/nlp.md):
+Scoring (documented in docs/guides/nlp-pipeline.md):
 * a document is a set of (system, code, assertion) triples (duplicates collapse);
 * ICD-10: a gold 3-character category (``E11``) is matched by the category or
   any of its sub-codes (``E11``, ``E11.9``); a gold sub-code needs an exact
