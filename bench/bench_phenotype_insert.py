@@ -3,9 +3,12 @@
 The app's own write path: the NLP engine reads the annotated letters once, their Phenotypes are built and indexed
 by the Observation handler, then stored with ``create_many`` (as the worker does) into a fresh database, alternately
 with the inline layout (the product's) and with every key a SearchKey document (the layout before it). The figure
-is the CPU the nx-27017 process spends per Phenotype, read from /proc around the inserts.
+is the CPU the nx-27017 process spends per Phenotype, read from /proc around the inserts. A third layout, inline with
+no index at all (but ``_id``), is the floor of any layout: what the store spends per Phenotype whatever the app does;
+``ceiling_notes_per_s`` is the rate one nx-27017 process (one core: it serves a database one command at a time)
+could not exceed at that floor for notes of ``--per-note`` Phenotypes (25.4: the annotated letters).
 
-Usage: ``python bench/bench_phenotype_insert.py [--phenotypes 2000] [--runs 3] [--json]``
+Usage: ``python bench/bench_phenotype_insert.py [--phenotypes 2000] [--runs 3] [--per-note 25.4] [--json]``
 """
 from __future__ import annotations
 
@@ -41,10 +44,10 @@ def phenotypes(app, count: int) -> list[tuple[dict, dict]]:
     return made
 
 
-def run(count: int, runs: int) -> dict:
+def run(count: int, runs: int, per_note: float = 25.4) -> dict:
     from app import create_app
 
-    per_layout: dict[str, list[float]] = {"inline": [], "search_key_documents": []}
+    per_layout: dict[str, list[float]] = {"inline": [], "search_key_documents": [], "inline_without_indexes": []}
     with embedded_server() as server:
         app = create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": server.uri, "CODOC_NLP": "off",
                           "CODOC_MONGO_DB": "bench_setup", "CODOC_AUDIT_ENABLED": False,
@@ -58,7 +61,8 @@ def run(count: int, runs: int) -> dict:
                 store = target.extensions["codoc.store"]
                 if layout == "search_key_documents":
                     store.keep_inline("Observation", ())
-                target.extensions["codoc.registry"].ensure_indexes()  # after the layout is chosen: its own indexes
+                if layout != "inline_without_indexes":
+                    target.extensions["codoc.registry"].ensure_indexes()  # after the layout is chosen: its own
                 resources = [{**p, "id": str(uuid.uuid4())} for p, _ in made]
                 before = cpu_seconds(server.process.pid)
                 for start in range(0, len(resources), BATCH):
@@ -69,6 +73,10 @@ def run(count: int, runs: int) -> dict:
                for layout, v in per_layout.items()}
     figures["inline_over_documents"] = round(figures["inline"]["median_ms"]
                                              / figures["search_key_documents"]["median_ms"], 2)
+    floor = figures["inline_without_indexes"]["min_ms"]
+    figures["ceiling_notes_per_s"] = {"at_floor": round(1000 / (floor * per_note), 1),
+                                      "inline": round(1000 / (figures["inline"]["min_ms"] * per_note), 1),
+                                      "phenotypes_per_note": per_note}
     return {"phenotypes": len(made), "runs": runs, "store_cpu_per_phenotype": figures}
 
 
@@ -78,9 +86,10 @@ def main() -> None:
     def options(parser):
         parser.add_argument("--phenotypes", type=int, default=2000)
         parser.add_argument("--runs", type=int, default=3)
+        parser.add_argument("--per-note", type=float, default=25.4, help="Phenotypes per note, for the ceiling")
 
     args = parse_arguments(__doc__, options)
-    emit({"bench": "phenotype_insert", **run(args.phenotypes, args.runs)}, args.json)
+    emit({"bench": "phenotype_insert", **run(args.phenotypes, args.runs, args.per_note)}, args.json)
 
 
 if __name__ == "__main__":
