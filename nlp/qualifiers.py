@@ -77,7 +77,13 @@ _CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
 # "ne pas méconnaître une dissection": a diagnosis not to miss
 _NOT_TO_MISS = [f"{p}{v}" for p in ("ne pas ", "à ne pas ") for v in (
     "méconnaître", "méconnaitre", "passer à côté d'", "passer à côté de", "manquer", "rater")]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS]
+# Round 9: a test planned "pour écarter / afin d'exclure X" looks for X, it
+# does not deny it (edsnlp's negating verb "écarter" read it as negated)
+_TO_RULE_OUT = [f"{p}{v}" for p in ("pour ", "afin d'", "afin de ", "en vue d'", "de façon à ")
+                for v in ("écarter", "éliminer", "exclure", "infirmer")]
+_TO_LOOK_FOR = [f"{p}{v}" for p in ("pour ", "afin de ", "en vue de ")
+                for v in ("rechercher", "dépister", "confirmer", "documenter", "préciser")]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT]
 HYPOTHESIS_PRECEDING = [
     *_CANNOT_EXCLUDE, *_NOT_TO_MISS, "à suspecter", "suspecter", "vs", "versus",
     "diagnostic différentiel avec", "diagnostics différentiels avec", "orientation diagnostique",
@@ -90,13 +96,25 @@ HYPOTHESIS_PRECEDING = [
     "pistes diagnostiques", "diagnostic incertain", "diagnostics possibles", "diagnostic possible",
     "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
+    *_TO_RULE_OUT, *_TO_LOOK_FOR,
 ]
 HYPOTHESIS_FOLLOWING = [
     *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
     "reste à confirmer", "restent à confirmer",
     "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
+    # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
+    *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
+# Round 9: drugs not given ("Seroplex non introduit"), as the "n'a pas été
+# introduit" regex of nlp/pipeline.py already reads them
+NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
+    "introduit", "débuté", "instauré", "prescrit", "repris", "réintroduit", "poursuivi")
+    for g in ("", "e")]
+# Round 9: "X suspecté au vu de Y", "étant donné Y": Y is the evidence, out of
+# the scope of a cue about X (as "devant", "compte tenu de" in nlp/pipeline.py)
+EVIDENCE_TERMINATION = ["au vu de", "au vu du", "au vu des", "au vu d'", "vu le", "vu la", "vu les",
+                        "étant donné", "eu égard à", "eu égard au", "eu égard aux"]
 # "Dépistage de la rétinopathie chez ce patient diabétique": the patient
 # described after "chez" is out of the cue's scope (as "chez un patient"),
 # and so is what the hypothesis led to
@@ -132,19 +150,21 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
         NEGATION: {
             PSEUDO: more(cues["negation_pseudo"], NOT_RULED_OUT),
             "preceding": cues["negation_preceding"],
-            "following": cues["negation_following"], TERMINATION: cues["termination"],
+            "following": more(cues["negation_following"], NEGATION_FOLLOWING),
+            TERMINATION: more(cues["termination"], EVIDENCE_TERMINATION),
             "verbs_preceding": neg_pre, "verbs_following": neg_fol,
         },
         HYPOTHESIS: {
             PSEUDO: cues["hypothesis_pseudo"],
             "preceding": more(cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
             "following": more(cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
-            TERMINATION: more(cues["hypothesis_termination"], HYPOTHESIS_TERMINATION),
+            TERMINATION: more(cues["hypothesis_termination"],
+                              [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
             "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
         },
         FAMILY: {
             "family": list(dict.fromkeys([*fam.family, *cues["family"]])),
-            TERMINATION: cues["family_termination"],
+            TERMINATION: more(cues["family_termination"], EVIDENCE_TERMINATION),
         },
     }
 

@@ -146,6 +146,19 @@ PROBES = [
     ("Pneumopathie de probable origine virale.", {"Pneumopathie": "A"}),
     ("Fibrillation auriculaire, probablement ancienne.", {"Fibrillation auriculaire": "A"}),
     ("Insuffisance cardiaque d'allure ischémique probable.", {"Insuffisance cardiaque": "A"}),
+    # round 9: a test planned to rule out or look for a diagnosis
+    ("Scanner thoracique pour écarter une embolie pulmonaire.", {"embolie pulmonaire": "H"}),
+    ("Échographie afin d'exclure une cholécystite.", {"cholécystite": "H"}),
+    ("Biopsie afin d'écarter un lymphome.", {"lymphome": "H"}),
+    ("Coloscopie pour confirmer une maladie de Crohn.", {"Crohn": "H"}),
+    # round 9: a diagnosis not to miss, written after it
+    ("Méningite à ne pas méconnaître chez ce nourrisson fébrile.", {"Méningite": "H"}),
+    # round 9: the evidence after "au vu de" is out of the cue's scope
+    ("Une sarcoïdose est suspectée au vu des antécédents familiaux.", {"sarcoïdose": "H"}),
+    ("Une maladie de Horton est suspectée au vu des céphalées.", {"Horton": "H", "céphalées": "A"}),
+    # round 9: a drug not started
+    ("Kardégic non introduit compte tenu du risque hémorragique.", {"Kardégic": "N"}),
+    ("Lovenox non repris à la sortie.", {"Lovenox": "N"}),
 ]
 
 
