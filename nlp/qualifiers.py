@@ -224,7 +224,8 @@ class CueQualifier:
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
-                    own_rules and _colon_after(norms, e) is not None)):
+                    own_rules and (_colon_after(norms, e) is not None or (
+                        q == 1 and _title_colon(norms, s, e) is not None)))):
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
@@ -242,7 +243,8 @@ class CueQualifier:
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
-            _under_treatment(norms, spans, neg)
+            _under_treatment(norms, spans, neg, _TREATED)
+            _conditional_clause(norms, spans, neg)
             _under_treatment(norms, spans, hyp, _TREATED)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
@@ -251,6 +253,7 @@ class CueQualifier:
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
             _type_of(norms, spans, hyp)
+            _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
@@ -346,7 +349,7 @@ def _list_end(doc, colon: int) -> int:
             while m < n and doc[m].is_space:
                 breaks += doc[m].text.count("\n")
                 m += 1
-            if m >= n or breaks > 1 or doc[m].text not in _BULLETS:
+            if m >= n or breaks > 1 or not (doc[m].text in _BULLETS or _numbered(doc, m)):
                 return i
             m += 1
             while m < n and "\n" not in doc[m].text:
@@ -358,6 +361,33 @@ def _list_end(doc, colon: int) -> int:
         if "\n" in doc[j].text or doc[j].norm_ in _LIST_STOPS:
             return j
     return n
+
+
+def _numbered(doc, m: int) -> bool:
+    """A numbered item starts at ``m``: "1.", "2)", "3/"."""
+    return (doc[m].text.isdigit() and len(doc[m].text) <= 2 and m + 1 < len(doc)
+            and doc[m + 1].text in (".", ")", "/"))
+
+
+# the heads of a diagnostic list title ("Hypothèses", "Diagnostics différentiels",
+# "Pistes diagnostiques"), not of a treatment one ("Proposition de RCP :")
+_TITLE_HEADS = ("hypothes", "diagnost", "piste", "orientation", "suspicion", "etiolog")
+_TITLE_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
+
+
+def _title_colon(norms, s: int, e: int) -> int | None:
+    """"Hypothèses, par ordre de probabilité :", "Diagnostics différentiels
+    principaux :": the ":" a few words after a cue that starts its line (or
+    follows a ":"), with no sentence end or line break between; else None."""
+    if s > 0 and "\n" not in norms[s - 1] and norms[s - 1] not in _BULLETS and norms[s - 1] != ":":
+        return None
+    for j in range(e, min(e + 7, len(norms))):
+        w = norms[j]
+        if w == ":":
+            return j
+        if w in _TITLE_STOPS or "\n" in w:
+            return None
+    return None
 
 
 def _colon_after(norms, i: int) -> int | None:
@@ -377,9 +407,15 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
                                    and norms[m[1] - 1].startswith(_LIST_FOLLOWING)))
             and (colon := _colon_after(norms, m[1])) is not None
             and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
+    starts = [s for s, _ in spans]
+    if labels is PRECEDING_LIST:  # "Hypothèses, par ordre de probabilité :"
+        cues += [(m[0], m[1], colon) for m in matches
+                 if m[2] in PRECEDING and norms[m[0]].startswith(_TITLE_HEADS)
+                 and _colon_after(norms, m[1]) is None
+                 and (colon := _title_colon(norms, m[0], m[1])) is not None
+                 and bisect.bisect_left(starts, m[1]) == bisect.bisect_left(starts, colon)]
     if not cues:
         return
-    starts = [s for s, _ in spans]
     for c0, c1, colon in cues:
         end = _list_end(doc, colon)
         for k in range(bisect.bisect_left(starts, c1 + 1), len(spans)):
@@ -436,6 +472,27 @@ def _under_treatment(norms, spans, neg, heads=frozenset({"sous"})) -> None:
             j -= 1
         if j >= 0 and norms[j] in heads:
             neg[k][:] = [c for c in neg[k] if c[0] > j]
+
+
+_CONDITIONS = frozenset({"si", "s'il", "s'ils", "lorsque", "quand"})
+
+
+def _conditional_clause(norms, spans, neg) -> None:
+    """"Januvia pourra être ajouté si les anticorps reviennent négatifs",
+    "reprise de l'Eliquis lorsque le scanner sera normal": a following
+    negation cue inside a conditional clause after the span ("si",
+    "lorsque", "quand", "en cas de") is about the condition, not the span
+    (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k]:
+            continue
+        kept = []
+        for c in neg[k]:
+            if c[0] >= e and any(w in _CONDITIONS or (w == "en" and j + 1 < c[0] and norms[j + 1] == "cas")
+                                 for j, w in enumerate(norms[e:c[0]], e)):
+                continue
+            kept.append(c)
+        neg[k][:] = kept
 
 
 # "pas de traitement de son diabète", "pas de suivi de sa BPCO", "pas
@@ -548,8 +605,9 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         if c is None or e >= len(norms) or norms[e] != "," or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
-        if j < len(spans) and starts[j] <= c[1] + 2:
-            continue
+        if j < len(spans) and starts[j] <= c[1] + 2 and not any(
+                w in _TITLE_STOPS or "\n" in w for w in norms[c[1]:starts[j]]):
+            continue  # not "Maladie de Still, est possible. Fièvre ..." (round 9)
         out[k].append(c)
 
 
@@ -595,6 +653,26 @@ def _own_disease(norms, spans, hyp) -> None:
     for k, (s, e) in enumerate(spans):
         if hyp[k] and s >= 2 and norms[s - 1] in _POSSESSIVES and norms[s - 2] in _BEFORE_POSSESSIVE:
             hyp[k].clear()
+        elif hyp[k] and _after_event(norms, s):
+            hyp[k].clear()
+
+
+def _after_event(norms, s: int) -> bool:
+    """"poussée de Crohn", "exacerbation de la BPCO", "décompensation d'un
+    diabète", "poussée iléale de la maladie de Crohn": the span
+    comes right after an event noun (an adjective between allowed), and an
+    event of a disease presupposes the disease (round 9)."""
+    j = s - 1
+    if j >= 0 and norms[j] in _ARTICLES:
+        j -= 1
+    if j < 1 or norms[j] not in _PREPOSITIONS:
+        return False
+    return norms[j - 1] in _PRESUPPOSING or (j >= 2 and norms[j - 2] in _PRESUPPOSING)
+
+
+# events of a chronic disease; not "récidive d'embolie pulmonaire", which may be
+# a new event (the round-8 rule of "de son/sa" covers "récidive de son cancer")
+_PRESUPPOSING = _EVENTS - {"recidive", "recrudescence"}
 
 
 _ORIGIN = frozenset({"origine", "cause", "mecanisme", "etiologie", "allure"})
@@ -629,6 +707,40 @@ def _type_of(norms, spans, hyp) -> None:
             between = between[1:]
         if not hyp[k] and hyp[k - 1] and between in _TYPE_OF:
             hyp[k].extend(hyp[k - 1])
+
+
+_PREDICATE_HEADS = frozenset({"est", "sont", "reste", "restent", "semble", "semblent", "parait",
+                              "paraissent", "serait", "seraient", "apparait"})
+
+
+def _type_of_predicate(norms, spans, hyp) -> None:
+    """"un trouble neurocognitif, de type maladie d'Alzheimer, est possible":
+    when the span that specifies the previous one ("de type", "à type de",
+    one word and a comma allowed before) is hedged by a following cue that
+    is a predicate ("est possible", "reste à éliminer") or comes after a
+    comma, the subject it specifies is hedged too; an adjective right after
+    the type hedges the type only: "céphalées à type de migraine probable"
+    (in place)."""
+    for k in range(len(spans) - 1, 0, -1):
+        s, e = spans[k]
+        after = [c for c in hyp[k] if c[0] >= e]
+        if not after:
+            continue
+        between = norms[spans[k - 1][1]:s]
+        tail = next((p for p in _TYPE_OF if between[-len(p):] == p), None)
+        if tail is None:
+            continue
+        head = between[:-len(tail)]  # "", ",", or a word or two and ",": "sous-jacent,"
+        if head[-1:] == [","]:
+            head = head[:-1]
+        if len(head) > 3 or not all(w.isalpha() or w == "-" for w in head):
+            continue
+        predicates = [c for c in after if norms[c[0]] in _PREDICATE_HEADS or (
+            c[0] == e + 1 and norms[e] == ",")]
+        if predicates:
+            hyp[k - 1].extend(c for c in predicates if c not in hyp[k - 1])
+        else:  # an adjective after the type: "probable" qualifies the type only
+            hyp[k - 1][:] = [c for c in hyp[k - 1] if c not in after]
 
 
 def _distribute_following(norms, spans, hyp) -> None:

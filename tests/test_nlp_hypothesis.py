@@ -159,6 +159,28 @@ PROBES = [
     # round 9: a drug not started
     ("Kardégic non introduit compte tenu du risque hémorragique.", {"Kardégic": "N"}),
     ("Lovenox non repris à la sortie.", {"Lovenox": "N"}),
+    # round 9: a negative result inside a condition is about the condition
+    ("Un traitement par metformine pourra être repris si la créatinine est normale.", {"metformine": "H"}),
+    ("Le Bactrim pourra être arrêté si la PCR revient négative.", {"Bactrim": "A"}),
+    # round 9: what follows "traité par" is given, out of a negation before it
+    ("Épilepsie sans crise depuis deux ans traitée par Keppra.", {"Épilepsie": "A", "Keppra": "A"}),
+    # round 9: the event of a chronic disease presupposes the disease
+    ("Suspicion de poussée de rectocolite hémorragique.", {"rectocolite": "A"}),
+    ("Suspicion d'aggravation d'une insuffisance rénale chronique.", {"insuffisance rénale chronique": "A"}),
+    ("Si la poussée de polyarthrite rhumatoïde se confirme, Methotrexate à majorer.",
+     {"polyarthrite rhumatoïde": "A"}),
+    # round 9: the type a span specifies, and what the cue after it hedges
+    ("Une démence, de type maladie d'Alzheimer, est possible. Chutes répétées.",
+     {"démence": "H", "Alzheimer": "H", "Chutes": "A"}),
+    ("Douleurs thoraciques à type d'angor probable.", {"Douleurs thoraciques": "A", "angor": "H"}),
+    # round 9: list titles with a complement, numbered lists; not a treatment list
+    ("Hypothèses, par ordre de fréquence :\n- pneumopathie\n- embolie pulmonaire",
+     {"pneumopathie": "H", "embolie pulmonaire": "H"}),
+    ("Diagnostics différentiels principaux :\n1. péricardite\n2. dissection aortique",
+     {"péricardite": "H", "dissection aortique": "H"}),
+    ("Hypothèses diagnostiques :\n1) méningite\n2) encéphalite\nAntécédents : HTA.",
+     {"méningite": "H", "encéphalite": "H", "HTA": "A"}),
+    ("Proposition de la RCP :\n- Kardégic 75 mg\n- Tahor 40 mg", {"Kardégic": "A", "Tahor": "A"}),
 ]
 
 
