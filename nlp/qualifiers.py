@@ -246,6 +246,8 @@ class CueQualifier:
             _under_treatment(norms, spans, neg, _TREATED)
             _conditional_clause(norms, spans, neg)
             _under_treatment(norms, spans, hyp, _TREATED)
+            _taken_drug(norms, spans, hyp)
+            _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
@@ -337,6 +339,22 @@ _LIST_FOLLOWING = ("evoqu", "suspect", "possibl", "probabl", "envisageabl")
 PRECEDING_LIST = frozenset(PRECEDING)  # a hypothesis list: the preceding cues and _LIST_FOLLOWING
 
 
+def _is_title(norms, starts, s: int) -> bool:
+    """"Diagnostics évoqués :", "Causes possibles :": a following cue that
+    introduces a list has no span before it on its line (not "Pneumopathie
+    probable : Augmentin", a diagnosis and its treatment) and is no
+    predicate (not "Une origine médicamenteuse est suspectée : arrêt de
+    l'Esidrex") (round 9)."""
+    j = s - 1
+    while j >= 0 and "\n" not in norms[j] and norms[j] not in (":", ".", ";"):
+        if norms[j] in _PREDICATE_HEADS:
+            return False
+        j -= 1
+    if norms[s] in _PREDICATE_HEADS:
+        return False
+    return bisect.bisect_left(starts, j + 1) == bisect.bisect_left(starts, s)
+
+
 def _list_end(doc, colon: int) -> int:
     """The token after the list a ":" at ``colon`` introduces: on its line,
     up to a stop word or the line end; if the colon ends its line, the bullet
@@ -377,9 +395,11 @@ _TITLE_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
 
 def _title_colon(norms, s: int, e: int) -> int | None:
     """"Hypothèses, par ordre de probabilité :", "Diagnostics différentiels
-    principaux :": the ":" a few words after a cue that starts its line (or
-    follows a ":"), with no sentence end or line break between; else None."""
-    if s > 0 and "\n" not in norms[s - 1] and norms[s - 1] not in _BULLETS and norms[s - 1] != ":":
+    principaux :": the ":" a few words after a cue that starts its line or
+    sentence (or follows a ":"), with no sentence end or line break between;
+    else None."""
+    if s > 0 and "\n" not in norms[s - 1] and norms[s - 1] not in _BULLETS \
+            and norms[s - 1] not in (":", ".", ";"):
         return None
     for j in range(e, min(e + 7, len(norms))):
         w = norms[j]
@@ -402,12 +422,13 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
     """A cue (of ``labels``) right before a ":" qualifies every span of the
     list that follows (in place, on the per-span cue lists of :func:`_scoped`);
     ``matches``: the cues left by the pseudo cues."""
+    starts = [s for s, _ in spans]
     cues = [(m[0], m[1], colon) for m in matches
             if (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
-                                   and norms[m[1] - 1].startswith(_LIST_FOLLOWING)))
+                                   and norms[m[1] - 1].startswith(_LIST_FOLLOWING)
+                                   and _is_title(norms, starts, m[0])))
             and (colon := _colon_after(norms, m[1])) is not None
             and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
-    starts = [s for s, _ in spans]
     if labels is PRECEDING_LIST:  # "Hypothèses, par ordre de probabilité :"
         cues += [(m[0], m[1], colon) for m in matches
                  if m[2] in PRECEDING and norms[m[0]].startswith(_TITLE_HEADS)
@@ -493,6 +514,84 @@ def _conditional_clause(norms, spans, neg) -> None:
                 continue
             kept.append(c)
         neg[k][:] = kept
+
+
+# "une hémorragie sous Eliquis est à craindre", "une toxicité de l'amiodarone
+# est suspectée", "un surdosage en Préviscan est possible": the drug named as
+# the ground or the cause of a hedged event is one the patient takes (round 9);
+# not "mise sous Eliquis à discuter" (a drug to start)
+_TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "par"),
+                ("traitees", "par"), ("toxicite", "de"), ("toxicite", "du"), ("toxicite", "d'"),
+                ("surdosage", "en"), ("surdosage", "au"), ("surdosage", "a"),
+                ("intoxication", "a"), ("intoxication", "au"), ("intoxication", "aux"),
+                ("induit", "par"), ("induite", "par"), ("imputable", "a"), ("imputable", "au"),
+                ("imputable", "aux"), ("iatrogene", "sous"), ("medicamenteuse", "a"),
+                ("medicamenteuse", "au"), ("medicamenteux", "a"), ("medicamenteux", "au"),
+                ("interaction", "entre"), ("interaction", "avec"), ("indesirable", "de"),
+                ("indesirable", "du"), ("intolerance", "a"), ("intolerance", "au"),
+                # "arrêt du Kardégic à discuter": a drug stopped or lowered is taken
+                *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
+                                   "interruption", "sevrage")
+                  for p in ("de", "du", "d'", "des")])
+_STARTING = frozenset({"mise", "mis", "passage", "relais", "remise", "remis", "placer", "mettre"})
+
+
+def _taken_drug(norms, spans, hyp) -> None:
+    """A span right after a ``_TAKEN_HEADS`` wording (an article between
+    allowed; "et" joins a second drug to the first: "interaction entre
+    Kardégic et Eliquis") loses every hypothesis cue (in place)."""
+    taken_before = False
+    for k, (s, e) in enumerate(spans):
+        j = s - 1
+        if j >= 0 and norms[j] in _ARTICLES:
+            j -= 1
+        taken = any(j - len(h) + 1 >= 0 and tuple(norms[j - len(h) + 1:j + 1]) == h
+                    and not (h == ("sous",) and j >= 1 and norms[j - 1] in _STARTING)
+                    for h in _TAKEN_HEADS)
+        between = norms[spans[k - 1][1]:s] if k else []
+        if not taken and taken_before and between[:1] in (["et"], [","]) and len(between) <= 3 \
+                and all(w in _PREPOSITIONS or w in _ARTICLES for w in between[1:]):
+            taken = True  # "arrêt de l'Esidrex et du Lasilix"
+        if taken and hyp[k]:
+            hyp[k].clear()
+        taken_before = taken
+
+
+def _attached(norms, ends, i: int) -> bool:
+    """The cue at ``i`` follows a span, its verb between ("est suspectée")."""
+    j = i
+    while j > i - 3 and j - 1 >= 0 and norms[j - 1] in _PREDICATE_HEADS:
+        j -= 1
+    return j in ends or (j == i and norms[i] in _PREDICATE_HEADS and i - 1 in ends)
+
+
+def _dosed_after_colon(norms, spans, hyp) -> None:
+    """What follows the ":" after a hedged diagnosis is not hedged by the
+    cue (in place):
+
+    * the cue is attached to a span before it ("Pneumopathie probable :
+      Augmentin", "une thrombopénie induite par l'héparine est suspectée :
+      arrêt du Lovenox"): it hedges that span;
+    * "Suspicion de SCA : Kardégic 250 mg IV": a span followed by a dose,
+      after a ":" that follows a span the cue hedges, is a prescription
+      ("Dépistage des IST : sérologie syphilis" keeps the tests hedged)."""
+    starts = ends = None
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        if starts is None:
+            starts, ends = [a for a, _ in spans], {b for _, b in spans}
+        dosed = e < len(norms) and norms[e].replace(",", "").isdigit()
+        kept = []
+        for c in hyp[k]:
+            if c[1] <= s:
+                colons = [i for i in range(c[1], s) if norms[i] == ":"]
+                attached = _attached(norms, ends, c[0])
+                if colons and (attached or (dosed and bisect.bisect_left(starts, c[1])
+                                            < bisect.bisect_left(starts, colons[0]))):
+                    continue
+            kept.append(c)
+        hyp[k][:] = kept
 
 
 # "pas de traitement de son diabète", "pas de suivi de sa BPCO", "pas

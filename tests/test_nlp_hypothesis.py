@@ -181,6 +181,22 @@ PROBES = [
     ("Hypothèses diagnostiques :\n1) méningite\n2) encéphalite\nAntécédents : HTA.",
      {"méningite": "H", "encéphalite": "H", "HTA": "A"}),
     ("Proposition de la RCP :\n- Kardégic 75 mg\n- Tahor 40 mg", {"Kardégic": "A", "Tahor": "A"}),
+    ("Conclusion : syncope. Hypothèses, par ordre de probabilité : BAV, embolie pulmonaire.",
+     {"syncope": "A", "embolie pulmonaire": "H"}),
+    # round 9: the drugs a hypothesis names, which the patient takes or is given
+    ("Pneumopathie probable : Augmentin 1 g x3/j pendant 7 jours.", {"Pneumopathie": "H", "Augmentin": "A"}),
+    ("Pyélonéphrite probable : Rocéphine.", {"Pyélonéphrite": "H", "Rocéphine": "A"}),
+    ("Suspicion d'embolie pulmonaire : Lovenox 6000 UI x2/j.", {"embolie pulmonaire": "H", "Lovenox": "A"}),
+    ("Dépistage des IST : sérologie syphilis.", {"syphilis": "H"}),
+    ("Une hémorragie digestive sous Eliquis est à craindre.", {"hémorragie digestive": "H", "Eliquis": "A"}),
+    ("Une hyponatrémie sous Esidrex est possible.", {"hyponatrémie": "H", "Esidrex": "A"}),
+    ("Mise sous Eliquis à discuter.", {"Eliquis": "H"}),
+    ("Une toxicité de l'amiodarone est suspectée.", {"amiodarone": "A"}),
+    ("Un surdosage en Préviscan est possible.", {"Préviscan": "A"}),
+    ("Une interaction entre Kardégic et Eliquis est possible.", {"Kardégic": "A", "Eliquis": "A"}),
+    ("Une origine médicamenteuse est suspectée : arrêt de l'Esidrex et du Lasilix.",
+     {"Esidrex": "A", "Lasilix": "A"}),
+    ("L'arrêt du Kardégic pourra être discuté.", {"Kardégic": "A"}),
 ]
 
 
