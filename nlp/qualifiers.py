@@ -339,6 +339,25 @@ _LIST_FOLLOWING = ("evoqu", "suspect", "possibl", "probabl", "envisageabl")
 PRECEDING_LIST = frozenset(PRECEDING)  # a hypothesis list: the preceding cues and _LIST_FOLLOWING
 
 
+# "Dépistage des IST : sérologie syphilis et PCR chlamydia", "Recherche de
+# complications : fond d'œil, microalbuminurie": what is screened for
+_SCREENING = ("depist", "recherch", "a la recherche")
+
+
+def _screening_titles(norms, spans, starts, matches) -> list[tuple[int, int, int]]:
+    """Screening cues followed by one span (an article between allowed) and
+    a ":": (cue start, cue end, colon) for :func:`_colon_lists` (round 9)."""
+    out = []
+    for m in matches:
+        if m[2] not in PRECEDING or not " ".join(norms[m[0]:m[1]]).startswith(_SCREENING):
+            continue
+        k = bisect.bisect_left(starts, m[1])
+        if k < len(spans) and starts[k] - m[1] <= 1 and spans[k][1] < len(norms) \
+                and norms[spans[k][1]] == ":" and all(w in _ARTICLES for w in norms[m[1]:starts[k]]):
+            out.append((m[0], m[1], spans[k][1]))
+    return out
+
+
 def _is_title(norms, starts, s: int) -> bool:
     """"Diagnostics évoqués :", "Causes possibles :": a following cue that
     introduces a list has no span before it on its line (not "Pneumopathie
@@ -435,6 +454,7 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
                  and _colon_after(norms, m[1]) is None
                  and (colon := _title_colon(norms, m[0], m[1])) is not None
                  and bisect.bisect_left(starts, m[1]) == bisect.bisect_left(starts, colon)]
+        cues += _screening_titles(norms, spans, starts, matches)
     if not cues:
         return
     for c0, c1, colon in cues:

@@ -188,6 +188,9 @@ PROBES = [
     ("Pyélonéphrite probable : Rocéphine.", {"Pyélonéphrite": "H", "Rocéphine": "A"}),
     ("Suspicion d'embolie pulmonaire : Lovenox 6000 UI x2/j.", {"embolie pulmonaire": "H", "Lovenox": "A"}),
     ("Dépistage des IST : sérologie syphilis.", {"syphilis": "H"}),
+    # round 9: a screening title hedges the list it introduces
+    ("Dépistage des IST : sérologie syphilis et PCR chlamydia.", {"syphilis": "H", "chlamydia": "H"}),
+    ("Dépistage des IST : syphilis, hépatite B et VIH.", {"syphilis": "H", "hépatite B": "H", "VIH": "H"}),
     ("Une hémorragie digestive sous Eliquis est à craindre.", {"hémorragie digestive": "H", "Eliquis": "A"}),
     ("Une hyponatrémie sous Esidrex est possible.", {"hyponatrémie": "H", "Esidrex": "A"}),
     ("Mise sous Eliquis à discuter.", {"Eliquis": "H"}),
