@@ -48,6 +48,7 @@ from typing import NamedTuple, Sequence
 NEGATION, HYPOTHESIS, FAMILY = "negation", "hypothesis", "family"
 QUALIFIER_NAMES = (NEGATION, HYPOTHESIS, FAMILY)
 PSEUDO, TERMINATION = "pseudo", "termination"
+OWN = "+own"  # label suffix of the cues of ours (see cue_terms)
 PRECEDING = frozenset({"preceding", "verbs_preceding"})
 FOLLOWING = frozenset({"following", "verbs_following"})
 
@@ -132,7 +133,10 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     merged cue lists of ``nlp/pipeline.py``: the verbs are conjugated as
     edsnlp does (negating verbs: present, participles, infinitive before the
     span, past participle after; hypothesis verbs: every tense before, past
-    participle after, plus the conditional of edsnlp's common verbs)."""
+    participle after, plus the conditional of edsnlp's common verbs).
+
+    The cues this module adds (rounds 8 and 9) are under ``<label>+own``:
+    rules of ours, which ``CueQualifier(..., own_rules=False)`` leaves out."""
     from edsnlp.pipes.qualifiers.family import patterns as fam
     from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp
     from edsnlp.pipes.qualifiers.hypothesis.hypothesis import HypothesisQualifier
@@ -143,28 +147,30 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     hyp_pre, hyp_fol = HypothesisQualifier.load_verbs(None, verbs_hyp=hyp.verbs_hyp,
                                                       verbs_eds=hyp.verbs_eds)
 
-    def more(base, extra):
-        return list(dict.fromkeys([*base, *extra]))
+    def more(label, base, extra):
+        """{label: base, label+own: what extra adds}"""
+        added = [c for c in dict.fromkeys(extra) if c not in set(base)]
+        return {label: list(base), label + OWN: added}
 
     return {
         NEGATION: {
-            PSEUDO: more(cues["negation_pseudo"], NOT_RULED_OUT),
+            **more(PSEUDO, cues["negation_pseudo"], NOT_RULED_OUT),
             "preceding": cues["negation_preceding"],
-            "following": more(cues["negation_following"], NEGATION_FOLLOWING),
-            TERMINATION: more(cues["termination"], EVIDENCE_TERMINATION),
+            **more("following", cues["negation_following"], NEGATION_FOLLOWING),
+            **more(TERMINATION, cues["termination"], EVIDENCE_TERMINATION),
             "verbs_preceding": neg_pre, "verbs_following": neg_fol,
         },
         HYPOTHESIS: {
             PSEUDO: cues["hypothesis_pseudo"],
-            "preceding": more(cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
-            "following": more(cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
-            TERMINATION: more(cues["hypothesis_termination"],
-                              [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
+            **more("preceding", cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
+            **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
+            **more(TERMINATION, cues["hypothesis_termination"],
+                   [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
             "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
         },
         FAMILY: {
             "family": list(dict.fromkeys([*fam.family, *cues["family"]])),
-            TERMINATION: more(cues["family_termination"], EVIDENCE_TERMINATION),
+            **more(TERMINATION, cues["family_termination"], EVIDENCE_TERMINATION),
         },
     }
 
@@ -200,14 +206,16 @@ class CueQualifier:
         flat = {f"{q}|{label}": patterns for q, labels in terms.items()
                 for label, patterns in labels.items()}
         self.matcher.build_patterns(nlp=nlp, terms=flat)
+        # key -> (qualifier, label, a cue of ours)
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
-                                              key.partition("|")[2]) for key in flat}
+                                              key.partition("|")[2].removesuffix(OWN),
+                                              key.endswith(OWN)) for key in flat}
         self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
         self.following_regexes = [compile_regex(r, 0) for r in following_regex]
 
     def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
                  own_rules: bool = True) -> list[Qualification]:
-        """``own_rules=False``: edsnlp's rules only (for the tests)."""
+        """``own_rules=False``: edsnlp's rules and cue lists only, without the cues of ours (for the tests)."""
         if not spans:
             return []
         starts = sentence_starts(doc)
@@ -215,7 +223,8 @@ class CueQualifier:
         held = {bisect.bisect_right(starts, s) - 1 for s, _ in spans}
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
         keys = self.keys
-        found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
+        found = [(*keys[k][:2], s, e) for k, s, e in self.matcher(doc)
+                 if own_rules or not keys[k][2]]
         norms, text, spaces = self._norm_text(doc)
         found += [(0, "preceding", s, e) for s, e in _align(self.regexes, norms, text, spaces)]
         if own_rules and self.following_regexes:
