@@ -562,6 +562,9 @@ _TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "p
                 *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
                                    "interruption", "sevrage")
                   for p in ("de", "du", "d'", "des")])
+_TAKEN_BY_LAST: dict[str, list[tuple[str, ...]]] = {}  # last word -> the words before it
+for _h in _TAKEN_HEADS:
+    _TAKEN_BY_LAST.setdefault(_h[-1], []).append(_h[:-1])
 _STARTING = frozenset({"mise", "mis", "passage", "relais", "remise", "remis", "placer", "mettre"})
 
 
@@ -574,9 +577,10 @@ def _taken_drug(norms, spans, hyp) -> None:
         j = s - 1
         if j >= 0 and norms[j] in _ARTICLES:
             j -= 1
-        taken = any(j - len(h) + 1 >= 0 and tuple(norms[j - len(h) + 1:j + 1]) == h
-                    and not (h == ("sous",) and j >= 1 and norms[j - 1] in _STARTING)
-                    for h in _TAKEN_HEADS)
+        heads = _TAKEN_BY_LAST.get(norms[j]) if j >= 0 else None
+        taken = heads is not None and any(
+            j - len(h) >= 0 and tuple(norms[j - len(h):j]) == h for h in heads) \
+            and not (norms[j] == "sous" and j >= 1 and norms[j - 1] in _STARTING)
         between = norms[spans[k - 1][1]:s] if k else []
         if not taken and taken_before and between[:1] in (["et"], [","]) and len(between) <= 3 \
                 and all(w in _PREPOSITIONS or w in _ARTICLES for w in between[1:]):
