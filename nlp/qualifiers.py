@@ -351,6 +351,7 @@ PRECEDING_LIST = frozenset(PRECEDING)  # a hypothesis list: the preceding cues a
 # "Dépistage des IST : sérologie syphilis et PCR chlamydia", "Recherche de
 # complications : fond d'œil, microalbuminurie": what is screened for
 _SCREENING = ("depist", "recherch", "a la recherche")
+_SCREENING_FIRST = ("depist", "recherch", "a")
 
 
 def _screening_titles(norms, spans, starts, matches) -> list[tuple[int, int, int]]:
@@ -358,7 +359,8 @@ def _screening_titles(norms, spans, starts, matches) -> list[tuple[int, int, int
     a ":": (cue start, cue end, colon) for :func:`_colon_lists` (round 9)."""
     out = []
     for m in matches:
-        if m[2] not in PRECEDING or not " ".join(norms[m[0]:m[1]]).startswith(_SCREENING):
+        if m[2] not in PRECEDING or not norms[m[0]].startswith(_SCREENING_FIRST) \
+                or not " ".join(norms[m[0]:m[1]]).startswith(_SCREENING):
             continue
         k = bisect.bisect_left(starts, m[1])
         if k < len(spans) and starts[k] - m[1] <= 1 and spans[k][1] < len(norms) \
@@ -452,14 +454,14 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
     ``matches``: the cues left by the pseudo cues."""
     starts = [s for s, _ in spans]
     cues = [(m[0], m[1], colon) for m in matches
-            if (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
-                                   and norms[m[1] - 1].startswith(_LIST_FOLLOWING)
-                                   and _is_title(norms, starts, m[0])))
-            and (colon := _colon_after(norms, m[1])) is not None
+            if (colon := _colon_after(norms, m[1])) is not None
+            and (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
+                                    and norms[m[1] - 1].startswith(_LIST_FOLLOWING)
+                                    and _is_title(norms, starts, m[0])))
             and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
     if labels is PRECEDING_LIST:  # "Hypothèses, par ordre de probabilité :"
         cues += [(m[0], m[1], colon) for m in matches
-                 if m[2] in PRECEDING and norms[m[0]].startswith(_TITLE_HEADS)
+                 if norms[m[0]].startswith(_TITLE_HEADS) and m[2] in PRECEDING
                  and _colon_after(norms, m[1]) is None
                  and (colon := _title_colon(norms, m[0], m[1])) is not None
                  and bisect.bisect_left(starts, m[1]) == bisect.bisect_left(starts, colon)]
@@ -573,7 +575,11 @@ def _taken_drug(norms, spans, hyp) -> None:
     allowed; "et" joins a second drug to the first: "interaction entre
     Kardégic et Eliquis") loses every hypothesis cue (in place)."""
     taken_before = False
+    n = len(spans)
     for k, (s, e) in enumerate(spans):
+        if not hyp[k] and not (k + 1 < n and hyp[k + 1]):
+            taken_before = False  # only the next span may need it ("et")
+            continue
         j = s - 1
         if j >= 0 and norms[j] in _ARTICLES:
             j -= 1
