@@ -32,6 +32,13 @@ Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
   "traité par" / "sous" ends it before a drug, a span after "de son/sa" is a
   known disease, a cue after "d'origine ..." hedges the cause, "à type de"
   shares the previous span's hypothesis;
+* round 9 (docs/nlp-engine.md): a negative result inside a condition ("si
+  ... négatif") negates nothing before it; the event of a chronic disease
+  ("poussée de Crohn") presupposes it; "X, de type Y, est possible" hedges
+  X; diagnostic list titles with a complement and numbered items; a
+  screening cue, a span and ":" hedge the list; a drug the patient takes or
+  stops, or named as the cause of a hedged event, is not hedged; a ":"
+  after a hedged diagnosis ends the cue;
 * "following" regex cues for the negation: "n'a finalement pas été
   retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
   ... pas" regex only knows "ne" before the span).
