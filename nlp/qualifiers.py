@@ -32,6 +32,13 @@ Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
   "traité par" / "sous" ends it before a drug, a span after "de son/sa" is a
   known disease, a cue after "d'origine ..." hedges the cause, "à type de"
   shares the previous span's hypothesis;
+* round 9 (docs/nlp-engine.md): a negative result inside a condition ("si
+  ... négatif") negates nothing before it; the event of a chronic disease
+  ("poussée de Crohn") presupposes it; "X, de type Y, est possible" hedges
+  X; diagnostic list titles with a complement and numbered items; a
+  screening cue, a span and ":" hedge the list; a drug the patient takes or
+  stops, or named as the cause of a hedged event, is not hedged; a ":"
+  after a hedged diagnosis ends the cue;
 * "following" regex cues for the negation: "n'a finalement pas été
   retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
   ... pas" regex only knows "ne" before the span).
@@ -48,6 +55,7 @@ from typing import NamedTuple, Sequence
 NEGATION, HYPOTHESIS, FAMILY = "negation", "hypothesis", "family"
 QUALIFIER_NAMES = (NEGATION, HYPOTHESIS, FAMILY)
 PSEUDO, TERMINATION = "pseudo", "termination"
+OWN = "+own"  # label suffix of the cues of ours (see cue_terms)
 PRECEDING = frozenset({"preceding", "verbs_preceding"})
 FOLLOWING = frozenset({"following", "verbs_following"})
 
@@ -77,7 +85,13 @@ _CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
 # "ne pas méconnaître une dissection": a diagnosis not to miss
 _NOT_TO_MISS = [f"{p}{v}" for p in ("ne pas ", "à ne pas ") for v in (
     "méconnaître", "méconnaitre", "passer à côté d'", "passer à côté de", "manquer", "rater")]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS]
+# Round 9: a test planned "pour écarter / afin d'exclure X" looks for X, it
+# does not deny it (edsnlp's negating verb "écarter" read it as negated)
+_TO_RULE_OUT = [f"{p}{v}" for p in ("pour ", "afin d'", "afin de ", "en vue d'", "de façon à ")
+                for v in ("écarter", "éliminer", "exclure", "infirmer")]
+_TO_LOOK_FOR = [f"{p}{v}" for p in ("pour ", "afin de ", "en vue de ")
+                for v in ("rechercher", "dépister", "confirmer", "documenter", "préciser")]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT]
 HYPOTHESIS_PRECEDING = [
     *_CANNOT_EXCLUDE, *_NOT_TO_MISS, "à suspecter", "suspecter", "vs", "versus",
     "diagnostic différentiel avec", "diagnostics différentiels avec", "orientation diagnostique",
@@ -90,13 +104,25 @@ HYPOTHESIS_PRECEDING = [
     "pistes diagnostiques", "diagnostic incertain", "diagnostics possibles", "diagnostic possible",
     "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
+    *_TO_RULE_OUT, *_TO_LOOK_FOR,
 ]
 HYPOTHESIS_FOLLOWING = [
     *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
     "reste à confirmer", "restent à confirmer",
     "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
+    # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
+    *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
+# Round 9: drugs not given ("Seroplex non introduit"), as the "n'a pas été
+# introduit" regex of nlp/pipeline.py already reads them
+NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
+    "introduit", "débuté", "instauré", "prescrit", "repris", "réintroduit", "poursuivi")
+    for g in ("", "e")]
+# Round 9: "X suspecté au vu de Y", "étant donné Y": Y is the evidence, out of
+# the scope of a cue about X (as "devant", "compte tenu de" in nlp/pipeline.py)
+EVIDENCE_TERMINATION = ["au vu de", "au vu du", "au vu des", "au vu d'", "vu le", "vu la", "vu les",
+                        "étant donné", "eu égard à", "eu égard au", "eu égard aux"]
 # "Dépistage de la rétinopathie chez ce patient diabétique": the patient
 # described after "chez" is out of the cue's scope (as "chez un patient"),
 # and so is what the hypothesis led to
@@ -114,7 +140,10 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     merged cue lists of ``nlp/pipeline.py``: the verbs are conjugated as
     edsnlp does (negating verbs: present, participles, infinitive before the
     span, past participle after; hypothesis verbs: every tense before, past
-    participle after, plus the conditional of edsnlp's common verbs)."""
+    participle after, plus the conditional of edsnlp's common verbs).
+
+    The cues this module adds (rounds 8 and 9) are under ``<label>+own``:
+    rules of ours, which ``CueQualifier(..., own_rules=False)`` leaves out."""
     from edsnlp.pipes.qualifiers.family import patterns as fam
     from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp
     from edsnlp.pipes.qualifiers.hypothesis.hypothesis import HypothesisQualifier
@@ -125,26 +154,30 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     hyp_pre, hyp_fol = HypothesisQualifier.load_verbs(None, verbs_hyp=hyp.verbs_hyp,
                                                       verbs_eds=hyp.verbs_eds)
 
-    def more(base, extra):
-        return list(dict.fromkeys([*base, *extra]))
+    def more(label, base, extra):
+        """{label: base, label+own: what extra adds}"""
+        added = [c for c in dict.fromkeys(extra) if c not in set(base)]
+        return {label: list(base), label + OWN: added}
 
     return {
         NEGATION: {
-            PSEUDO: more(cues["negation_pseudo"], NOT_RULED_OUT),
+            **more(PSEUDO, cues["negation_pseudo"], NOT_RULED_OUT),
             "preceding": cues["negation_preceding"],
-            "following": cues["negation_following"], TERMINATION: cues["termination"],
+            **more("following", cues["negation_following"], NEGATION_FOLLOWING),
+            **more(TERMINATION, cues["termination"], EVIDENCE_TERMINATION),
             "verbs_preceding": neg_pre, "verbs_following": neg_fol,
         },
         HYPOTHESIS: {
             PSEUDO: cues["hypothesis_pseudo"],
-            "preceding": more(cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
-            "following": more(cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
-            TERMINATION: more(cues["hypothesis_termination"], HYPOTHESIS_TERMINATION),
+            **more("preceding", cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
+            **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
+            **more(TERMINATION, cues["hypothesis_termination"],
+                   [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
             "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
         },
         FAMILY: {
             "family": list(dict.fromkeys([*fam.family, *cues["family"]])),
-            TERMINATION: cues["family_termination"],
+            **more(TERMINATION, cues["family_termination"], EVIDENCE_TERMINATION),
         },
     }
 
@@ -180,14 +213,16 @@ class CueQualifier:
         flat = {f"{q}|{label}": patterns for q, labels in terms.items()
                 for label, patterns in labels.items()}
         self.matcher.build_patterns(nlp=nlp, terms=flat)
+        # key -> (qualifier, label, a cue of ours)
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
-                                              key.partition("|")[2]) for key in flat}
+                                              key.partition("|")[2].removesuffix(OWN),
+                                              key.endswith(OWN)) for key in flat}
         self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
         self.following_regexes = [compile_regex(r, 0) for r in following_regex]
 
     def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
                  own_rules: bool = True) -> list[Qualification]:
-        """``own_rules=False``: edsnlp's rules only (for the tests)."""
+        """``own_rules=False``: edsnlp's rules and cue lists only, without the cues of ours (for the tests)."""
         if not spans:
             return []
         starts = sentence_starts(doc)
@@ -195,7 +230,8 @@ class CueQualifier:
         held = {bisect.bisect_right(starts, s) - 1 for s, _ in spans}
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
         keys = self.keys
-        found = [(*keys[k], s, e) for k, s, e in self.matcher(doc)]
+        found = [(*keys[k][:2], s, e) for k, s, e in self.matcher(doc)
+                 if own_rules or not keys[k][2]]
         norms, text, spaces = self._norm_text(doc)
         found += [(0, "preceding", s, e) for s, e in _align(self.regexes, norms, text, spaces)]
         if own_rules and self.following_regexes:
@@ -204,7 +240,8 @@ class CueQualifier:
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
-                    own_rules and _colon_after(norms, e) is not None)):
+                    own_rules and (_colon_after(norms, e) is not None or (
+                        q == 1 and _title_colon(norms, s, e) is not None)))):
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
@@ -222,8 +259,11 @@ class CueQualifier:
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
-            _under_treatment(norms, spans, neg)
+            _under_treatment(norms, spans, neg, _TREATED)
+            _conditional_clause(norms, spans, neg)
             _under_treatment(norms, spans, hyp, _TREATED)
+            _taken_drug(norms, spans, hyp)
+            _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
@@ -231,6 +271,7 @@ class CueQualifier:
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
             _type_of(norms, spans, hyp)
+            _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
@@ -314,6 +355,43 @@ _LIST_FOLLOWING = ("evoqu", "suspect", "possibl", "probabl", "envisageabl")
 PRECEDING_LIST = frozenset(PRECEDING)  # a hypothesis list: the preceding cues and _LIST_FOLLOWING
 
 
+# "Dépistage des IST : sérologie syphilis et PCR chlamydia", "Recherche de
+# complications : fond d'œil, microalbuminurie": what is screened for
+_SCREENING = ("depist", "recherch", "a la recherche")
+_SCREENING_FIRST = ("depist", "recherch", "a")
+
+
+def _screening_titles(norms, spans, starts, matches) -> list[tuple[int, int, int]]:
+    """Screening cues followed by one span (an article between allowed) and
+    a ":": (cue start, cue end, colon) for :func:`_colon_lists` (round 9)."""
+    out = []
+    for m in matches:
+        if m[2] not in PRECEDING or not norms[m[0]].startswith(_SCREENING_FIRST) \
+                or not " ".join(norms[m[0]:m[1]]).startswith(_SCREENING):
+            continue
+        k = bisect.bisect_left(starts, m[1])
+        if k < len(spans) and starts[k] - m[1] <= 1 and spans[k][1] < len(norms) \
+                and norms[spans[k][1]] == ":" and all(w in _ARTICLES for w in norms[m[1]:starts[k]]):
+            out.append((m[0], m[1], spans[k][1]))
+    return out
+
+
+def _is_title(norms, starts, s: int) -> bool:
+    """"Diagnostics évoqués :", "Causes possibles :": a following cue that
+    introduces a list has no span before it on its line (not "Pneumopathie
+    probable : Augmentin", a diagnosis and its treatment) and is no
+    predicate (not "Une origine médicamenteuse est suspectée : arrêt de
+    l'Esidrex") (round 9)."""
+    j = s - 1
+    while j >= 0 and "\n" not in norms[j] and norms[j] not in (":", ".", ";"):
+        if norms[j] in _PREDICATE_HEADS:
+            return False
+        j -= 1
+    if norms[s] in _PREDICATE_HEADS:
+        return False
+    return bisect.bisect_left(starts, j + 1) == bisect.bisect_left(starts, s)
+
+
 def _list_end(doc, colon: int) -> int:
     """The token after the list a ":" at ``colon`` introduces: on its line,
     up to a stop word or the line end; if the colon ends its line, the bullet
@@ -326,7 +404,7 @@ def _list_end(doc, colon: int) -> int:
             while m < n and doc[m].is_space:
                 breaks += doc[m].text.count("\n")
                 m += 1
-            if m >= n or breaks > 1 or doc[m].text not in _BULLETS:
+            if m >= n or breaks > 1 or not (doc[m].text in _BULLETS or _numbered(doc, m)):
                 return i
             m += 1
             while m < n and "\n" not in doc[m].text:
@@ -338,6 +416,35 @@ def _list_end(doc, colon: int) -> int:
         if "\n" in doc[j].text or doc[j].norm_ in _LIST_STOPS:
             return j
     return n
+
+
+def _numbered(doc, m: int) -> bool:
+    """A numbered item starts at ``m``: "1.", "2)", "3/"."""
+    return (doc[m].text.isdigit() and len(doc[m].text) <= 2 and m + 1 < len(doc)
+            and doc[m + 1].text in (".", ")", "/"))
+
+
+# the heads of a diagnostic list title ("Hypothèses", "Diagnostics différentiels",
+# "Pistes diagnostiques"), not of a treatment one ("Proposition de RCP :")
+_TITLE_HEADS = ("hypothes", "diagnost", "piste", "orientation", "suspicion", "etiolog")
+_TITLE_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
+
+
+def _title_colon(norms, s: int, e: int) -> int | None:
+    """"Hypothèses, par ordre de probabilité :", "Diagnostics différentiels
+    principaux :": the ":" a few words after a cue that starts its line or
+    sentence (or follows a ":"), with no sentence end or line break between;
+    else None."""
+    if s > 0 and "\n" not in norms[s - 1] and norms[s - 1] not in _BULLETS \
+            and norms[s - 1] not in (":", ".", ";"):
+        return None
+    for j in range(e, min(e + 7, len(norms))):
+        w = norms[j]
+        if w == ":":
+            return j
+        if w in _TITLE_STOPS or "\n" in w:
+            return None
+    return None
 
 
 def _colon_after(norms, i: int) -> int | None:
@@ -352,14 +459,22 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
     """A cue (of ``labels``) right before a ":" qualifies every span of the
     list that follows (in place, on the per-span cue lists of :func:`_scoped`);
     ``matches``: the cues left by the pseudo cues."""
+    starts = [s for s, _ in spans]
     cues = [(m[0], m[1], colon) for m in matches
-            if (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
-                                   and norms[m[1] - 1].startswith(_LIST_FOLLOWING)))
-            and (colon := _colon_after(norms, m[1])) is not None
+            if (colon := _colon_after(norms, m[1])) is not None
+            and (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
+                                    and norms[m[1] - 1].startswith(_LIST_FOLLOWING)
+                                    and _is_title(norms, starts, m[0])))
             and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
+    if labels is PRECEDING_LIST:  # "Hypothèses, par ordre de probabilité :"
+        cues += [(m[0], m[1], colon) for m in matches
+                 if norms[m[0]].startswith(_TITLE_HEADS) and m[2] in PRECEDING
+                 and _colon_after(norms, m[1]) is None
+                 and (colon := _title_colon(norms, m[0], m[1])) is not None
+                 and bisect.bisect_left(starts, m[1]) == bisect.bisect_left(starts, colon)]
+        cues += _screening_titles(norms, spans, starts, matches)
     if not cues:
         return
-    starts = [s for s, _ in spans]
     for c0, c1, colon in cues:
         end = _list_end(doc, colon)
         for k in range(bisect.bisect_left(starts, c1 + 1), len(spans)):
@@ -416,6 +531,113 @@ def _under_treatment(norms, spans, neg, heads=frozenset({"sous"})) -> None:
             j -= 1
         if j >= 0 and norms[j] in heads:
             neg[k][:] = [c for c in neg[k] if c[0] > j]
+
+
+_CONDITIONS = frozenset({"si", "s'il", "s'ils", "lorsque", "quand"})
+
+
+def _conditional_clause(norms, spans, neg) -> None:
+    """"Januvia pourra être ajouté si les anticorps reviennent négatifs",
+    "reprise de l'Eliquis lorsque le scanner sera normal": a following
+    negation cue inside a conditional clause after the span ("si",
+    "lorsque", "quand", "en cas de") is about the condition, not the span
+    (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k]:
+            continue
+        kept = []
+        for c in neg[k]:
+            if c[0] >= e and any(w in _CONDITIONS or (w == "en" and j + 1 < c[0] and norms[j + 1] == "cas")
+                                 for j, w in enumerate(norms[e:c[0]], e)):
+                continue
+            kept.append(c)
+        neg[k][:] = kept
+
+
+# "une hémorragie sous Eliquis est à craindre", "une toxicité de l'amiodarone
+# est suspectée", "un surdosage en Préviscan est possible": the drug named as
+# the ground or the cause of a hedged event is one the patient takes (round 9);
+# not "mise sous Eliquis à discuter" (a drug to start)
+_TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "par"),
+                ("traitees", "par"), ("toxicite", "de"), ("toxicite", "du"), ("toxicite", "d'"),
+                ("surdosage", "en"), ("surdosage", "au"), ("surdosage", "a"),
+                ("intoxication", "a"), ("intoxication", "au"), ("intoxication", "aux"),
+                ("induit", "par"), ("induite", "par"), ("imputable", "a"), ("imputable", "au"),
+                ("imputable", "aux"), ("iatrogene", "sous"), ("medicamenteuse", "a"),
+                ("medicamenteuse", "au"), ("medicamenteux", "a"), ("medicamenteux", "au"),
+                ("interaction", "entre"), ("interaction", "avec"), ("indesirable", "de"),
+                ("indesirable", "du"), ("intolerance", "a"), ("intolerance", "au"),
+                # "arrêt du Kardégic à discuter": a drug stopped or lowered is taken
+                *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
+                                   "interruption", "sevrage")
+                  for p in ("de", "du", "d'", "des")])
+_TAKEN_BY_LAST: dict[str, list[tuple[str, ...]]] = {}  # last word -> the words before it
+for _h in _TAKEN_HEADS:
+    _TAKEN_BY_LAST.setdefault(_h[-1], []).append(_h[:-1])
+_STARTING = frozenset({"mise", "mis", "passage", "relais", "remise", "remis", "placer", "mettre"})
+
+
+def _taken_drug(norms, spans, hyp) -> None:
+    """A span right after a ``_TAKEN_HEADS`` wording (an article between
+    allowed; "et" joins a second drug to the first: "interaction entre
+    Kardégic et Eliquis") loses every hypothesis cue (in place)."""
+    taken_before = False
+    n = len(spans)
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] and not (k + 1 < n and hyp[k + 1]):
+            taken_before = False  # only the next span may need it ("et")
+            continue
+        j = s - 1
+        if j >= 0 and norms[j] in _ARTICLES:
+            j -= 1
+        heads = _TAKEN_BY_LAST.get(norms[j]) if j >= 0 else None
+        taken = heads is not None and any(
+            j - len(h) >= 0 and tuple(norms[j - len(h):j]) == h for h in heads) \
+            and not (norms[j] == "sous" and j >= 1 and norms[j - 1] in _STARTING)
+        between = norms[spans[k - 1][1]:s] if k else []
+        if not taken and taken_before and between[:1] in (["et"], [","]) and len(between) <= 3 \
+                and all(w in _PREPOSITIONS or w in _ARTICLES for w in between[1:]):
+            taken = True  # "arrêt de l'Esidrex et du Lasilix"
+        if taken and hyp[k]:
+            hyp[k].clear()
+        taken_before = taken
+
+
+def _attached(norms, ends, i: int) -> bool:
+    """The cue at ``i`` follows a span, its verb between ("est suspectée")."""
+    j = i
+    while j > i - 3 and j - 1 >= 0 and norms[j - 1] in _PREDICATE_HEADS:
+        j -= 1
+    return j in ends or (j == i and norms[i] in _PREDICATE_HEADS and i - 1 in ends)
+
+
+def _dosed_after_colon(norms, spans, hyp) -> None:
+    """What follows the ":" after a hedged diagnosis is not hedged by the
+    cue (in place):
+
+    * the cue is attached to a span before it ("Pneumopathie probable :
+      Augmentin", "une thrombopénie induite par l'héparine est suspectée :
+      arrêt du Lovenox"): it hedges that span;
+    * "Suspicion de SCA : Kardégic 250 mg IV": a span followed by a dose,
+      after a ":" that follows a span the cue hedges, is a prescription
+      ("Dépistage des IST : sérologie syphilis" keeps the tests hedged)."""
+    starts = ends = None
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        if starts is None:
+            starts, ends = [a for a, _ in spans], {b for _, b in spans}
+        dosed = e < len(norms) and norms[e].replace(",", "").isdigit()
+        kept = []
+        for c in hyp[k]:
+            if c[1] <= s:
+                colons = [i for i in range(c[1], s) if norms[i] == ":"]
+                attached = _attached(norms, ends, c[0])
+                if colons and (attached or (dosed and bisect.bisect_left(starts, c[1])
+                                            < bisect.bisect_left(starts, colons[0]))):
+                    continue
+            kept.append(c)
+        hyp[k][:] = kept
 
 
 # "pas de traitement de son diabète", "pas de suivi de sa BPCO", "pas
@@ -528,8 +750,9 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         if c is None or e >= len(norms) or norms[e] != "," or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
-        if j < len(spans) and starts[j] <= c[1] + 2:
-            continue
+        if j < len(spans) and starts[j] <= c[1] + 2 and not any(
+                w in _TITLE_STOPS or "\n" in w for w in norms[c[1]:starts[j]]):
+            continue  # not "Maladie de Still, est possible. Fièvre ..." (round 9)
         out[k].append(c)
 
 
@@ -575,6 +798,26 @@ def _own_disease(norms, spans, hyp) -> None:
     for k, (s, e) in enumerate(spans):
         if hyp[k] and s >= 2 and norms[s - 1] in _POSSESSIVES and norms[s - 2] in _BEFORE_POSSESSIVE:
             hyp[k].clear()
+        elif hyp[k] and _after_event(norms, s):
+            hyp[k].clear()
+
+
+def _after_event(norms, s: int) -> bool:
+    """"poussée de Crohn", "exacerbation de la BPCO", "décompensation d'un
+    diabète", "poussée iléale de la maladie de Crohn": the span
+    comes right after an event noun (an adjective between allowed), and an
+    event of a disease presupposes the disease (round 9)."""
+    j = s - 1
+    if j >= 0 and norms[j] in _ARTICLES:
+        j -= 1
+    if j < 1 or norms[j] not in _PREPOSITIONS:
+        return False
+    return norms[j - 1] in _PRESUPPOSING or (j >= 2 and norms[j - 2] in _PRESUPPOSING)
+
+
+# events of a chronic disease; not "récidive d'embolie pulmonaire", which may be
+# a new event (the round-8 rule of "de son/sa" covers "récidive de son cancer")
+_PRESUPPOSING = _EVENTS - {"recidive", "recrudescence"}
 
 
 _ORIGIN = frozenset({"origine", "cause", "mecanisme", "etiologie", "allure"})
@@ -609,6 +852,40 @@ def _type_of(norms, spans, hyp) -> None:
             between = between[1:]
         if not hyp[k] and hyp[k - 1] and between in _TYPE_OF:
             hyp[k].extend(hyp[k - 1])
+
+
+_PREDICATE_HEADS = frozenset({"est", "sont", "reste", "restent", "semble", "semblent", "parait",
+                              "paraissent", "serait", "seraient", "apparait"})
+
+
+def _type_of_predicate(norms, spans, hyp) -> None:
+    """"un trouble neurocognitif, de type maladie d'Alzheimer, est possible":
+    when the span that specifies the previous one ("de type", "à type de",
+    one word and a comma allowed before) is hedged by a following cue that
+    is a predicate ("est possible", "reste à éliminer") or comes after a
+    comma, the subject it specifies is hedged too; an adjective right after
+    the type hedges the type only: "céphalées à type de migraine probable"
+    (in place)."""
+    for k in range(len(spans) - 1, 0, -1):
+        s, e = spans[k]
+        after = [c for c in hyp[k] if c[0] >= e]
+        if not after:
+            continue
+        between = norms[spans[k - 1][1]:s]
+        tail = next((p for p in _TYPE_OF if between[-len(p):] == p), None)
+        if tail is None:
+            continue
+        head = between[:-len(tail)]  # "", ",", or a word or two and ",": "sous-jacent,"
+        if head[-1:] == [","]:
+            head = head[:-1]
+        if len(head) > 3 or not all(w.isalpha() or w == "-" for w in head):
+            continue
+        predicates = [c for c in after if norms[c[0]] in _PREDICATE_HEADS or (
+            c[0] == e + 1 and norms[e] == ",")]
+        if predicates:
+            hyp[k - 1].extend(c for c in predicates if c not in hyp[k - 1])
+        else:  # an adjective after the type: "probable" qualifies the type only
+            hyp[k - 1][:] = [c for c in hyp[k - 1] if c not in after]
 
 
 def _distribute_following(norms, spans, hyp) -> None:

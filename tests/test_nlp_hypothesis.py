@@ -146,6 +146,60 @@ PROBES = [
     ("Pneumopathie de probable origine virale.", {"Pneumopathie": "A"}),
     ("Fibrillation auriculaire, probablement ancienne.", {"Fibrillation auriculaire": "A"}),
     ("Insuffisance cardiaque d'allure ischémique probable.", {"Insuffisance cardiaque": "A"}),
+    # round 9: a test planned to rule out or look for a diagnosis
+    ("Scanner thoracique pour écarter une embolie pulmonaire.", {"embolie pulmonaire": "H"}),
+    ("Échographie afin d'exclure une cholécystite.", {"cholécystite": "H"}),
+    ("Biopsie afin d'écarter un lymphome.", {"lymphome": "H"}),
+    ("Coloscopie pour confirmer une maladie de Crohn.", {"Crohn": "H"}),
+    # round 9: a diagnosis not to miss, written after it
+    ("Méningite à ne pas méconnaître chez ce nourrisson fébrile.", {"Méningite": "H"}),
+    # round 9: the evidence after "au vu de" is out of the cue's scope
+    ("Une sarcoïdose est suspectée au vu des antécédents familiaux.", {"sarcoïdose": "H"}),
+    ("Une maladie de Horton est suspectée au vu des céphalées.", {"Horton": "H", "céphalées": "A"}),
+    # round 9: a drug not started
+    ("Kardégic non introduit compte tenu du risque hémorragique.", {"Kardégic": "N"}),
+    ("Lovenox non repris à la sortie.", {"Lovenox": "N"}),
+    # round 9: a negative result inside a condition is about the condition
+    ("Un traitement par metformine pourra être repris si la créatinine est normale.", {"metformine": "H"}),
+    ("Le Bactrim pourra être arrêté si la PCR revient négative.", {"Bactrim": "A"}),
+    # round 9: what follows "traité par" is given, out of a negation before it
+    ("Épilepsie sans crise depuis deux ans traitée par Keppra.", {"Épilepsie": "A", "Keppra": "A"}),
+    # round 9: the event of a chronic disease presupposes the disease
+    ("Suspicion de poussée de rectocolite hémorragique.", {"rectocolite": "A"}),
+    ("Suspicion d'aggravation d'une insuffisance rénale chronique.", {"insuffisance rénale chronique": "A"}),
+    ("Si la poussée de polyarthrite rhumatoïde se confirme, Methotrexate à majorer.",
+     {"polyarthrite rhumatoïde": "A"}),
+    # round 9: the type a span specifies, and what the cue after it hedges
+    ("Une démence, de type maladie d'Alzheimer, est possible. Chutes répétées.",
+     {"démence": "H", "Alzheimer": "H", "Chutes": "A"}),
+    ("Douleurs thoraciques à type d'angor probable.", {"Douleurs thoraciques": "A", "angor": "H"}),
+    # round 9: list titles with a complement, numbered lists; not a treatment list
+    ("Hypothèses, par ordre de fréquence :\n- pneumopathie\n- embolie pulmonaire",
+     {"pneumopathie": "H", "embolie pulmonaire": "H"}),
+    ("Diagnostics différentiels principaux :\n1. péricardite\n2. dissection aortique",
+     {"péricardite": "H", "dissection aortique": "H"}),
+    ("Hypothèses diagnostiques :\n1) méningite\n2) encéphalite\nAntécédents : HTA.",
+     {"méningite": "H", "encéphalite": "H", "HTA": "A"}),
+    ("Proposition de la RCP :\n- Kardégic 75 mg\n- Tahor 40 mg", {"Kardégic": "A", "Tahor": "A"}),
+    ("Conclusion : syncope. Hypothèses, par ordre de probabilité : BAV, embolie pulmonaire.",
+     {"syncope": "A", "embolie pulmonaire": "H"}),
+    # round 9: the drugs a hypothesis names, which the patient takes or is given
+    ("Pneumopathie probable : Augmentin 1 g x3/j pendant 7 jours.", {"Pneumopathie": "H", "Augmentin": "A"}),
+    ("Pyélonéphrite probable : Rocéphine.", {"Pyélonéphrite": "H", "Rocéphine": "A"}),
+    ("Suspicion d'embolie pulmonaire : Lovenox 6000 UI x2/j.", {"embolie pulmonaire": "H", "Lovenox": "A"}),
+    ("Dépistage des IST : sérologie syphilis.", {"syphilis": "H"}),
+    # round 9: a screening title hedges the list it introduces
+    ("Dépistage des IST : sérologie syphilis et PCR chlamydia.", {"syphilis": "H", "chlamydia": "H"}),
+    ("Dépistage des IST : syphilis, hépatite B et VIH.", {"syphilis": "H", "hépatite B": "H", "VIH": "H"}),
+    ("Une hémorragie digestive sous Eliquis est à craindre.", {"hémorragie digestive": "H", "Eliquis": "A"}),
+    ("Une hyponatrémie sous Esidrex est possible.", {"hyponatrémie": "H", "Esidrex": "A"}),
+    ("Mise sous Eliquis à discuter.", {"Eliquis": "H"}),
+    ("Une toxicité de l'amiodarone est suspectée.", {"amiodarone": "A"}),
+    ("Un surdosage en Préviscan est possible.", {"Préviscan": "A"}),
+    ("Une interaction entre Kardégic et Eliquis est possible.", {"Kardégic": "A", "Eliquis": "A"}),
+    ("Une origine médicamenteuse est suspectée : arrêt de l'Esidrex et du Lasilix.",
+     {"Esidrex": "A", "Lasilix": "A"}),
+    ("L'arrêt du Kardégic pourra être discuté.", {"Kardégic": "A"}),
 ]
 
 
