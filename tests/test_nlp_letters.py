@@ -59,6 +59,10 @@ SPECIALTIES = {
     "psychiatry", "paediatrics", "geriatrics", "infectiology", "surgery", "emergency",
 }
 HOLDOUT_SPECIALTIES = SPECIALTIES | {"internal", "gastro", "rheumatology", "haematology"}
+# round 10 (08_round10.txt): the specialties the first dev letters lacked
+ROUND10_SPECIALTIES = {"rheumatology", "haematology", "gastro", "dermatology", "ent",
+                       "ophthalmology", "urology", "gynaecology", "endocrinology", "vascular",
+                       "internal", "intensive care"}
 _ICD = re.compile(r"^[A-Z][0-9]{2}(\.[0-9]{1,2})?$")
 _ATC7 = re.compile(r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$")
 _ATC_ANY = re.compile(r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$")
@@ -181,7 +185,7 @@ def test_letters_are_well_formed():
     items = load_letters()
     assert len(items) >= 30
     assert len({i["id"] for i in items}) == len(items)
-    assert {i["category"] for i in items} == SPECIALTIES
+    assert SPECIALTIES <= {i["category"] for i in items} <= SPECIALTIES | ROUND10_SPECIALTIES
     for item in items:
         assert 800 <= len(item["text"]) <= 3000, (item["id"], len(item["text"]))
         assert item["expected"], item["id"]
