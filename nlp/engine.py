@@ -62,6 +62,15 @@ _WEIGHT_LOSS = re.compile(
     r"\b(?:perte|amaigrissement|perdu)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
     re.IGNORECASE)
 WEIGHT_LOSS_CODE = "R63.4"
+# hormones and vitamins dosed in the blood are also drug names ("calcitonine
+# normale", "vitamine D à 12 ng/ml", "cortisol bas"): not a drug when a result follows
+ANALYTE_ATC = ("H05", "H01", "H04AA01", "H02AB09", "A11", "B03BA", "B03BB", "B05AA01", "G03")
+_LAB_RESULT = re.compile(
+    r"\s*(?:[:=]\s*|à\s+|(?:sérique|plasmatique|sanguine?)s?\s+)?(?:"
+    r"\d+(?:[,.]\d+)?\s*(?:mUI|µUI|UI/|pg/|ng/|nmol/|pmol/|µmol/|mmol/|g/l|g/dl|mg/l|µg/l|%)"
+    r"|(?:normale?s?|basse?s?|élevée?s?|augmentée?s?|effondrée?s?|abaissée?s?|diminuée?s?"
+    r"|indétectables?|indosables?|effondré|élevé|augmenté|abaissé|diminué|bas|dans les normes)\b)",
+    re.IGNORECASE)
 # fever written as a temperature only ("T 38,4 °C", "température à 39°"): 38 to 42 degrees
 _FEVER_FIGURE = re.compile(
     r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
@@ -112,6 +121,25 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
                                 display=display(ICD10_SYSTEM, prefix + c.code[3:]) or c.display)
             if c.system == ICD10_SYSTEM and c.code[:3] == "E14" and c.assertion != FAMILY
             else c for c in concepts]
+
+
+# Molecules whose ATC code depends on the indication: the antineoplastic code
+# only in a note that names a malignant tumour, else the other use (weekly
+# methotrexate of rheumatology, psoriasis, Crohn; intravitreal aflibercept).
+INDICATION_ATC = {"L01BA01": "L04AX03", "L01XX44": "S01LA05"}
+
+
+def indication_atc(concepts: list[Concept], display) -> list[Concept]:
+    """Oncology ATC codes of :data:`INDICATION_ATC` become their other use
+    when no malignant tumour (C00-C97) of the patient is named."""
+    if not any(c.system == ATC_SYSTEM and c.code in INDICATION_ATC for c in concepts):
+        return concepts
+    if any(c.system == ICD10_SYSTEM and c.code[0] == "C" and c.assertion in (AFFIRMED, HYPOTHETICAL)
+           for c in concepts):
+        return concepts
+    return [dataclasses.replace(c, code=INDICATION_ATC[c.code],
+                                display=display(ATC_SYSTEM, INDICATION_ATC[c.code]) or c.display)
+            if c.system == ATC_SYSTEM and c.code in INDICATION_ATC else c for c in concepts]
 
 
 _APPOSITION_GAP = re.compile(r"\s*\(\s*")
@@ -239,7 +267,8 @@ class EdsEngine:
                 with self._zone():
                     concepts.extend(self._extract_chunk(chunk, start, local, sections,
                                                         sections.folded[start:end]))
-        concepts = apposition(type_diabetes(concepts, self._display), text)
+        concepts = indication_atc(type_diabetes(concepts, self._display), self._display)
+        concepts = apposition(concepts, text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -358,7 +387,9 @@ class EdsEngine:
         doc = self.nlp.make_doc(chunk)
         for pipe in self._token_pipes:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None]
+        selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None
+                    and not (c.system == ATC_SYSTEM and c.code.startswith(ANALYTE_ATC)
+                             and _LAB_RESULT.match(chunk, c.cend))]  # a lab result
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
         ]
