@@ -71,6 +71,11 @@ _LAB_RESULT = re.compile(
     r"|(?:normale?s?|basse?s?|élevée?s?|augmentée?s?|effondrée?s?|abaissée?s?|diminuée?s?"
     r"|indétectables?|indosables?|effondré|élevé|augmenté|abaissé|diminué|bas|dans les normes)\b)",
     re.IGNORECASE)
+# a disease abbreviation that is also a lab analyte or a statistic, with its
+# result: "FA 2N" / "FA à 250 UI/l" (phosphatases alcalines), "IC à 95 %"
+_ABBREV_RESULT = re.compile(
+    r"\s*(?:[:=]\s*|à\s+)?(?:\d+(?:[,.]\d+)?\s*(?:x\s*)?(?:N\b|UI|U/|µmol|mmol|g/|mg/|%)"
+    r"|\d+(?:[,.]\d+)?\s*fois la normale|normales?\b)")
 # fever written as a temperature only ("T 38,4 °C", "température à 39°"): 38 to 42 degrees
 _FEVER_FIGURE = re.compile(
     r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
@@ -381,15 +386,23 @@ class EdsEngine:
         j = bisect.bisect_left(cues, start)
         return j < len(cues) and cues[j] < end
 
+    @staticmethod
+    def _lab_result(cand: Candidate, chunk: str) -> bool:
+        """A drug name that is a dosed hormone or vitamin, or a disease
+        abbreviation that is a lab analyte, followed by its result."""
+        if cand.system == ATC_SYSTEM:
+            return cand.code.startswith(ANALYTE_ATC) and bool(_LAB_RESULT.match(chunk, cand.cend))
+        term = chunk[cand.cstart:cand.cend]
+        return len(term) <= 4 and term.isupper() and bool(_ABBREV_RESULT.match(chunk, cand.cend))
+
     def _parse(self, chunk: str, local: _LocalMatcher | None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
         doc = self.nlp.make_doc(chunk)
         for pipe in self._token_pipes:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None
-                    and not (c.system == ATC_SYSTEM and c.code.startswith(ANALYTE_ATC)
-                             and _LAB_RESULT.match(chunk, c.cend))]  # a lab result
+        selected = [c for c in select_spans(self._candidates(doc, chunk))
+                    if c.system is not None and not self._lab_result(c, chunk)]
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
         ]
