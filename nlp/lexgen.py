@@ -136,6 +136,18 @@ PNEUMONIA_GERMS = {
 }
 
 
+# alcohol-related diseases: the disease noun with its cause ("cirrhose éthylique",
+# "polyneuropathie d'origine alcoolique"), one code for the span (round 10)
+ALCOHOL_HEADS = {
+    "cirrhose": "K70.3", "hépatopathie": "K70.9", "hépatite": "K70.1", "stéatose": "K70.0",
+    "stéatose hépatique": "K70.0", "pancréatite chronique": "K86.0", "pancréatite aiguë": "K85.2",
+    "cardiomyopathie": "I42.6", "myocardiopathie": "I42.6", "polynévrite": "G62.1",
+    "polyneuropathie": "G62.1", "neuropathie": "G62.1", "neuropathie périphérique": "G62.1",
+    "gastrite": "K29.2",
+}
+ALCOHOL_CAUSES = ("alcoolique", "éthylique", "d'origine alcoolique", "d'origine éthylique")
+
+
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
     mammaire", "tumeur maligne rénale", "cancer rénal")."""
@@ -160,6 +172,9 @@ def generated_entries() -> list[LexiconEntry]:
             rows.setdefault(f"{head} {organ}", code)
     for term, code in METASTASIS_OTHER.items():
         rows.setdefault(term, code)
+    for head, code in ALCOHOL_HEADS.items():
+        for cause in ALCOHOL_CAUSES:
+            rows.setdefault(f"{head} {cause}", code)
     for head in PNEUMONIA_HEADS:
         for germ, code in PNEUMONIA_GERMS.items():
             rows.setdefault(f"{head} {germ}", code)

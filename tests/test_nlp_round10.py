@@ -27,7 +27,11 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     # pneumonia by its germ (nlp/lexgen.py)
     ("Pneumonie à Klebsiella pneumoniae sous céfotaxime.", "J15.0", "affirmed"),
     ("PAC à légionelle confirmée par l'antigénurie.", "A48.1", "affirmed"),
+    # alcohol-related diseases by their cause (nlp/lexgen.py)
+    ("Cirrhose éthylique Child B, sevrée depuis un an.", "K70.3", "affirmed"),
+    ("Polyneuropathie d'origine alcoolique des membres inférieurs.", "G62.1", "affirmed"),
     # ophthalmology
+    ("Dégénérescence maculaire des deux yeux.", "H35.3", "affirmed"),
     ("OBVR temporale supérieure de l'oeil droit.", "H34.8", "affirmed"),
     ("Hémorragie intravitréenne sur rétinopathie proliférante.", "H43.1", "affirmed"),
     ("Oedème maculaire traité par IVT.", "H35.8", "affirmed"),
@@ -35,6 +39,7 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     ("Conisation en 2010 pour une CIN3.", "D06.9", "affirmed"),
     ("Consulte pour des métrorragies post-ménopausiques.", "N95.0", "affirmed"),
     ("Hyperplasie endométriale sans atypie à la biopsie.", "N85.0", "affirmed"),
+    ("Purpura thrombopénique immunologique chronique.", "D69.3", "affirmed"),
     # ENT
     ("Phlegmon périamygdalien gauche drainé.", "J36", "affirmed"),
     ("Otite séromuqueuse bilatérale chez l'enfant.", "H65.9", "affirmed"),
