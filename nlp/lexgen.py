@@ -148,6 +148,17 @@ ALCOHOL_HEADS = {
 ALCOHOL_CAUSES = ("alcoolique", "éthylique", "d'origine alcoolique", "d'origine éthylique")
 
 
+# pain of a named joint ("douleurs des IPD", "arthralgies des poignets"): M25.5
+JOINT_PAIN_HEADS = ("douleur", "douleurs", "arthralgie", "arthralgies")
+JOINTS = (
+    "du poignet", "des poignets", "de la cheville", "des chevilles", "du coude", "des coudes",
+    "du genou", "des genoux", "de la hanche", "des hanches", "de l'épaule", "des épaules",
+    "des IPD", "des IPP", "des MCP", "des MTP", "des interphalangiennes",
+    "des métacarpophalangiennes", "des métatarsophalangiennes", "des petites articulations",
+)
+JOINT_PAIN_CODE = "M25.5"
+
+
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
     mammaire", "tumeur maligne rénale", "cancer rénal")."""
@@ -175,6 +186,9 @@ def generated_entries() -> list[LexiconEntry]:
     for head, code in ALCOHOL_HEADS.items():
         for cause in ALCOHOL_CAUSES:
             rows.setdefault(f"{head} {cause}", code)
+    for head in JOINT_PAIN_HEADS:
+        for joint in JOINTS:
+            rows.setdefault(f"{head} {joint}", JOINT_PAIN_CODE)
     for head in PNEUMONIA_HEADS:
         for germ, code in PNEUMONIA_GERMS.items():
             rows.setdefault(f"{head} {germ}", code)

@@ -21,6 +21,8 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     ("Patiente sans syndrome sec ni phénomène de Raynaud.", "M35.0", "negated"),
     ("Ostéoporose cortico-induite fracturaire, sous Prolia.", "M80.4", "affirmed"),
     ("Syndrome des anti-phospholipides sous Coumadine.", "D68.6", "affirmed"),
+    ("Une goutte tophacée est connue depuis 2015.", "M10", "affirmed"),  # not a drop
+    ("Douleurs des MCP et des poignets depuis un mois.", "M25.5", "affirmed"),  # a named joint
     # infectious agents written as abbreviations or Latin names
     ("Virémie CMV négative au contrôle.", "B25.9", "negated"),
     ("Diarrhée à Clostridioides difficile traitée par fidaxomicine.", "A04.7", "affirmed"),
@@ -65,6 +67,7 @@ def test_round10_wordings(nlp_engine, text, code, assertion):
     ("Perte de poids encouragée, régime adapté.", "R63.4"),  # advice
     ("Recherche d'un syndrome de Lynch en oncogénétique.", "C18.9"),  # a predisposition
     ("Rougeur au point de ponction du cathéter.", "R23.2"),  # a vague sign
+    ("Xalatan une goutte le soir dans chaque oeil.", "M10"),  # a drop
     ("Phlegmon péri-amygdalien droit.", "L03"),  # the site fixes the code
     ("Anévrisme aortique abdominal surveillé.", "I72.9"),
     ("Admis pour détresse respiratoire aiguë.", "J80"),  # not an ARDS
