@@ -128,23 +128,41 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
             else c for c in concepts]
 
 
-# Molecules whose ATC code depends on the indication: the antineoplastic code
-# only in a note that names a malignant tumour, else the other use (weekly
-# methotrexate of rheumatology, psoriasis, Crohn; intravitreal aflibercept).
-INDICATION_ATC = {"L01BA01": "L04AX03", "L01XX44": "S01LA05"}
+# Molecules whose ATC code depends on the indication: the other use when the
+# note names one of its diseases (or, for methotrexate, a weekly schedule) and no
+# malignant tumour: code -> (other code, ICD-10 prefixes of its indications).
+INDICATION_ATC = {
+    # weekly methotrexate of rheumatology (M05-M14, M30-M36, M45-M46), psoriasis, Crohn, UC
+    "L01BA01": ("L04AX03", ("M0", "M1", "M3", "M45", "M46", "L40", "K50", "K51")),
+    # intravitreal aflibercept of the retina (H30-H36)
+    "L01XX44": ("S01LA05", ("H3",)),
+}
+_WEEKLY = re.compile(r"par semaine|/\s*sem(?:aine)?\b|hebdomadaire", re.IGNORECASE)
 
 
-def indication_atc(concepts: list[Concept], display) -> list[Concept]:
-    """Oncology ATC codes of :data:`INDICATION_ATC` become their other use
-    when no malignant tumour (C00-C97) of the patient is named."""
+def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Concept]:
+    """Oncology ATC codes of :data:`INDICATION_ATC` become their other use when
+    the note gives that use and names no malignant tumour (C00-C97) of the patient."""
     if not any(c.system == ATC_SYSTEM and c.code in INDICATION_ATC for c in concepts):
         return concepts
-    if any(c.system == ICD10_SYSTEM and c.code[0] == "C" and c.assertion in (AFFIRMED, HYPOTHETICAL)
-           for c in concepts):
+    patient = [c.code for c in concepts if c.system == ICD10_SYSTEM
+               and c.assertion in (AFFIRMED, HYPOTHETICAL)]
+    if any(code[0] == "C" for code in patient):
         return concepts
-    return [dataclasses.replace(c, code=INDICATION_ATC[c.code],
-                                display=display(ATC_SYSTEM, INDICATION_ATC[c.code]) or c.display)
-            if c.system == ATC_SYSTEM and c.code in INDICATION_ATC else c for c in concepts]
+    weekly = bool(_WEEKLY.search(text))
+
+    def other(code: str) -> str | None:
+        target, prefixes = INDICATION_ATC[code]
+        if any(p.startswith(prefixes) for p in patient) or (code == "L01BA01" and weekly):
+            return target
+        return None
+
+    out = []
+    for c in concepts:
+        target = other(c.code) if c.system == ATC_SYSTEM and c.code in INDICATION_ATC else None
+        out.append(dataclasses.replace(c, code=target, display=display(ATC_SYSTEM, target) or c.display)
+                   if target else c)
+    return out
 
 
 _APPOSITION_GAP = re.compile(r"\s*\(\s*")
@@ -272,7 +290,7 @@ class EdsEngine:
                 with self._zone():
                     concepts.extend(self._extract_chunk(chunk, start, local, sections,
                                                         sections.folded[start:end]))
-        concepts = indication_atc(type_diabetes(concepts, self._display), self._display)
+        concepts = indication_atc(type_diabetes(concepts, self._display), self._display, text)
         concepts = apposition(concepts, text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(

@@ -100,7 +100,7 @@ def test_methotrexate_and_aflibercept_take_the_code_of_their_indication(nlp_engi
     assert ("L01XX44", "affirmed") in colon
 
 
-def test_indication_atc_keeps_a_note_with_a_tumour_or_without_the_molecule():
+def test_indication_atc_needs_the_other_use_and_no_tumour():
     def c(system, code, assertion="affirmed"):
         return nlp.Concept(system, code, None, "x", 0, 1, assertion)
 
@@ -109,7 +109,11 @@ def test_indication_atc_keeps_a_note_with_a_tumour_or_without_the_molecule():
 
     plain = [c(nlp.ICD10_SYSTEM, "M06.9"), c(nlp.ATC_SYSTEM, "H02AB07")]
     assert indication_atc(plain, label) == plain
-    family_cancer = [c(nlp.ICD10_SYSTEM, "C50", "family"), c(nlp.ATC_SYSTEM, "L01BA01")]
-    assert [x.code for x in indication_atc(family_cancer, label)] == ["C50", "L04AX03"]
+    alone = [c(nlp.ATC_SYSTEM, "L01BA01")]
+    assert indication_atc(alone, label, "Proposition de méthotrexate.") == alone  # no use named
+    assert [x.code for x in indication_atc(alone, label, "Méthotrexate 15 mg/semaine.")] == ["L04AX03"]
+    psoriasis = [c(nlp.ICD10_SYSTEM, "C50", "family"), c(nlp.ICD10_SYSTEM, "L40"),
+                 c(nlp.ATC_SYSTEM, "L01BA01")]
+    assert [x.code for x in indication_atc(psoriasis, label)] == ["C50", "L40", "L04AX03"]
     cancer = [c(nlp.ICD10_SYSTEM, "C91.0"), c(nlp.ATC_SYSTEM, "L01BA01")]
-    assert indication_atc(cancer, label) == cancer
+    assert indication_atc(cancer, label, "Méthotrexate 20 mg/m2 par semaine.") == cancer
