@@ -416,7 +416,9 @@ class EdsEngine:
     def _parse(self, chunk: str, local: _LocalMatcher | None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
-        doc = self.nlp.make_doc(chunk)
+        # a typographic apostrophe is tokenised apart from its letter ("l", "’", "ovaire"):
+        # parse the note with the straight one (same length, so the offsets hold)
+        doc = self.nlp.make_doc(chunk.replace("\u2019", "'") if "\u2019" in chunk else chunk)
         for pipe in self._token_pipes:
             doc = pipe(doc)
         selected = [c for c in select_spans(self._candidates(doc, chunk))

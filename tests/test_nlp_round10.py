@@ -54,6 +54,9 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     ("Anévrisme poplité droit de 25 mm thrombosé.", "I72.4", "affirmed"),
     ("Son père est décédé d'une rupture d'anévrisme aortique.", "I71.8", "family"),
     ("Nécrose des orteils du pied gauche.", "R02", "affirmed"),
+    # a typographic apostrophe in a curated or ATIH wording
+    ("Maladie d\u2019Alzheimer au stade modéré.", "G30", "affirmed"),
+    ("Pas d\u2019embolie pulmonaire à l\u2019angioscanner.", "I26", "negated"),
     # drug INN short forms
     ("Relais par mycophénolate 1 g x2.", "L04AA06", "affirmed"),
 ])
@@ -81,6 +84,12 @@ def test_round10_wordings(nlp_engine, text, code, assertion):
 ])
 def test_round10_words_that_do_not_mean_the_code(nlp_engine, text, code):
     assert code not in {c for c, _ in found(nlp_engine, text)}
+
+
+def test_a_typographic_apostrophe_keeps_the_note_text(nlp_engine):
+    text = "Suivi d\u2019une maladie d\u2019Alzheimer."
+    (concept,) = nlp_engine.extract(text)
+    assert concept.text == "maladie d\u2019Alzheimer" == text[concept.start:concept.end]
 
 
 def test_lab_result_filter_keeps_the_prescription(nlp_engine):
