@@ -57,6 +57,10 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     # a typographic apostrophe in a curated or ATIH wording
     ("Maladie d\u2019Alzheimer au stade modéré.", "G30", "affirmed"),
     ("Pas d\u2019embolie pulmonaire à l\u2019angioscanner.", "I26", "negated"),
+    # specialty abbreviations
+    ("LNH folliculaire en rémission complète.", "C85.9", "affirmed"),
+    ("GCAO bilatéral sous collyres.", "H40.1", "affirmed"),
+    ("Antécédent de HPP à son premier accouchement.", "O72.1", "affirmed"),
     # drug INN short forms
     ("Relais par mycophénolate 1 g x2.", "L04AA06", "affirmed"),
 ])
