@@ -62,6 +62,20 @@ _WEIGHT_LOSS = re.compile(
     r"\b(?:perte|amaigrissement|perdu)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
     re.IGNORECASE)
 WEIGHT_LOSS_CODE = "R63.4"
+# hormones and vitamins dosed in the blood are also drug names ("calcitonine
+# normale", "vitamine D à 12 ng/ml", "cortisol bas"): not a drug when a result follows
+ANALYTE_ATC = ("H05", "H01", "H04AA01", "H02AB09", "A11", "B03BA", "B03BB", "B05AA01", "G03")
+_LAB_RESULT = re.compile(
+    r"\s*(?:[:=]\s*|à\s+|(?:sérique|plasmatique|sanguine?)s?\s+)?(?:"
+    r"\d+(?:[,.]\d+)?\s*(?:mUI|µUI|UI/|pg/|ng/|nmol/|pmol/|µmol/|mmol/|g/l|g/dl|mg/l|µg/l|%)"
+    r"|(?:normale?s?|basse?s?|élevée?s?|augmentée?s?|effondrée?s?|abaissée?s?|diminuée?s?"
+    r"|indétectables?|indosables?|effondré|élevé|augmenté|abaissé|diminué|bas|dans les normes)\b)",
+    re.IGNORECASE)
+# a disease abbreviation that is also a lab analyte or a statistic, with its
+# result: "FA 2N" / "FA à 250 UI/l" (phosphatases alcalines), "IC à 95 %"
+_ABBREV_RESULT = re.compile(
+    r"\s*(?:[:=]\s*|à\s+)?(?:\d+(?:[,.]\d+)?\s*(?:x\s*)?(?:N\b|UI|U/|µmol|mmol|g/|mg/|%)"
+    r"|\d+(?:[,.]\d+)?\s*fois la normale|normales?\b)")
 # fever written as a temperature only ("T 38,4 °C", "température à 39°"): 38 to 42 degrees
 _FEVER_FIGURE = re.compile(
     r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
@@ -112,6 +126,43 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
                                 display=display(ICD10_SYSTEM, prefix + c.code[3:]) or c.display)
             if c.system == ICD10_SYSTEM and c.code[:3] == "E14" and c.assertion != FAMILY
             else c for c in concepts]
+
+
+# Molecules whose ATC code depends on the indication: the other use when the
+# note names one of its diseases (or, for methotrexate, a weekly schedule) and no
+# malignant tumour: code -> (other code, ICD-10 prefixes of its indications).
+INDICATION_ATC = {
+    # weekly methotrexate of rheumatology (M05-M14, M30-M36, M45-M46), psoriasis, Crohn, UC
+    "L01BA01": ("L04AX03", ("M0", "M1", "M3", "M45", "M46", "L40", "K50", "K51")),
+    # intravitreal aflibercept of the retina (H30-H36)
+    "L01XX44": ("S01LA05", ("H3",)),
+}
+_WEEKLY = re.compile(r"par semaine|/\s*sem(?:aine)?\b|hebdomadaire", re.IGNORECASE)
+
+
+def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Concept]:
+    """Oncology ATC codes of :data:`INDICATION_ATC` become their other use when
+    the note gives that use and names no malignant tumour (C00-C97) of the patient."""
+    if not any(c.system == ATC_SYSTEM and c.code in INDICATION_ATC for c in concepts):
+        return concepts
+    patient = [c.code for c in concepts if c.system == ICD10_SYSTEM
+               and c.assertion in (AFFIRMED, HYPOTHETICAL)]
+    if any(code[0] == "C" for code in patient):
+        return concepts
+    weekly = bool(_WEEKLY.search(text))
+
+    def other(code: str) -> str | None:
+        target, prefixes = INDICATION_ATC[code]
+        if any(p.startswith(prefixes) for p in patient) or (code == "L01BA01" and weekly):
+            return target
+        return None
+
+    out = []
+    for c in concepts:
+        target = other(c.code) if c.system == ATC_SYSTEM and c.code in INDICATION_ATC else None
+        out.append(dataclasses.replace(c, code=target, display=display(ATC_SYSTEM, target) or c.display)
+                   if target else c)
+    return out
 
 
 _APPOSITION_GAP = re.compile(r"\s*\(\s*")
@@ -239,7 +290,8 @@ class EdsEngine:
                 with self._zone():
                     concepts.extend(self._extract_chunk(chunk, start, local, sections,
                                                         sections.folded[start:end]))
-        concepts = apposition(type_diabetes(concepts, self._display), text)
+        concepts = indication_atc(type_diabetes(concepts, self._display), self._display, text)
+        concepts = apposition(concepts, text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -352,13 +404,25 @@ class EdsEngine:
         j = bisect.bisect_left(cues, start)
         return j < len(cues) and cues[j] < end
 
+    @staticmethod
+    def _lab_result(cand: Candidate, chunk: str) -> bool:
+        """A drug name that is a dosed hormone or vitamin, or a disease
+        abbreviation that is a lab analyte, followed by its result."""
+        if cand.system == ATC_SYSTEM:
+            return cand.code.startswith(ANALYTE_ATC) and bool(_LAB_RESULT.match(chunk, cand.cend))
+        term = chunk[cand.cstart:cand.cend]
+        return len(term) <= 4 and term.isupper() and bool(_ABBREV_RESULT.match(chunk, cand.cend))
+
     def _parse(self, chunk: str, local: _LocalMatcher | None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
-        doc = self.nlp.make_doc(chunk)
+        # a typographic apostrophe is tokenised apart from its letter ("l", "’", "ovaire"):
+        # parse the note with the straight one (same length, so the offsets hold)
+        doc = self.nlp.make_doc(chunk.replace("\u2019", "'") if "\u2019" in chunk else chunk)
         for pipe in self._token_pipes:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc, chunk)) if c.system is not None]
+        selected = [c for c in select_spans(self._candidates(doc, chunk))
+                    if c.system is not None and not self._lab_result(c, chunk)]
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
         ]

@@ -1,6 +1,6 @@
 """Generated lexicon rows: classes of wordings built from small tables.
 
-Written forms of cancers ("cancer du sein", "K du sein", "néo mammaire",
+Written forms of pneumonias by germ, and of cancers ("cancer du sein", "K du sein", "néo mammaire",
 "adénocarcinome du côlon sigmoïde", "carcinome canalaire infiltrant du sein")
 and of secondary tumours ("métastases hépatiques", "lésions secondaires
 osseuses", "localisation secondaire cérébrale") are the product of a head
@@ -111,6 +111,54 @@ METASTASIS_OTHER = {
 }
 
 
+# pneumonia by its germ ("pneumopathie à Haemophilus influenzae", "PAC à
+# pneumocoque"): the head noun times the germ wording (round 10). "à" germ
+# wordings only: a bare head stays J18 (its own rows in the TSV).
+PNEUMONIA_HEADS = (
+    "pneumopathie", "pneumonie", "pneumopathie aiguë", "pneumopathie infectieuse",
+    "pneumopathie aiguë communautaire", "pneumopathie communautaire", "PAC",
+    "pneumopathie nosocomiale", "pneumopathie bactérienne",
+)
+PNEUMONIA_GERMS = {
+    "à pneumocoque": "J13", "à Streptococcus pneumoniae": "J13", "à S. pneumoniae": "J13",
+    "à Haemophilus influenzae": "J14", "à H. influenzae": "J14", "à Haemophilus": "J14",
+    "à Klebsiella": "J15.0", "à Klebsiella pneumoniae": "J15.0", "à K. pneumoniae": "J15.0",
+    "à Pseudomonas": "J15.1", "à Pseudomonas aeruginosa": "J15.1", "à P. aeruginosa": "J15.1",
+    "à pyocyanique": "J15.1", "à staphylocoque": "J15.2", "à staphylocoque doré": "J15.2",
+    "à Staphylococcus aureus": "J15.2", "à S. aureus": "J15.2", "à SARM": "J15.2",
+    "à SAMS": "J15.2", "à streptocoque": "J15.4", "à E. coli": "J15.5",
+    "à Escherichia coli": "J15.5", "à entérobactérie": "J15.6", "à mycoplasme": "J15.7",
+    "à Mycoplasma pneumoniae": "J15.7", "à M. pneumoniae": "J15.7", "à Mycoplasma": "J15.7",
+    "à Chlamydia": "J16.0", "à Chlamydia pneumoniae": "J16.0",
+    "à Chlamydophila pneumoniae": "J16.0", "à légionelle": "A48.1", "à Legionella": "A48.1",
+    "à Legionella pneumophila": "A48.1", "virale": "J12.9", "à VRS": "J12.1",
+    "à virus respiratoire syncytial": "J12.1", "grippale": "J11.0",
+}
+
+
+# alcohol-related diseases: the disease noun with its cause ("cirrhose éthylique",
+# "polyneuropathie d'origine alcoolique"), one code for the span (round 10)
+ALCOHOL_HEADS = {
+    "cirrhose": "K70.3", "hépatopathie": "K70.9", "hépatite": "K70.1", "stéatose": "K70.0",
+    "stéatose hépatique": "K70.0", "pancréatite chronique": "K86.0", "pancréatite aiguë": "K85.2",
+    "cardiomyopathie": "I42.6", "myocardiopathie": "I42.6", "polynévrite": "G62.1",
+    "polyneuropathie": "G62.1", "neuropathie": "G62.1", "neuropathie périphérique": "G62.1",
+    "gastrite": "K29.2",
+}
+ALCOHOL_CAUSES = ("alcoolique", "éthylique", "d'origine alcoolique", "d'origine éthylique")
+
+
+# pain of a named joint ("douleurs des IPD", "arthralgies des poignets"): M25.5
+JOINT_PAIN_HEADS = ("douleur", "douleurs", "arthralgie", "arthralgies")
+JOINTS = (
+    "du poignet", "des poignets", "de la cheville", "des chevilles", "du coude", "des coudes",
+    "du genou", "des genoux", "de la hanche", "des hanches", "de l'épaule", "des épaules",
+    "des IPD", "des IPP", "des MCP", "des MTP", "des interphalangiennes",
+    "des métacarpophalangiennes", "des métatarsophalangiennes", "des petites articulations",
+)
+JOINT_PAIN_CODE = "M25.5"
+
+
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
     mammaire", "tumeur maligne rénale", "cancer rénal")."""
@@ -135,6 +183,15 @@ def generated_entries() -> list[LexiconEntry]:
             rows.setdefault(f"{head} {organ}", code)
     for term, code in METASTASIS_OTHER.items():
         rows.setdefault(term, code)
+    for head, code in ALCOHOL_HEADS.items():
+        for cause in ALCOHOL_CAUSES:
+            rows.setdefault(f"{head} {cause}", code)
+    for head in JOINT_PAIN_HEADS:
+        for joint in JOINTS:
+            rows.setdefault(f"{head} {joint}", JOINT_PAIN_CODE)
+    for head in PNEUMONIA_HEADS:
+        for germ, code in PNEUMONIA_GERMS.items():
+            rows.setdefault(f"{head} {germ}", code)
     # a typographic apostrophe is its own token ("l", "’", "ovaire"): the same wording with it
     for term, code in list(rows.items()):
         if "'" in term:
