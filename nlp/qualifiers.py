@@ -91,9 +91,20 @@ _TO_RULE_OUT = [f"{p}{v}" for p in ("pour ", "afin d'", "afin de ", "en vue d'",
                 for v in ("écarter", "éliminer", "exclure", "infirmer")]
 _TO_LOOK_FOR = [f"{p}{v}" for p in ("pour ", "afin de ", "en vue de ")
                 for v in ("rechercher", "dépister", "confirmer", "documenter", "préciser")]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT]
+# Round 11: "une tuberculose doit être éliminée", "devra être exclue": a workup
+# still to do, a hypothesis (edsnlp's "éliminé" after the span read it as negated)
+_MUST_RULE_OUT = [f"{aux} {v}{g}" for aux in ("doit être", "doivent être", "devra être",
+                                             "devront être", "devrait être", "devraient être")
+                  for v in ("éliminé", "exclu", "écarté") for g in ("", "e", "s", "es")]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT, *_MUST_RULE_OUT]
+# Round 11: "un rejet n'est pas suspecté" denies; "suspecté" is then no hypothesis
+NOT_SUSPECTED = [f"{n} {v}{g}" for n in ("non", "pas") for v in ("suspecté", "évoqué")
+                 for g in ("", "e")]
 HYPOTHESIS_PRECEDING = [
     *_CANNOT_EXCLUDE, *_NOT_TO_MISS, "à suspecter", "suspecter", "vs", "versus",
+    # round 11: "on discute une sarcoïdose", "nous proposons l'introduction d'Eliquis"
+    "on discute", "nous discutons", "se discute", "se discutent", "on propose", "nous proposons",
+    "je propose", "proposons",
     "diagnostic différentiel avec", "diagnostics différentiels avec", "orientation diagnostique",
     # "le tableau fait craindre", "faisant redouter"
     *[f"{v} {w}" for v in ("fait", "font", "faisant", "faire") for w in ("craindre", "redouter",
@@ -106,11 +117,27 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
 ]
+_IS = ("est", "reste", "demeure", "constitue", "serait")
 HYPOTHESIS_FOLLOWING = [
     *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
     "reste à confirmer", "restent à confirmer",
     "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
+    # round 11: "X doit être recherché(e)", "un lymphome est le principal diagnostic différentiel"
+    *_MUST_RULE_OUT, *[f"{aux} recherché{g}" for aux in ("doit être", "doivent être", "devra être")
+                       for g in ("", "e")],
+    *[f"{v} {d} diagnostic différentiel" for v in _IS
+      for d in ("le", "un", "le principal", "un autre", "l'autre", "le premier", "le seul")],
+    # "une EP reste une hypothèse", "se discute", "pourrait expliquer le tableau",
+    # "est en discussion en RCP", "reste à documenter"
+    *[f"{v} {d}" for v in _IS for d in ("une hypothèse", "l'hypothèse", "une possibilité",
+                                         "une piste", "l'hypothèse principale")],
+    *[f"{v}{w}" for v in ("se ", "peut se ", "pourra se ", "pourrait se ", "doit se ")
+      for w in ("discuter", "discute", "discutera", "poser", "pose")],
+    *[f"{v} {w}" for v in ("pourrait", "pourraient", "pouvant", "peut", "pourrait aussi")
+      for w in ("expliquer", "être en cause", "rendre compte")],
+    "serait en cause", "seraient en cause", "en discussion", "est en discussion",
+    "à documenter", "reste à documenter", "restent à documenter",
     # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
     *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
@@ -118,7 +145,7 @@ HYPOTHESIS_FOLLOWING = [
 # introduit" regex of nlp/pipeline.py already reads them
 NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
     "introduit", "débuté", "instauré", "prescrit", "repris", "réintroduit", "poursuivi")
-    for g in ("", "e")]
+    for g in ("", "e")] + NOT_SUSPECTED
 # Round 9: "X suspecté au vu de Y", "étant donné Y": Y is the evidence, out of
 # the scope of a cue about X (as "devant", "compte tenu de" in nlp/pipeline.py)
 EVIDENCE_TERMINATION = ["au vu de", "au vu du", "au vu des", "au vu d'", "vu le", "vu la", "vu les",
@@ -168,7 +195,7 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
             "verbs_preceding": neg_pre, "verbs_following": neg_fol,
         },
         HYPOTHESIS: {
-            PSEUDO: cues["hypothesis_pseudo"],
+            **more(PSEUDO, cues["hypothesis_pseudo"], NOT_SUSPECTED),
             **more("preceding", cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
             **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
             **more(TERMINATION, cues["hypothesis_termination"],
