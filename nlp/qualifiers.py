@@ -141,6 +141,13 @@ HYPOTHESIS_FOLLOWING = [
     # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
     *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
+# Round 11: words that join two drugs of one proposal; the termination inside
+# them ("avec") does not end the scope of a hypothesis cue: "un relais par Xarelto
+# en association avec l'aspirine pourra être discuté" hedges the Xarelto too.
+# A cue of its own label ("bridge") that qualifies nothing.
+BRIDGES = [f"{h} {p}" for h in ("en association", "associé", "associée", "en combinaison")
+           for p in ("avec", "avec le", "avec la", "avec l'", "à", "au", "aux")]
+BRIDGES = [b.replace("' ", "'") for b in BRIDGES]
 # Round 9: drugs not given ("Seroplex non introduit"), as the "n'a pas été
 # introduit" regex of nlp/pipeline.py already reads them
 NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
@@ -200,6 +207,7 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
             **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
             **more(TERMINATION, cues["hypothesis_termination"],
                    [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
+            **more("bridge", [], BRIDGES),
             "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
         },
         FAMILY: {
