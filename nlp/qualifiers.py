@@ -96,7 +96,18 @@ _TO_LOOK_FOR = [f"{p}{v}" for p in ("pour ", "afin de ", "en vue de ")
 _MUST_RULE_OUT = [f"{aux} {v}{g}" for aux in ("doit être", "doivent être", "devra être",
                                              "devront être", "devrait être", "devraient être")
                   for v in ("éliminé", "exclu", "écarté") for g in ("", "e", "s", "es")]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT, *_MUST_RULE_OUT]
+# "il faudra éliminer une insuffisance surrénale", "il convient d'exclure";
+# "n'a pas pu être formellement éliminée"; "une leucémie est improbable" (as "peu probable")
+_MUST_ELIMINATE = [f"{p}{v}" for p in ("il faut ", "il faudra ", "il faudrait ", "il convient d'",
+                                       "il conviendra d'", "nécessité d'")
+                   for v in ("éliminer", "exclure", "écarter")]
+_MUST_RULE_OUT += [f"{h} {adv} {v}{g}" for h in ("n'a pas pu être", "n'a pu être", "ne peut être",
+                                                 "ne peut pas être", "ne pouvant être")
+                   for adv in ("formellement", "totalement", "complètement", "définitivement")
+                   for v in ("éliminé", "exclu", "écarté") for g in ("", "e")]
+IMPROBABLE = ["improbable", "peu vraisemblable"]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT, *_MUST_RULE_OUT,
+                 *_MUST_ELIMINATE, *IMPROBABLE]
 # Round 11: "un rejet n'est pas suspecté" denies; "suspecté" is then no hypothesis
 NOT_SUSPECTED = [f"{n} {v}{g}" for n in ("non", "pas") for v in ("suspecté", "évoqué")
                  for g in ("", "e")]
@@ -104,7 +115,7 @@ HYPOTHESIS_PRECEDING = [
     *_CANNOT_EXCLUDE, *_NOT_TO_MISS, "à suspecter", "suspecter", "vs", "versus",
     # round 11: "on discute une sarcoïdose", "nous proposons l'introduction d'Eliquis"
     "on discute", "nous discutons", "se discute", "se discutent", "on propose", "nous proposons",
-    "je propose", "proposons",
+    "je propose", "proposons", *_MUST_ELIMINATE,
     "diagnostic différentiel avec", "diagnostics différentiels avec", "orientation diagnostique",
     # "le tableau fait craindre", "faisant redouter"
     *[f"{v} {w}" for v in ("fait", "font", "faisant", "faire") for w in ("craindre", "redouter",
@@ -124,7 +135,7 @@ HYPOTHESIS_FOLLOWING = [
     "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
     # round 11: "X doit être recherché(e)", "un lymphome est le principal diagnostic différentiel"
-    *_MUST_RULE_OUT, *[f"{aux} recherché{g}" for aux in ("doit être", "doivent être", "devra être")
+    *IMPROBABLE, *_MUST_RULE_OUT, *[f"{aux} recherché{g}" for aux in ("doit être", "doivent être", "devra être")
                        for g in ("", "e")],
     *[f"{v} {d} diagnostic différentiel" for v in _IS
       for d in ("le", "un", "le principal", "un autre", "l'autre", "le premier", "le seul")],

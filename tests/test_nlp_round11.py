@@ -19,6 +19,10 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     ("Une endocardite devra être exclue par une ETO.", "I38", "hypothetical"),
     ("Une tuberculose et une sarcoïdose doivent être écartées.", "D86", "hypothetical"),
     ("Une maladie de Horton doit être recherchée.", "M31.6", "hypothetical"),
+    ("Il faudra éliminer une insuffisance surrénale.", "E27.4", "hypothetical"),
+    ("Il convient d'exclure une embolie pulmonaire.", "I26", "hypothetical"),
+    ("Une myocardite n'a pas pu être formellement éliminée.", "I40", "hypothetical"),
+    ("Une leucémie aiguë paraît improbable.", "C95.0", "hypothetical"),
     # ... while the finished workup still denies
     ("Une embolie pulmonaire a été éliminée par l'angioscanner.", "I26", "negated"),
     # "n'est pas suspecté(e)" denies
