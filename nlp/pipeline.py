@@ -398,7 +398,8 @@ CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soi
 TREATMENT_CUE_PATTERN = (
     # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
-    r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport)[\w ]+"
+    r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
+    r"|elimin|exclu|ecart)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine)$"
 )

@@ -94,7 +94,8 @@ _TO_LOOK_FOR = [f"{p}{v}" for p in ("pour ", "afin de ", "en vue de ")
 # Round 11: "une tuberculose doit être éliminée", "devra être exclue": a workup
 # still to do, a hypothesis (edsnlp's "éliminé" after the span read it as negated)
 _MUST_RULE_OUT = [f"{aux} {v}{g}" for aux in ("doit être", "doivent être", "devra être",
-                                             "devront être", "devrait être", "devraient être")
+                                             "devront être", "devrait être", "devraient être",
+                                             "sera", "seront")
                   for v in ("éliminé", "exclu", "écarté") for g in ("", "e", "s", "es")]
 # "il faudra éliminer une insuffisance surrénale", "il convient d'exclure";
 # "n'a pas pu être formellement éliminée"; "une leucémie est improbable" (as "peu probable")
@@ -147,7 +148,12 @@ HYPOTHESIS_FOLLOWING = [
       for w in ("discuter", "discute", "discutera", "poser", "pose")],
     *[f"{v} {w}" for v in ("pourrait", "pourraient", "pouvant", "peut", "pourrait aussi")
       for w in ("expliquer", "être en cause", "rendre compte")],
+    *[f"{v} {d}" for v in ("sont", "restent") for d in (
+        "les hypothèses", "les deux hypothèses", "les principales hypothèses", "des hypothèses",
+        "les diagnostics différentiels", "les deux diagnostics différentiels")],
+    *[f"{v} nécessaire" for v in ("pourra être", "pourrait être", "pourront être", "sera peut-être")],
     "serait en cause", "seraient en cause", "en discussion", "est en discussion",
+    "à l'étude", "est à l'étude", "en cours de discussion",
     "à documenter", "reste à documenter", "restent à documenter",
     # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
     *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],

@@ -23,6 +23,10 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     ("Il convient d'exclure une embolie pulmonaire.", "I26", "hypothetical"),
     ("Une myocardite n'a pas pu être formellement éliminée.", "I40", "hypothetical"),
     ("Une leucémie aiguë paraît improbable.", "C95.0", "hypothetical"),
+    ("Un myélome sera éliminé par l'électrophorèse des protéines.", "C90.0", "hypothetical"),
+    ("Une embolie pulmonaire ou une pneumopathie sont les deux hypothèses.", "I26", "hypothetical"),
+    ("Un passage au Xarelto est à l'étude.", "B01AF01", "hypothetical"),
+    ("Une corticothérapie par Cortancyl pourra être nécessaire.", "H02AB07", "hypothetical"),
     # ... while the finished workup still denies
     ("Une embolie pulmonaire a été éliminée par l'angioscanner.", "I26", "negated"),
     # "n'est pas suspecté(e)" denies
