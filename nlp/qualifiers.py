@@ -310,6 +310,8 @@ class CueQualifier:
             _colon_ends_preceding(norms, spans, neg)
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
+            _parenthesis_before_cue(norms, spans, cues[0], neg)
+            _parenthesis_before_cue(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg, _TREATED)
             _conditional_clause(norms, spans, neg)
@@ -828,6 +830,31 @@ def _coordinated(norms, spans, out) -> None:
                 and (len(between) == 2 or between[2] in _ARTICLES)):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+
+
+def _parenthesis_before_cue(norms, spans, matches, out) -> None:
+    """"Une nécrolyse épidermique toxique (syndrome de Lyell) n'est pas
+    retenue": a following cue right after a ")" also qualifies the spans
+    inside the parenthesis and the span right before its "(" (edsnlp's
+    terminations "(" and ")" cut them off; round 11); "une pneumopathie (à
+    confirmer)": a following cue that opens a parenthesis qualifies the span
+    right before it (in place)."""
+    for cs, ce, label in matches:
+        if label not in FOLLOWING or cs < 2:
+            continue
+        if norms[cs - 1] == "(":
+            for k, (s, e) in enumerate(spans):
+                if e == cs - 1 and (cs, ce) not in out[k]:
+                    out[k].append((cs, ce))
+            continue
+        if cs < 3 or norms[cs - 1] != ")":
+            continue
+        opening = next((j for j in range(cs - 2, max(-1, cs - 12), -1) if norms[j] in "()"), None)
+        if opening is None or norms[opening] != "(":
+            continue
+        for k, (s, e) in enumerate(spans):
+            if (opening < s and e < cs or e == opening) and (cs, ce) not in out[k]:
+                out[k].append((cs, ce))
 
 
 def _question_after_colon(norms, spans, hyp) -> None:

@@ -32,6 +32,11 @@ def found(engine, text: str) -> set[tuple[str, str]]:
     # "n'est pas suspecté(e)" denies
     ("Une endocardite n'est pas suspectée.", "I38", "negated"),
     ("Pas de rejet de greffe suspecté à la biopsie.", "T86", "negated"),
+    # a cue after a parenthesis qualifies what it explains; a cue opening one, the span before
+    ("Une épidermolyse nécrosante (syndrome de Lyell) n'est pas retenue.", "L51.2", "negated"),
+    ("Une pancréatite (lipasémie normale) n'est pas retenue.", "K85", "negated"),
+    ("Une sarcoïdose (maladie de Besnier) est possible.", "D86", "hypothetical"),
+    ("Une pneumopathie (à confirmer) est traitée par amoxicilline.", "J18", "hypothetical"),
     # hypothesis predicates after the span
     ("Un lymphome reste le principal diagnostic différentiel.", "C85.9", "hypothetical"),
     ("Une maladie de Still est un diagnostic différentiel.", "M06.1", "hypothetical"),
@@ -98,6 +103,13 @@ def test_a_new_drug_discussed_stays_hypothetical(nlp_engine):
     # a drug not taken, at a dose, is still a proposal
     assert ("J01EE01", "hypothetical") in found(
         nlp_engine, "Un traitement par Bactrim à dose curative pourra être discuté.")
+
+
+def test_a_parenthesis_does_not_carry_a_cue_before_it(nlp_engine):
+    """Only a cue right after the ")" reaches back; a negation inside a
+    parenthesis stays inside it."""
+    got = found(nlp_engine, "Diabète (pas de rétinopathie) équilibré.")
+    assert ("E14", "affirmed") in got and ("H35.0", "negated") in got
 
 
 def test_a_treatment_proposed_for_a_disease_keeps_the_disease(nlp_engine):
