@@ -430,6 +430,7 @@ EXTRA_FAMILY = [
     "branche paternelle", "côté maternel", "côté paternel", "lignée maternelle",
     "lignée paternelle", "maternel", "maternelle", "paternel", "paternelle", "grand-parent",
     "arrière-grand-parent", "descendant", "descendants", "petit-fils", "petite-fille",
+    "hérédité",  # round 11: "hérédité coronarienne" (not "héréditaire": the patient's own disease)
 ]
 
 

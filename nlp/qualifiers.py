@@ -744,14 +744,23 @@ _FAMILY_SIDES = ("famil", "patern", "matern", "apparent", "ascendant", "fratrie"
                  "lignee", "branche")
 
 
+# round 11: "Chez la mère, une polyarthrite", "Le père, décédé d'un AVC": the
+# relative's own clause
+_RELATIVE_PARTICIPLES = frozenset({
+    f"{v}{g}" for v in ("decede", "atteint", "suivi", "traite", "opere", "diagnostique", "porteur")
+    for g in ("", "e")} | {"porteuse"})
+
+
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
-    """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...": a
+    """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
+    la mère, ...", "Le père, décédé ...": a
     family cue in the first words of a sentence, followed by ",", covers the
     sentence up to ";" or its end (in place)."""
     sentence_of = None
     for s, e, label in matches:
-        if label != "family" or e >= len(norms) or norms[e] != "," \
-                or not norms[e - 1].startswith(_FAMILY_SIDES):
+        if label != "family" or e + 1 >= len(norms) or norms[e] != "," or not (
+                norms[e - 1].startswith(_FAMILY_SIDES) or "chez" in norms[max(0, s - 2):s]
+                or norms[e + 1] in _RELATIVE_PARTICIPLES):
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
         if s - starts[i] > 2:

@@ -56,6 +56,10 @@ pytestmark = pytest.mark.nlp
     ("Lasilix 40 mg/j. Une majoration du Lasilix pourra être discutée.", "C03CA01", "affirmed"),
     ("Eliquis 2,5 mg x2/j. Un passage à l'Eliquis à pleine dose sera discuté.", "B01AF02",
      "affirmed"),
+    # a relative's own clause; "hérédité" is family history
+    ("Le père, décédé à 70 ans d'une embolie pulmonaire.", "I26", "family"),
+    ("Chez la mère, une maladie de Basedow.", "E05.0", "family"),
+    ("Hérédité coronarienne au premier degré.", "I25", "family"),
     # concepts of differential diagnoses the lexicon lacked
     ("Fracture-tassement ostéoporotique de T12.", "M80.8", "affirmed"),
     ("Une neurosarcoïdose est évoquée devant la méningite lymphocytaire.", "D86.8", "hypothetical"),
@@ -104,6 +108,12 @@ def test_a_new_drug_discussed_stays_hypothetical(nlp_engine):
     # a drug not taken, at a dose, is still a proposal
     assert ("J01EE01", "hypothetical") in found(
         nlp_engine, "Un traitement par Bactrim à dose curative pourra être discuté.")
+
+
+def test_a_relative_in_apposition_is_not_always_the_subject(nlp_engine):
+    """"Sa mère, présente à la consultation, signale une toux": the patient's cough."""
+    assert ("R05", "affirmed") in found(
+        nlp_engine, "Sa mère, présente à la consultation, signale une toux.")
 
 
 def test_a_parenthesis_does_not_carry_a_cue_before_it(nlp_engine):
