@@ -251,6 +251,9 @@ EXTRA_NEGATION_PRECEDING = [
     "pas d'indication aux", "pas d'indication d'", "pas d'indication de", "ni de", "ni d'",
     "sans argument pour", "sans signe de", "aucun signe de", "aucun argument pour",
     "ne retrouve pas", "ne retrouvent pas", "pas de notion de", "négativité de",
+    # round 11: "indemne de toute métastase", "exempt de récidive", "dément toute prise"
+    "indemne de", "indemne d'", "exempt de", "exempte de", "exempt d'", "exempte d'",
+    "dément toute", "dément tout",
 ]
 EXTRA_NEGATION_FOLLOWING = [
     *_genders("non retrouvé", "pas retrouvé", "non retenu", "pas retenu", "non confirmé",

@@ -56,6 +56,11 @@ pytestmark = pytest.mark.nlp
     ("Lasilix 40 mg/j. Une majoration du Lasilix pourra être discutée.", "C03CA01", "affirmed"),
     ("Eliquis 2,5 mg x2/j. Un passage à l'Eliquis à pleine dose sera discuté.", "B01AF02",
      "affirmed"),
+    # denials: "indemne de", "exempt de", "dément toute"
+    ("Patiente indemne de toute récidive de cancer du sein.", "C50", "negated"),
+    ("Exempt de métastase au bilan d'extension.", "C79.9", "negated"),
+    ("Le patient dément toute consommation d'alcool.", "F10.1", "negated"),
+    ("La coronarographie a écarté une sténose coronaire.", "I25.1", "negated"),
     # a relative's own clause; "hérédité" is family history
     ("Le père, décédé à 70 ans d'une embolie pulmonaire.", "I26", "family"),
     ("Chez la mère, une maladie de Basedow.", "E05.0", "family"),
@@ -94,6 +99,7 @@ def test_round11_wordings(nlp_engine, text, code, assertion):
     ("Asymétrie faciale sur paralysie faciale.", "Q67.0"),  # a sign, not a congenital deformity
     ("Test de la sueur demandé.", "R61"),  # the test, not hyperhidrosis
     ("Dystrophie bulleuse apicale.", "L13.9"),
+    ("Il dément toute prise de toxiques.", "F03"),  # the verb démentir, not dementia
 ])
 def test_round11_words_that_do_not_mean_the_code(nlp_engine, text, code):
     assert code not in {c for c, _ in found(nlp_engine, text)}
