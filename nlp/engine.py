@@ -182,6 +182,31 @@ def apposition(concepts: list[Concept], text: str) -> list[Concept]:
     return out
 
 
+# "en association à l'aspirine", "associé au Kardégic", "majoration du Lasilix"
+# (before the drug); "à dose curative", "à pleine dose" (after it)
+_BESIDE = re.compile(r"(?:en association|associée?s?|en plus|en complément)\s+(?:à|au|aux|avec|de|du|des)"
+                     r"\s+(?:(?:l'|la |le |les |son |sa |ses )\s*)?$", re.IGNORECASE)
+_CHANGED = re.compile(r"(?:majoration|augmentation|diminution|baisse|réduction|adaptation|ajustement"
+                      r"|arrêt|décroissance|intensification|modification)\s+(?:(?:de la dose|des doses"
+                      r"|de la posologie)\s+)?(?:du |de la |de l'|des |de |d')\s*$", re.IGNORECASE)
+_DOSE = re.compile(r"\s*(?:à|a)\s+(?:(?:pleine|demi|double|forte|faible)[- ]?)?dose\b", re.IGNORECASE)
+
+
+def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
+    """"Un passage au Bactrim à dose curative pourra être discuté", "un relais
+    par Xarelto en association à l'aspirine pourra être discuté": a drug the
+    note also gives as taken (affirmed), named beside the discussed one, with
+    a dose or a change of its dose, is the patient's treatment: affirmed (round 11)."""
+    taken = {c.code for c in concepts if c.system == ATC_SYSTEM and c.assertion == AFFIRMED}
+    if not taken:
+        return concepts
+    return [dataclasses.replace(c, assertion=AFFIRMED)
+            if c.system == ATC_SYSTEM and c.assertion == HYPOTHETICAL and c.code in taken and (
+                _BESIDE.search(text, max(0, c.start - 40), c.start)
+                or _CHANGED.search(text, max(0, c.start - 40), c.start) or _DOSE.match(text, c.end))
+            else c for c in concepts]
+
+
 class _LocalMatcher:
     """Phrase matchers for the concepts of server-side CodeSystems.
 
@@ -291,7 +316,7 @@ class EdsEngine:
                     concepts.extend(self._extract_chunk(chunk, start, local, sections,
                                                         sections.folded[start:end]))
         concepts = indication_atc(type_diabetes(concepts, self._display), self._display, text)
-        concepts = apposition(concepts, text)
+        concepts = taken_drugs(apposition(concepts, text), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",

@@ -251,6 +251,9 @@ EXTRA_NEGATION_PRECEDING = [
     "pas d'indication aux", "pas d'indication d'", "pas d'indication de", "ni de", "ni d'",
     "sans argument pour", "sans signe de", "aucun signe de", "aucun argument pour",
     "ne retrouve pas", "ne retrouvent pas", "pas de notion de", "négativité de",
+    # round 11: "indemne de toute métastase", "exempt de récidive", "dément toute prise"
+    "indemne de", "indemne d'", "exempt de", "exempte de", "exempt d'", "exempte d'",
+    "dément toute", "dément tout",
 ]
 EXTRA_NEGATION_FOLLOWING = [
     *_genders("non retrouvé", "pas retrouvé", "non retenu", "pas retenu", "non confirmé",
@@ -396,7 +399,10 @@ CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soi
 # ("une ablation du flutter est proposée": the flutter is there). Regex on
 # the folded cue text.
 TREATMENT_CUE_PATTERN = (
-    r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+[\w ]+"
+    # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
+    r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
+    r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
+    r"|elimin|exclu|ecart)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine)$"
 )
@@ -427,6 +433,7 @@ EXTRA_FAMILY = [
     "branche paternelle", "côté maternel", "côté paternel", "lignée maternelle",
     "lignée paternelle", "maternel", "maternelle", "paternel", "paternelle", "grand-parent",
     "arrière-grand-parent", "descendant", "descendants", "petit-fils", "petite-fille",
+    "hérédité",  # round 11: "hérédité coronarienne" (not "héréditaire": the patient's own disease)
 ]
 
 
@@ -445,22 +452,27 @@ def all_entries(lexicon_path: Path = LEXICON_PATH) -> list[LexiconEntry]:
     return entries
 
 
-def _typo_corrector(nlp, entries: list[LexiconEntry]):
+def _typo_corrector(nlp, entries: list[LexiconEntry], cues: dict[str, dict[str, list[str]]]):
     """Targets: the long words of the curated lexicon, as the matchers see
     them (normalised, plural-folded). Known words: every string the pattern
-    building put in the vocabulary (ATIH labels, drug names, lexicon, cues)."""
+    building put in the vocabulary (ATIH labels, drug names, lexicon) and the
+    words of the qualifier cues (round 11: "le principal diagnostic
+    différentiel" was read as "principale", no cue matched)."""
     from .components import TypoCorrector
 
+    normalizer = nlp.get_pipe("normalizer")
+
+    def norms(phrase: str) -> list[str]:
+        return [t.norm_ for t in normalizer(nlp.make_doc(phrase)) if t.norm_.isalpha()]
+
     targets = set()
-    pipes = [nlp.get_pipe("normalizer")]
     for e in entries:
         if e.system is None or e.case_sensitive:
             continue
-        doc = nlp.make_doc(e.term)
-        for pipe in pipes:
-            doc = pipe(doc)
-        targets.update(t.norm_ for t in doc if t.norm_.isalpha())
+        targets.update(norms(e.term))
     known = {s for s in nlp.vocab.strings if s.isalpha() and s == s.lower()}
+    known.update(w for labels in cues.values() for phrases in labels.values()
+                 for phrase in phrases for w in norms(phrase))
     # French verb forms shipped with edsnlp (hypothesis cues): real words
     from .components import fold_plural
 
@@ -537,13 +549,13 @@ def build_payload(lexicon_path: Path = LEXICON_PATH) -> Payload:
         # Typo repair: built now that the vocabulary holds every pattern word,
         # placed before the matchers; it has no pipe meta, so the qualifier
         # cues below are not passed through it.
-        nlp.add_pipe(_typo_corrector(nlp, entries), name="typos", before="codoc_lexicon")
-        PIPE_META[nlp.get_pipe("typos")] = FactoryMeta(
-            assigns=[], requires=[], retokenizes=False, default_config={})
         from .qualifiers import CueQualifier, cue_terms, negation_regex
 
-        qualifier = CueQualifier(nlp, cue_terms(_cues()), negation_regex(),
-                                 NEGATION_FOLLOWING_REGEX)
+        cues = cue_terms(_cues())
+        nlp.add_pipe(_typo_corrector(nlp, entries, cues), name="typos", before="codoc_lexicon")
+        PIPE_META[nlp.get_pipe("typos")] = FactoryMeta(
+            assigns=[], requires=[], retokenizes=False, default_config={})
+        qualifier = CueQualifier(nlp, cues, negation_regex(), NEGATION_FOLLOWING_REGEX)
 
     assert tuple(nlp.pipe_names) == MATCHERS, nlp.pipe_names
     payload = Payload(

@@ -91,9 +91,32 @@ _TO_RULE_OUT = [f"{p}{v}" for p in ("pour ", "afin d'", "afin de ", "en vue d'",
                 for v in ("écarter", "éliminer", "exclure", "infirmer")]
 _TO_LOOK_FOR = [f"{p}{v}" for p in ("pour ", "afin de ", "en vue de ")
                 for v in ("rechercher", "dépister", "confirmer", "documenter", "préciser")]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT]
+# Round 11: "une tuberculose doit être éliminée", "devra être exclue": a workup
+# still to do, a hypothesis (edsnlp's "éliminé" after the span read it as negated)
+_MUST_RULE_OUT = [f"{aux} {v}{g}" for aux in ("doit être", "doivent être", "devra être",
+                                             "devront être", "devrait être", "devraient être",
+                                             "sera", "seront")
+                  for v in ("éliminé", "exclu", "écarté") for g in ("", "e", "s", "es")]
+# "il faudra éliminer une insuffisance surrénale", "il convient d'exclure";
+# "n'a pas pu être formellement éliminée"; "une leucémie est improbable" (as "peu probable")
+_MUST_ELIMINATE = [f"{p}{v}" for p in ("il faut ", "il faudra ", "il faudrait ", "il convient d'",
+                                       "il conviendra d'", "nécessité d'")
+                   for v in ("éliminer", "exclure", "écarter")]
+_MUST_RULE_OUT += [f"{h} {adv} {v}{g}" for h in ("n'a pas pu être", "n'a pu être", "ne peut être",
+                                                 "ne peut pas être", "ne pouvant être")
+                   for adv in ("formellement", "totalement", "complètement", "définitivement")
+                   for v in ("éliminé", "exclu", "écarté") for g in ("", "e")]
+IMPROBABLE = ["improbable", "peu vraisemblable"]
+NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT, *_MUST_RULE_OUT,
+                 *_MUST_ELIMINATE, *IMPROBABLE]
+# Round 11: "un rejet n'est pas suspecté" denies; "suspecté" is then no hypothesis
+NOT_SUSPECTED = [f"{n} {v}{g}" for n in ("non", "pas") for v in ("suspecté", "évoqué")
+                 for g in ("", "e")]
 HYPOTHESIS_PRECEDING = [
     *_CANNOT_EXCLUDE, *_NOT_TO_MISS, "à suspecter", "suspecter", "vs", "versus",
+    # round 11: "on discute une sarcoïdose", "nous proposons l'introduction d'Eliquis"
+    "on discute", "nous discutons", "se discute", "se discutent", "on propose", "nous proposons",
+    "je propose", "proposons", *_MUST_ELIMINATE,
     "diagnostic différentiel avec", "diagnostics différentiels avec", "orientation diagnostique",
     # "le tableau fait craindre", "faisant redouter"
     *[f"{v} {w}" for v in ("fait", "font", "faisant", "faire") for w in ("craindre", "redouter",
@@ -106,19 +129,47 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
 ]
+_IS = ("est", "reste", "demeure", "constitue", "serait")
 HYPOTHESIS_FOLLOWING = [
     *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
     "reste à confirmer", "restent à confirmer",
     "à écarter", "à infirmer", "reste à discuter", "restent possibles", "plausible", "plausibles",
     "incertain", "incertaine", "non certain", "non certaine", "est suspecté", "est suspectée",
+    # round 11: "X doit être recherché(e)", "un lymphome est le principal diagnostic différentiel"
+    *IMPROBABLE, *_MUST_RULE_OUT, *[f"{aux} recherché{g}" for aux in ("doit être", "doivent être", "devra être")
+                       for g in ("", "e")],
+    *[f"{v} {d} diagnostic différentiel" for v in _IS
+      for d in ("le", "un", "le principal", "un autre", "l'autre", "le premier", "le seul")],
+    # "une EP reste une hypothèse", "se discute", "pourrait expliquer le tableau",
+    # "est en discussion en RCP", "reste à documenter"
+    *[f"{v} {d}" for v in _IS for d in ("une hypothèse", "l'hypothèse", "une possibilité",
+                                         "une piste", "l'hypothèse principale")],
+    *[f"{v}{w}" for v in ("se ", "peut se ", "pourra se ", "pourrait se ", "doit se ")
+      for w in ("discuter", "discute", "discutera", "poser", "pose")],
+    *[f"{v} {w}" for v in ("pourrait", "pourraient", "pouvant", "peut", "pourrait aussi")
+      for w in ("expliquer", "être en cause", "rendre compte")],
+    *[f"{v} {d}" for v in ("sont", "restent") for d in (
+        "les hypothèses", "les deux hypothèses", "les principales hypothèses", "des hypothèses",
+        "les diagnostics différentiels", "les deux diagnostics différentiels")],
+    *[f"{v} nécessaire" for v in ("pourra être", "pourrait être", "pourront être", "sera peut-être")],
+    "serait en cause", "seraient en cause", "en discussion", "est en discussion",
+    "à l'étude", "est à l'étude", "en cours de discussion",
+    "à documenter", "reste à documenter", "restent à documenter",
     # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
     *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
+# Round 11: words that join two drugs of one proposal; the termination inside
+# them ("avec") does not end the scope of a hypothesis cue: "un relais par Xarelto
+# en association avec l'aspirine pourra être discuté" hedges the Xarelto too.
+# A cue of its own label ("bridge") that qualifies nothing.
+BRIDGES = [f"{h} {p}" for h in ("en association", "associé", "associée", "en combinaison")
+           for p in ("avec", "avec le", "avec la", "avec l'", "à", "au", "aux")]
+BRIDGES = [b.replace("' ", "'") for b in BRIDGES]
 # Round 9: drugs not given ("Seroplex non introduit"), as the "n'a pas été
 # introduit" regex of nlp/pipeline.py already reads them
 NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
     "introduit", "débuté", "instauré", "prescrit", "repris", "réintroduit", "poursuivi")
-    for g in ("", "e")]
+    for g in ("", "e")] + NOT_SUSPECTED
 # Round 9: "X suspecté au vu de Y", "étant donné Y": Y is the evidence, out of
 # the scope of a cue about X (as "devant", "compte tenu de" in nlp/pipeline.py)
 EVIDENCE_TERMINATION = ["au vu de", "au vu du", "au vu des", "au vu d'", "vu le", "vu la", "vu les",
@@ -168,11 +219,12 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
             "verbs_preceding": neg_pre, "verbs_following": neg_fol,
         },
         HYPOTHESIS: {
-            PSEUDO: cues["hypothesis_pseudo"],
+            **more(PSEUDO, cues["hypothesis_pseudo"], NOT_SUSPECTED),
             **more("preceding", cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
             **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
             **more(TERMINATION, cues["hypothesis_termination"],
                    [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
+            **more("bridge", [], BRIDGES),
             "verbs_preceding": hyp_pre, "verbs_following": hyp_fol,
         },
         FAMILY: {
@@ -258,6 +310,8 @@ class CueQualifier:
             _colon_ends_preceding(norms, spans, neg)
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
+            _parenthesis_before_cue(norms, spans, cues[0], neg)
+            _parenthesis_before_cue(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
             _under_treatment(norms, spans, neg, _TREATED)
             _conditional_clause(norms, spans, neg)
@@ -690,14 +744,23 @@ _FAMILY_SIDES = ("famil", "patern", "matern", "apparent", "ascendant", "fratrie"
                  "lignee", "branche")
 
 
+# round 11: "Chez la mère, une polyarthrite", "Le père, décédé d'un AVC": the
+# relative's own clause
+_RELATIVE_PARTICIPLES = frozenset({
+    f"{v}{g}" for v in ("decede", "atteint", "suivi", "traite", "opere", "diagnostique", "porteur")
+    for g in ("", "e")} | {"porteuse"})
+
+
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
-    """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...": a
+    """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
+    la mère, ...", "Le père, décédé ...": a
     family cue in the first words of a sentence, followed by ",", covers the
     sentence up to ";" or its end (in place)."""
     sentence_of = None
     for s, e, label in matches:
-        if label != "family" or e >= len(norms) or norms[e] != "," \
-                or not norms[e - 1].startswith(_FAMILY_SIDES):
+        if label != "family" or e + 1 >= len(norms) or norms[e] != "," or not (
+                norms[e - 1].startswith(_FAMILY_SIDES) or "chez" in norms[max(0, s - 2):s]
+                or norms[e + 1] in _RELATIVE_PARTICIPLES):
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
         if s - starts[i] > 2:
@@ -776,6 +839,31 @@ def _coordinated(norms, spans, out) -> None:
                 and (len(between) == 2 or between[2] in _ARTICLES)):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+
+
+def _parenthesis_before_cue(norms, spans, matches, out) -> None:
+    """"Une nécrolyse épidermique toxique (syndrome de Lyell) n'est pas
+    retenue": a following cue right after a ")" also qualifies the spans
+    inside the parenthesis and the span right before its "(" (edsnlp's
+    terminations "(" and ")" cut them off; round 11); "une pneumopathie (à
+    confirmer)": a following cue that opens a parenthesis qualifies the span
+    right before it (in place)."""
+    for cs, ce, label in matches:
+        if label not in FOLLOWING or cs < 2:
+            continue
+        if norms[cs - 1] == "(":
+            for k, (s, e) in enumerate(spans):
+                if e == cs - 1 and (cs, ce) not in out[k]:
+                    out[k].append((cs, ce))
+            continue
+        if cs < 3 or norms[cs - 1] != ")":
+            continue
+        opening = next((j for j in range(cs - 2, max(-1, cs - 12), -1) if norms[j] in "()"), None)
+        if opening is None or norms[opening] != "(":
+            continue
+        for k, (s, e) in enumerate(spans):
+            if (opening < s and e < cs or e == opening) and (cs, ce) not in out[k]:
+                out[k].append((cs, ce))
 
 
 def _question_after_colon(norms, spans, hyp) -> None:
