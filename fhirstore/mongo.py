@@ -114,10 +114,9 @@ class MongoFHIRStore(FHIRStore):
         #: ranges of an indexed field inside the index without one (other conditions read each match either way, so
         #: they keep it: bounded work); None until first asked
         self._count_limit: bool | None = None
-        #: resource type → the keyed parameters whose single key of a form is held in the document (keep_inline)
-        self._inline: dict[str, frozenset[str]] = {}
-        #: resource type → those of them whose keys may name a system (a second slot, ``<param>_s``)
-        self._inline_systems: dict[str, frozenset[str]] = {}
+        #: resource type → the keyed parameters whose single key of a form is held in the document (keep_inline) →
+        #: their slots: the bare keys', then, for a parameter whose keys may name a system, theirs (``<param>_s``)
+        self._inline: dict[str, dict[str, tuple[str, ...]]] = {}
 
     # -- collections -------------------------------------------------------------------------------------------
     def collection(self, resource_type: str):
@@ -924,8 +923,8 @@ class MongoFHIRStore(FHIRStore):
         found = []
         resource_type, _, rest = term.key.partition("|")
         param, bar, value = rest.partition("|")
-        if bar and param in self._inline.get(resource_type, ()):
-            slots = self._slots(resource_type, param)
+        slots = self._inline.get(resource_type, {}).get(param) if bar else None
+        if slots:
             if _has_bar(value):  # a system's slot, if the parameter has one
                 slots = slots[1:]
             elif not term.prefix:
@@ -1098,14 +1097,8 @@ class MongoFHIRStore(FHIRStore):
             return {d["_id"] for d in found}
 
     def keep_inline(self, resource_type: str, params: Iterable[str], with_system: Iterable[str] = ()) -> None:
-        self._inline[resource_type] = frozenset(params)
-        self._inline_systems[resource_type] = frozenset(with_system) & self._inline[resource_type]
-
-    def _slots(self, resource_type: str, param: str) -> tuple[str, ...]:
-        """The inline slots of a parameter: its bare keys', and its keys with a system's when it has one."""
-        if param in self._inline_systems.get(resource_type, ()):
-            return param, param + SYSTEM_SLOT
-        return (param,)
+        systems = frozenset(with_system)
+        self._inline[resource_type] = {p: (p, p + SYSTEM_SLOT) if p in systems else (p,) for p in sorted(params)}
 
     def ensure_indexes(self, resource_type: str, specs: Iterable[IndexSpec]) -> list[str]:
         names = []
@@ -1113,8 +1106,8 @@ class MongoFHIRStore(FHIRStore):
                       IndexSpec((("meta.lastUpdated", 1),), history=True),
                       IndexSpec(((path(REFS), 1), (path(RESOURCE_ID), 1)), history=True),
                       IndexSpec(((path(TXN), 1),)),
-                      *(IndexSpec(((path(INLINE, slot), 1),)) for param in sorted(self._inline.get(resource_type, ()))
-                        for slot in self._slots(resource_type, param))]
+                      *(IndexSpec(((path(INLINE, slot), 1),)) for slots in self._inline.get(resource_type, {}).values()
+                        for slot in slots)]
         with _store_errors():
             for spec in [*base_specs, *specs]:
                 target = self.history_collection(resource_type) if spec.history else self.collection(resource_type)
@@ -1188,16 +1181,12 @@ class MongoFHIRStore(FHIRStore):
         params = self._inline.get(resource_type)
         if not params:
             return {}
-        systems = self._inline_systems.get(resource_type, frozenset())
         by_slot: dict[str, list[str]] = {}
         for key in dict.fromkeys(keys):
             _, param, rest = key.split("|", 2)
-            if param not in params:
-                continue
-            if not _has_bar(rest):
-                by_slot.setdefault(param, []).append(key)
-            elif param in systems:
-                by_slot.setdefault(param + SYSTEM_SLOT, []).append(key)
+            slots = params.get(param, ())[_has_bar(rest):]  # a key with a system: the second slot, if any
+            if slots:
+                by_slot.setdefault(slots[0], []).append(key)
         return {slot: found[0] for slot, found in by_slot.items() if len(found) == 1}
 
     @staticmethod
