@@ -105,6 +105,7 @@ class Enricher:
         self._backlog: queue.Queue[str] | None = None
         self._redis = None
         self._terms: tuple[float, list[nlp.LocalTerm]] | None = None  # (when read, terms)
+        self._terms_forgotten = float("-inf")  # when a CodeSystem write last made them stale
 
     @property
     def statuses(self):
@@ -302,7 +303,8 @@ class Enricher:
         """Concepts (display and designations) of every stored CodeSystem, read again once LOCAL_TERMS_SECONDS have
         passed or a CodeSystem was written through this process (:meth:`forget_local_terms`)."""
         cached = self._terms
-        if cached is not None and time.monotonic() - cached[0] < LOCAL_TERMS_SECONDS:
+        if cached is not None and cached[0] > self._terms_forgotten \
+                and time.monotonic() - cached[0] < LOCAL_TERMS_SECONDS:  # a read begun before a write is stale
             return cached[1]
         read_at = time.monotonic()
         terms = self._read_local_terms()
@@ -311,7 +313,7 @@ class Enricher:
 
     def forget_local_terms(self) -> None:
         """A CodeSystem changed: the next note is read with the stored ones."""
-        self._terms = None
+        self._terms_forgotten = time.monotonic()
 
     def _read_local_terms(self) -> list["nlp.LocalTerm"]:
         page = self.store.search("CodeSystem", {"concept": {"$exists": True}}, limit=10_000, count_total=False)
