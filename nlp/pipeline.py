@@ -230,8 +230,23 @@ _CHANGE_NOUNS = ("changement", "modification", "majoration", "adaptation", "dimi
                  "réduction", "décroissance", "intensification", "relais")
 _NOT_RULED_OUT = [f"{head} {verb}{e}" for head in (
     "ne peut être", "ne peut pas être", "ne peuvent être", "ne peuvent pas être", "n'a pas pu être",
-    "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être")
+    "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être",
+    # round 12a: "n'est pas formellement éliminée", "n'a pas encore été exclu"
+    "n'est pas formellement", "pas formellement", "non formellement", "n'a pas encore été",
+    "pas encore", "n'est pas encore", "non encore")
     for verb in ("exclu", "éliminé", "écarté") for e in ("", "e")]
+# "le diagnostic de TDAH ne peut être retenu à ce stade", "une SEP n'est pas
+# encore confirmée": not established yet, a hypothesis (round 12a)
+_NOT_YET_ESTABLISHED = [
+    *[f"{head} {verb}{e}" for head in (
+        "ne peut être", "ne peut pas être", "ne peut pas encore être", "ne peut encore être",
+        "ne peuvent être", "ne peuvent pas être", "ne pouvant être", "ne pouvant pas être",
+        "ne peut pour l'instant être", "ne peut à ce stade être")
+      for verb in ("retenu", "posé", "affirmé", "confirmé", "établi", "certifié") for e in ("", "e")],
+    *[f"{head} {verb}{e}" for head in ("pas encore", "n'est pas encore", "non encore", "pas formellement",
+                                       "n'est pas formellement", "n'a pas encore été")
+      for verb in ("retenu", "posé", "affirmé", "confirmé", "établi") for e in ("", "e")],
+]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
@@ -243,7 +258,10 @@ EXTRA_NEGATION_PSEUDO = [
     *[f"{neg}{noun}" for neg in ("pas de ", "pas d'", "sans ", "aucun ", "aucune ")
       for noun in _CHANGE_NOUNS],
     # "une endocardite ne peut être exclue": not ruled out, a hypothesis
-    *_NOT_RULED_OUT,
+    *_NOT_RULED_OUT, *_NOT_YET_ESTABLISHED,
+    "pas impossible", "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas",
+    "n'écarte pas", "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer",
+    "sans pouvoir écarter", "sans exclure", "sans éliminer", "sans écarter",
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
@@ -314,6 +332,13 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "discuterons", "discutera", "discuteront", "introduction prochaine", "mise en route prochaine",
     "serait en rapport avec", "seraient en rapport avec", "serait lié à", "serait liée à",
     "seraient liés à", "seraient liées à", "serait dû à", "serait due à",
+    # round 12a: "aspect suggestif d'une tuberculose", "la piste d'une sarcoïdose"
+    "suggestif d'", "suggestif de", "suggestive d'", "suggestive de", "suggérant", "suggère",
+    "suggèrent", "faisant suspecter", "fait suspecter", "font suspecter", "faisant craindre",
+    "piste d'", "piste de", "piste du",
+    "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas", "n'écarte pas",
+    "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer", "sans pouvoir écarter",
+    "sans exclure", "sans éliminer", "sans écarter",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
@@ -330,6 +355,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
       for v in _FUTURE_VERBS for e in ("", "e")],
     *_genders("proposé", "envisagé"),
     *_NOT_RULED_OUT, *_genders("redouté", "est redouté", "présumé", "supposé"),
+    *_NOT_YET_ESTABLISHED,
+    # round 12a: "une embolie pulmonaire n'est pas impossible", "reste douteuse", "est à évaluer"
+    "pas impossible", "n'est pas impossible", "douteux", "douteuse", "à évaluer",
 ]
 
 
@@ -404,7 +432,9 @@ TREATMENT_CUE_PATTERN = (
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
     r"|elimin|exclu|ecart)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
-    r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine)$"
+    r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
+    # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
+    r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*)$"
 )
 
 

@@ -327,6 +327,13 @@ class CueQualifier:
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, hyp)
+            _predicate_colon(norms, spans, hyp)
+            _evidence_subject(norms, spans, hyp)
+            _subject_with(norms, spans, cues[0], neg)
+            _subject_with(norms, spans, cues[1], hyp)
+            _pending_test(norms, spans, neg, hyp)
+            _if_confirmed(norms, spans, hyp)
+            _conditional_repeat(norms, spans, neg, hyp, fam)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -519,7 +526,10 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
             and (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
                                     and norms[m[1] - 1].startswith(_LIST_FOLLOWING)
                                     and _is_title(norms, starts, m[0])))
-            and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
+            and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES
+            # "une iatrogénie est possible : Seresta arrêté": a predicate, no list (round 12a)
+            and not (labels is PRECEDING_LIST and m[2] in PRECEDING
+                     and not _is_title(norms, starts, m[0]))]
     if labels is PRECEDING_LIST:  # "Hypothèses, par ordre de probabilité :"
         cues += [(m[0], m[1], colon) for m in matches
                  if norms[m[0]].startswith(_TITLE_HEADS) and m[2] in PRECEDING
@@ -547,7 +557,8 @@ def _not_relatives(norms, spans, starts, matches):
     """Family cues that name no relative of the patient: "familial(e)" right
     after or inside a span (a disease's name: "hypercholestérolémie
     familiale", "fièvre méditerranéenne familiale"), and the child who is
-    the patient ("l'enfant présente", "Enfant de 4 ans hospitalisé")."""
+    the patient ("l'enfant présente", "Enfant de 4 ans hospitalisé", "fièvre
+    chez un enfant de 4 ans": round 12a)."""
     out = []
     sentence_starts = set(starts)
     for m in matches:
@@ -559,8 +570,14 @@ def _not_relatives(norms, spans, starts, matches):
                 continue  # the span ends at the cue or covers it
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
+                    or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
                     or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)):
                 continue
+            if w in ("fille", "fils", "garcon") and s > 0 and norms[s - 1] in _THE_PATIENT | {"une", "un"} \
+                    and s + 2 < len(norms) and norms[s + 1] in ("de", "d'") and norms[s + 2].isdigit():
+                continue  # "la fille de 15 ans consulte": the patient
+        if s > 1 and norms[s - 2] == "comme" and norms[s - 1] in _POSSESSIVES:
+            continue  # "asthmatique comme sa mère": the patient's own disease
         out.append(m)
     return out
 
@@ -866,6 +883,71 @@ def _parenthesis_before_cue(norms, spans, matches, out) -> None:
                 out[k].append((cs, ce))
 
 
+_COPULAS = frozenset({"est", "sont", "a", "ont", "ete", "n'est", "ne", "n'a", "n'ont", "semble",
+                      "semblent", "parait", "paraissent", "reste", "restent"})
+_WITH = frozenset({"avec", "et/ou"})
+
+
+def _subject_with(norms, spans, matches, out) -> None:
+    """"Une récidive du cancer de prostate avec obstacle est écartée", "une
+    pneumopathie avec épanchement est possible": a following predicate cue
+    ("est écartée", "n'est pas retenue", "est possible") a few words after "X
+    avec ..." is about the whole subject, although "avec" ends the scope of
+    the cue (round 12a; in place). ``matches``: the cues left by the pseudo cues."""
+    following = {m[0]: (m[0], m[1]) for m in matches if m[2] in FOLLOWING}
+    if not following:
+        return
+    for k, (s, e) in enumerate(spans):
+        if out[k]:
+            continue
+        w = e  # "cancer de prostate avec": a complement of the span's words first
+        if w < len(norms) and norms[w] in _PREPOSITIONS:
+            w = next((i for i in range(w + 1, min(w + 4, len(norms))) if norms[i] in _WITH), w)
+        if w >= len(norms) or norms[w] not in _WITH \
+                or any(norms[i] in _CLAUSE_STARTS or i in following for i in range(e, w)):
+            continue
+        for j in range(w + 1, min(w + 8, len(norms))):
+            if norms[j] in _CLAUSE_STARTS or norms[j] in ("(", ")") or "\n" in norms[j]:
+                break
+            if j in following and (norms[j] in _COPULAS or norms[j - 1] in _COPULAS):
+                out[k].append(following[j])
+                break
+
+
+# "la fièvre évoque une pneumopathie", "la dyspnée suggère une embolie": a
+# verb of reasoning whose subject is the span (the evidence), not a hypothesis
+_EVIDENCE_VERBS = frozenset({"evoque", "evoquent", "suggere", "suggerent", "oriente", "orientent",
+                             "fait", "font", "pose", "posent", "laisse", "laissent"})
+_OBJECT_STARTS = frozenset({"un", "une", "des", "le", "la", "l'", "les", "d'", "de", "plutot",
+                            "evoquer", "suspecter", "craindre", "discuter", "penser", "vers",
+                            "la", "question", "suspecter"})
+
+
+def _evidence_subject(norms, spans, hyp) -> None:
+    """"La fièvre évoque une pneumopathie", "la dyspnée suggère une embolie
+    pulmonaire": a following cue that is the active verb of which the span
+    is the subject (right after it, with its object after it) hedges the
+    object, not the span (round 12a; in place). "Une sarcoïdose évoquée en
+    premier lieu" keeps its cue (a participle, no object)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                e <= c[0] <= e + 1 and norms[c[0]] in _EVIDENCE_VERBS and c[1] < len(norms)
+                and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1))]
+
+
+def _predicate_colon(norms, spans, hyp) -> None:
+    """"Une iatrogénie est possible : Seresta diminué puis arrêté",
+    "Pneumopathie probable : Augmentin": a preceding hypothesis cue that is a
+    predicate, or follows a span on its line (not a list title, see
+    :func:`_is_title`), does not reach past a ":" after it (round 12a; in place)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                c[1] <= s and ":" in norms[c[1]:s] and not _is_title(norms, starts, c[0]))]
+
+
 def _question_after_colon(norms, spans, hyp) -> None:
     """"Douleur thoracique : SCA ?": a trailing "?" asks about what follows
     the last ":" before it, not about the spans before that colon (in
@@ -995,6 +1077,105 @@ def _distribute_following(norms, spans, hyp) -> None:
 
 
 _OR_JOINERS = frozenset({"et", "ou", ","})
+
+
+# round 12a: a test ordered for a disease ("sérologies VIH, VHB et VHC
+# demandées", "PCR grippe en cours", "prévoir une sérologie de Lyme") is a
+# workup: the disease is a hypothesis. Norms (folded, plurals removed).
+_TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero"})
+_PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", "prevoir"), ("prevu",), ("prevue",),
+            ("preleve",), ("prelevee",), ("envoye",), ("envoyee",), ("programme",), ("programmee",),
+            ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"))
+_ORDERING = frozenset({"prevoir", "demander", "demande", "realiser", "faire", "prelever", "programmer",
+                       "envoi", "prelevement"})
+_LIST_WORDS = frozenset({",", "et", "ou", "de", "d'", "du", "des", "la", "le", "l'", "les", "une", "un",
+                         "/", "anti", "contre"})
+
+
+def _pending_at(norms, i: int) -> tuple[int, int] | None:
+    """The (start, end) of a pending status word at ``i`` ("demandée", "en
+    cours", "à prévoir"), else None."""
+    for words in _PENDING:
+        if tuple(norms[i:i + len(words)]) == words:
+            return i, i + len(words)
+    return None
+
+
+def _pending_test(norms, spans, neg, hyp) -> None:
+    """"Sérologies VIH, VHB et VHC demandées", "PCR grippe en cours", "prévoir
+    une sérologie VIH": a span named after a test noun, alone or in a list of
+    spans, with a pending status after the list or an ordering verb before the
+    test, is hypothetical (in place; a negated or hedged span is left as it is)."""
+    covered = {i for s, e in spans for i in range(s, e)}
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k] or hyp[k]:
+            continue
+        t = s - 1
+        while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS):
+            t -= 1
+        if t < 0 or norms[t] not in _TEST_NOUNS:
+            continue
+        cue = None
+        j = t - 1
+        while j >= 0 and t - j <= 3 and norms[j] in _LIST_WORDS - {","}:
+            j -= 1
+        if j >= 0 and norms[j] in _ORDERING:
+            cue = (j, j + 1)
+        else:
+            f = e
+            while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
+                f += 1
+            cue = _pending_at(norms, f) if f < n else None
+        if cue is not None:
+            hyp[k].append(cue)
+
+
+_IF = frozenset({"si", "s'il", "s'ils"})
+_CLAUSE_STARTS = frozenset({".", ";", ":", ",", "?", "!"})
+
+
+def _if_confirmed(norms, spans, hyp) -> None:
+    """"Rocéphine et Flagyl si l'angiocholite se confirme", "Tamiflu en cas
+    de confirmation": a treatment given only if a diagnosis is confirmed is
+    hypothetical. The cue ("si ... confirme") is one of a treatment
+    (``pipeline.TREATMENT_CUE_PATTERN``), so a disease before it stays
+    affirmed; the spans of the condition keep their own cues (in place)."""
+    n = len(norms)
+    for c, w in enumerate(norms):
+        if not (w in _IF or (w == "en" and c + 1 < n and norms[c + 1] == "cas")):
+            continue
+        q = c + 1
+        while q < n and q - c <= 10 and norms[q] not in _CLAUSE_STARTS and "\n" not in norms[q] \
+                and not norms[q].startswith(("confirm", "positi")):
+            q += 1
+        if q >= n or not norms[q].startswith(("confirm", "positi")):
+            continue
+        b = c - 1
+        while b >= 0 and norms[b] not in _CLAUSE_STARTS and "\n" not in norms[b]:
+            b -= 1
+        for k, (s, e) in enumerate(spans):
+            if b < s and e <= c and (c, q + 1) not in hyp[k]:
+                hyp[k].append((c, q + 1))
+
+
+_CONDITIONAL = frozenset({"si", "s'il", "s'ils", "en cas", "en cas de", "en cas d'", "au cas ou",
+                          "lorsque", "quand"})
+
+
+def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
+    """"Pas de fièvre ... Doliprane si fièvre" is handled by the negation; "il a
+    de la fièvre ... Doliprane si fièvre", "rappeler si la boiterie persiste":
+    a span hedged only by a condition, whose words the note also gives
+    without any cue, is that finding again, not a hypothesis (in place)."""
+    plain = {tuple(norms[s:e]) for k, (s, e) in enumerate(spans)
+             if not (neg[k] or hyp[k] or fam[k])}
+    if not plain:
+        return
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] and not neg[k] and not fam[k] and tuple(norms[s:e]) in plain and all(
+                " ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k]):
+            hyp[k] = []
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

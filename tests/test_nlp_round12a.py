@@ -1,0 +1,92 @@
+"""Round 12a of issue 15 (docs/nlp-engine.md, "Round 12a: assertion classes"): one
+probe sentence per family of wordings of the assertion classes fixed on the round's
+letters (tests/data/nlp/letters/10_round12a.txt). The sentences are not the letters' own."""
+from __future__ import annotations
+
+import pytest
+
+try:
+    from test_nlp_round10 import found
+except ImportError:  # pragma: no cover - run as a package
+    from tests.test_nlp_round10 import found
+
+pytestmark = pytest.mark.nlp
+
+
+@pytest.mark.parametrize("text, code, assertion", [
+    # the child who is the patient is no relative
+    ("Douleurs abdominales chez un enfant de 7 ans.", "R10", "affirmed"),
+    ("Crise d'asthme chez une enfant de 9 ans.", "J45", "affirmed"),
+    ("La fille de 16 ans consulte pour une toux.", "R05", "affirmed"),
+    ("Il est diabétique comme son père.", "E14", "affirmed"),
+    # ... while the patient's own children still are
+    ("Sa fille de 12 ans est asthmatique.", "J45", "family"),
+    ("Son fils est épileptique.", "G40", "family"),
+    # a test ordered for a disease is a workup: the disease is a hypothesis
+    ("Sérologie de Lyme en cours.", "A69.2", "hypothetical"),
+    ("Prévoir une sérologie VIH.", "B24", "hypothetical"),
+    ("PCR grippe prélevée aux urgences.", "J11", "hypothetical"),
+    ("Sérologies VIH et syphilis demandées.", "A53", "hypothetical"),
+    # ... while a result is one
+    ("Sérologie VIH négative.", "B24", "negated"),
+    # a diagnosis not established yet
+    ("Le diagnostic de sclérose en plaques ne peut être posé à ce stade.", "G35", "hypothetical"),
+    ("Une sarcoïdose n'est pas encore confirmée.", "D86", "hypothetical"),
+    ("Une embolie pulmonaire n'est pas formellement exclue.", "I26", "hypothetical"),
+    ("Un lymphome n'a pas encore été éliminé.", "C85.9", "hypothetical"),
+    # ... while a diagnosis the workup did not confirm is denied
+    ("Une sarcoïdose n'est pas confirmée par la biopsie.", "D86", "negated"),
+    # a treatment given only if a diagnosis is confirmed
+    ("Tamiflu si la grippe est confirmée.", "J05AH02", "hypothetical"),
+    ("Tamiflu si la grippe est confirmée.", "J11", "hypothetical"),
+    ("Xarelto en cas de confirmation de l'embolie pulmonaire.", "B01AF01", "hypothetical"),
+    ("Relais par Eliquis pour sa FA si l'ETO confirme l'absence de thrombus.", "I48",
+     "affirmed"),
+    ("Doliprane si douleurs.", "N02BE01", "affirmed"),
+    # a cue that is a predicate does not open a list after ":"
+    ("Une origine médicamenteuse est probable : Lasilix arrêté.", "C03CA01", "affirmed"),
+    ("Hypothèses : pneumopathie, embolie pulmonaire.", "I26", "hypothetical"),
+    # "X avec Y est écarté(e)": the whole subject
+    ("Une pneumopathie avec épanchement n'est pas retenue.", "J18", "negated"),
+    ("Une récidive de cancer du sein avec métastases est écartée.", "C50", "negated"),
+    ("Une péricardite avec épanchement est possible.", "I30", "hypothetical"),
+    ("Angine avec fièvre absente.", "J03", "affirmed"),
+    # hypothesis cues
+    ("Aspect suggestif d'une tuberculose.", "A16", "hypothetical"),
+    ("La piste d'une maladie de Crohn est privilégiée.", "K50", "hypothetical"),
+    ("L'échographie fait suspecter une cholécystite.", "K81", "hypothetical"),
+    ("Le doppler normal n'élimine pas une thrombose veineuse profonde.", "I80", "hypothetical"),
+    ("Sans pouvoir exclure une myocardite.", "I40", "hypothetical"),
+    ("Une endocardite n'est pas impossible.", "I38", "hypothetical"),
+    ("Une maladie de Horton reste douteuse.", "M31.6", "hypothetical"),
+    ("Un syndrome d'apnées du sommeil est à évaluer.", "G47.3", "hypothetical"),
+    # the evidence, subject of a verb of reasoning, is not hedged; its object is
+    ("La toux évoque une coqueluche.", "R05", "affirmed"),
+    ("La toux évoque une coqueluche.", "A37", "hypothetical"),
+    ("Les douleurs abdominales suggèrent une pancréatite.", "R10", "affirmed"),
+    ("Une pancréatite évoquée en premier lieu.", "K85", "hypothetical"),
+])
+def test_round12a_wordings(nlp_engine, text, code, assertion):
+    got = found(nlp_engine, text)
+    assert any(c.startswith(code) and a == assertion for c, a in got), got
+
+
+def test_a_finding_repeated_in_a_condition_is_not_hedged(nlp_engine):
+    """"Doliprane si fièvre" after the fever the note gives adds no hypothetical fever;
+    a condition alone still hedges, and a denied fever stays denied."""
+    got = found(nlp_engine, "Fièvre à 39 °C depuis hier. Doliprane 1 g si fièvre.")
+    assert ("R50", "affirmed") in got and ("R50", "hypothetical") not in got
+    got = found(nlp_engine, "Vertiges depuis 3 jours. Reconsulter si les vertiges persistent.")
+    assert not any(a == "hypothetical" for _, a in got), got
+    assert ("R50", "hypothetical") in found(nlp_engine, "Reconsulter en cas de fièvre.")
+    got = found(nlp_engine, "Pas de fièvre. Doliprane si fièvre.")
+    assert ("R50", "negated") in got and ("R50", "affirmed") not in got
+
+
+def test_a_disease_in_the_condition_stays_hypothetical(nlp_engine):
+    """The diagnosis to confirm keeps its own hypothesis; what comes before
+    the condition in another clause is not hedged by it."""
+    got = found(nlp_engine, "Pneumopathie sous Augmentin, relais par Rovamycine si la "
+                            "légionellose se confirme.")
+    assert ("J01CR02", "affirmed") in got
+    assert any(c.startswith("A48") and a == "hypothetical" for c, a in got), got
