@@ -246,6 +246,9 @@ _NOT_YET_ESTABLISHED = [
     *[f"{head} {verb}{e}" for head in ("pas encore", "n'est pas encore", "non encore", "pas formellement",
                                        "n'est pas formellement", "n'a pas encore été")
       for verb in ("retenu", "posé", "affirmé", "confirmé", "établi") for e in ("", "e")],
+    # "tuberculose non confirmée à ce jour": not yet
+    *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé")
+      for e in ("", "e") for when in ("à ce jour", "à ce stade", "pour l'instant", "pour le moment")],
 ]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
@@ -339,6 +342,9 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas", "n'écarte pas",
     "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer", "sans pouvoir écarter",
     "sans exclure", "sans éliminer", "sans écarter",
+    "peut s'agir", "il s'agit peut-être", "peut-être", "peut correspondre", "peut être en rapport avec",
+    "permettra de confirmer", "permettra d'éliminer", "permettra d'écarter", "permettra d'exclure",
+    "permettront de confirmer", "permettront d'éliminer",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
@@ -358,6 +364,8 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *_NOT_YET_ESTABLISHED,
     # round 12a: "une embolie pulmonaire n'est pas impossible", "reste douteuse", "est à évaluer"
     "pas impossible", "n'est pas impossible", "douteux", "douteuse", "à évaluer",
+    *_genders("sera confirmé", "devra être confirmé", "reste à confirmer", "pourra être confirmé"),
+    "en attente de confirmation", "attente de confirmation",
 ]
 
 
@@ -430,7 +438,7 @@ TREATMENT_CUE_PATTERN = (
     # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
-    r"|elimin|exclu|ecart)[\w ]+"
+    r"|elimin|exclu|ecart|confirm|recherch)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)

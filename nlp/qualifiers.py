@@ -79,7 +79,12 @@ _NOT_EXCLUDED = [f"{p} {v}{g}" for p in ("non", "pas", "ne peut être", "ne peut
                  for v in ("exclu", "éliminé", "écarté") for g in ("", "e", "s", "es")]
 _CANNOT_EXCLUDE = [f"{p} {v}" for p in ("ne peut", "ne peut pas", "on ne peut", "on ne peut pas",
                                         "ne pas", "sans", "ne permet pas d'", "ne permettant pas d'",
-                                        "impossible d'", "ne peuvent", "ne peuvent pas")
+                                        "impossible d'", "ne peuvent", "ne peuvent pas",
+                                        # round 12a: "nous ne pouvons exclure", "on ne peut
+                                        # formellement éliminer", "il n'est pas possible d'écarter"
+                                        "ne pouvons", "ne pouvons pas", "ne peut formellement",
+                                        "ne peut pas formellement", "ne pouvons formellement",
+                                        "n'est pas possible d'", "pas possible d'")
                    for v in ("exclure", "éliminer", "écarter")]
 _CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
 # "ne pas méconnaître une dissection": a diagnosis not to miss
@@ -320,6 +325,7 @@ class CueQualifier:
             _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
+            _coordinated_articles(norms, spans, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
             _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
@@ -489,6 +495,8 @@ def _numbered(doc, m: int) -> bool:
 # "Pistes diagnostiques"), not of a treatment one ("Proposition de RCP :")
 _TITLE_HEADS = ("hypothes", "diagnost", "piste", "orientation", "suspicion", "etiolog")
 _TITLE_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
+_TITLE_DETERMINERS = frozenset({"plusieurs", "les", "des", "deux", "trois", "nos", "autres", "principale",
+                                "principal", "quelques"})
 
 
 def _title_colon(norms, s: int, e: int) -> int | None:
@@ -496,6 +504,8 @@ def _title_colon(norms, s: int, e: int) -> int | None:
     principaux :": the ":" a few words after a cue that starts its line or
     sentence (or follows a ":"), with no sentence end or line break between;
     else None."""
+    if s > 1 and norms[s - 1] in _TITLE_DETERMINERS:  # "Plusieurs hypothèses sont envisagées :"
+        s -= 1
     if s > 0 and "\n" not in norms[s - 1] and norms[s - 1] not in _BULLETS \
             and norms[s - 1] not in (":", ".", ";"):
         return None
@@ -770,17 +780,28 @@ _RELATIVE_PARTICIPLES = frozenset({
 
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
-    la mère, ...", "Le père, décédé ...": a
-    family cue in the first words of a sentence, followed by ",", covers the
-    sentence up to ";" or its end (in place)."""
+    la mère, ...", "Le père, décédé ...", "Le père, 60 ans, ...", "Mère
+    porteuse de ..., opérée de ...": a family cue in the first words of a
+    sentence, followed by "," (or by its participle), covers the sentence up
+    to ";" or its end; so does a relative followed by ", dont" anywhere
+    ("deux sœurs, dont une suivie pour ...") (in place)."""
     sentence_of = None
+    n = len(norms)
     for s, e, label in matches:
-        if label != "family" or e + 1 >= len(norms) or norms[e] != "," or not (
+        if label != "family" or e + 1 >= n:
+            continue
+        # round 12a: "deux sœurs, dont une suivie pour ..." (anywhere in the sentence)
+        whose = norms[e] == "," and norms[e + 1] == "dont"
+        if not whose and not (norms[e] == "," and (
                 norms[e - 1].startswith(_FAMILY_SIDES) or "chez" in norms[max(0, s - 2):s]
-                or norms[e + 1] in _RELATIVE_PARTICIPLES):
+                or norms[e + 1] in _RELATIVE_PARTICIPLES
+                # round 12a: "Le père, 60 ans, est suivi pour une BPCO"
+                or (e + 3 < n and norms[e + 1].isdigit() and norms[e + 2] in ("an", "ans")
+                    and norms[e + 3] == ",")
+        )) and not norms[e] in _RELATIVE_PARTICIPLES:  # "Mère porteuse de ..., opérée de ..."
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
-        if s - starts[i] > 2:
+        if s - starts[i] > 2 and not whose:
             continue
         if sentence_of is None:
             sentence_of = [bisect.bisect_right(starts, a) - 1 for a, _ in spans]
@@ -839,6 +860,27 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})
 _PREPOSITIONS = frozenset({"de", "d'", "du", "des"})
 _ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
+
+
+_INDEFINITE = frozenset({"un", "une", "des"})
+
+
+def _coordinated_articles(norms, spans, out) -> None:
+    """"on évoque une sarcoïdose, une tuberculose ou un lymphome", "les
+    diagnostics différentiels sont la tuberculose et le lymphome": a span
+    right after "et" / "ou" and an article (or "," and "un", "une", "des")
+    following a hedged span takes that span's preceding cues (round 12a; in
+    place; not the negation: "pas de fièvre, une toux" is a toux)."""
+    for k in range(1, len(spans)):
+        if out[k]:
+            continue
+        ps, pe = spans[k - 1]
+        between = norms[pe:spans[k][0]]
+        if between[:2] == [",", "ou"]:
+            between = between[1:]
+        if len(between) == 2 and ((between[0] in ("et", "ou") and between[1] in _ARTICLES)
+                                  or (between[0] == "," and between[1] in _INDEFINITE)):
+            out[k].extend(c for c in out[k - 1] if c[1] <= ps)
 
 
 def _coordinated(norms, spans, out) -> None:
@@ -1060,19 +1102,23 @@ def _type_of_predicate(norms, spans, hyp) -> None:
 
 def _distribute_following(norms, spans, hyp) -> None:
     """"cisplatine et vinorelbine est envisagée", "sarcoïdose ou tuberculose
-    à évoquer": a following hypothesis cue at most two tokens after a span
+    à évoquer", "une sarcoïdose, une tuberculose ou un lymphome sont
+    possibles": a following hypothesis cue at most two tokens after a span
     also qualifies the spans before it joined to it by one "et", "ou" or ","
-    (in place)."""
+    (and an article: round 12a) (in place)."""
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
         own = [c for c in hyp[k] if e <= c[0] <= e + 2]
         if own:
             tail[k] = own[0]
-        elif not hyp[k] and k + 1 < len(spans) and tail[k + 1] is not None \
-                and spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS \
+        elif k + 1 < len(spans) and tail[k + 1] is not None \
+                and (not hyp[k] or tail[k + 1] in hyp[k]) \
+                and (spans[k + 1][0] == e + 1 or (spans[k + 1][0] == e + 2 and norms[e + 1] in _ARTICLES)) \
+                and norms[e] in _OR_JOINERS \
                 and not (norms[e] == "," and norms[tail[k + 1][0]] == "?"):
-            hyp[k].append(tail[k + 1])
+            if not hyp[k]:
+                hyp[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
 
 

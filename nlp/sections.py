@@ -47,7 +47,7 @@ _fold = fold_chars
 
 _ATCD = r"(?:antecedents?|atcds?|atc?d\.?)"
 _FAMILY = re.compile(
-    rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:(?:familiaux|familial|familiales?)\b|fam\b\.?)"
+    rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:(?:familiaux|familial|familiales?|hereditaires?)\b|fam\b\.?)"
     rf"|histoire\s+familiale\b|contexte\s+familial\b)"
 )
 _HISTORY = re.compile(

@@ -65,6 +65,31 @@ pytestmark = pytest.mark.nlp
     ("La toux évoque une coqueluche.", "A37", "hypothetical"),
     ("Les douleurs abdominales suggèrent une pancréatite.", "R10", "affirmed"),
     ("Une pancréatite évoquée en premier lieu.", "K85", "hypothetical"),
+    # a list of differentials: every item, with its article, shares the cue
+    ("On évoque une sarcoïdose, une tuberculose ou un lymphome.", "C85", "hypothetical"),
+    ("Les diagnostics différentiels sont une maladie de Crohn et une tuberculose.", "A16",
+     "hypothetical"),
+    ("Une péricardite, une myocardite ou une embolie pulmonaire sont possibles.", "I30",
+     "hypothetical"),
+    ("Deux hypothèses sont discutées : un lymphome et une sarcoïdose.", "D86", "hypothetical"),
+    ("Il peut s'agir d'une sarcoïdose ou d'une tuberculose.", "A16", "hypothetical"),
+    # ... while a denial does not run over a comma to the next finding
+    ("Pas de fièvre, une toux productive depuis 3 jours.", "R05", "affirmed"),
+    # not ruled out, not confirmed yet
+    ("Nous ne pouvons exclure une endocardite.", "I38", "hypothetical"),
+    ("On ne peut formellement éliminer une tuberculose.", "A16", "hypothetical"),
+    ("Il n'est pas possible d'écarter une myocardite.", "I40", "hypothetical"),
+    ("Une maladie de Horton non confirmée à ce jour.", "M31.6", "hypothetical"),
+    ("Le diagnostic de lupus sera confirmé par les anticorps.", "M32", "hypothetical"),
+    ("La biopsie permettra de confirmer une sarcoïdose.", "D86", "hypothetical"),
+    ("Myocardite en attente de confirmation par l'IRM.", "I40", "hypothetical"),
+    # ... while a decision at this stage still denies
+    ("Une compression médullaire n'est pas retenue à ce stade.", "G95", "negated"),
+    # relatives: the clause of a relative after ", dont", an age or a participle
+    ("Elle a trois frères, dont un traité pour une épilepsie.", "G40", "family"),
+    ("La mère, 70 ans, est suivie pour une BPCO.", "J44", "family"),
+    ("Père porteur d'une mutation, opéré d'un cancer colique.", "C18", "family"),
+    ("Antécédents héréditaires : hémochromatose.", "E83", "family"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
