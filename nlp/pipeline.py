@@ -345,9 +345,13 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "peut s'agir", "il s'agit peut-être", "peut-être", "peut correspondre", "peut être en rapport avec",
     "permettra de confirmer", "permettra d'éliminer", "permettra d'écarter", "permettra d'exclure",
     "permettront de confirmer", "permettront d'éliminer",
+    "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
+    "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
+    "diag différentiel", "diag différentiels",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
-                 "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
+                 "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
+                 "réalisé", "effectué")
 EXTRA_HYPOTHESIS_FOLLOWING = [
     "à éliminer", "à exclure", "à confirmer", "à discuter", "à évoquer", "à rechercher",
     "suspecté", "suspectée", "suspectés", "suspectées", "non exclu", "non exclue",
@@ -366,6 +370,7 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "pas impossible", "n'est pas impossible", "douteux", "douteuse", "à évaluer",
     *_genders("sera confirmé", "devra être confirmé", "reste à confirmer", "pourra être confirmé"),
     "en attente de confirmation", "attente de confirmation",
+    *_genders("est prévu", "sont prévu", "programmé", "est programmé"), "à programmer",
 ]
 
 
@@ -442,7 +447,9 @@ TREATMENT_CUE_PATTERN = (
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
-    r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*)$"
+    r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
+    # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)
+    r"|prevoir|(?:est\s+|sont\s+)?(?:prevue?s?|programmee?s?)|a\s+programmer|interet\s+(?:d'une?|du|de))$"
 )
 
 

@@ -1151,11 +1151,11 @@ def _pending_test(norms, spans, neg, hyp) -> None:
     """"Sérologies VIH, VHB et VHC demandées", "PCR grippe en cours", "prévoir
     une sérologie VIH": a span named after a test noun, alone or in a list of
     spans, with a pending status after the list or an ordering verb before the
-    test, is hypothetical (in place; a negated or hedged span is left as it is)."""
+    test, is hypothetical (in place; a negated span is left as it is)."""
     covered = {i for s, e in spans for i in range(s, e)}
     n = len(norms)
     for k, (s, e) in enumerate(spans):
-        if neg[k] or hyp[k]:
+        if neg[k]:
             continue
         t = s - 1
         while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS):
@@ -1167,13 +1167,13 @@ def _pending_test(norms, spans, neg, hyp) -> None:
         while j >= 0 and t - j <= 3 and norms[j] in _LIST_WORDS - {","}:
             j -= 1
         if j >= 0 and norms[j] in _ORDERING:
-            cue = (j, j + 1)
+            cue = (j, t + 1)  # "prévoir une sérologie": not a treatment cue (the disease is hedged)
         else:
             f = e
             while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
                 f += 1
             cue = _pending_at(norms, f) if f < n else None
-        if cue is not None:
+        if cue is not None and cue not in hyp[k]:
             hyp[k].append(cue)
 
 

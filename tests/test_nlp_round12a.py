@@ -90,6 +90,13 @@ pytestmark = pytest.mark.nlp
     ("La mère, 70 ans, est suivie pour une BPCO.", "J44", "family"),
     ("Père porteur d'une mutation, opéré d'un cancer colique.", "C18", "family"),
     ("Antécédents héréditaires : hémochromatose.", "E83", "family"),
+    # a treatment planned, not given yet
+    ("Prévoir un relais par Eliquis.", "B01AF02", "hypothetical"),
+    ("Une chimiothérapie par cisplatine est programmée.", "L01XA01", "hypothetical"),
+    ("Un relais par Eliquis sera réalisé à J3.", "B01AF02", "hypothetical"),
+    ("Intérêt d'un traitement par Eliquis.", "B01AF02", "hypothetical"),
+    # ... while what the plan is for stays affirmed
+    ("Prévoir un contrôle de l'HTA.", "I10", "affirmed"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
