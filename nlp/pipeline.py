@@ -275,6 +275,12 @@ EXTRA_NEGATION_PRECEDING = [
     # round 11: "indemne de toute métastase", "exempt de récidive", "dément toute prise"
     "indemne de", "indemne d'", "exempt de", "exempte de", "exempt d'", "exempte d'",
     "dément toute", "dément tout",
+    # round 12a: "il n'a plus de fièvre", "rien en faveur d'une embolie"
+    *[f"{v} plus {p}" for v in ("n'a", "n'ont", "ne présente", "ne présentent", "ne ressent", "ne décrit",
+                                "ne rapporte", "ne signale", "ne se plaint", "sans")
+      for p in ("de", "d'")],
+    "rien en faveur d'", "rien en faveur de", "rien en faveur du", "aucun élément en faveur d'",
+    "aucun élément en faveur de", "aucun élément pour",
 ]
 EXTRA_NEGATION_FOLLOWING = [
     *_genders("non retrouvé", "pas retrouvé", "non retenu", "pas retenu", "non confirmé",

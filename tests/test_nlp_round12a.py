@@ -97,6 +97,10 @@ pytestmark = pytest.mark.nlp
     ("Intérêt d'un traitement par Eliquis.", "B01AF02", "hypothetical"),
     # ... while what the plan is for stays affirmed
     ("Prévoir un contrôle de l'HTA.", "I10", "affirmed"),
+    # a finding gone ("n'a plus de"), nothing in favour of a diagnosis
+    ("Depuis hier, elle n'a plus de vomissements.", "R11", "negated"),
+    ("Il ne présente plus de douleur thoracique.", "R07", "negated"),
+    ("Rien en faveur d'une méningite.", "G03", "negated"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
