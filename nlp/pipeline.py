@@ -351,6 +351,8 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "peut s'agir", "il s'agit peut-être", "peut-être", "peut correspondre", "peut être en rapport avec",
     "permettra de confirmer", "permettra d'éliminer", "permettra d'écarter", "permettra d'exclure",
     "permettront de confirmer", "permettront d'éliminer",
+    *[f"{adv} {link}" for adv in ("probablement", "possiblement", "peut-être", "vraisemblablement")
+      for link in ("en rapport avec", "lié à", "liée à", "dû à", "due à", "secondaire à", "en lien avec")],
     "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
     "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
     "diag différentiel", "diag différentiels",

@@ -335,6 +335,7 @@ class CueQualifier:
             _distribute_following(norms, spans, hyp)
             _predicate_colon(norms, spans, hyp)
             _evidence_subject(norms, spans, hyp)
+            _prenominal_cue(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
             _pending_test(norms, spans, neg, hyp)
@@ -976,6 +977,18 @@ def _evidence_subject(norms, spans, hyp) -> None:
             hyp[k][:] = [c for c in hyp[k] if not (
                 e <= c[0] <= e + 1 and norms[c[0]] in _EVIDENCE_VERBS and c[1] < len(norms)
                 and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1))]
+
+
+def _prenominal_cue(norms, spans, hyp) -> None:
+    """"Toux secondaire à une probable pneumopathie", "un possible lymphome":
+    a cue between an article and a span is an adjective of that span; it does
+    not hedge the spans before it (round 12a; in place)."""
+    starts = {s for s, _ in spans}
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                c[0] >= e and c[1] in starts and c[0] > 0
+                and norms[c[0] - 1] in _ARTICLES | _PREPOSITIONS)]
 
 
 def _predicate_colon(norms, spans, hyp) -> None:

@@ -101,6 +101,11 @@ pytestmark = pytest.mark.nlp
     ("Depuis hier, elle n'a plus de vomissements.", "R11", "negated"),
     ("Il ne présente plus de douleur thoracique.", "R07", "negated"),
     ("Rien en faveur d'une méningite.", "G03", "negated"),
+    # "probablement en rapport avec", and a cue that is the adjective of the next span
+    ("Anémie probablement en rapport avec un cancer colique.", "C18", "hypothetical"),
+    ("Anémie probablement en rapport avec un cancer colique.", "D64", "affirmed"),
+    ("Dyspnée secondaire à une probable embolie pulmonaire.", "R06", "affirmed"),
+    ("Dyspnée secondaire à une probable embolie pulmonaire.", "I26", "hypothetical"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
