@@ -336,6 +336,7 @@ class CueQualifier:
             _predicate_colon(norms, spans, hyp)
             _evidence_subject(norms, spans, hyp)
             _prenominal_cue(norms, spans, hyp)
+            _hedged_mechanism(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
             _pending_test(norms, spans, neg, hyp)
@@ -989,6 +990,24 @@ def _prenominal_cue(norms, spans, hyp) -> None:
             hyp[k][:] = [c for c in hyp[k] if not (
                 c[0] >= e and c[1] in starts and c[0] > 0
                 and norms[c[0] - 1] in _ARTICLES | _PREPOSITIONS)]
+
+
+_ADVERB_CUES = frozenset({"probablement", "possiblement", "vraisemblablement", "peut-etre"})
+_GROUNDS = frozenset({"sur", "par"})
+
+
+def _hedged_mechanism(norms, spans, hyp) -> None:
+    """"IRA probablement fonctionnelle sur déshydratation", "confusion
+    possiblement iatrogène par surdosage": an adverb hedging the adjective of
+    a diagnosis (its mechanism) does not hedge the ground named after
+    "sur" / "par" (round 12a; in place)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                c[1] < s and c[1] - c[0] == 1 and norms[c[0]] in _ADVERB_CUES
+                and c[1] + 1 < s and norms[c[1] + 1] in _GROUNDS
+                and bisect.bisect_left(starts, c[1]) == k)]
 
 
 def _predicate_colon(norms, spans, hyp) -> None:

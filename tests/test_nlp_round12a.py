@@ -106,6 +106,8 @@ pytestmark = pytest.mark.nlp
     ("Anémie probablement en rapport avec un cancer colique.", "D64", "affirmed"),
     ("Dyspnée secondaire à une probable embolie pulmonaire.", "R06", "affirmed"),
     ("Dyspnée secondaire à une probable embolie pulmonaire.", "I26", "hypothetical"),
+    # an adverb hedging the mechanism of a diagnosis, not its ground after "sur" / "par"
+    ("Hypokaliémie probablement digestive sur diarrhées profuses.", "A09", "affirmed"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
