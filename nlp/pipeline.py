@@ -353,6 +353,11 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "permettront de confirmer", "permettront d'éliminer",
     *[f"{adv} {link}" for adv in ("probablement", "possiblement", "peut-être", "vraisemblablement")
       for link in ("en rapport avec", "lié à", "liée à", "dû à", "due à", "secondaire à", "en lien avec")],
+    *[f"{v} {adv}{p}" for v in ("pense", "pensons", "penser", "pensent")
+      for adv in ("", "en premier lieu ", "d'abord ", "surtout ", "plutôt ", "aussi ", "également ")
+      for p in ("à", "au", "aux")],
+    "fait penser à", "font penser à", "faisant penser à", "hésitation entre", "hésite entre",
+    "hésitons entre", "doute entre",
     "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
     "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
     "diag différentiel", "diag différentiels",
@@ -379,6 +384,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *_genders("sera confirmé", "devra être confirmé", "reste à confirmer", "pourra être confirmé"),
     "en attente de confirmation", "attente de confirmation",
     *_genders("est prévu", "sont prévu", "programmé", "est programmé"), "à programmer",
+    "à démontrer", "à prouver", "à étayer", "reste à démontrer", "reste à prouver", "reste à étayer",
+    *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
+                                     "fait partie des", "parmi les") for w in ("", "principales ")],
 ]
 
 

@@ -337,9 +337,11 @@ class CueQualifier:
             _evidence_subject(norms, spans, hyp)
             _prenominal_cue(norms, spans, hyp)
             _hedged_mechanism(norms, spans, hyp)
+            _diagnosis_predicate(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
             _pending_test(norms, spans, neg, hyp)
+            _settled_suspicion(norms, spans, cues[0], neg, hyp)
             _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
@@ -878,8 +880,13 @@ def _coordinated_articles(norms, spans, out) -> None:
             continue
         ps, pe = spans[k - 1]
         between = norms[pe:spans[k][0]]
-        if between[:2] == [",", "ou"]:
-            between = between[1:]
+        if between[:2] in ([",", "ou"], ["plutot", "que"], ["plutot", "qu'"], ["ou", "bien"]):
+            between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
+        if between[:1] == ["voire"]:
+            between = ["ou", *between[1:]]
+        if len(between) == 3 and between[0] == "ou" and between[1] in _PREPOSITIONS \
+                and between[2] in _ARTICLES:
+            between = ["ou", between[2]]
         if len(between) == 2 and ((between[0] in ("et", "ou") and between[1] in _ARTICLES)
                                   or (between[0] == "," and between[1] in _INDEFINITE)):
             out[k].extend(c for c in out[k - 1] if c[1] <= ps)
@@ -1008,6 +1015,20 @@ def _hedged_mechanism(norms, spans, hyp) -> None:
                 c[1] < s and c[1] - c[0] == 1 and norms[c[0]] in _ADVERB_CUES
                 and c[1] + 1 < s and norms[c[1] + 1] in _GROUNDS
                 and bisect.bisect_left(starts, c[1]) == k)]
+
+
+_DIAGNOSIS = frozenset({"diagnostic", "hypothese"})
+
+
+def _diagnosis_predicate(norms, spans, hyp) -> None:
+    """"Le diagnostic de sarcoïdose est envisagé / proposé": a following cue
+    about the diagnosis named by "diagnostic de X" is a hypothesis about X,
+    not a treatment cue (``pipeline.TREATMENT_CUE_PATTERN`` would keep X
+    affirmed): the cue is widened to "diagnostic ... envisagé" (round 12a; in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or s < 2 or norms[s - 1] not in _PREPOSITIONS or norms[s - 2] not in _DIAGNOSIS:
+            continue
+        hyp[k][:] = [(s - 2, c[1]) if c[0] >= e else c for c in hyp[k]]
 
 
 def _predicate_colon(norms, spans, hyp) -> None:
@@ -1207,6 +1228,40 @@ def _pending_test(norms, spans, neg, hyp) -> None:
             cue = _pending_at(norms, f) if f < n else None
         if cue is not None and cue not in hyp[k]:
             hyp[k].append(cue)
+
+
+# "suspicion d'embolie pulmonaire, confirmée à l'angioscanner / finalement
+# écartée": the words between the span and the outcome of its suspicion
+_SETTLING = frozenset({",", "puis", "finalement", "secondairement", "rapidement", "ensuite", "qui", "a",
+                       "ete", "est", "et", "formellement", "bien", "depuis", "alors"})
+_NOT_SETTLED = frozenset({"sera", "seront", "serait", "seraient", "etre", "se", "pourra", "pourrait",
+                          "devra", "devrait", "si", "pas", "non", "jamais"})
+_CONFIRMED = frozenset({"confirme", "confirmee", "prouve", "prouvee", "authentifie", "authentifiee",
+                        "documente", "documentee"})
+
+
+def _settled_suspicion(norms, spans, matches, neg, hyp) -> None:
+    """"Une pneumopathie suspectée a été confirmée au scanner", "adressé pour
+    suspicion d'embolie pulmonaire, finalement écartée": a hedged span whose
+    suspicion is then confirmed is affirmed; one then ruled out (a following
+    negation cue after "," / "puis" / "finalement") is negated (round 12a;
+    in place). ``matches``: the negation cues left by the pseudo cues."""
+    following = {m[0]: (m[0], m[1]) for m in matches if m[2] in FOLLOWING}
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or neg[k] or any(" ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k]):
+            continue  # "Xolair si l'ABPA est confirmée": still a condition
+        own = {i for c in hyp[k] if c[0] >= e for i in range(c[0], c[1])}  # "suspectée puis confirmée"
+        j = e
+        while j < n and j - e <= 8 and j not in following and norms[j] not in _CONFIRMED \
+                and (norms[j] in _SETTLING or j in own):
+            j += 1
+        if j >= n or any(w in _NOT_SETTLED for w in norms[e:j]):
+            continue
+        if norms[j] in _CONFIRMED:
+            hyp[k][:] = []
+        elif j in following and any(norms[i] in (",", "puis", "finalement") for i in range(e, j)):
+            neg[k].append(following[j])
 
 
 _IF = frozenset({"si", "s'il", "s'ils"})

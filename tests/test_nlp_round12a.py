@@ -108,6 +108,20 @@ pytestmark = pytest.mark.nlp
     ("Dyspnée secondaire à une probable embolie pulmonaire.", "I26", "hypothetical"),
     # an adverb hedging the mechanism of a diagnosis, not its ground after "sur" / "par"
     ("Hypokaliémie probablement digestive sur diarrhées profuses.", "A09", "affirmed"),
+    # thinking of, hesitating between, still to prove, among the hypotheses
+    ("Nous pensons en premier lieu à une maladie de Horton.", "M31.6", "hypothetical"),
+    ("Hésitation entre une myocardite et une péricardite.", "I30", "hypothetical"),
+    ("Une maladie de Still reste à démontrer.", "M06.1", "hypothetical"),
+    ("Une endocardite est au premier plan des hypothèses.", "I38", "hypothetical"),
+    ("Le diagnostic de maladie de Horton est envisagé.", "M31.6", "hypothetical"),
+    ("Aspect en faveur d'une myocardite plutôt que d'une péricardite.", "I30", "hypothetical"),
+    # a suspicion settled: confirmed is affirmed, ruled out afterwards is denied
+    ("Suspicion d'appendicite confirmée par l'échographie.", "K3", "affirmed"),
+    ("Une thrombose veineuse suspectée puis confirmée au doppler.", "I80", "affirmed"),
+    ("Admis pour suspicion de méningite, finalement écartée.", "G03", "negated"),
+    # ... while a confirmation to come or in a condition is not one
+    ("Une appendicite suspectée sera confirmée par le scanner.", "K3", "hypothetical"),
+    ("Antibiothérapie en cas de méningite confirmée.", "G03", "hypothetical"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
