@@ -250,6 +250,12 @@ _NOT_YET_ESTABLISHED = [
     *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé")
       for e in ("", "e") for when in ("à ce jour", "à ce stade", "pour l'instant", "pour le moment")],
 ]
+# "un PTI est le plus probable après élimination d'une cause virale": what is
+# still to rule out is a hypothesis (round 12a)
+_AFTER_RULING_OUT = [f"après {w} {p}" for w in ("élimination", "exclusion", "avoir éliminé", "avoir écarté",
+                                                "avoir exclu")
+                     for p in ("d'", "de", "des", "du", "un", "une")]
+_AFTER_RULING_OUT = [c.replace("' ", "'").replace("d' ", "d'") for c in _AFTER_RULING_OUT]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
@@ -261,7 +267,7 @@ EXTRA_NEGATION_PSEUDO = [
     *[f"{neg}{noun}" for neg in ("pas de ", "pas d'", "sans ", "aucun ", "aucune ")
       for noun in _CHANGE_NOUNS],
     # "une endocardite ne peut être exclue": not ruled out, a hypothesis
-    *_NOT_RULED_OUT, *_NOT_YET_ESTABLISHED,
+    *_NOT_RULED_OUT, *_NOT_YET_ESTABLISHED, *_AFTER_RULING_OUT,
     "pas impossible", "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas",
     "n'écarte pas", "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer",
     "sans pouvoir écarter", "sans exclure", "sans éliminer", "sans écarter",
@@ -358,6 +364,7 @@ EXTRA_HYPOTHESIS_PRECEDING = [
       for p in ("à", "au", "aux")],
     "fait penser à", "font penser à", "faisant penser à", "hésitation entre", "hésite entre",
     "hésitons entre", "doute entre",
+    *_AFTER_RULING_OUT,
     "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
     "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
     "diag différentiel", "diag différentiels",

@@ -930,7 +930,11 @@ def _parenthesis_before_cue(norms, spans, matches, out) -> None:
         if opening is None or norms[opening] != "(":
             continue
         for k, (s, e) in enumerate(spans):
-            if (opening < s and e < cs or e == opening) and (cs, ce) not in out[k]:
+            # (round 12a) or an adjective away: "une myosite inflammatoire (dermato- ou polymyosite) est ..."
+            if (opening < s and e < cs or e == opening or (
+                    opening - 2 <= e < opening and not any(
+                        norms[i] in _CLAUSE_STARTS for i in range(e, opening)))) \
+                    and (cs, ce) not in out[k]:
                 out[k].append((cs, ce))
 
 

@@ -122,6 +122,13 @@ pytestmark = pytest.mark.nlp
     # ... while a confirmation to come or in a condition is not one
     ("Une appendicite suspectée sera confirmée par le scanner.", "K3", "hypothetical"),
     ("Antibiothérapie en cas de méningite confirmée.", "G03", "hypothetical"),
+    # what is still to rule out "après élimination de"; a cue after a parenthesis
+    # reaching the span an adjective before it
+    ("Une maladie de Horton est probable après élimination d'un lymphome.", "C85", "hypothetical"),
+    ("Une maladie de Horton est probable après élimination d'un lymphome.", "M31.6",
+     "hypothetical"),
+    ("Une pneumopathie interstitielle diffuse (fibrose ou sarcoïdose) est l'hypothèse retenue.",
+     "J84", "hypothetical"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
