@@ -652,6 +652,9 @@ _TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "p
                 ("medicamenteuse", "au"), ("medicamenteux", "a"), ("medicamenteux", "au"),
                 ("interaction", "entre"), ("interaction", "avec"), ("indesirable", "de"),
                 ("indesirable", "du"), ("intolerance", "a"), ("intolerance", "au"),
+                # round 12a: "une iatrogénie (Seresta, Lasilix) est probable"
+                *[(n, p) for n in ("iatrogenie", "medicamenteuse", "medicamenteux")
+                  for p in ("(", "par", "a", "au", "aux", "de", "du", "des", "d'")],
                 # "arrêt du Kardégic à discuter": a drug stopped or lowered is taken
                 *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
                                    "interruption", "sevrage")

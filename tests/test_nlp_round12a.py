@@ -129,6 +129,9 @@ pytestmark = pytest.mark.nlp
      "hypothetical"),
     ("Une pneumopathie interstitielle diffuse (fibrose ou sarcoïdose) est l'hypothèse retenue.",
      "J84", "hypothetical"),
+    # the drugs named as the cause of a hedged iatrogeny are the patient's
+    ("Une iatrogénie (Tahor, Kardégic) est possible.", "C10AA05", "affirmed"),
+    ("Une origine médicamenteuse (amiodarone) est suspectée.", "C01BD01", "affirmed"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
