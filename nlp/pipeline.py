@@ -392,6 +392,10 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "en attente de confirmation", "attente de confirmation",
     *_genders("est prévu", "sont prévu", "programmé", "est programmé"), "à programmer",
     "à démontrer", "à prouver", "à étayer", "reste à démontrer", "reste à prouver", "reste à étayer",
+    *[f"{v} {d} diagnostics différentiels" for v in ("sont", "restent", "constituent", "font partie")
+      for d in ("des", "les", "les principaux", "les deux")],
+    "est un diagnostic différentiel", "constitue un diagnostic différentiel",
+    "fait partie des diagnostics différentiels",
     *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
                                      "fait partie des", "parmi les") for w in ("", "principales ")],
 ]

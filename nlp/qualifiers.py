@@ -1249,10 +1249,11 @@ _CONFIRMED = frozenset({"confirme", "confirmee", "prouve", "prouvee", "authentif
 
 def _settled_suspicion(norms, spans, matches, neg, hyp) -> None:
     """"Une pneumopathie suspectée a été confirmée au scanner", "adressé pour
-    suspicion d'embolie pulmonaire, finalement écartée": a hedged span whose
-    suspicion is then confirmed is affirmed; one then ruled out (a following
-    negation cue after "," / "puis" / "finalement") is negated (round 12a;
-    in place). ``matches``: the negation cues left by the pseudo cues."""
+    suspicion d'embolie pulmonaire, finalement écartée", "une lithiase a été
+    recherchée et non retrouvée": a hedged span whose suspicion is then
+    confirmed is affirmed; one then ruled out (a following negation cue
+    after "," / "et" / "puis" / "finalement") is negated (round 12a; in
+    place). ``matches``: the negation cues left by the pseudo cues."""
     following = {m[0]: (m[0], m[1]) for m in matches if m[2] in FOLLOWING}
     n = len(norms)
     for k, (s, e) in enumerate(spans):
@@ -1267,7 +1268,7 @@ def _settled_suspicion(norms, spans, matches, neg, hyp) -> None:
             continue
         if norms[j] in _CONFIRMED:
             hyp[k][:] = []
-        elif j in following and any(norms[i] in (",", "puis", "finalement") for i in range(e, j)):
+        elif j in following:  # "recherchée et non retrouvée", ", finalement écartée"
             neg[k].append(following[j])
 
 

@@ -132,6 +132,10 @@ pytestmark = pytest.mark.nlp
     # the drugs named as the cause of a hedged iatrogeny are the patient's
     ("Une iatrogénie (Tahor, Kardégic) est possible.", "C10AA05", "affirmed"),
     ("Une origine médicamenteuse (amiodarone) est suspectée.", "C01BD01", "affirmed"),
+    # differentials as a predicate; looked for and not found
+    ("Une sarcoïdose ou une mycobactériose atypique sont des diagnostics différentiels.", "D86",
+     "hypothetical"),
+    ("Une hernie hiatale a été recherchée et non retrouvée.", "K44", "negated"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
