@@ -41,7 +41,15 @@ Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
   after a hedged diagnosis ends the cue;
 * "following" regex cues for the negation: "n'a finalement pas été
   retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
-  ... pas" regex only knows "ne" before the span).
+  ... pas" regex only knows "ne" before the span);
+* round 12a (docs/nlp-engine.md, "Round 12a: assertion classes"): the child
+  who is the patient ("chez un enfant de 4 ans"), a test ordered for a
+  disease (a hypothesis), a treatment given "si X se confirme", a finding
+  repeated in a condition ("Doliprane si fièvre") after the note gives it,
+  a suspicion settled afterwards ("confirmée", ", finalement écartée"), lists
+  of differentials with their articles, "X avec Y est écarté", the evidence
+  subject of a verb of reasoning ("la toux évoque ..."), a predicate cue
+  before ":", the relative of a ", dont" / age / participle clause.
 
 ``tests/test_nlp_qualifiers.py`` checks the flags against the edsnlp
 qualifiers, built with the same cues, on the development letters.
@@ -872,6 +880,35 @@ _ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
 _INDEFINITE = frozenset({"un", "une", "des"})
 
 
+def _join(norms, spans, k: int) -> str | None:
+    """How span ``k`` joins the next one: "or" ("et" / "ou" / "plutôt que" /
+    "voire" and an article, a preposition allowed before it), "comma" ("," and
+    "un", "une", "des"), else None."""
+    if k + 1 >= len(spans):
+        return None
+    between = norms[spans[k][1]:spans[k + 1][0]]
+    if between[:2] in ([",", "ou"], ["plutot", "que"], ["plutot", "qu'"], ["ou", "bien"]):
+        between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
+    if between[:1] == ["voire"]:
+        between = ["ou", *between[1:]]
+    if len(between) == 3 and between[0] == "ou" and between[1] in _PREPOSITIONS and between[2] in _ARTICLES:
+        between = ["ou", between[2]]
+    if len(between) == 2 and between[0] in ("et", "ou") and between[1] in _ARTICLES:
+        return "or"
+    if len(between) == 2 and between[0] == "," and between[1] in _INDEFINITE:
+        return "comma"
+    return None
+
+
+def _enumeration(norms, spans, k: int) -> bool:
+    """Span ``k`` starts an enumeration that ends with "et" / "ou": "une
+    sarcoïdose, une tuberculose ou un lymphome", not "BPCO, une embolie
+    pulmonaire est à éliminer" (a new clause)."""
+    while (how := _join(norms, spans, k)) == "comma":
+        k += 1
+    return how == "or"
+
+
 def _coordinated_articles(norms, spans, out) -> None:
     """"on évoque une sarcoïdose, une tuberculose ou un lymphome", "les
     diagnostics différentiels sont la tuberculose et le lymphome": a span
@@ -881,18 +918,9 @@ def _coordinated_articles(norms, spans, out) -> None:
     for k in range(1, len(spans)):
         if out[k]:
             continue
-        ps, pe = spans[k - 1]
-        between = norms[pe:spans[k][0]]
-        if between[:2] in ([",", "ou"], ["plutot", "que"], ["plutot", "qu'"], ["ou", "bien"]):
-            between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
-        if between[:1] == ["voire"]:
-            between = ["ou", *between[1:]]
-        if len(between) == 3 and between[0] == "ou" and between[1] in _PREPOSITIONS \
-                and between[2] in _ARTICLES:
-            between = ["ou", between[2]]
-        if len(between) == 2 and ((between[0] in ("et", "ou") and between[1] in _ARTICLES)
-                                  or (between[0] == "," and between[1] in _INDEFINITE)):
-            out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+        how = _join(norms, spans, k - 1)
+        if how == "or" or (how == "comma" and _enumeration(norms, spans, k - 1)):
+            out[k].extend(c for c in out[k - 1] if c[1] <= spans[k - 1][0])
 
 
 def _coordinated(norms, spans, out) -> None:
@@ -1174,8 +1202,8 @@ def _distribute_following(norms, spans, hyp) -> None:
             tail[k] = own[0]
         elif k + 1 < len(spans) and tail[k + 1] is not None \
                 and (not hyp[k] or tail[k + 1] in hyp[k]) \
-                and (spans[k + 1][0] == e + 1 or (spans[k + 1][0] == e + 2 and norms[e + 1] in _ARTICLES)) \
-                and norms[e] in _OR_JOINERS \
+                and ((spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS) or _join(norms, spans, k) == "or"
+                     or (_join(norms, spans, k) == "comma" and _enumeration(norms, spans, k))) \
                 and not (norms[e] == "," and norms[tail[k + 1][0]] == "?"):
             if not hyp[k]:
                 hyp[k].append(tail[k + 1])

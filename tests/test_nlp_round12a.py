@@ -75,6 +75,7 @@ pytestmark = pytest.mark.nlp
     ("Il peut s'agir d'une sarcoïdose ou d'une tuberculose.", "A16", "hypothetical"),
     # ... while a denial does not run over a comma to the next finding
     ("Pas de fièvre, une toux productive depuis 3 jours.", "R05", "affirmed"),
+    ("Suspicion d'embolie pulmonaire, une TVP est retrouvée au doppler.", "I80", "affirmed"),
     # not ruled out, not confirmed yet
     ("Nous ne pouvons exclure une endocardite.", "I38", "hypothetical"),
     ("On ne peut formellement éliminer une tuberculose.", "A16", "hypothetical"),
