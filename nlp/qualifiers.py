@@ -333,14 +333,15 @@ class CueQualifier:
             _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
-            _coordinated_articles(norms, spans, hyp)
+            joins = _joins(norms, spans)
+            _coordinated_articles(norms, spans, joins, hyp)
             _distribute_plural_results(doc, norms, spans, neg)
             _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
-            _distribute_following(norms, spans, hyp)
+            _distribute_following(norms, spans, joins, hyp)
             _predicate_colon(norms, spans, hyp)
             _evidence_subject(norms, spans, hyp)
             _prenominal_cue(norms, spans, hyp)
@@ -348,9 +349,11 @@ class CueQualifier:
             _diagnosis_predicate(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
-            _pending_test(norms, spans, neg, hyp)
+            if any(w in text for w in _TEST_WORDS):
+                _pending_test(norms, spans, neg, hyp)
             _settled_suspicion(norms, spans, cues[0], neg, hyp)
-            _if_confirmed(norms, spans, hyp)
+            if "confirm" in text or "positi" in text:
+                _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
@@ -900,16 +903,23 @@ def _join(norms, spans, k: int) -> str | None:
     return None
 
 
-def _enumeration(norms, spans, k: int) -> bool:
-    """Span ``k`` starts an enumeration that ends with "et" / "ou": "une
-    sarcoïdose, une tuberculose ou un lymphome", not "BPCO, une embolie
-    pulmonaire est à éliminer" (a new clause)."""
-    while (how := _join(norms, spans, k)) == "comma":
-        k += 1
-    return how == "or"
+def _joins(norms, spans) -> list[str | None]:
+    """Per span, how it joins the next one (:func:`_join`), with "comma"
+    kept only in an enumeration that ends with "et" / "ou" ("une sarcoïdose,
+    une tuberculose ou un lymphome", not "BPCO, une embolie pulmonaire est à
+    éliminer": a new clause)."""
+    out = [_join(norms, spans, k) for k in range(len(spans))]
+    following = None
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] == "comma" and following != "or":
+            out[k] = None
+        elif out[k] == "comma":
+            continue  # the enumeration goes on: keep what follows it
+        following = out[k]
+    return out
 
 
-def _coordinated_articles(norms, spans, out) -> None:
+def _coordinated_articles(norms, spans, joins, out) -> None:
     """"on évoque une sarcoïdose, une tuberculose ou un lymphome", "les
     diagnostics différentiels sont la tuberculose et le lymphome": a span
     right after "et" / "ou" and an article (or "," and "un", "une", "des")
@@ -918,8 +928,7 @@ def _coordinated_articles(norms, spans, out) -> None:
     for k in range(1, len(spans)):
         if out[k]:
             continue
-        how = _join(norms, spans, k - 1)
-        if how == "or" or (how == "comma" and _enumeration(norms, spans, k - 1)):
+        if joins[k - 1] is not None:
             out[k].extend(c for c in out[k - 1] if c[1] <= spans[k - 1][0])
 
 
@@ -1188,7 +1197,7 @@ def _type_of_predicate(norms, spans, hyp) -> None:
             hyp[k - 1][:] = [c for c in hyp[k - 1] if c not in after]
 
 
-def _distribute_following(norms, spans, hyp) -> None:
+def _distribute_following(norms, spans, joins, hyp) -> None:
     """"cisplatine et vinorelbine est envisagée", "sarcoïdose ou tuberculose
     à évoquer", "une sarcoïdose, une tuberculose ou un lymphome sont
     possibles": a following hypothesis cue at most two tokens after a span
@@ -1202,8 +1211,7 @@ def _distribute_following(norms, spans, hyp) -> None:
             tail[k] = own[0]
         elif k + 1 < len(spans) and tail[k + 1] is not None \
                 and (not hyp[k] or tail[k + 1] in hyp[k]) \
-                and ((spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS) or _join(norms, spans, k) == "or"
-                     or (_join(norms, spans, k) == "comma" and _enumeration(norms, spans, k))) \
+                and ((spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS) or joins[k] is not None) \
                 and not (norms[e] == "," and norms[tail[k + 1][0]] == "?"):
             if not hyp[k]:
                 hyp[k].append(tail[k + 1])
@@ -1217,6 +1225,7 @@ _OR_JOINERS = frozenset({"et", "ou", ","})
 # demandées", "PCR grippe en cours", "prévoir une sérologie de Lyme") is a
 # workup: the disease is a hypothesis. Norms (folded, plurals removed).
 _TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero"})
+_TEST_WORDS = ("serolog", "pcr", "antigen", "test", "tdr", "sero")  # in the NORM text: a quick guard
 _PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", "prevoir"), ("prevu",), ("prevue",),
             ("preleve",), ("prelevee",), ("envoye",), ("envoyee",), ("programme",), ("programmee",),
             ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"))
@@ -1337,13 +1346,14 @@ def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
     de la fièvre ... Doliprane si fièvre", "rappeler si la boiterie persiste":
     a span hedged only by a condition, whose words the note also gives
     without any cue, is that finding again, not a hypothesis (in place)."""
+    hedged = [k for k in range(len(spans)) if hyp[k] and not neg[k] and not fam[k] and all(
+        " ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k])]
+    if not hedged:
+        return
     plain = {tuple(norms[s:e]) for k, (s, e) in enumerate(spans)
              if not (neg[k] or hyp[k] or fam[k])}
-    if not plain:
-        return
-    for k, (s, e) in enumerate(spans):
-        if hyp[k] and not neg[k] and not fam[k] and tuple(norms[s:e]) in plain and all(
-                " ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k]):
+    for k in hedged:
+        if tuple(norms[spans[k][0]:spans[k][1]]) in plain:
             hyp[k] = []
 
 
