@@ -342,11 +342,8 @@ class CueQualifier:
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
-            _predicate_colon(norms, spans, hyp)
-            _evidence_subject(norms, spans, hyp)
-            _prenominal_cue(norms, spans, hyp)
-            _hedged_mechanism(norms, spans, hyp)
-            _diagnosis_predicate(norms, spans, hyp)
+            for rule in _HEDGE_RULES:  # round 12a
+                rule(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
             if any(w in text for w in _TEST_WORDS):
@@ -1085,6 +1082,10 @@ def _predicate_colon(norms, spans, hyp) -> None:
         if hyp[k]:
             hyp[k][:] = [c for c in hyp[k] if not (
                 c[1] <= s and ":" in norms[c[1]:s] and not _is_title(norms, starts, c[0]))]
+
+
+# round 12a: rules on the hypothesis cues alone, in this order
+_HEDGE_RULES = (_predicate_colon, _evidence_subject, _prenominal_cue, _hedged_mechanism, _diagnosis_predicate)
 
 
 def _question_after_colon(norms, spans, hyp) -> None:
