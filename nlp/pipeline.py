@@ -395,6 +395,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{v} {d} diagnostics différentiels" for v in ("sont", "restent", "constituent", "font partie")
       for d in ("des", "les", "les principaux", "les deux")],
     "est un diagnostic différentiel", "constitue un diagnostic différentiel",
+    *[f"{v} {h}" for v in ("est", "reste", "constitue", "serait", "demeure")
+      for h in ("une autre hypothèse", "l'autre hypothèse", "une hypothèse", "une seconde hypothèse",
+                "une deuxième hypothèse", "une hypothèse alternative", "une alternative")],
     "fait partie des diagnostics différentiels",
     *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
                                      "fait partie des", "parmi les") for w in ("", "principales ")],

@@ -335,7 +335,7 @@ class CueQualifier:
             _coordinated(norms, spans, hyp)
             joins = _joins(norms, spans)
             _coordinated_articles(norms, spans, joins, hyp)
-            _distribute_plural_results(doc, norms, spans, neg)
+            _distribute_plural_results(doc, norms, spans, neg, joins)
             _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
@@ -400,21 +400,24 @@ def _align(regexes, norms, text, spaces) -> list[tuple[int, int]]:
 _JOINERS = frozenset({"et", ","})
 
 
-def _distribute_plural_results(doc, norms, spans, neg) -> None:
+def _distribute_plural_results(doc, norms, spans, neg, joins=None) -> None:
     """"VIH et hépatite B négatives", "toux, fièvre et dyspnée absentes": a
     following negation cue written in the plural, right after a span (or
     after a ":" that follows it), also negates the spans before it that are
-    joined to it by one "et" or "," (in place, on the per-span cue lists of
-    :func:`_scoped`)."""
+    joined to it by one "et" or "," (an article after it: ``joins``, round 12a)
+    (in place, on the per-span cue lists of :func:`_scoped`)."""
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
-        own = [c for c in neg[k] if (c[0] == e or (c[0] == e + 1 and norms[e] == ":"))
+        own = [c for c in neg[k] if (c[0] == e or (c[0] == e + 1 and norms[e] == ":")
+                                     # round 12a: "... et une hypothyroïdie ont été éliminées"
+                                     or (e < c[0] <= e + 3 and all(w in _COPULAS for w in norms[e:c[0]])))
                and doc[c[1] - 1].lower_.endswith(("s", "x"))]
         if own:
             tail[k] = own[0]
-        elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None \
-                and spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS:
+        elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None and (
+                (spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS)
+                or (joins is not None and joins[k] is not None and norms[e] in ("et", ","))):
             neg[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
 

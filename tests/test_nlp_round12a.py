@@ -137,6 +137,11 @@ pytestmark = pytest.mark.nlp
     ("Une sarcoïdose ou une mycobactériose atypique sont des diagnostics différentiels.", "D86",
      "hypothetical"),
     ("Une hernie hiatale a été recherchée et non retrouvée.", "K44", "negated"),
+    ("Une myocardite est une autre hypothèse.", "I40", "hypothetical"),
+    # a plural result after a list with its articles denies every item
+    ("Une anémie et une hypothyroïdie ont été éliminées.", "D64", "negated"),
+    ("Une tuberculose, une sarcoïdose et un lymphome sont écartés.", "A16", "negated"),
+    ("Une HTA et une pneumopathie non retrouvée.", "I10", "affirmed"),
 ])
 def test_round12a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
