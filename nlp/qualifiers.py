@@ -320,6 +320,7 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, cues[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, cues[2], fam, {"family"})
             _family_introduction(doc, norms, spans, starts, cues[2], fam)
+            _patient_named(norms, spans, starts, fam)
             _colon_ends_preceding(norms, spans, neg)
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
@@ -575,6 +576,8 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
 
 
 _THE_PATIENT = frozenset({"l'", "le", "la", "cet", "ce", "cette", "notre", "votre"})
+_FAMILIAL_OF = frozenset({"forme", "cas", "caractere", "origine", "cause", "variante", "type"})
+_PATIENT_WORDS = frozenset({"patient", "patiente", "malade"})
 _AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
 
 
@@ -593,6 +596,9 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and any(
                     a < s + 1 and s <= b for a, b in spans):
                 continue  # the span ends at the cue or covers it
+            if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
+                    and s + 1 < len(norms) and norms[s + 1] in ("de", "d'", "du"):
+                continue  # "une forme familiale de SLA": the patient's disease (round 12a)
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
                     or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
@@ -827,6 +833,22 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
         for k, (a, b) in enumerate(spans):
             if sentence_of[k] == i and e < a and b <= end and (s, e) not in fam[k]:
                 fam[k].append((s, e))
+
+
+def _patient_named(norms, spans, starts, fam) -> None:
+    """"Une hypercholestérolémie familiale est suspectée chez le patient", "une
+    forme familiale est possible chez ce patient": a span whose sentence names
+    the patient after it ("chez le / ce / notre patient") is the patient's,
+    whatever relative the sentence names before it (round 12a; in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if not fam[k]:
+            continue
+        end = starts[bisect.bisect_right(starts, s)] if bisect.bisect_right(starts, s) < len(starts) else n
+        for j in range(e, min(end, n) - 2):
+            if norms[j] == "chez" and norms[j + 1] in _THE_PATIENT and norms[j + 2] in _PATIENT_WORDS:
+                fam[k] = []
+                break
 
 
 def _colon_ends_preceding(norms, spans, out) -> None:

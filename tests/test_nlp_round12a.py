@@ -91,6 +91,13 @@ pytestmark = pytest.mark.nlp
     ("La mère, 70 ans, est suivie pour une BPCO.", "J44", "family"),
     ("Père porteur d'une mutation, opéré d'un cancer colique.", "C18", "family"),
     ("Antécédents héréditaires : hémochromatose.", "E83", "family"),
+    # the patient named in the sentence: his own disease, even in a family section
+    ("Antécédents familiaux : mère diabétique. Une hémochromatose est suspectée chez le patient.",
+     "E83", "hypothetical"),
+    ("Antécédents familiaux : mère diabétique. Une hémochromatose est suspectée chez le patient.",
+     "E14", "family"),
+    ("Père décédé d'une SLA. Une forme familiale de SLA est possible chez ce patient.", "G12.2",
+     "hypothetical"),
     # a treatment planned, not given yet
     ("Prévoir un relais par Eliquis.", "B01AF02", "hypothetical"),
     ("Une chimiothérapie par cisplatine est programmée.", "L01XA01", "hypothetical"),
