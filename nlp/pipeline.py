@@ -395,6 +395,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{v} {d} diagnostics différentiels" for v in ("sont", "restent", "constituent", "font partie")
       for d in ("des", "les", "les principaux", "les deux")],
     "est un diagnostic différentiel", "constitue un diagnostic différentiel",
+    *[f"{m} {v}" for m in ("pourrait", "pourraient", "peut", "peuvent")
+      for v in ("y contribuer", "contribuer", "y participer", "participer", "être impliqué", "être impliquée",
+                "jouer un rôle", "y jouer un rôle")],
     *[f"{v} {h}" for v in ("est", "reste", "constitue", "serait", "demeure")
       for h in ("une autre hypothèse", "l'autre hypothèse", "une hypothèse", "une seconde hypothèse",
                 "une deuxième hypothèse", "une hypothèse alternative", "une alternative")],
@@ -473,7 +476,7 @@ TREATMENT_CUE_PATTERN = (
     # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
-    r"|elimin|exclu|ecart|confirm|recherch)[\w ]+"
+    r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)

@@ -145,6 +145,7 @@ pytestmark = pytest.mark.nlp
      "hypothetical"),
     ("Une hernie hiatale a été recherchée et non retrouvée.", "K44", "negated"),
     ("Une myocardite est une autre hypothèse.", "I40", "hypothetical"),
+    ("Une hypothyroïdie pourrait y contribuer.", "E03", "hypothetical"),
     # a plural result after a list with its articles denies every item
     ("Une anémie et une hypothyroïdie ont été éliminées.", "D64", "negated"),
     ("Une tuberculose, une sarcoïdose et un lymphome sont écartés.", "A16", "negated"),
