@@ -230,8 +230,32 @@ _CHANGE_NOUNS = ("changement", "modification", "majoration", "adaptation", "dimi
                  "réduction", "décroissance", "intensification", "relais")
 _NOT_RULED_OUT = [f"{head} {verb}{e}" for head in (
     "ne peut être", "ne peut pas être", "ne peuvent être", "ne peuvent pas être", "n'a pas pu être",
-    "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être")
+    "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être",
+    # round 12a: "n'est pas formellement éliminée", "n'a pas encore été exclu"
+    "n'est pas formellement", "pas formellement", "non formellement", "n'a pas encore été",
+    "pas encore", "n'est pas encore", "non encore")
     for verb in ("exclu", "éliminé", "écarté") for e in ("", "e")]
+# "le diagnostic de TDAH ne peut être retenu à ce stade", "une SEP n'est pas
+# encore confirmée": not established yet, a hypothesis (round 12a)
+_NOT_YET_ESTABLISHED = [
+    *[f"{head} {verb}{e}" for head in (
+        "ne peut être", "ne peut pas être", "ne peut pas encore être", "ne peut encore être",
+        "ne peuvent être", "ne peuvent pas être", "ne pouvant être", "ne pouvant pas être",
+        "ne peut pour l'instant être", "ne peut à ce stade être")
+      for verb in ("retenu", "posé", "affirmé", "confirmé", "établi", "certifié") for e in ("", "e")],
+    *[f"{head} {verb}{e}" for head in ("pas encore", "n'est pas encore", "non encore", "pas formellement",
+                                       "n'est pas formellement", "n'a pas encore été")
+      for verb in ("retenu", "posé", "affirmé", "confirmé", "établi") for e in ("", "e")],
+    # "tuberculose non confirmée à ce jour": not yet
+    *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé")
+      for e in ("", "e") for when in ("à ce jour", "à ce stade", "pour l'instant", "pour le moment")],
+]
+# "un PTI est le plus probable après élimination d'une cause virale": what is
+# still to rule out is a hypothesis (round 12a)
+_AFTER_RULING_OUT = [f"après {w} {p}" for w in ("élimination", "exclusion", "avoir éliminé", "avoir écarté",
+                                                "avoir exclu")
+                     for p in ("d'", "de", "des", "du", "un", "une")]
+_AFTER_RULING_OUT = [c.replace("' ", "'").replace("d' ", "d'") for c in _AFTER_RULING_OUT]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
@@ -243,7 +267,10 @@ EXTRA_NEGATION_PSEUDO = [
     *[f"{neg}{noun}" for neg in ("pas de ", "pas d'", "sans ", "aucun ", "aucune ")
       for noun in _CHANGE_NOUNS],
     # "une endocardite ne peut être exclue": not ruled out, a hypothesis
-    *_NOT_RULED_OUT,
+    *_NOT_RULED_OUT, *_NOT_YET_ESTABLISHED, *_AFTER_RULING_OUT,
+    "pas impossible", "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas",
+    "n'écarte pas", "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer",
+    "sans pouvoir écarter", "sans exclure", "sans éliminer", "sans écarter",
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
@@ -254,6 +281,12 @@ EXTRA_NEGATION_PRECEDING = [
     # round 11: "indemne de toute métastase", "exempt de récidive", "dément toute prise"
     "indemne de", "indemne d'", "exempt de", "exempte de", "exempt d'", "exempte d'",
     "dément toute", "dément tout",
+    # round 12a: "il n'a plus de fièvre", "rien en faveur d'une embolie"
+    *[f"{v} plus {p}" for v in ("n'a", "n'ont", "ne présente", "ne présentent", "ne ressent", "ne décrit",
+                                "ne rapporte", "ne signale", "ne se plaint", "sans")
+      for p in ("de", "d'")],
+    "rien en faveur d'", "rien en faveur de", "rien en faveur du", "aucun élément en faveur d'",
+    "aucun élément en faveur de", "aucun élément pour",
 ]
 EXTRA_NEGATION_FOLLOWING = [
     *_genders("non retrouvé", "pas retrouvé", "non retenu", "pas retenu", "non confirmé",
@@ -314,9 +347,31 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "discuterons", "discutera", "discuteront", "introduction prochaine", "mise en route prochaine",
     "serait en rapport avec", "seraient en rapport avec", "serait lié à", "serait liée à",
     "seraient liés à", "seraient liées à", "serait dû à", "serait due à",
+    # round 12a: "aspect suggestif d'une tuberculose", "la piste d'une sarcoïdose"
+    "suggestif d'", "suggestif de", "suggestive d'", "suggestive de", "suggérant", "suggère",
+    "suggèrent", "faisant suspecter", "fait suspecter", "font suspecter", "faisant craindre",
+    "piste d'", "piste de", "piste du",
+    "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas", "n'écarte pas",
+    "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer", "sans pouvoir écarter",
+    "sans exclure", "sans éliminer", "sans écarter",
+    "peut s'agir", "il s'agit peut-être", "peut-être", "peut correspondre", "peut être en rapport avec",
+    "permettra de confirmer", "permettra d'éliminer", "permettra d'écarter", "permettra d'exclure",
+    "permettront de confirmer", "permettront d'éliminer",
+    *[f"{adv} {link}" for adv in ("probablement", "possiblement", "peut-être", "vraisemblablement")
+      for link in ("en rapport avec", "lié à", "liée à", "dû à", "due à", "secondaire à", "en lien avec")],
+    *[f"{v} {adv}{p}" for v in ("pense", "pensons", "penser", "pensent")
+      for adv in ("", "en premier lieu ", "d'abord ", "surtout ", "plutôt ", "aussi ", "également ")
+      for p in ("à", "au", "aux")],
+    "fait penser à", "font penser à", "faisant penser à", "hésitation entre", "hésite entre",
+    "hésitons entre", "doute entre",
+    *_AFTER_RULING_OUT,
+    "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
+    "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
+    "diag différentiel", "diag différentiels",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
-                 "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place")
+                 "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
+                 "réalisé", "effectué")
 EXTRA_HYPOTHESIS_FOLLOWING = [
     "à éliminer", "à exclure", "à confirmer", "à discuter", "à évoquer", "à rechercher",
     "suspecté", "suspectée", "suspectés", "suspectées", "non exclu", "non exclue",
@@ -330,6 +385,25 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
       for v in _FUTURE_VERBS for e in ("", "e")],
     *_genders("proposé", "envisagé"),
     *_NOT_RULED_OUT, *_genders("redouté", "est redouté", "présumé", "supposé"),
+    *_NOT_YET_ESTABLISHED,
+    # round 12a: "une embolie pulmonaire n'est pas impossible", "reste douteuse", "est à évaluer"
+    "pas impossible", "n'est pas impossible", "douteux", "douteuse", "à évaluer",
+    *_genders("sera confirmé", "devra être confirmé", "reste à confirmer", "pourra être confirmé"),
+    "en attente de confirmation", "attente de confirmation",
+    *_genders("est prévu", "sont prévu", "programmé", "est programmé"), "à programmer",
+    "à démontrer", "à prouver", "à étayer", "reste à démontrer", "reste à prouver", "reste à étayer",
+    *[f"{v} {d} diagnostics différentiels" for v in ("sont", "restent", "constituent", "font partie")
+      for d in ("des", "les", "les principaux", "les deux")],
+    "est un diagnostic différentiel", "constitue un diagnostic différentiel",
+    *[f"{m} {v}" for m in ("pourrait", "pourraient", "peut", "peuvent")
+      for v in ("y contribuer", "contribuer", "y participer", "participer", "être impliqué", "être impliquée",
+                "jouer un rôle", "y jouer un rôle")],
+    *[f"{v} {h}" for v in ("est", "reste", "constitue", "serait", "demeure")
+      for h in ("une autre hypothèse", "l'autre hypothèse", "une hypothèse", "une seconde hypothèse",
+                "une deuxième hypothèse", "une hypothèse alternative", "une alternative")],
+    "fait partie des diagnostics différentiels",
+    *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
+                                     "fait partie des", "parmi les") for w in ("", "principales ")],
 ]
 
 
@@ -402,9 +476,13 @@ TREATMENT_CUE_PATTERN = (
     # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
-    r"|elimin|exclu|ecart)[\w ]+"
+    r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
-    r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine)$"
+    r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
+    # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
+    r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
+    # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)
+    r"|prevoir|(?:est\s+|sont\s+)?(?:prevue?s?|programmee?s?)|a\s+programmer|interet\s+(?:d'une?|du|de))$"
 )
 
 

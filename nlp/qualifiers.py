@@ -41,7 +41,15 @@ Rules of ours (``own_rules``), each about a scope edsnlp's rules cut short:
   after a hedged diagnosis ends the cue;
 * "following" regex cues for the negation: "n'a finalement pas été
   retrouvé", "n'a jamais été confirmée", "n'a pas été repris" (edsnlp's "ne
-  ... pas" regex only knows "ne" before the span).
+  ... pas" regex only knows "ne" before the span);
+* round 12a (docs/nlp-engine.md, "Round 12a: assertion classes"): the child
+  who is the patient ("chez un enfant de 4 ans"), a test ordered for a
+  disease (a hypothesis), a treatment given "si X se confirme", a finding
+  repeated in a condition ("Doliprane si fièvre") after the note gives it,
+  a suspicion settled afterwards ("confirmée", ", finalement écartée"), lists
+  of differentials with their articles, "X avec Y est écarté", the evidence
+  subject of a verb of reasoning ("la toux évoque ..."), a predicate cue
+  before ":", the relative of a ", dont" / age / participle clause.
 
 ``tests/test_nlp_qualifiers.py`` checks the flags against the edsnlp
 qualifiers, built with the same cues, on the development letters.
@@ -79,7 +87,12 @@ _NOT_EXCLUDED = [f"{p} {v}{g}" for p in ("non", "pas", "ne peut être", "ne peut
                  for v in ("exclu", "éliminé", "écarté") for g in ("", "e", "s", "es")]
 _CANNOT_EXCLUDE = [f"{p} {v}" for p in ("ne peut", "ne peut pas", "on ne peut", "on ne peut pas",
                                         "ne pas", "sans", "ne permet pas d'", "ne permettant pas d'",
-                                        "impossible d'", "ne peuvent", "ne peuvent pas")
+                                        "impossible d'", "ne peuvent", "ne peuvent pas",
+                                        # round 12a: "nous ne pouvons exclure", "on ne peut
+                                        # formellement éliminer", "il n'est pas possible d'écarter"
+                                        "ne pouvons", "ne pouvons pas", "ne peut formellement",
+                                        "ne peut pas formellement", "ne pouvons formellement",
+                                        "n'est pas possible d'", "pas possible d'")
                    for v in ("exclure", "éliminer", "écarter")]
 _CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
 # "ne pas méconnaître une dissection": a diagnosis not to miss
@@ -307,6 +320,7 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, cues[1], hyp, PRECEDING_LIST)
             _colon_lists(doc, norms, spans, cues[2], fam, {"family"})
             _family_introduction(doc, norms, spans, starts, cues[2], fam)
+            _patient_named(norms, spans, starts, fam)
             _colon_ends_preceding(norms, spans, neg)
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
@@ -320,13 +334,25 @@ class CueQualifier:
             _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
-            _distribute_plural_results(doc, norms, spans, neg)
+            joins = _joins(norms, spans)
+            _coordinated_articles(norms, spans, joins, hyp)
+            _distribute_plural_results(doc, norms, spans, neg, joins)
             _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
-            _distribute_following(norms, spans, hyp)
+            _distribute_following(norms, spans, joins, hyp)
+            for rule in _HEDGE_RULES:  # round 12a
+                rule(norms, spans, hyp)
+            _subject_with(norms, spans, cues[0], neg)
+            _subject_with(norms, spans, cues[1], hyp)
+            if any(w in text for w in _TEST_WORDS):
+                _pending_test(norms, spans, neg, hyp)
+            _settled_suspicion(norms, spans, cues[0], neg, hyp)
+            if "confirm" in text or "positi" in text:
+                _if_confirmed(norms, spans, hyp)
+            _conditional_repeat(norms, spans, neg, hyp, fam)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -375,21 +401,24 @@ def _align(regexes, norms, text, spaces) -> list[tuple[int, int]]:
 _JOINERS = frozenset({"et", ","})
 
 
-def _distribute_plural_results(doc, norms, spans, neg) -> None:
+def _distribute_plural_results(doc, norms, spans, neg, joins=None) -> None:
     """"VIH et hépatite B négatives", "toux, fièvre et dyspnée absentes": a
     following negation cue written in the plural, right after a span (or
     after a ":" that follows it), also negates the spans before it that are
-    joined to it by one "et" or "," (in place, on the per-span cue lists of
-    :func:`_scoped`)."""
+    joined to it by one "et" or "," (an article after it: ``joins``, round 12a)
+    (in place, on the per-span cue lists of :func:`_scoped`)."""
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
-        own = [c for c in neg[k] if (c[0] == e or (c[0] == e + 1 and norms[e] == ":"))
+        own = [c for c in neg[k] if (c[0] == e or (c[0] == e + 1 and norms[e] == ":")
+                                     # round 12a: "... et une hypothyroïdie ont été éliminées"
+                                     or (e < c[0] <= e + 3 and all(w in _COPULAS for w in norms[e:c[0]])))
                and doc[c[1] - 1].lower_.endswith(("s", "x"))]
         if own:
             tail[k] = own[0]
-        elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None \
-                and spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS:
+        elif not neg[k] and k + 1 < len(spans) and tail[k + 1] is not None and (
+                (spans[k + 1][0] == e + 1 and doc[e].norm_ in _JOINERS)
+                or (joins is not None and joins[k] is not None and norms[e] in ("et", ","))):
             neg[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
 
@@ -482,6 +511,8 @@ def _numbered(doc, m: int) -> bool:
 # "Pistes diagnostiques"), not of a treatment one ("Proposition de RCP :")
 _TITLE_HEADS = ("hypothes", "diagnost", "piste", "orientation", "suspicion", "etiolog")
 _TITLE_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
+_TITLE_DETERMINERS = frozenset({"plusieurs", "les", "des", "deux", "trois", "nos", "autres", "principale",
+                                "principal", "quelques"})
 
 
 def _title_colon(norms, s: int, e: int) -> int | None:
@@ -489,6 +520,8 @@ def _title_colon(norms, s: int, e: int) -> int | None:
     principaux :": the ":" a few words after a cue that starts its line or
     sentence (or follows a ":"), with no sentence end or line break between;
     else None."""
+    if s > 1 and norms[s - 1] in _TITLE_DETERMINERS:  # "Plusieurs hypothèses sont envisagées :"
+        s -= 1
     if s > 0 and "\n" not in norms[s - 1] and norms[s - 1] not in _BULLETS \
             and norms[s - 1] not in (":", ".", ";"):
         return None
@@ -519,7 +552,10 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
             and (m[2] in labels or (m[2] in FOLLOWING and labels is PRECEDING_LIST
                                     and norms[m[1] - 1].startswith(_LIST_FOLLOWING)
                                     and _is_title(norms, starts, m[0])))
-            and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES]
+            and " ".join(norms[m[0]:m[1]]) not in _NO_LIST_CUES
+            # "une iatrogénie est possible : Seresta arrêté": a predicate, no list (round 12a)
+            and not (labels is PRECEDING_LIST and m[2] in PRECEDING
+                     and not _is_title(norms, starts, m[0]))]
     if labels is PRECEDING_LIST:  # "Hypothèses, par ordre de probabilité :"
         cues += [(m[0], m[1], colon) for m in matches
                  if norms[m[0]].startswith(_TITLE_HEADS) and m[2] in PRECEDING
@@ -540,6 +576,8 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
 
 
 _THE_PATIENT = frozenset({"l'", "le", "la", "cet", "ce", "cette", "notre", "votre"})
+_FAMILIAL_OF = frozenset({"forme", "cas", "caractere", "origine", "cause", "variante", "type"})
+_PATIENT_WORDS = frozenset({"patient", "patiente", "malade"})
 _AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
 
 
@@ -547,7 +585,8 @@ def _not_relatives(norms, spans, starts, matches):
     """Family cues that name no relative of the patient: "familial(e)" right
     after or inside a span (a disease's name: "hypercholestérolémie
     familiale", "fièvre méditerranéenne familiale"), and the child who is
-    the patient ("l'enfant présente", "Enfant de 4 ans hospitalisé")."""
+    the patient ("l'enfant présente", "Enfant de 4 ans hospitalisé", "fièvre
+    chez un enfant de 4 ans": round 12a)."""
     out = []
     sentence_starts = set(starts)
     for m in matches:
@@ -557,10 +596,19 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and any(
                     a < s + 1 and s <= b for a, b in spans):
                 continue  # the span ends at the cue or covers it
+            if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
+                    and s + 1 < len(norms) and norms[s + 1] in ("de", "d'", "du"):
+                continue  # "une forme familiale de SLA": the patient's disease (round 12a)
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
+                    or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
                     or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)):
                 continue
+            if w in ("fille", "fils", "garcon") and s > 0 and norms[s - 1] in _THE_PATIENT | {"une", "un"} \
+                    and s + 2 < len(norms) and norms[s + 1] in ("de", "d'") and norms[s + 2].isdigit():
+                continue  # "la fille de 15 ans consulte": the patient
+        if s > 1 and norms[s - 2] == "comme" and norms[s - 1] in _POSSESSIVES:
+            continue  # "asthmatique comme sa mère": the patient's own disease
         out.append(m)
     return out
 
@@ -621,6 +669,9 @@ _TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "p
                 ("medicamenteuse", "au"), ("medicamenteux", "a"), ("medicamenteux", "au"),
                 ("interaction", "entre"), ("interaction", "avec"), ("indesirable", "de"),
                 ("indesirable", "du"), ("intolerance", "a"), ("intolerance", "au"),
+                # round 12a: "une iatrogénie (Seresta, Lasilix) est probable"
+                *[(n, p) for n in ("iatrogenie", "medicamenteuse", "medicamenteux")
+                  for p in ("(", "par", "a", "au", "aux", "de", "du", "des", "d'")],
                 # "arrêt du Kardégic à discuter": a drug stopped or lowered is taken
                 *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
                                    "interruption", "sevrage")
@@ -753,17 +804,28 @@ _RELATIVE_PARTICIPLES = frozenset({
 
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
-    la mère, ...", "Le père, décédé ...": a
-    family cue in the first words of a sentence, followed by ",", covers the
-    sentence up to ";" or its end (in place)."""
+    la mère, ...", "Le père, décédé ...", "Le père, 60 ans, ...", "Mère
+    porteuse de ..., opérée de ...": a family cue in the first words of a
+    sentence, followed by "," (or by its participle), covers the sentence up
+    to ";" or its end; so does a relative followed by ", dont" anywhere
+    ("deux sœurs, dont une suivie pour ...") (in place)."""
     sentence_of = None
+    n = len(norms)
     for s, e, label in matches:
-        if label != "family" or e + 1 >= len(norms) or norms[e] != "," or not (
+        if label != "family" or e + 1 >= n:
+            continue
+        # round 12a: "deux sœurs, dont une suivie pour ..." (anywhere in the sentence)
+        whose = norms[e] == "," and norms[e + 1] == "dont"
+        if not whose and not (norms[e] == "," and (
                 norms[e - 1].startswith(_FAMILY_SIDES) or "chez" in norms[max(0, s - 2):s]
-                or norms[e + 1] in _RELATIVE_PARTICIPLES):
+                or norms[e + 1] in _RELATIVE_PARTICIPLES
+                # round 12a: "Le père, 60 ans, est suivi pour une BPCO"
+                or (e + 3 < n and norms[e + 1].isdigit() and norms[e + 2] in ("an", "ans")
+                    and norms[e + 3] == ",")
+        )) and not norms[e] in _RELATIVE_PARTICIPLES:  # "Mère porteuse de ..., opérée de ..."
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
-        if s - starts[i] > 2:
+        if s - starts[i] > 2 and not whose:
             continue
         if sentence_of is None:
             sentence_of = [bisect.bisect_right(starts, a) - 1 for a, _ in spans]
@@ -771,6 +833,22 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
         for k, (a, b) in enumerate(spans):
             if sentence_of[k] == i and e < a and b <= end and (s, e) not in fam[k]:
                 fam[k].append((s, e))
+
+
+def _patient_named(norms, spans, starts, fam) -> None:
+    """"Une hypercholestérolémie familiale est suspectée chez le patient", "une
+    forme familiale est possible chez ce patient": a span whose sentence names
+    the patient after it ("chez le / ce / notre patient") is the patient's,
+    whatever relative the sentence names before it (round 12a; in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if not fam[k]:
+            continue
+        end = starts[bisect.bisect_right(starts, s)] if bisect.bisect_right(starts, s) < len(starts) else n
+        for j in range(e, min(end, n) - 2):
+            if norms[j] == "chez" and norms[j + 1] in _THE_PATIENT and norms[j + 2] in _PATIENT_WORDS:
+                fam[k] = []
+                break
 
 
 def _colon_ends_preceding(norms, spans, out) -> None:
@@ -824,6 +902,58 @@ _PREPOSITIONS = frozenset({"de", "d'", "du", "des"})
 _ARTICLES = frozenset({"la", "l'", "le", "les", "un", "une"})
 
 
+_INDEFINITE = frozenset({"un", "une", "des"})
+
+
+def _join(norms, spans, k: int) -> str | None:
+    """How span ``k`` joins the next one: "or" ("et" / "ou" / "plutôt que" /
+    "voire" and an article, a preposition allowed before it), "comma" ("," and
+    "un", "une", "des"), else None."""
+    if k + 1 >= len(spans):
+        return None
+    between = norms[spans[k][1]:spans[k + 1][0]]
+    if between[:2] in ([",", "ou"], ["plutot", "que"], ["plutot", "qu'"], ["ou", "bien"]):
+        between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
+    if between[:1] == ["voire"]:
+        between = ["ou", *between[1:]]
+    if len(between) == 3 and between[0] == "ou" and between[1] in _PREPOSITIONS and between[2] in _ARTICLES:
+        between = ["ou", between[2]]
+    if len(between) == 2 and between[0] in ("et", "ou") and between[1] in _ARTICLES:
+        return "or"
+    if len(between) == 2 and between[0] == "," and between[1] in _INDEFINITE:
+        return "comma"
+    return None
+
+
+def _joins(norms, spans) -> list[str | None]:
+    """Per span, how it joins the next one (:func:`_join`), with "comma"
+    kept only in an enumeration that ends with "et" / "ou" ("une sarcoïdose,
+    une tuberculose ou un lymphome", not "BPCO, une embolie pulmonaire est à
+    éliminer": a new clause)."""
+    out = [_join(norms, spans, k) for k in range(len(spans))]
+    following = None
+    for k in range(len(out) - 1, -1, -1):
+        if out[k] == "comma" and following != "or":
+            out[k] = None
+        elif out[k] == "comma":
+            continue  # the enumeration goes on: keep what follows it
+        following = out[k]
+    return out
+
+
+def _coordinated_articles(norms, spans, joins, out) -> None:
+    """"on évoque une sarcoïdose, une tuberculose ou un lymphome", "les
+    diagnostics différentiels sont la tuberculose et le lymphome": a span
+    right after "et" / "ou" and an article (or "," and "un", "une", "des")
+    following a hedged span takes that span's preceding cues (round 12a; in
+    place; not the negation: "pas de fièvre, une toux" is a toux)."""
+    for k in range(1, len(spans)):
+        if out[k]:
+            continue
+        if joins[k - 1] is not None:
+            out[k].extend(c for c in out[k - 1] if c[1] <= spans[k - 1][0])
+
+
 def _coordinated(norms, spans, out) -> None:
     """"absence de fièvre et de toux": a span joined to the previous one by
     "et", "ou", "," or "ni" and a repeated preposition (and an article) takes
@@ -862,8 +992,125 @@ def _parenthesis_before_cue(norms, spans, matches, out) -> None:
         if opening is None or norms[opening] != "(":
             continue
         for k, (s, e) in enumerate(spans):
-            if (opening < s and e < cs or e == opening) and (cs, ce) not in out[k]:
+            # (round 12a) or an adjective away: "une myosite inflammatoire (dermato- ou polymyosite) est ..."
+            if (opening < s and e < cs or e == opening or (
+                    opening - 2 <= e < opening and not any(
+                        norms[i] in _CLAUSE_STARTS for i in range(e, opening)))) \
+                    and (cs, ce) not in out[k]:
                 out[k].append((cs, ce))
+
+
+_COPULAS = frozenset({"est", "sont", "a", "ont", "ete", "n'est", "ne", "n'a", "n'ont", "semble",
+                      "semblent", "parait", "paraissent", "reste", "restent"})
+_WITH = frozenset({"avec", "et/ou"})
+
+
+def _subject_with(norms, spans, matches, out) -> None:
+    """"Une récidive du cancer de prostate avec obstacle est écartée", "une
+    pneumopathie avec épanchement est possible": a following predicate cue
+    ("est écartée", "n'est pas retenue", "est possible") a few words after "X
+    avec ..." is about the whole subject, although "avec" ends the scope of
+    the cue (round 12a; in place). ``matches``: the cues left by the pseudo cues."""
+    following = {m[0]: (m[0], m[1]) for m in matches if m[2] in FOLLOWING}
+    if not following:
+        return
+    for k, (s, e) in enumerate(spans):
+        if out[k]:
+            continue
+        w = e  # "cancer de prostate avec": a complement of the span's words first
+        if w < len(norms) and norms[w] in _PREPOSITIONS:
+            w = next((i for i in range(w + 1, min(w + 4, len(norms))) if norms[i] in _WITH), w)
+        if w >= len(norms) or norms[w] not in _WITH \
+                or any(norms[i] in _CLAUSE_STARTS or i in following for i in range(e, w)):
+            continue
+        for j in range(w + 1, min(w + 8, len(norms))):
+            if norms[j] in _CLAUSE_STARTS or norms[j] in ("(", ")") or "\n" in norms[j]:
+                break
+            if j in following and (norms[j] in _COPULAS or norms[j - 1] in _COPULAS):
+                out[k].append(following[j])
+                break
+
+
+# "la fièvre évoque une pneumopathie", "la dyspnée suggère une embolie": a
+# verb of reasoning whose subject is the span (the evidence), not a hypothesis
+_EVIDENCE_VERBS = frozenset({"evoque", "evoquent", "suggere", "suggerent", "oriente", "orientent",
+                             "fait", "font", "pose", "posent", "laisse", "laissent"})
+_OBJECT_STARTS = frozenset({"un", "une", "des", "le", "la", "l'", "les", "d'", "de", "plutot",
+                            "evoquer", "suspecter", "craindre", "discuter", "penser", "vers",
+                            "la", "question", "suspecter"})
+
+
+def _evidence_subject(norms, spans, hyp) -> None:
+    """"La fièvre évoque une pneumopathie", "la dyspnée suggère une embolie
+    pulmonaire": a following cue that is the active verb of which the span
+    is the subject (right after it, with its object after it) hedges the
+    object, not the span (round 12a; in place). "Une sarcoïdose évoquée en
+    premier lieu" keeps its cue (a participle, no object)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                e <= c[0] <= e + 1 and norms[c[0]] in _EVIDENCE_VERBS and c[1] < len(norms)
+                and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1))]
+
+
+def _prenominal_cue(norms, spans, hyp) -> None:
+    """"Toux secondaire à une probable pneumopathie", "un possible lymphome":
+    a cue between an article and a span is an adjective of that span; it does
+    not hedge the spans before it (round 12a; in place)."""
+    starts = {s for s, _ in spans}
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                c[0] >= e and c[1] in starts and c[0] > 0
+                and norms[c[0] - 1] in _ARTICLES | _PREPOSITIONS)]
+
+
+_ADVERB_CUES = frozenset({"probablement", "possiblement", "vraisemblablement", "peut-etre"})
+_GROUNDS = frozenset({"sur", "par"})
+
+
+def _hedged_mechanism(norms, spans, hyp) -> None:
+    """"IRA probablement fonctionnelle sur déshydratation", "confusion
+    possiblement iatrogène par surdosage": an adverb hedging the adjective of
+    a diagnosis (its mechanism) does not hedge the ground named after
+    "sur" / "par" (round 12a; in place)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                c[1] < s and c[1] - c[0] == 1 and norms[c[0]] in _ADVERB_CUES
+                and c[1] + 1 < s and norms[c[1] + 1] in _GROUNDS
+                and bisect.bisect_left(starts, c[1]) == k)]
+
+
+_DIAGNOSIS = frozenset({"diagnostic", "hypothese"})
+
+
+def _diagnosis_predicate(norms, spans, hyp) -> None:
+    """"Le diagnostic de sarcoïdose est envisagé / proposé": a following cue
+    about the diagnosis named by "diagnostic de X" is a hypothesis about X,
+    not a treatment cue (``pipeline.TREATMENT_CUE_PATTERN`` would keep X
+    affirmed): the cue is widened to "diagnostic ... envisagé" (round 12a; in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or s < 2 or norms[s - 1] not in _PREPOSITIONS or norms[s - 2] not in _DIAGNOSIS:
+            continue
+        hyp[k][:] = [(s - 2, c[1]) if c[0] >= e else c for c in hyp[k]]
+
+
+def _predicate_colon(norms, spans, hyp) -> None:
+    """"Une iatrogénie est possible : Seresta diminué puis arrêté",
+    "Pneumopathie probable : Augmentin": a preceding hypothesis cue that is a
+    predicate, or follows a span on its line (not a list title, see
+    :func:`_is_title`), does not reach past a ":" after it (round 12a; in place)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (
+                c[1] <= s and ":" in norms[c[1]:s] and not _is_title(norms, starts, c[0]))]
+
+
+# round 12a: rules on the hypothesis cues alone, in this order
+_HEDGE_RULES = (_predicate_colon, _evidence_subject, _prenominal_cue, _hedged_mechanism, _diagnosis_predicate)
 
 
 def _question_after_colon(norms, spans, hyp) -> None:
@@ -976,25 +1223,164 @@ def _type_of_predicate(norms, spans, hyp) -> None:
             hyp[k - 1][:] = [c for c in hyp[k - 1] if c not in after]
 
 
-def _distribute_following(norms, spans, hyp) -> None:
+def _distribute_following(norms, spans, joins, hyp) -> None:
     """"cisplatine et vinorelbine est envisagée", "sarcoïdose ou tuberculose
-    à évoquer": a following hypothesis cue at most two tokens after a span
+    à évoquer", "une sarcoïdose, une tuberculose ou un lymphome sont
+    possibles": a following hypothesis cue at most two tokens after a span
     also qualifies the spans before it joined to it by one "et", "ou" or ","
-    (in place)."""
+    (and an article: round 12a) (in place)."""
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
         own = [c for c in hyp[k] if e <= c[0] <= e + 2]
         if own:
             tail[k] = own[0]
-        elif not hyp[k] and k + 1 < len(spans) and tail[k + 1] is not None \
-                and spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS \
+        elif k + 1 < len(spans) and tail[k + 1] is not None \
+                and (not hyp[k] or tail[k + 1] in hyp[k]) \
+                and ((spans[k + 1][0] == e + 1 and norms[e] in _OR_JOINERS) or joins[k] is not None) \
                 and not (norms[e] == "," and norms[tail[k + 1][0]] == "?"):
-            hyp[k].append(tail[k + 1])
+            if not hyp[k]:
+                hyp[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
 
 
 _OR_JOINERS = frozenset({"et", "ou", ","})
+
+
+# round 12a: a test ordered for a disease ("sérologies VIH, VHB et VHC
+# demandées", "PCR grippe en cours", "prévoir une sérologie de Lyme") is a
+# workup: the disease is a hypothesis. Norms (folded, plurals removed).
+_TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero"})
+_TEST_WORDS = ("serolog", "pcr", "antigen", "test", "tdr", "sero")  # in the NORM text: a quick guard
+_PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", "prevoir"), ("prevu",), ("prevue",),
+            ("preleve",), ("prelevee",), ("envoye",), ("envoyee",), ("programme",), ("programmee",),
+            ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"))
+_ORDERING = frozenset({"prevoir", "demander", "demande", "realiser", "faire", "prelever", "programmer",
+                       "envoi", "prelevement"})
+_LIST_WORDS = frozenset({",", "et", "ou", "de", "d'", "du", "des", "la", "le", "l'", "les", "une", "un",
+                         "/", "anti", "contre"})
+
+
+def _pending_at(norms, i: int) -> tuple[int, int] | None:
+    """The (start, end) of a pending status word at ``i`` ("demandée", "en
+    cours", "à prévoir"), else None."""
+    for words in _PENDING:
+        if tuple(norms[i:i + len(words)]) == words:
+            return i, i + len(words)
+    return None
+
+
+def _pending_test(norms, spans, neg, hyp) -> None:
+    """"Sérologies VIH, VHB et VHC demandées", "PCR grippe en cours", "prévoir
+    une sérologie VIH": a span named after a test noun, alone or in a list of
+    spans, with a pending status after the list or an ordering verb before the
+    test, is hypothetical (in place; a negated span is left as it is)."""
+    covered = {i for s, e in spans for i in range(s, e)}
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k]:
+            continue
+        t = s - 1
+        while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS):
+            t -= 1
+        if t < 0 or norms[t] not in _TEST_NOUNS:
+            continue
+        cue = None
+        j = t - 1
+        while j >= 0 and t - j <= 3 and norms[j] in _LIST_WORDS - {","}:
+            j -= 1
+        if j >= 0 and norms[j] in _ORDERING:
+            cue = (j, t + 1)  # "prévoir une sérologie": not a treatment cue (the disease is hedged)
+        else:
+            f = e
+            while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
+                f += 1
+            cue = _pending_at(norms, f) if f < n else None
+        if cue is not None and cue not in hyp[k]:
+            hyp[k].append(cue)
+
+
+# "suspicion d'embolie pulmonaire, confirmée à l'angioscanner / finalement
+# écartée": the words between the span and the outcome of its suspicion
+_SETTLING = frozenset({",", "puis", "finalement", "secondairement", "rapidement", "ensuite", "qui", "a",
+                       "ete", "est", "et", "formellement", "bien", "depuis", "alors"})
+_NOT_SETTLED = frozenset({"sera", "seront", "serait", "seraient", "etre", "se", "pourra", "pourrait",
+                          "devra", "devrait", "si", "pas", "non", "jamais"})
+_CONFIRMED = frozenset({"confirme", "confirmee", "prouve", "prouvee", "authentifie", "authentifiee",
+                        "documente", "documentee"})
+
+
+def _settled_suspicion(norms, spans, matches, neg, hyp) -> None:
+    """"Une pneumopathie suspectée a été confirmée au scanner", "adressé pour
+    suspicion d'embolie pulmonaire, finalement écartée", "une lithiase a été
+    recherchée et non retrouvée": a hedged span whose suspicion is then
+    confirmed is affirmed; one then ruled out (a following negation cue
+    after "," / "et" / "puis" / "finalement") is negated (round 12a; in
+    place). ``matches``: the negation cues left by the pseudo cues."""
+    following = {m[0]: (m[0], m[1]) for m in matches if m[2] in FOLLOWING}
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or neg[k] or any(" ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k]):
+            continue  # "Xolair si l'ABPA est confirmée": still a condition
+        own = {i for c in hyp[k] if c[0] >= e for i in range(c[0], c[1])}  # "suspectée puis confirmée"
+        j = e
+        while j < n and j - e <= 8 and j not in following and norms[j] not in _CONFIRMED \
+                and (norms[j] in _SETTLING or j in own):
+            j += 1
+        if j >= n or any(w in _NOT_SETTLED for w in norms[e:j]):
+            continue
+        if norms[j] in _CONFIRMED:
+            hyp[k][:] = []
+        elif j in following:  # "recherchée et non retrouvée", ", finalement écartée"
+            neg[k].append(following[j])
+
+
+_IF = frozenset({"si", "s'il", "s'ils"})
+_CLAUSE_STARTS = frozenset({".", ";", ":", ",", "?", "!"})
+
+
+def _if_confirmed(norms, spans, hyp) -> None:
+    """"Rocéphine et Flagyl si l'angiocholite se confirme", "Tamiflu en cas
+    de confirmation": a treatment given only if a diagnosis is confirmed is
+    hypothetical. The cue ("si ... confirme") is one of a treatment
+    (``pipeline.TREATMENT_CUE_PATTERN``), so a disease before it stays
+    affirmed; the spans of the condition keep their own cues (in place)."""
+    n = len(norms)
+    for c, w in enumerate(norms):
+        if not (w in _IF or (w == "en" and c + 1 < n and norms[c + 1] == "cas")):
+            continue
+        q = c + 1
+        while q < n and q - c <= 10 and norms[q] not in _CLAUSE_STARTS and "\n" not in norms[q] \
+                and not norms[q].startswith(("confirm", "positi")):
+            q += 1
+        if q >= n or not norms[q].startswith(("confirm", "positi")):
+            continue
+        b = c - 1
+        while b >= 0 and norms[b] not in _CLAUSE_STARTS and "\n" not in norms[b]:
+            b -= 1
+        for k, (s, e) in enumerate(spans):
+            if b < s and e <= c and (c, q + 1) not in hyp[k]:
+                hyp[k].append((c, q + 1))
+
+
+_CONDITIONAL = frozenset({"si", "s'il", "s'ils", "en cas", "en cas de", "en cas d'", "au cas ou",
+                          "lorsque", "quand"})
+
+
+def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
+    """"Pas de fièvre ... Doliprane si fièvre" is handled by the negation; "il a
+    de la fièvre ... Doliprane si fièvre", "rappeler si la boiterie persiste":
+    a span hedged only by a condition, whose words the note also gives
+    without any cue, is that finding again, not a hypothesis (in place)."""
+    hedged = [k for k in range(len(spans)) if hyp[k] and not neg[k] and not fam[k] and all(
+        " ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k])]
+    if not hedged:
+        return
+    plain = {tuple(norms[s:e]) for k, (s, e) in enumerate(spans)
+             if not (neg[k] or hyp[k] or fam[k])}
+    for k in hedged:
+        if tuple(norms[spans[k][0]:spans[k][1]]) in plain:
+            hyp[k] = []
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

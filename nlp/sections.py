@@ -47,7 +47,7 @@ _fold = fold_chars
 
 _ATCD = r"(?:antecedents?|atcds?|atc?d\.?)"
 _FAMILY = re.compile(
-    rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:(?:familiaux|familial|familiales?)\b|fam\b\.?)"
+    rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:(?:familiaux|familial|familiales?|hereditaires?)\b|fam\b\.?)"
     rf"|histoire\s+familiale\b|contexte\s+familial\b)"
 )
 _HISTORY = re.compile(
@@ -130,7 +130,23 @@ def find_sections(text: str, folded_text: str | None = None) -> list[Section]:
                 has_content = True
         pos += len(line)
     close(pos)
-    return [s for s in sections if s.kind != "other"]
+    return [cut for s in sections if s.kind != "other" for cut in _patient_sentence(s, folded_text)]
+
+
+# "Antécédents familiaux : père diabétique. Une hypercholestérolémie familiale
+# est suspectée chez le patient.": a sentence that names the patient ends a
+# family section (round 12a)
+_THE_PATIENT = re.compile(r"(?:^|[.;]\s+)(?=[^.;\n]*\bchez\s+(?:le|la|ce|cette|notre|l')\s*patiente?\b)")
+
+
+def _patient_sentence(section: Section, folded_text: str) -> list[Section]:
+    """``section`` cut before its first sentence about the patient (family sections only)."""
+    if section.kind != "family":
+        return [section]
+    m = _THE_PATIENT.search(folded_text, section.start, section.end)
+    if m is None or m.end() <= section.start + 1:
+        return [section]
+    return [Section(section.start, m.end(), section.kind)]
 
 
 class SectionIndex:
