@@ -132,8 +132,11 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
 # note names one of its diseases (or, for methotrexate, a weekly schedule) and no
 # malignant tumour: code -> (other code, ICD-10 prefixes of its indications).
 INDICATION_ATC = {
-    # weekly methotrexate of rheumatology (M05-M14, M30-M36, M45-M46), psoriasis, Crohn, UC
-    "L01BA01": ("L04AX03", ("M0", "M1", "M3", "M45", "M46", "L40", "K50", "K51")),
+    # weekly methotrexate of rheumatology (M05-M14, M30-M36, M45-M46), psoriasis, Crohn, UC;
+    # round 12b: the other immune diseases it treats (bullous L10-L14, eczema L20-L30,
+    # lupus L93, morphoea L94, vasculitis L95, sarcoidosis D86, MS G35, myasthenia G70)
+    "L01BA01": ("L04AX03", ("M0", "M1", "M3", "M45", "M46", "L40", "K50", "K51", "L1", "L2",
+                            "L93", "L94", "L95", "D86", "G35", "G70")),
     # intravitreal aflibercept of the retina (H30-H36)
     "L01XX44": ("S01LA05", ("H3",)),
 }
@@ -142,12 +145,13 @@ _WEEKLY = re.compile(r"par semaine|/\s*sem(?:aine)?\b|hebdomadaire", re.IGNORECA
 
 def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Concept]:
     """Oncology ATC codes of :data:`INDICATION_ATC` become their other use when
-    the note gives that use and names no malignant tumour (C00-C97) of the patient."""
+    the note gives that use and names no malignant tumour (C00-C97 but C44) of the patient."""
     if not any(c.system == ATC_SYSTEM and c.code in INDICATION_ATC for c in concepts):
         return concepts
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM
                and c.assertion in (AFFIRMED, HYPOTHETICAL)]
-    if any(code[0] == "C" for code in patient):
+    # a skin carcinoma (C44) is never treated by these molecules (round 12b)
+    if any(code[0] == "C" and not code.startswith("C44") for code in patient):
         return concepts
     weekly = bool(_WEEKLY.search(text))
 

@@ -15,7 +15,7 @@ categories or sub-codes (checked against the ATIH table by a test).
 from __future__ import annotations
 
 from .lexicon import LexiconEntry
-from .types import ICD10_SYSTEM
+from .types import ATC_SYSTEM, ICD10_SYSTEM
 
 # Head nouns of a primary malignant tumour. "K" and "néo" are the usual
 # shorthand ("K du sein", "néo pulmonaire").
@@ -159,6 +159,61 @@ JOINTS = (
 JOINT_PAIN_CODE = "M25.5"
 
 
+# round 12b: an infarct is the myocardium's by default ("infarctus" alone is I21),
+# a cerebral one by its site ("infarctus cortical frontal", "infarctus lacunaire
+# capsulaire", "ischémie sylvienne"); other organs by theirs. Head -> site wording.
+INFARCT_HEADS = ("infarctus", "infarctus cérébral", "ischémie", "lacune", "AVC ischémique")
+CEREBRAL_SITES = (
+    "cortical", "sous-cortical", "cortico-sous-cortical", "frontal", "pariétal", "temporal",
+    "occipital", "fronto-pariétal", "temporo-pariétal", "pariéto-occipital", "temporo-occipital",
+    "sylvien", "sylvien superficiel", "sylvien profond", "sylvien total", "lacunaire",
+    "capsulaire", "capsulo-lenticulaire", "capsulo-thalamique", "thalamique", "cérébelleux",
+    "hémisphérique", "lenticulaire", "striatal", "striato-capsulaire", "protubérantiel",
+    "pontique", "bulbaire", "mésencéphalique", "jonctionnel", "vertébro-basilaire",
+    "du tronc cérébral", "du territoire sylvien", "dans le territoire sylvien", "de la capsule interne",
+    "du cervelet", "du thalamus", "du territoire vertébro-basilaire", "du territoire de l'ACM",
+    "du territoire de l'artère cérébrale moyenne", "du territoire de l'ACA", "du territoire de l'ACP",
+    "carotidien", "du territoire carotidien",
+)
+INFARCT_ORGANS = {
+    "infarctus rénal": "N28.0", "infarctus du rein": "N28.0", "infarctus splénique": "D73.5",
+    "infarctus de la rate": "D73.5", "infarctus pulmonaire": "I26.9", "infarctus médullaire": "G95.1",
+    "ischémie médullaire": "G95.1", "infarctus testiculaire": "N44",
+}
+# dissection of a named artery (the aorta has its own rows)
+DISSECTIONS = {
+    "carotidienne": "I72.0", "de la carotide": "I72.0", "de l'artère carotide": "I72.0",
+    "de la carotide interne": "I72.0", "de l'artère carotide interne": "I72.0", "carotide": "I72.0",
+    "vertébrale": "I72.6", "de l'artère vertébrale": "I72.6", "de la vertébrale": "I72.6",
+    "des artères cervicales": "I72.5", "cervicale": "I72.5", "cervico-encéphalique": "I72.5",
+    "rénale": "I72.2", "de l'artère rénale": "I72.2", "iliaque": "I72.3", "de l'artère iliaque": "I72.3",
+    "coronaire": "I25.4", "coronarienne": "I25.4", "spontanée coronaire": "I25.4",
+}
+DISSECTION_HEADS = ("dissection", "dissection artérielle")
+# valve shorthand of echocardiography reports, only with a grade or severity
+# ("IM grade 2", "IA modérée", "RA serré"): a bare "IM" is also intramuscular.
+VALVE_ABBREVIATIONS = {"IM": "I34.0", "IA": "I35.1", "IAo": "I35.1", "IT": "I36.1",
+                       "RA": "I35.0", "RAo": "I35.0", "RM": "I05.0"}
+VALVE_SEVERITY = {  # feminine for "insuffisance", masculine for "rétrécissement"
+    "I": ("grade", "de grade", "minime", "légère", "modérée", "moyenne", "sévère", "importante",
+          "massive", "significative", "fonctionnelle", "ischémique", "dystrophique", "organique",
+          "volumineuse", "de bas grade", "modérée à sévère", "1/4", "2/4", "3/4", "4/4"),
+    "R": ("serré", "très serré", "sévère", "modéré", "moyennement serré", "lâche", "calcifié",
+          "significatif", "critique", "minime", "léger"),
+}
+
+# contraceptive pills named like first names are ignore rows of the TSV ("Leeloo",
+# "Jasmine"); after a word of contraception they are the drug ("pilule (Leeloo)",
+# "sous pilule oestroprogestative : Jasmine")
+NAMED_PILLS = {"Leeloo": "G03AA07", "Jasmine": "G03AA12", "Melodia": "G03AA10"}
+CONTRACEPTION_WORDS = (
+    "pilule", "pilule oestroprogestative", "pilule œstroprogestative", "pilule contraceptive",
+    "contraception", "contraception orale", "contraception oestroprogestative",
+    "contraception œstroprogestative", "oestroprogestatif", "œstroprogestatif", "contraceptif oral",
+    "contraception par", "pilule de type",
+)
+
+
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
     mammaire", "tumeur maligne rénale", "cancer rénal")."""
@@ -192,11 +247,29 @@ def generated_entries() -> list[LexiconEntry]:
     for head in PNEUMONIA_HEADS:
         for germ, code in PNEUMONIA_GERMS.items():
             rows.setdefault(f"{head} {germ}", code)
+    for head in INFARCT_HEADS:
+        for site in CEREBRAL_SITES:
+            forms = [site] if site.startswith(("du ", "de ", "dans ")) \
+                or head not in ("ischémie", "lacune") else _feminine(site)
+            for form in forms:
+                rows.setdefault(f"{head} {form}", "I63")
+    for term, code in INFARCT_ORGANS.items():
+        rows.setdefault(term, code)
+    for head in DISSECTION_HEADS:
+        for artery, code in DISSECTIONS.items():
+            rows.setdefault(f"{head} {artery}", code)
+    for abbr, code in VALVE_ABBREVIATIONS.items():
+        for severity in VALVE_SEVERITY[abbr[0]]:
+            rows.setdefault(f"{abbr} {severity}", code)
     # a typographic apostrophe is its own token ("l", "’", "ovaire"): the same wording with it
     for term, code in list(rows.items()):
         if "'" in term:
             rows.setdefault(term.replace("'", "\u2019"), code)
+    atc = {f"{word}{sep}{pill}": code for pill, code in NAMED_PILLS.items()
+           for word in CONTRACEPTION_WORDS for sep in (" ", " (", " : ")}
     out = []
+    for i, (term, code) in enumerate(atc.items()):
+        out.append(LexiconEntry(term, ATC_SYSTEM, code, None, "generated (nlp/lexgen.py)", -100000 - i))
     for i, (term, code) in enumerate(rows.items()):
         out.append(LexiconEntry(term, ICD10_SYSTEM, code, None, "generated (nlp/lexgen.py)", -1 - i))
     return out
