@@ -213,6 +213,60 @@ CONTRACEPTION_WORDS = (
     "contraception par", "pilule de type",
 )
 
+# fractures by bone and site (round 12b): the head, with its usual descriptive
+# adjectives, times the site wording ("fracture trimalléolaire", "fracture déplacée du
+# plateau tibial", "fracture ouverte de la diaphyse tibiale"). ATIH sub-codes.
+FRACTURE_HEADS = ("fracture", "fracture déplacée", "fracture non déplacée", "fracture ouverte",
+                  "fracture fermée", "fracture comminutive", "fracture spiroïde", "fracture engrenée",
+                  "fracture parcellaire", "fracture-luxation", "fracture luxation", "fracture complexe")
+FRACTURE_SITES = {
+    # femur
+    "du col du fémur": "S72.0", "du col fémoral": "S72.0", "cervicale vraie": "S72.0",
+    "de l'extrémité supérieure du fémur": "S72.0", "de hanche": "S72.0", "de la hanche": "S72.0",
+    "pertrochantérienne": "S72.1", "per-trochantérienne": "S72.1", "trochantérienne": "S72.1",
+    "trochantéro-diaphysaire": "S72.2", "sous-trochantérienne": "S72.2",
+    "de la diaphyse fémorale": "S72.3", "diaphysaire du fémur": "S72.3", "du fémur": "S72.9",
+    "de l'extrémité inférieure du fémur": "S72.4", "supracondylienne du fémur": "S72.4",
+    "sus-condylienne du fémur": "S72.4",
+    # leg, ankle, foot
+    "de la rotule": "S82.0", "de la patella": "S82.0", "du plateau tibial": "S82.1",
+    "des plateaux tibiaux": "S82.1", "de l'extrémité supérieure du tibia": "S82.1",
+    "de la diaphyse tibiale": "S82.2", "du tibia": "S82.2", "de jambe": "S82.9",
+    "des deux os de la jambe": "S82.2", "du pilon tibial": "S82.3",
+    "de l'extrémité inférieure du tibia": "S82.3", "de la fibula": "S82.4", "du péroné": "S82.4",
+    "de la malléole interne": "S82.5", "de la malléole médiale": "S82.5",
+    "de la malléole externe": "S82.6", "de la malléole latérale": "S82.6",
+    "bimalléolaire": "S82.8", "trimalléolaire": "S82.8", "de cheville": "S82.8",
+    "de la cheville": "S82.8", "du calcanéum": "S92.0", "de l'astragale": "S92.1", "du talus": "S92.1",
+    "du métatarsien": "S92.3", "d'un métatarsien": "S92.3", "du cinquième métatarsien": "S92.3",
+    "du 5e métatarsien": "S92.3", "de la base du 5e métatarsien": "S92.3", "d'orteil": "S92.5",
+    "d'un orteil": "S92.5",
+    # shoulder, arm, forearm, wrist, hand
+    "de la clavicule": "S42.0", "claviculaire": "S42.0", "de l'omoplate": "S42.1",
+    "de la scapula": "S42.1", "de l'extrémité supérieure de l'humérus": "S42.2",
+    "du col de l'humérus": "S42.2", "du col huméral": "S42.2", "du col chirurgical de l'humérus": "S42.2",
+    "de la tête humérale": "S42.2", "du trochiter": "S42.2", "de la diaphyse humérale": "S42.3",
+    "de l'humérus": "S42.3", "supracondylienne de l'humérus": "S42.4",
+    "de l'extrémité inférieure de l'humérus": "S42.4", "de l'épaule": "S42.9",
+    "de l'olécrane": "S52.0", "de l'olécrâne": "S52.0", "de la tête radiale": "S52.1",
+    "des deux os de l'avant-bras": "S52.4", "de l'extrémité inférieure du radius": "S52.5",
+    "du radius distal": "S52.5", "de l'extrémité distale du radius": "S52.5", "du radius": "S52.5",
+    "de Pouteau-Colles": "S52.5", "de Pouteau Colles": "S52.5", "de Goyrand-Smith": "S52.5",
+    "du scaphoïde": "S62.0", "du scaphoïde carpien": "S62.0", "du poignet": "S62.8",
+    "du métacarpien": "S62.3", "d'un métacarpien": "S62.3", "du cinquième métacarpien": "S62.3",
+    "du 5e métacarpien": "S62.3", "d'une phalange": "S62.6", "de phalange": "S62.6",
+    # trunk, pelvis, spine, skull
+    "du bassin": "S32.8", "du cotyle": "S32.4", "de l'acétabulum": "S32.4",
+    "des branches ilio-pubiennes": "S32.5", "des branches ischio-pubiennes": "S32.5",
+    "du cadre obturateur": "S32.5", "du pubis": "S32.5", "du sacrum": "S32.1", "sacrée": "S32.1",
+    "du coccyx": "S32.2", "vertébrale lombaire": "S32.0", "vertébrale": "S32.0",
+    "vertébrale dorsale": "S22.0", "vertébrale thoracique": "S22.0", "du sternum": "S22.2",
+    "de côte": "S22.3", "costale": "S22.3", "de côtes": "S22.4", "costales": "S22.4",
+    "de plusieurs côtes": "S22.4", "du rachis cervical": "S12.9", "vertébrale cervicale": "S12.9",
+    "du crâne": "S02.0", "de la voûte du crâne": "S02.0", "des os propres du nez": "S02.2",
+    "du nez": "S02.2", "de la mandibule": "S02.6", "mandibulaire": "S02.6",
+}
+
 
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
@@ -258,6 +312,9 @@ def generated_entries() -> list[LexiconEntry]:
     for head in DISSECTION_HEADS:
         for artery, code in DISSECTIONS.items():
             rows.setdefault(f"{head} {artery}", code)
+    for head in FRACTURE_HEADS:
+        for site, code in FRACTURE_SITES.items():
+            rows.setdefault(f"{head} {site}", code)
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)
