@@ -267,6 +267,35 @@ FRACTURE_SITES = {
     "du nez": "S02.2", "de la mandibule": "S02.6", "mandibulaire": "S02.6",
 }
 
+# a patient described by an adjective or participle of his disease or sign ("patient
+# myélomateux", "patiente fébricitante", "immunodéprimé"), round 12b: the masculine
+# forms; the feminine ones follow by rule (_feminine, plus -ant/-i -> -ante/-ie) and the
+# plurals by the plural fold
+ADJECTIVES = {
+    "immunodéprimé": "D84.9", "algique": "R52.9", "hyperalgique": "R52.9", "eczémateux": "L30.9",
+    "vertigineux": "R42", "artéritique": "I70.2", "sarcoïdosique": "D86.9", "myélomateux": "C90.0",
+    "leucémique": "C95.9", "lymphomateux": "C85.9", "fébricitant": "R50.9", "comateux": "R40.2",
+    "polyurique": "R35", "dysurique": "R30.0", "hématurique": "R31", "amaigri": "R63.4",
+    "thalassémique": "D56.9", "cardiopathe": "I51.9", "bronchitique chronique": "J42",
+    "polytraumatisé": "T07", "hémiplégique": "G81.9", "tétraplégique": "G82.5",
+    "anurique": "R34", "oligo-anurique": "R34", "oligurique": "R34", "cachectique": "R64",
+    "hypoxémique": "R09.0", "ictérique": "R17", "subictérique": "R17", "nauséeux": "R11",
+    "diarrhéique": "A09", "fébrile": "R50.9", "subfébrile": "R50.9", "dyspnéique": "R06.0",
+    "polypnéique": "R06.0", "tachycarde": "R00.0", "bradycarde": "R00.1", "asthénique": "R53",
+    "anémié": "D64.9", "anémique": "D64.9", "thrombopénique": "D69.6", "neutropénique": "D70",
+    "lymphopénique": "D72.8", "hyperéosinophile": "D72.1", "polyglobulique": "D75.1",
+    "hypokaliémique": "E87.6", "hyponatrémique": "E87.1", "hypercalcémique": "E83.5",
+    "hypoglycémique": "E16.2", "hyperthyroïdien": "E05.9", "hypothyroïdien": "E03.9",
+    "dysthyroïdien": "E07.9", "épileptique": "G40.9",
+    "migraineux": "G43.9", "parkinsonien": "G20", "dément": "F03", "aphasique": "R47.0",
+    "dysarthrique": "R47.1", "dysphagique": "R13", "confus": "R41.0", "désorienté": "R41.0",
+    "somnolent": "R40.0", "confuse": "R41.0", "hémiparétique": "G81.9", "paraplégique": "G82.2",
+    "psoriasique": "L40.9", "urticarien": "L50.9", "prurigineux": "L29.9", "acnéique": "L70.9",
+    "lupique": "M32.9", "goutteux": "M10.9", "arthrosique": "M19.9", "ostéoporotique": "M81.9",
+    "cirrhotique": "K74.6", "constipé": "K59.0", "asthmatique": "J45.9", "emphysémateux": "J43.9",
+    "impaludé": "B54",
+}
+
 
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
@@ -315,6 +344,11 @@ def generated_entries() -> list[LexiconEntry]:
     for head in FRACTURE_HEADS:
         for site, code in FRACTURE_SITES.items():
             rows.setdefault(f"{head} {site}", code)
+    for adj, code in ADJECTIVES.items():
+        forms = _feminine(adj) + ([adj + "e"] if adj.endswith(("ant", "i", "is", "ard", "ent"))
+                                   else [adj + "ne"] if adj.endswith("ien") else [])
+        for form in dict.fromkeys(forms):
+            rows.setdefault(form, code)
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)
