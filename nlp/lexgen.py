@@ -135,6 +135,12 @@ PNEUMONIA_GERMS = {
     "à virus respiratoire syncytial": "J12.1", "grippale": "J11.0",
 }
 
+ENDOCARDITIS_HEADS = ("endocardite", "endocardite aiguë", "endocardite subaiguë", "endocardite mitrale",
+                      "endocardite aortique", "endocardite tricuspide", "endocardite sur valve native")
+ENDOCARDITIS_GERMS = ["à entérocoque", "à Enterococcus faecalis", "à E. faecalis",
+                      "à streptocoque oral", "à Streptococcus gallolyticus", "à S. gallolyticus",
+                      "à streptocoque bovis", "à S. bovis", "à staphylocoque coagulase négative",
+                      "à SCN", "à S. epidermidis", "à germe HACEK", "à BGN", "à Candida"]
 
 # alcohol-related diseases: the disease noun with its cause ("cirrhose éthylique",
 # "polyneuropathie d'origine alcoolique"), one code for the span (round 10)
@@ -330,6 +336,11 @@ def generated_entries() -> list[LexiconEntry]:
     for head in PNEUMONIA_HEADS:
         for germ, code in PNEUMONIA_GERMS.items():
             rows.setdefault(f"{head} {germ}", code)
+    # an endocarditis with its germ is infective (I33.0; "endocardite" alone is I38)
+    for head in ENDOCARDITIS_HEADS:
+        for germ in list(PNEUMONIA_GERMS) + ENDOCARDITIS_GERMS:
+            if germ.startswith("à "):
+                rows.setdefault(f"{head} {germ}", "I33.0")
     for head in INFARCT_HEADS:
         for site in CEREBRAL_SITES:
             forms = [site] if site.startswith(("du ", "de ", "dans ")) \
