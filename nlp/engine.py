@@ -130,11 +130,16 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
 
 # An unspecified code made specific by another disease the note gives the patient
 # (round 12b): a bare "insuffisance rénale" (N19) of a note naming a chronic kidney
-# disease is that disease. code -> (prefixes of the specifying codes, target or None
-# for the specifying code itself). ("neuropathie périphérique" G62.9 -> G63.2 in a
-# diabetic was tried: it lost recall on two held-out sets, left out.)
+# disease is that disease; a subdural haematoma or a subarachnoid haemorrhage of a
+# note naming a head injury (S00-S09) is traumatic (S06.5, S06.6). code -> (prefixes
+# of the specifying codes, target or None for the specifying code itself).
+# ("neuropathie périphérique" G62.9 -> G63.2 in a diabetic was tried: it lost recall
+# on two held-out sets, left out.)
+_HEAD_INJURY = ("S00", "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09")
 SPECIFIED_BY_NOTE = {
     "N19": (("N18",), None),
+    "I62.0": (_HEAD_INJURY, "S06.5"),
+    "I60": (_HEAD_INJURY, "S06.6"),
 }
 
 
