@@ -302,6 +302,24 @@ ADJECTIVES = {
     "impaludé": "B54",
 }
 
+# osteochondritis: the code is the site's (round 12b; a bare "ostéochondrite" stays uncoded)
+OSTEOCHONDRITIS_HEADS = ("ostéochondrite", "ostéochondrose", "ostéochondrite primitive",
+                         "ostéochondrite juvénile", "ostéochondrite disséquante")
+OSTEOCHONDRITIS_SITES = {
+    "de hanche": "M91.1", "de la hanche": "M91.1", "de la tête fémorale": "M91.1",
+    "du genou": "M93.2", "du condyle fémoral": "M93.2", "du condyle fémoral interne": "M93.2",
+    "du talus": "M93.2", "du dôme du talus": "M93.2", "de l'astragale": "M93.2", "du coude": "M93.2",
+    "du capitellum": "M93.2", "de la tubérosité tibiale antérieure": "M92.5", "de la TTA": "M92.5",
+    "tibiale": "M92.5", "du calcanéum": "M92.6", "calcanéenne": "M92.6", "du naviculaire": "M92.6",
+    "du scaphoïde tarsien": "M92.6", "du tarse": "M92.6", "de la tête du deuxième métatarsien": "M92.7",
+    "de la tête du 2e métatarsien": "M92.7", "du métatarse": "M92.7", "du semi-lunaire": "M92.2",
+    "du lunatum": "M92.2", "vertébrale": "M42.0", "rachidienne": "M42.0", "de la rotule": "M92.4",
+}
+OSTEOCHONDRITIS_EPONYMS = {
+    "Osgood-Schlatter": "M92.5", "Osgood Schlatter": "M92.5", "Sever": "M92.6", "Köhler": "M92.6",
+    "Freiberg": "M92.7", "Kienböck": "M92.2", "Scheuermann": "M42.0", "Sinding-Larsen": "M92.4",
+}
+
 
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
@@ -360,6 +378,14 @@ def generated_entries() -> list[LexiconEntry]:
                                    else [adj + "ne"] if adj.endswith("ien") else [])
         for form in dict.fromkeys(forms):
             rows.setdefault(form, code)
+    for head in OSTEOCHONDRITIS_HEADS:
+        for site, code in OSTEOCHONDRITIS_SITES.items():
+            rows.setdefault(f"{head} {site}", code)
+    rows.setdefault("ostéochondrite disséquante", "M93.2")
+    for name, code in OSTEOCHONDRITIS_EPONYMS.items():
+        for head in ("maladie de", "maladie d'", "syndrome de", "apophysite de"):
+            if (head == "maladie d'") == name.startswith(("O", "A", "E", "I", "U")):
+                rows.setdefault(f"{head} {name}" if head[-1] != "'" else f"{head}{name}", code)
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)
