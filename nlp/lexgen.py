@@ -216,7 +216,7 @@ CONTRACEPTION_WORDS = (
     "pilule", "pilule oestroprogestative", "pilule œstroprogestative", "pilule contraceptive",
     "contraception", "contraception orale", "contraception oestroprogestative",
     "contraception œstroprogestative", "oestroprogestatif", "œstroprogestatif", "contraceptif oral",
-    "contraception par", "pilule de type",
+    "pilule de type",
 )
 
 # fractures by bone and site (round 12b): the head, with its usual descriptive
@@ -394,7 +394,7 @@ def generated_entries() -> list[LexiconEntry]:
         if "'" in term:
             rows.setdefault(term.replace("'", "\u2019"), code)
     atc = {f"{word}{sep}{pill}": code for pill, code in NAMED_PILLS.items()
-           for word in CONTRACEPTION_WORDS for sep in (" ", " (", " : ")}
+           for word in CONTRACEPTION_WORDS for sep in (" ", " (", " : ", " par ")}
     out = []
     for i, (term, code) in enumerate(atc.items()):
         out.append(LexiconEntry(term, ATC_SYSTEM, code, None, "generated (nlp/lexgen.py)", -100000 - i))
