@@ -16,6 +16,7 @@ from typing import Sequence
 
 from . import config
 from .lexicon import is_case_sensitive
+from .lexgen import CANCER_MODIFIED_HEADS, CANCER_MODIFIERS, modifier_forms, organ_forms
 from .pipeline import (
     CONDITIONAL_CUES,
     HISTORY_CUE_PATTERN,
@@ -83,6 +84,26 @@ _FEVER_FIGURE = re.compile(
 FEVER_CODE = "R50"
 # complications coded "diabetes, unspecified" (E14.x) in a note that names one type
 _DIABETES_TYPED = re.compile(r"^E1[01]")
+
+
+def _cancer_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    """A cancer head, one to four modifiers, then its organ, on folded text
+    ("carcinome epidermoide bien differencie du poumon"): round 12b."""
+    organs = {fold_chars(o).replace("\u2019", "'"): code for o, code in organ_forms().items()}
+
+    def alternation(words) -> str:
+        return "|".join(re.escape(w) for w in sorted({fold_chars(w) for w in words}, key=len,
+                                                     reverse=True))
+    mods = alternation(f for m in CANCER_MODIFIERS for f in modifier_forms(m))
+    pattern = re.compile(
+        rf"(?<![\w-])(?:{alternation(CANCER_MODIFIED_HEADS)})"
+        rf"(?:(?:,|\s+et)?\s+(?:{mods}|(?:de\s+)?stade\s+[0-9ivx]+[abc]?|t[0-4][a-d]?n[0-3x]m[01x]))"
+        rf"{{1,4}}\s+(?P<organ>{alternation(organs)})(?![\w-])")
+    return pattern, organs
+
+
+_CANCER_MODIFIED, _CANCER_ORGANS = _cancer_pattern()
+_CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
 
 
 def _silence_edsnlp_logs() -> None:
@@ -431,6 +452,13 @@ class EdsEngine:
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start(), m.end(),
                                        P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
+        folded = fold_chars(text).replace("\u2019", "'")
+        if _CANCER_HINT.search(folded):
+            for m in _CANCER_MODIFIED.finditer(folded):
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is not None:
+                    cands.append(Candidate(span.start, span.end, m.start(), m.end(), P_LEXICON,
+                                           ICD10_SYSTEM, _CANCER_ORGANS[m.group("organ")]))
         for m in _FEVER_FIGURE.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:

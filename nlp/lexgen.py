@@ -86,6 +86,49 @@ ORGANS = {
     "de la surrénale": "C74",
 }
 
+# round 12b: article-less organ wordings of usual shorthand ("carcinome urothélial de vessie")
+ORGANS.update({
+    "de vessie": "C67", "de prostate": "C61", "de rein": "C64", "de pancréas": "C25",
+    "de côlon": "C18", "de colon": "C18", "de rectum": "C20", "d'estomac": "C16", "d'ovaire": "C56",
+    "de poumon": "C34", "d'oesophage": "C15", "d'œsophage": "C15", "de sein": "C50",
+})
+# words written between a cancer head and its organ ("carcinome épidermoïde bien
+# différencié du poumon", "cancer localement avancé du sein"), round 12b: matched by a
+# regular expression of the engine (nlp/engine.py, cancer_pattern), not as rows (their
+# product with the heads and organs would triple the generated table)
+CANCER_MODIFIERS = (
+    "bien différencié", "moyennement différencié", "peu différencié", "indifférencié",
+    "infiltrant", "invasif", "localement avancé", "métastatique", "non métastatique", "primitif",
+    "évolué", "triple négatif", "hormonosensible", "hormono-sensible", "mucineux",
+    "lieberkühnien", "papillaire", "folliculaire", "anaplasique", "ulcéré", "bourgeonnant",
+    "sténosant", "récidivant", "à petites cellules", "non à petites cellules", "de haut grade",
+    "de bas grade", "synchrone", "multifocal", "bilatéral", "opéré", "inopérable", "résécable",
+    "non résécable", "droit", "gauche", "épidermoïde", "canalaire", "lobulaire", "urothélial",
+    "à cellules claires", "in situ et infiltrant", "du tiers moyen", "du tiers inférieur",
+)
+# heads of the modified form: the cancer heads but the one-letter and clipped shorthand
+CANCER_MODIFIED_HEADS = tuple(h for h in CANCER_HEADS if h not in ("K", "néo", "ADK"))
+
+
+def modifier_forms(adj: str) -> list[str]:
+    """A modifier and its feminine ("invasif" -> "invasive", "infiltrant" -> "infiltrante")."""
+    if adj.endswith("if"):
+        return [adj, adj[:-1] + "ve"]
+    if adj.endswith("ant"):
+        return [adj, adj + "e"]
+    return _feminine(adj)
+
+
+def organ_forms() -> dict[str, str]:
+    """Every written organ wording of :data:`ORGANS` (adjectives with their feminine) -> code."""
+    out: dict[str, str] = {}
+    for organ, code in ORGANS.items():
+        forms = [organ] if organ.startswith(("du ", "de ", "des ", "d'")) else _feminine(organ)
+        for form in forms:
+            out.setdefault(form, code)
+    return out
+
+
 # secondary tumours: head -> organ wording -> code
 METASTASIS_HEADS = (
     "métastase", "lésion secondaire", "localisation secondaire", "atteinte secondaire",
@@ -320,6 +363,34 @@ OSTEOCHONDRITIS_EPONYMS = {
     "Freiberg": "M92.7", "Kienböck": "M92.2", "Scheuermann": "M42.0", "Sinding-Larsen": "M92.4",
 }
 
+# an intracerebral haemorrhage by its site (round 12b): deep sites for any head (a
+# "hématome frontal" after a fall is the scalp's), lobes only after a cerebral head
+HAEMORRHAGE_DEEP = {
+    "capsulaire": "I61.0", "capsulo-lenticulaire": "I61.0", "lenticulaire": "I61.0",
+    "capsulo-thalamique": "I61.0", "thalamique": "I61.0", "striatal": "I61.0",
+    "profond": "I61.0", "cérébelleux": "I61.4", "du cervelet": "I61.4", "protubérantiel": "I61.3",
+    "pontique": "I61.3", "du tronc cérébral": "I61.3", "intraventriculaire": "I61.5",
+}
+HAEMORRHAGE_LOBES = {"lobaire": "I61.1", "frontal": "I61.1", "pariétal": "I61.1",
+                     "temporal": "I61.1", "occipital": "I61.1", "cortical": "I61.1",
+                     "cortico-sous-cortical": "I61.1", "fronto-pariétal": "I61.1",
+                     "temporo-pariétal": "I61.1", "pariéto-occipital": "I61.1"}
+HAEMORRHAGE_HEADS = ("hématome", "hémorragie", "AVC hémorragique")
+HAEMORRHAGE_CEREBRAL_HEADS = ("hématome intraparenchymateux", "hématome intracérébral",
+                              "hémorragie intraparenchymateuse", "hémorragie intracérébrale",
+                              "hématome cérébral", "hémorragie cérébrale", "AVC hémorragique")
+# a stenosis of a named coronary artery, a one- to three-vessel disease (round 12b)
+CORONARY_HEADS = ("sténose", "sténose serrée", "sténose significative", "sténose intermédiaire",
+                  "lésion serrée", "lésion significative")
+CORONARY_ARTERIES = (
+    "de l'IVA", "de l'IVA proximale", "de l'IVA moyenne", "de l'IVA distale",
+    "de l'interventriculaire antérieure", "de la coronaire droite", "de la CD", "de la CD moyenne",
+    "de la CD proximale", "de l'artère coronaire droite", "de la circonflexe", "de l'artère circonflexe",
+    "de la Cx", "du tronc commun", "du TCG", "de la diagonale", "de la première diagonale",
+    "de la marginale", "de la bissectrice", "de la rétroventriculaire", "de l'IVP",
+)
+CORONARY_EXTENT = ("tritronculaire", "bitronculaire", "monotronculaire", "pluritronculaire")
+
 
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
@@ -386,6 +457,20 @@ def generated_entries() -> list[LexiconEntry]:
         for head in ("maladie de", "maladie d'", "syndrome de", "apophysite de"):
             if (head == "maladie d'") == name.startswith(("O", "A", "E", "I", "U")):
                 rows.setdefault(f"{head} {name}" if head[-1] != "'" else f"{head}{name}", code)
+    for heads, sites in ((HAEMORRHAGE_HEADS, HAEMORRHAGE_DEEP),
+                         (HAEMORRHAGE_CEREBRAL_HEADS, {**HAEMORRHAGE_DEEP, **HAEMORRHAGE_LOBES})):
+        for head in heads:
+            for site, code in sites.items():
+                forms = [site] if site.startswith("du ") else _feminine(site)
+                for form in forms:
+                    rows.setdefault(f"{head} {form}", code)
+    for head in CORONARY_HEADS:
+        for artery in CORONARY_ARTERIES:
+            rows.setdefault(f"{head} {artery}", "I25.1")
+    for head in ("atteinte", "lésions", "coronaropathie", "maladie coronarienne",
+                 "cardiopathie ischémique"):
+        for extent in CORONARY_EXTENT:
+            rows.setdefault(f"{head} {extent}", "I25.1")
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)

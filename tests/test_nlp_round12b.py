@@ -73,6 +73,20 @@ except ImportError:  # pragma: no cover - run as a package
     ("Maladie de Kaposi cutanée.", "C46.9", "affirmed"),
     ("Lymphome de la zone marginale splénique.", "C88.4", "affirmed"),
     ("Syndrome de Mallory-Weiss après des vomissements.", "K22.6", "affirmed"),
+    # a cancer head, its modifiers, then its organ (nlp/engine.py, cancer_pattern)
+    ("Adénocarcinome peu différencié et mucineux du rectum.", "C20", "affirmed"),
+    ("Carcinome lobulaire infiltrant multifocal du sein gauche.", "C50", "affirmed"),
+    ("Cancer épidermoïde localement avancé de l'œsophage.", "C15", "affirmed"),
+    ("Carcinome urothélial de haut grade de vessie.", "C67", "affirmed"),
+    # an intracerebral haemorrhage by its site; a stenosis of a named coronary artery
+    ("Hématome thalamique gauche sous anticoagulant.", "I61.0", "affirmed"),
+    ("Hémorragie intraparenchymateuse temporale droite.", "I61.1", "affirmed"),
+    ("Coronarographie : sténose serrée de la circonflexe.", "I25.1", "affirmed"),
+    ("Coronaropathie tritronculaire récusée pour la chirurgie.", "I25.1", "affirmed"),
+    # orthopaedic and vascular wordings
+    ("Pseudarthrose du scaphoïde.", "M84.1", "affirmed"),
+    ("Tendinopathie achilléenne gauche.", "M76.6", "affirmed"),
+    ("Ischémie critique du membre inférieur droit.", "I70.2", "affirmed"),
     # an unspecified code made specific by the note
     ("Insuffisance rénale chronique stade 3. Insuffisance rénale aggravée par l'AINS.",
      "N18", "affirmed"),
@@ -98,6 +112,10 @@ def test_round12b_concepts(nlp_engine, text, code, assertion):
     ("Ostéochondrite à surveiller.", "M93.2"),
     # methotrexate of an oncology note stays the antineoplastic
     ("Leucémie aiguë lymphoblastique : méthotrexate haute dose.", "L04AX03"),
+    # a haematoma of the forehead after a fall is not a cerebral haemorrhage
+    ("Chute avec hématome frontal, pas de perte de connaissance.", "I61"),
+    # a cancer head and a later organ of another sentence
+    ("Cancer métastatique. Le sein controlatéral est normal.", "C50"),
     # an ischaemia of the brain that passes is a TIA
     ("Ischémie cérébrale transitoire en 2019.", "I63"),
 ])
