@@ -87,6 +87,8 @@ except ImportError:  # pragma: no cover - run as a package
     ("Pseudarthrose du scaphoïde.", "M84.1", "affirmed"),
     ("Tendinopathie achilléenne gauche.", "M76.6", "affirmed"),
     ("Ischémie critique du membre inférieur droit.", "I70.2", "affirmed"),
+    # a bare murmur of the examination
+    ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
     # an unspecified code made specific by the note
     ("Insuffisance rénale chronique stade 3. Insuffisance rénale aggravée par l'AINS.",
      "N18", "affirmed"),
