@@ -185,6 +185,16 @@ ENDOCARDITIS_GERMS = ["à entérocoque", "à Enterococcus faecalis", "à E. faec
                       "à streptocoque bovis", "à S. bovis", "à staphylocoque coagulase négative",
                       "à SCN", "à S. epidermidis", "à germe HACEK", "à BGN", "à Candida"]
 
+# malaria by its species (round 12b): "accès palustre à P. vivax" is B51, not B54
+MALARIA_HEADS = ("paludisme", "accès palustre", "accès de paludisme", "accès palustre simple",
+                 "paludisme simple", "paludisme grave", "accès palustre grave", "paludisme d'importation")
+MALARIA_SPECIES = {
+    "à P. falciparum": "B50", "à Plasmodium falciparum": "B50", "à falciparum": "B50",
+    "à P. vivax": "B51", "à Plasmodium vivax": "B51", "à vivax": "B51",
+    "à P. malariae": "B52", "à Plasmodium malariae": "B52",
+    "à P. ovale": "B53.0", "à Plasmodium ovale": "B53.0", "à ovale": "B53.0",
+}
+
 # alcohol-related diseases: the disease noun with its cause ("cirrhose éthylique",
 # "polyneuropathie d'origine alcoolique"), one code for the span (round 10)
 ALCOHOL_HEADS = {
@@ -425,6 +435,9 @@ def generated_entries() -> list[LexiconEntry]:
     for head in PNEUMONIA_HEADS:
         for germ, code in PNEUMONIA_GERMS.items():
             rows.setdefault(f"{head} {germ}", code)
+    for head in MALARIA_HEADS:
+        for species, code in MALARIA_SPECIES.items():
+            rows.setdefault(f"{head} {species}", code)
     # an endocarditis with its germ is infective (I33.0; "endocardite" alone is I38)
     for head in ENDOCARDITIS_HEADS:
         for germ in list(PNEUMONIA_GERMS) + ENDOCARDITIS_GERMS:

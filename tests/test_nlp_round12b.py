@@ -87,6 +87,19 @@ except ImportError:  # pragma: no cover - run as a package
     ("Pseudarthrose du scaphoïde.", "M84.1", "affirmed"),
     ("Tendinopathie achilléenne gauche.", "M76.6", "affirmed"),
     ("Ischémie critique du membre inférieur droit.", "I70.2", "affirmed"),
+    # wordings of the specialties (second batch)
+    ("Lupus cutané subaigu photo-induit.", "L93.1", "affirmed"),
+    ("Pneumopathie organisée cryptogénique corticosensible.", "J84.1", "affirmed"),
+    ("Occlusion grêlique sur bride opérée.", "K56.5", "affirmed"),
+    ("Luxation d'épaule réduite aux urgences.", "S43.0", "affirmed"),
+    ("Maladie de Bowen du dos de la main.", "D04.9", "affirmed"),
+    ("Infection de PTG à staphylocoque.", "T84.5", "affirmed"),
+    ("Endocardite sur prothèse valvulaire aortique.", "T82.6", "affirmed"),
+    ("Suspicion de paralysie supranucléaire progressive.", "G23.1", "hypothetical"),
+    ("Myélite transverse dorsale.", "G37.3", "affirmed"),
+    ("Drépanocytose SS hospitalisée pour une CVO.", "D57.0", "affirmed"),
+    ("Accès palustre à P. vivax au retour d'Inde.", "B51", "affirmed"),
+    ("LNH folliculaire de grade 2.", "C82.9", "affirmed"),
     # a bare murmur of the examination
     ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
     # an unspecified code made specific by the note
