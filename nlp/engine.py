@@ -184,6 +184,28 @@ def specified_by_note(concepts: list[Concept], display) -> list[Concept]:
     return out
 
 
+# Electrolytes whose ATC code depends on the route (round 12b): eds.drugs gives the
+# infusion's code (B05XA), an oral dose ("chlorure de potassium 600 mg x3") is the
+# mineral supplement; an intravenous word in the same stretch keeps the infusion.
+ORAL_ATC = {"B05XA01": "A12BA01", "B05XA05": "A12CC02"}
+_ORAL_DOSE = re.compile(r"\s*:?\s*\d+(?:[,.]\d+)?\s*(?:mg|g)\b(?!\s*/\s*(?:24\s*h|h)\b)"
+                        r"|\s*(?:en\s+)?(?:cp|comprimés?|gélules?|sachets?|per\s+os)\b", re.IGNORECASE)
+_INTRAVENOUS = re.compile(r"\b(?:IV|IVSE|IVL|IVD)\b|perfusion|intraveineu|soluté|seringue", re.IGNORECASE)
+
+
+def oral_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """Codes of :data:`ORAL_ATC` followed by an oral dose and no intravenous word
+    (within 40 characters) become the oral supplement."""
+    out = []
+    for c in concepts:
+        target = ORAL_ATC.get(c.code) if c.system == ATC_SYSTEM else None
+        if target and _ORAL_DOSE.match(text, c.end) and not _INTRAVENOUS.search(
+                text, max(0, c.start - 20), c.end + 40):
+            c = dataclasses.replace(c, code=target, display=display(ATC_SYSTEM, target) or c.display)
+        out.append(c)
+    return out
+
+
 # Molecules whose ATC code depends on the indication: the other use when the
 # note names one of its diseases (or, for methotrexate, a weekly schedule) and no
 # malignant tumour: code -> (other code, ICD-10 prefixes of its indications).
@@ -377,7 +399,7 @@ class EdsEngine:
                                                         sections.folded[start:end]))
         concepts = specified_by_note(type_diabetes(concepts, self._display), self._display)
         concepts = indication_atc(concepts, self._display, text)
-        concepts = taken_drugs(apposition(concepts, text), text)
+        concepts = taken_drugs(apposition(oral_atc(concepts, text, self._display), text), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",

@@ -100,6 +100,12 @@ except ImportError:  # pragma: no cover - run as a package
     ("Drépanocytose SS hospitalisée pour une CVO.", "D57.0", "affirmed"),
     ("Accès palustre à P. vivax au retour d'Inde.", "B51", "affirmed"),
     ("LNH folliculaire de grade 2.", "C82.9", "affirmed"),
+    # molecules and salts in French word order; electrolytes by their route
+    ("Carbonate de calcium 1 g/j.", "A12AA04", "affirmed"),
+    ("Métronidazole 500 mg x3/j pendant 10 jours.", "P01AB01", "affirmed"),
+    ("Atovaquone-proguanil 4 cp/j pendant 3 jours.", "P01BB51", "affirmed"),
+    ("Chlorure de potassium 600 mg x3/j per os.", "A12BA01", "affirmed"),
+    ("Chlorure de potassium 2 g/24h IVSE.", "B05XA01", "affirmed"),
     # a bare murmur of the examination
     ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
     # an unspecified code made specific by the note
