@@ -106,6 +106,9 @@ except ImportError:  # pragma: no cover - run as a package
     ("Atovaquone-proguanil 4 cp/j pendant 3 jours.", "P01BB51", "affirmed"),
     ("Chlorure de potassium 600 mg x3/j per os.", "A12BA01", "affirmed"),
     ("Chlorure de potassium 2 g/24h IVSE.", "B05XA01", "affirmed"),
+    # a diabetic's retinopathy and macroangiopathy without the word "diabétique"
+    ("DT2 depuis 15 ans, rétinopathie non proliférante au fond d'oeil.", "E11.3", "affirmed"),
+    ("Diabète de type 2 avec macroangiopathie (AOMI, coronaropathie).", "E11.5", "affirmed"),
     # a bare murmur of the examination
     ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
     # an unspecified code made specific by the note
