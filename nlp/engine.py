@@ -16,7 +16,8 @@ from typing import Sequence
 
 from . import config
 from .lexicon import is_case_sensitive
-from .lexgen import CANCER_MODIFIED_HEADS, CANCER_MODIFIERS, modifier_forms, organ_forms
+from .lexgen import (CANCER_MODIFIED_HEADS, CANCER_MODIFIERS, CONTRACEPTION_WORDS, NAMED_PILLS,
+                     modifier_forms, organ_forms)
 from .pipeline import (
     CONDITIONAL_CUES,
     HISTORY_CUE_PATTERN,
@@ -45,6 +46,7 @@ log = logging.getLogger("codoc.nlp")
 
 # Priorities on equal span length (lower wins).
 P_LEXICON, P_WRITTEN_CODE, P_DRUG, P_CIM10 = 0, 1, 2, 3
+P_CONTEXT = -1  # a word read by its context (a pill brand after "pilule") beats its ignore row
 
 # ICD-10 codes written in the note with their dot ("E11.9", "I48.0").
 _WRITTEN_CODE = re.compile(r"(?<![A-Za-z0-9.])([A-Z][0-9]{2})\.([0-9]{1,3})(?![0-9A-Za-z])")
@@ -103,6 +105,12 @@ def _cancer_pattern() -> tuple[re.Pattern, dict[str, str]]:
 
 
 _CANCER_MODIFIED, _CANCER_ORGANS = _cancer_pattern()
+# a first-name-like pill brand up to 40 characters after a word of contraception
+# (no sentence end between them): round 12b
+_PILLS = {fold_chars(name): code for name, code in NAMED_PILLS.items()}
+_NAMED_PILL = re.compile(
+    rf"(?:{'|'.join(sorted({fold_chars(w) for w in CONTRACEPTION_WORDS}, key=len, reverse=True))})"
+    rf"[^.;\n]{{0,40}}?(?<![\w-])(?P<pill>{'|'.join(_PILLS)})(?![\w-])")
 _CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
 
 
@@ -481,6 +489,11 @@ class EdsEngine:
                 if span is not None:
                     cands.append(Candidate(span.start, span.end, m.start(), m.end(), P_LEXICON,
                                            ICD10_SYSTEM, _CANCER_ORGANS[m.group("organ")]))
+        for m in _NAMED_PILL.finditer(folded):
+            span = doc.char_span(m.start("pill"), m.end("pill"), alignment_mode="expand")
+            if span is not None:
+                cands.append(Candidate(span.start, span.end, m.start("pill"), m.end("pill"), P_CONTEXT,
+                                       ATC_SYSTEM, _PILLS[m.group("pill")]))
         for m in _FEVER_FIGURE.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:

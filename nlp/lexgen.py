@@ -15,7 +15,7 @@ categories or sub-codes (checked against the ATIH table by a test).
 from __future__ import annotations
 
 from .lexicon import LexiconEntry
-from .types import ATC_SYSTEM, ICD10_SYSTEM
+from .types import ICD10_SYSTEM
 
 # Head nouns of a primary malignant tumour. "K" and "néo" are the usual
 # shorthand ("K du sein", "néo pulmonaire").
@@ -262,15 +262,13 @@ VALVE_SEVERITY = {  # feminine for "insuffisance", masculine for "rétrécisseme
 }
 
 # contraceptive pills named like first names are ignore rows of the TSV ("Leeloo",
-# "Jasmine"); after a word of contraception they are the drug ("pilule (Leeloo)",
-# "sous pilule oestroprogestative : Jasmine")
+# "Jasmine"); after a word of contraception in the same stretch they are the drug
+# ("pilule (Leeloo)", "contraception orale par Jasmine"): matched by the engine
+# (nlp/engine.py, named_pill_pattern), the span being the brand alone
 NAMED_PILLS = {"Leeloo": "G03AA07", "Jasmine": "G03AA12", "Melodia": "G03AA10"}
-CONTRACEPTION_WORDS = (
-    "pilule", "pilule oestroprogestative", "pilule œstroprogestative", "pilule contraceptive",
-    "contraception", "contraception orale", "contraception oestroprogestative",
-    "contraception œstroprogestative", "oestroprogestatif", "œstroprogestatif", "contraceptif oral",
-    "pilule de type",
-)
+CONTRACEPTION_WORDS = ("pilule", "contraception", "contraceptif", "contraceptive",
+                       "oestroprogestatif", "oestroprogestative", "œstroprogestatif",
+                       "œstroprogestative")
 
 # fractures by bone and site (round 12b): the head, with its usual descriptive
 # adjectives, times the site wording ("fracture trimalléolaire", "fracture déplacée du
@@ -491,11 +489,7 @@ def generated_entries() -> list[LexiconEntry]:
     for term, code in list(rows.items()):
         if "'" in term:
             rows.setdefault(term.replace("'", "\u2019"), code)
-    atc = {f"{word}{sep}{pill}": code for pill, code in NAMED_PILLS.items()
-           for word in CONTRACEPTION_WORDS for sep in (" ", " (", " : ", " par ")}
     out = []
-    for i, (term, code) in enumerate(atc.items()):
-        out.append(LexiconEntry(term, ATC_SYSTEM, code, None, "generated (nlp/lexgen.py)", -100000 - i))
     for i, (term, code) in enumerate(rows.items()):
         out.append(LexiconEntry(term, ICD10_SYSTEM, code, None, "generated (nlp/lexgen.py)", -1 - i))
     return out

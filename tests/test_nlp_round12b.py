@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - run as a package
     # named contraceptive pills after a word of contraception
     ("Contraception orale par Jasmine.", "G03AA12", "affirmed"),
     ("Sous pilule oestroprogestative (Melodia).", "G03AA10", "affirmed"),
+    ("Pilule contraceptive : Leeloo, 1 cp/j.", "G03AA07", "affirmed"),
     # drug codes as edsnlp's drugs.json gives them
     ("Victoza 1,2 mg/j.", "A10BX07", "affirmed"),
     ("Byetta 10 µg x2/j.", "A10BX04", "affirmed"),
@@ -99,7 +100,6 @@ except ImportError:  # pragma: no cover - run as a package
     ("Myélite transverse dorsale.", "G37.3", "affirmed"),
     ("Drépanocytose SS hospitalisée pour une CVO.", "D57.0", "affirmed"),
     ("Accès palustre à P. vivax au retour d'Inde.", "B51", "affirmed"),
-    ("LNH folliculaire de grade 2.", "C82.9", "affirmed"),
     # molecules and salts in French word order; electrolytes by their route
     ("Carbonate de calcium 1 g/j.", "A12AA04", "affirmed"),
     ("Métronidazole 500 mg x3/j pendant 10 jours.", "P01AB01", "affirmed"),
