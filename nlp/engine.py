@@ -157,6 +157,17 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
             else c for c in concepts]
 
 
+def _recoded(concepts: list[Concept], system: str, codes, target, display) -> list[Concept]:
+    """Each concept of ``system`` whose code is in ``codes`` takes the code
+    ``target(concept)`` gives, when it gives one (and that code's display)."""
+    out = []
+    for c in concepts:
+        new = target(c) if c.system == system and c.code in codes else None
+        out.append(dataclasses.replace(c, code=new, display=display(system, new) or c.display)
+                   if new else c)
+    return out
+
+
 # An unspecified code made specific by another disease the note gives the patient
 # (round 12b): a bare "insuffisance rÃ©nale" (N19) of a note naming a chronic kidney
 # disease is that disease; a subdural haematoma or a subarachnoid haemorrhage of a
@@ -179,17 +190,12 @@ def specified_by_note(concepts: list[Concept], display) -> list[Concept]:
         return concepts
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion != FAMILY]
 
-    def target(code: str) -> str | None:
-        prefixes, fixed = SPECIFIED_BY_NOTE[code]
+    def target(c: Concept) -> str | None:
+        prefixes, fixed = SPECIFIED_BY_NOTE[c.code]
         found = next((p for p in patient if p.startswith(prefixes)), None)
         return found and (fixed or found)
 
-    out = []
-    for c in concepts:
-        new = target(c.code) if c.system == ICD10_SYSTEM and c.code in SPECIFIED_BY_NOTE else None
-        out.append(dataclasses.replace(c, code=new, display=display(ICD10_SYSTEM, new) or c.display)
-                   if new else c)
-    return out
+    return _recoded(concepts, ICD10_SYSTEM, SPECIFIED_BY_NOTE, target, display)
 
 
 # Electrolytes whose ATC code depends on the route (round 12b): eds.drugs gives the
@@ -204,14 +210,13 @@ _INTRAVENOUS = re.compile(r"\b(?:IV|IVSE|IVL|IVD)\b|perfusion|intraveineu|solutÃ
 def oral_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
     """Codes of :data:`ORAL_ATC` followed by an oral dose and no intravenous word
     (within 40 characters) become the oral supplement."""
-    out = []
-    for c in concepts:
-        target = ORAL_ATC.get(c.code) if c.system == ATC_SYSTEM else None
-        if target and _ORAL_DOSE.match(text, c.end) and not _INTRAVENOUS.search(
-                text, max(0, c.start - 20), c.end + 40):
-            c = dataclasses.replace(c, code=target, display=display(ATC_SYSTEM, target) or c.display)
-        out.append(c)
-    return out
+    def oral(c: Concept) -> str | None:
+        if _ORAL_DOSE.match(text, c.end) and not _INTRAVENOUS.search(text, max(0, c.start - 20),
+                                                                     c.end + 40):
+            return ORAL_ATC[c.code]
+        return None
+
+    return _recoded(concepts, ATC_SYSTEM, ORAL_ATC, oral, display)
 
 
 # Molecules whose ATC code depends on the indication: the other use when the
@@ -241,18 +246,13 @@ def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Con
         return concepts
     weekly = bool(_WEEKLY.search(text))
 
-    def other(code: str) -> str | None:
-        target, prefixes = INDICATION_ATC[code]
-        if any(p.startswith(prefixes) for p in patient) or (code == "L01BA01" and weekly):
+    def other(c: Concept) -> str | None:
+        target, prefixes = INDICATION_ATC[c.code]
+        if any(p.startswith(prefixes) for p in patient) or (c.code == "L01BA01" and weekly):
             return target
         return None
 
-    out = []
-    for c in concepts:
-        target = other(c.code) if c.system == ATC_SYSTEM and c.code in INDICATION_ATC else None
-        out.append(dataclasses.replace(c, code=target, display=display(ATC_SYSTEM, target) or c.display)
-                   if target else c)
-    return out
+    return _recoded(concepts, ATC_SYSTEM, INDICATION_ATC, other, display)
 
 
 _APPOSITION_GAP = re.compile(r"\s*\(\s*")

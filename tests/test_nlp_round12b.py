@@ -170,20 +170,3 @@ def test_lexicon_drug_codes_agree_with_edsnlp_where_it_names_the_drug():
            if e.system == ATC_SYSTEM and len(e.code) == 7 and e.code not in drugs
            and names.get(_fold(e.term))]
     assert not bad
-
-
-def test_generated_rows_use_existing_icd10_codes():
-    edsnlp = pytest.importorskip("edsnlp")
-    import csv
-    import gzip
-
-    from nlp.lexgen import generated_entries
-    from nlp.types import ICD10_SYSTEM
-
-    with gzip.open(Path(edsnlp.BASE_DIR) / "resources" / "cim10.csv.gz", "rt",
-                   encoding="utf-8") as fh:
-        icd = {row["code"] for row in csv.DictReader(fh)}
-    entries = generated_entries()
-    assert any(e.term == "fracture trimalléolaire" and e.code == "S82.8" for e in entries)
-    assert not [(e.term, e.code) for e in entries
-                if e.system == ICD10_SYSTEM and e.code.replace(".", "") not in icd]
