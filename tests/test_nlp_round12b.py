@@ -109,6 +109,12 @@ except ImportError:  # pragma: no cover - run as a package
     # a diabetic's retinopathy and macroangiopathy without the word "diabétique"
     ("DT2 depuis 15 ans, rétinopathie non proliférante au fond d'oeil.", "E11.3", "affirmed"),
     ("Diabète de type 2 avec macroangiopathie (AOMI, coronaropathie).", "E11.5", "affirmed"),
+    # eponyms and named syndromes
+    ("Maladie de Rendu-Osler avec épistaxis récidivantes.", "I78.0", "affirmed"),
+    ("Syndrome de Leriche révélé par une claudication.", "I74.0", "affirmed"),
+    ("Syndrome de Sweet paranéoplasique.", "L98.2", "affirmed"),
+    ("Ténosynovite de De Quervain du poignet droit.", "M65.4", "affirmed"),
+    ("Pas de syndrome de Zollinger-Ellison.", "E16.4", "negated"),
     # a bare murmur of the examination
     ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
     # an unspecified code made specific by the note
