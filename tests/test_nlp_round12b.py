@@ -115,6 +115,10 @@ except ImportError:  # pragma: no cover - run as a package
     ("Syndrome de Sweet paranéoplasique.", "L98.2", "affirmed"),
     ("Ténosynovite de De Quervain du poignet droit.", "M65.4", "affirmed"),
     ("Pas de syndrome de Zollinger-Ellison.", "E16.4", "negated"),
+    # signs
+    ("Hémianopsie latérale homonyme gauche régressive.", "H53.4", "affirmed"),
+    ("Livedo des genoux.", "R23.8", "affirmed"),
+    ("Ménométrorragies depuis 3 mois.", "N92.1", "affirmed"),
     # a bare murmur of the examination
     ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
     # an unspecified code made specific by the note
