@@ -115,6 +115,12 @@ except ImportError:  # pragma: no cover - run as a package
     ("Syndrome de Sweet paranéoplasique.", "L98.2", "affirmed"),
     ("Ténosynovite de De Quervain du poignet droit.", "M65.4", "affirmed"),
     ("Pas de syndrome de Zollinger-Ellison.", "E16.4", "negated"),
+    # cardiology and pneumology wordings read as another category before
+    ("Valvulopathie aortique dégénérative modérée.", "I35.9", "affirmed"),
+    ("Anévrisme du VG séquellaire d'un IDM antérieur.", "I25.3", "affirmed"),
+    ("Péricardite constrictive post-radique.", "I31.1", "affirmed"),
+    ("Pneumonie interstitielle non spécifique.", "J84.9", "affirmed"),
+    ("Orage rythmique sur cardiopathie ischémique.", "I47.2", "affirmed"),
     # signs
     ("Hémianopsie latérale homonyme gauche régressive.", "H53.4", "affirmed"),
     ("Livedo des genoux.", "R23.8", "affirmed"),
