@@ -121,6 +121,10 @@ except ImportError:  # pragma: no cover - run as a package
     ("Péricardite constrictive post-radique.", "I31.1", "affirmed"),
     ("Pneumonie interstitielle non spécifique.", "J84.9", "affirmed"),
     ("Orage rythmique sur cardiopathie ischémique.", "I47.2", "affirmed"),
+    # dermatology
+    ("Panaris de l'index droit incisé.", "L03.0", "affirmed"),
+    ("Verrues plantaires multiples.", "B07", "affirmed"),
+    ("Molluscum contagiosum du tronc.", "B08.1", "affirmed"),
     # signs
     ("Hémianopsie latérale homonyme gauche régressive.", "H53.4", "affirmed"),
     ("Livedo des genoux.", "R23.8", "affirmed"),
