@@ -131,6 +131,8 @@ except ImportError:  # pragma: no cover - run as a package
     ("Ménométrorragies depuis 3 mois.", "N92.1", "affirmed"),
     # a bare murmur of the examination
     ("B1B2 bien frappés, pas de souffle.", "R01.1", "negated"),
+    # a healed hepatitis B is not the chronic one
+    ("ATCD : hépatite B ancienne guérie.", "B16.9", "affirmed"),
     # an unspecified code made specific by the note
     ("Insuffisance rénale chronique stade 3. Insuffisance rénale aggravée par l'AINS.",
      "N18", "affirmed"),
@@ -150,6 +152,7 @@ def test_round12b_concepts(nlp_engine, text, code, assertion):
     ("Sa fille Jasmine l'accompagne.", "G03AA12"),
     # a patient's chronic kidney disease is not an unspecified renal failure
     ("IRC stade 4. Insuffisance rénale stable.", "N19"),
+    ("Hépatite B guérie (anti-HBs et anti-HBc positifs).", "B18.1"),
     # a spontaneous subdural haematoma stays I62.0
     ("Hématome sous-dural chronique spontané sous AVK.", "S06.5"),
     # a bare osteochondritis says no site
