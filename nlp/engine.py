@@ -112,6 +112,7 @@ _NAMED_PILL = re.compile(
     rf"(?:{'|'.join(sorted({fold_chars(w) for w in CONTRACEPTION_WORDS}, key=len, reverse=True))})"
     rf"[^.;\n]{{0,40}}?(?<![\w-])(?P<pill>{'|'.join(_PILLS)})(?![\w-])")
 _CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
+_PILL_HINT = re.compile(r"pilule|contracept|progestati")
 
 
 def _silence_edsnlp_logs() -> None:
@@ -454,7 +455,8 @@ class EdsEngine:
             self._keys[match_id] = found
         return found
 
-    def _candidates(self, doc, text: str | None = None) -> list[Candidate]:
+    def _candidates(self, doc, text: str | None = None, folded: str | None = None) -> list[Candidate]:
+        """``folded``: ``fold_chars(text)`` if the caller has it."""
         text = doc.text if text is None else text  # doc.text re-joins every token
         from spacy.attrs import IDX, LENGTH, ORTH
 
@@ -482,14 +484,14 @@ class EdsEngine:
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start(), m.end(),
                                        P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
-        folded = fold_chars(text).replace("\u2019", "'")
+        folded = (fold_chars(text) if folded is None else folded).replace("\u2019", "'")
         if _CANCER_HINT.search(folded):
             for m in _CANCER_MODIFIED.finditer(folded):
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if span is not None:
                     cands.append(Candidate(span.start, span.end, m.start(), m.end(), P_LEXICON,
                                            ICD10_SYSTEM, _CANCER_ORGANS[m.group("organ")]))
-        for m in _NAMED_PILL.finditer(folded):
+        for m in (_NAMED_PILL.finditer(folded) if _PILL_HINT.search(folded) else ()):
             span = doc.char_span(m.start("pill"), m.end("pill"), alignment_mode="expand")
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start("pill"), m.end("pill"), P_CONTEXT,
@@ -541,7 +543,7 @@ class EdsEngine:
         term = chunk[cand.cstart:cand.cend]
         return len(term) <= 4 and term.isupper() and bool(_ABBREV_RESULT.match(chunk, cand.cend))
 
-    def _parse(self, chunk: str, local: _LocalMatcher | None):
+    def _parse(self, chunk: str, local: _LocalMatcher | None, folded: str | None = None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
         # a typographic apostrophe is tokenised apart from its letter ("l", "’", "ovaire"):
@@ -549,7 +551,7 @@ class EdsEngine:
         doc = self.nlp.make_doc(chunk.replace("\u2019", "'") if "\u2019" in chunk else chunk)
         for pipe in self._token_pipes:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc, chunk))
+        selected = [c for c in select_spans(self._candidates(doc, chunk, folded))
                     if c.system is not None and not self._lab_result(c, chunk)]
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
@@ -563,7 +565,7 @@ class EdsEngine:
                        sections: SectionIndex | None = None,
                        folded: str | None = None) -> list[Concept]:
         """``folded``: ``fold_chars(chunk)`` if the caller has it."""
-        doc, items = self._parse(chunk, local)
+        doc, items = self._parse(chunk, local, folded)
         qualifications = self._qualifier(doc, [(c.start, c.end) for c, _ in items])
 
         out = []
