@@ -16,6 +16,8 @@ from typing import Sequence
 
 from . import config
 from .lexicon import is_case_sensitive
+from .lexgen import (CANCER_MODIFIED_HEADS, CANCER_MODIFIERS, CONTRACEPTION_WORDS, NAMED_PILLS,
+                     modifier_forms, organ_forms)
 from .pipeline import (
     CONDITIONAL_CUES,
     HISTORY_CUE_PATTERN,
@@ -44,6 +46,7 @@ log = logging.getLogger("codoc.nlp")
 
 # Priorities on equal span length (lower wins).
 P_LEXICON, P_WRITTEN_CODE, P_DRUG, P_CIM10 = 0, 1, 2, 3
+P_CONTEXT = -1  # a word read by its context (a pill brand after "pilule") beats its ignore row
 
 # ICD-10 codes written in the note with their dot ("E11.9", "I48.0").
 _WRITTEN_CODE = re.compile(r"(?<![A-Za-z0-9.])([A-Z][0-9]{2})\.([0-9]{1,3})(?![0-9A-Za-z])")
@@ -83,6 +86,33 @@ _FEVER_FIGURE = re.compile(
 FEVER_CODE = "R50"
 # complications coded "diabetes, unspecified" (E14.x) in a note that names one type
 _DIABETES_TYPED = re.compile(r"^E1[01]")
+
+
+def _cancer_pattern() -> tuple[re.Pattern, dict[str, str]]:
+    """A cancer head, one to four modifiers, then its organ, on folded text
+    ("carcinome epidermoide bien differencie du poumon"): round 12b."""
+    organs = {fold_chars(o).replace("\u2019", "'"): code for o, code in organ_forms().items()}
+
+    def alternation(words) -> str:
+        return "|".join(re.escape(w) for w in sorted({fold_chars(w) for w in words}, key=len,
+                                                     reverse=True))
+    mods = alternation(f for m in CANCER_MODIFIERS for f in modifier_forms(m))
+    pattern = re.compile(
+        rf"(?<![\w-])(?:{alternation(CANCER_MODIFIED_HEADS)})"
+        rf"(?:(?:,|\s+et)?\s+(?:{mods}|(?:de\s+)?stade\s+[0-9ivx]+[abc]?|t[0-4][a-d]?n[0-3x]m[01x]))"
+        rf"{{1,4}}\s+(?P<organ>{alternation(organs)})(?![\w-])")
+    return pattern, organs
+
+
+_CANCER_MODIFIED, _CANCER_ORGANS = _cancer_pattern()
+# a first-name-like pill brand up to 40 characters after a word of contraception
+# (no sentence end between them): round 12b
+_PILLS = {fold_chars(name): code for name, code in NAMED_PILLS.items()}
+_NAMED_PILL = re.compile(
+    rf"(?:{'|'.join(sorted({fold_chars(w) for w in CONTRACEPTION_WORDS}, key=len, reverse=True))})"
+    rf"[^.;\n]{{0,40}}?(?<![\w-])(?P<pill>{'|'.join(_PILLS)})(?![\w-])")
+_CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
+_PILL_HINT = re.compile(r"pilule|contracept|progestati")
 
 
 def _silence_edsnlp_logs() -> None:
@@ -128,12 +158,77 @@ def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
             else c for c in concepts]
 
 
+def _recoded(concepts: list[Concept], system: str, codes, target, display) -> list[Concept]:
+    """Each concept of ``system`` whose code is in ``codes`` takes the code
+    ``target(concept)`` gives, when it gives one (and that code's display)."""
+    out = []
+    for c in concepts:
+        new = target(c) if c.system == system and c.code in codes else None
+        out.append(dataclasses.replace(c, code=new, display=display(system, new) or c.display)
+                   if new else c)
+    return out
+
+
+# An unspecified code made specific by another disease the note gives the patient
+# (round 12b): a bare "insuffisance rénale" (N19) of a note naming a chronic kidney
+# disease is that disease; a subdural haematoma or a subarachnoid haemorrhage of a
+# note naming a head injury (S00-S09) is traumatic (S06.5, S06.6). code -> (prefixes
+# of the specifying codes, target or None for the specifying code itself).
+# ("neuropathie périphérique" G62.9 -> G63.2 in a diabetic was tried: it lost recall
+# on two held-out sets, left out.)
+_HEAD_INJURY = ("S00", "S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08", "S09")
+SPECIFIED_BY_NOTE = {
+    "N19": (("N18",), None),
+    "I62.0": (_HEAD_INJURY, "S06.5"),
+    "I60": (_HEAD_INJURY, "S06.6"),
+}
+
+
+def specified_by_note(concepts: list[Concept], display) -> list[Concept]:
+    """Codes of :data:`SPECIFIED_BY_NOTE` become the specific one when the note
+    names the specifying disease of the patient (not family)."""
+    if not any(c.system == ICD10_SYSTEM and c.code in SPECIFIED_BY_NOTE for c in concepts):
+        return concepts
+    patient = [c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion != FAMILY]
+
+    def target(c: Concept) -> str | None:
+        prefixes, fixed = SPECIFIED_BY_NOTE[c.code]
+        found = next((p for p in patient if p.startswith(prefixes)), None)
+        return found and (fixed or found)
+
+    return _recoded(concepts, ICD10_SYSTEM, SPECIFIED_BY_NOTE, target, display)
+
+
+# Electrolytes whose ATC code depends on the route (round 12b): eds.drugs gives the
+# infusion's code (B05XA), an oral dose ("chlorure de potassium 600 mg x3") is the
+# mineral supplement; an intravenous word in the same stretch keeps the infusion.
+ORAL_ATC = {"B05XA01": "A12BA01", "B05XA05": "A12CC02"}
+_ORAL_DOSE = re.compile(r"\s*:?\s*\d+(?:[,.]\d+)?\s*(?:mg|g)\b(?!\s*/\s*(?:24\s*h|h)\b)"
+                        r"|\s*(?:en\s+)?(?:cp|comprimés?|gélules?|sachets?|per\s+os)\b", re.IGNORECASE)
+_INTRAVENOUS = re.compile(r"\b(?:IV|IVSE|IVL|IVD)\b|perfusion|intraveineu|soluté|seringue", re.IGNORECASE)
+
+
+def oral_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """Codes of :data:`ORAL_ATC` followed by an oral dose and no intravenous word
+    (within 40 characters) become the oral supplement."""
+    def oral(c: Concept) -> str | None:
+        if _ORAL_DOSE.match(text, c.end) and not _INTRAVENOUS.search(text, max(0, c.start - 20),
+                                                                     c.end + 40):
+            return ORAL_ATC[c.code]
+        return None
+
+    return _recoded(concepts, ATC_SYSTEM, ORAL_ATC, oral, display)
+
+
 # Molecules whose ATC code depends on the indication: the other use when the
 # note names one of its diseases (or, for methotrexate, a weekly schedule) and no
 # malignant tumour: code -> (other code, ICD-10 prefixes of its indications).
 INDICATION_ATC = {
-    # weekly methotrexate of rheumatology (M05-M14, M30-M36, M45-M46), psoriasis, Crohn, UC
-    "L01BA01": ("L04AX03", ("M0", "M1", "M3", "M45", "M46", "L40", "K50", "K51")),
+    # weekly methotrexate of rheumatology (M05-M14, M30-M36, M45-M46), psoriasis, Crohn, UC;
+    # round 12b: the other immune diseases it treats (bullous L10-L14, eczema L20-L30,
+    # lupus L93, morphoea L94, vasculitis L95, sarcoidosis D86, MS G35, myasthenia G70)
+    "L01BA01": ("L04AX03", ("M0", "M1", "M3", "M45", "M46", "L40", "K50", "K51", "L1", "L2",
+                            "L93", "L94", "L95", "D86", "G35", "G70")),
     # intravitreal aflibercept of the retina (H30-H36)
     "L01XX44": ("S01LA05", ("H3",)),
 }
@@ -142,27 +237,23 @@ _WEEKLY = re.compile(r"par semaine|/\s*sem(?:aine)?\b|hebdomadaire", re.IGNORECA
 
 def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Concept]:
     """Oncology ATC codes of :data:`INDICATION_ATC` become their other use when
-    the note gives that use and names no malignant tumour (C00-C97) of the patient."""
+    the note gives that use and names no malignant tumour (C00-C97 but C44) of the patient."""
     if not any(c.system == ATC_SYSTEM and c.code in INDICATION_ATC for c in concepts):
         return concepts
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM
                and c.assertion in (AFFIRMED, HYPOTHETICAL)]
-    if any(code[0] == "C" for code in patient):
+    # a skin carcinoma (C44) is never treated by these molecules (round 12b)
+    if any(code[0] == "C" and not code.startswith("C44") for code in patient):
         return concepts
     weekly = bool(_WEEKLY.search(text))
 
-    def other(code: str) -> str | None:
-        target, prefixes = INDICATION_ATC[code]
-        if any(p.startswith(prefixes) for p in patient) or (code == "L01BA01" and weekly):
+    def other(c: Concept) -> str | None:
+        target, prefixes = INDICATION_ATC[c.code]
+        if any(p.startswith(prefixes) for p in patient) or (c.code == "L01BA01" and weekly):
             return target
         return None
 
-    out = []
-    for c in concepts:
-        target = other(c.code) if c.system == ATC_SYSTEM and c.code in INDICATION_ATC else None
-        out.append(dataclasses.replace(c, code=target, display=display(ATC_SYSTEM, target) or c.display)
-                   if target else c)
-    return out
+    return _recoded(concepts, ATC_SYSTEM, INDICATION_ATC, other, display)
 
 
 _APPOSITION_GAP = re.compile(r"\s*\(\s*")
@@ -315,8 +406,9 @@ class EdsEngine:
                 with self._zone():
                     concepts.extend(self._extract_chunk(chunk, start, local, sections,
                                                         sections.folded[start:end]))
-        concepts = indication_atc(type_diabetes(concepts, self._display), self._display, text)
-        concepts = taken_drugs(apposition(concepts, text), text)
+        concepts = specified_by_note(type_diabetes(concepts, self._display), self._display)
+        concepts = indication_atc(concepts, self._display, text)
+        concepts = taken_drugs(apposition(oral_atc(concepts, text, self._display), text), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -363,7 +455,8 @@ class EdsEngine:
             self._keys[match_id] = found
         return found
 
-    def _candidates(self, doc, text: str | None = None) -> list[Candidate]:
+    def _candidates(self, doc, text: str | None = None, folded: str | None = None) -> list[Candidate]:
+        """``folded``: ``fold_chars(text)`` if the caller has it."""
         text = doc.text if text is None else text  # doc.text re-joins every token
         from spacy.attrs import IDX, LENGTH, ORTH
 
@@ -391,6 +484,18 @@ class EdsEngine:
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start(), m.end(),
                                        P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
+        folded = (fold_chars(text) if folded is None else folded).replace("\u2019", "'")
+        if _CANCER_HINT.search(folded):
+            for m in _CANCER_MODIFIED.finditer(folded):
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is not None:
+                    cands.append(Candidate(span.start, span.end, m.start(), m.end(), P_LEXICON,
+                                           ICD10_SYSTEM, _CANCER_ORGANS[m.group("organ")]))
+        for m in (_NAMED_PILL.finditer(folded) if _PILL_HINT.search(folded) else ()):
+            span = doc.char_span(m.start("pill"), m.end("pill"), alignment_mode="expand")
+            if span is not None:
+                cands.append(Candidate(span.start, span.end, m.start("pill"), m.end("pill"), P_CONTEXT,
+                                       ATC_SYSTEM, _PILLS[m.group("pill")]))
         for m in _FEVER_FIGURE.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:
@@ -438,7 +543,7 @@ class EdsEngine:
         term = chunk[cand.cstart:cand.cend]
         return len(term) <= 4 and term.isupper() and bool(_ABBREV_RESULT.match(chunk, cand.cend))
 
-    def _parse(self, chunk: str, local: _LocalMatcher | None):
+    def _parse(self, chunk: str, local: _LocalMatcher | None, folded: str | None = None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
         # a typographic apostrophe is tokenised apart from its letter ("l", "’", "ovaire"):
@@ -446,7 +551,7 @@ class EdsEngine:
         doc = self.nlp.make_doc(chunk.replace("\u2019", "'") if "\u2019" in chunk else chunk)
         for pipe in self._token_pipes:
             doc = pipe(doc)
-        selected = [c for c in select_spans(self._candidates(doc, chunk))
+        selected = [c for c in select_spans(self._candidates(doc, chunk, folded))
                     if c.system is not None and not self._lab_result(c, chunk)]
         items: list[tuple[Candidate, str | None]] = [
             (c, self._display(c.system, c.code)) for c in selected
@@ -460,7 +565,7 @@ class EdsEngine:
                        sections: SectionIndex | None = None,
                        folded: str | None = None) -> list[Concept]:
         """``folded``: ``fold_chars(chunk)`` if the caller has it."""
-        doc, items = self._parse(chunk, local)
+        doc, items = self._parse(chunk, local, folded)
         qualifications = self._qualifier(doc, [(c.start, c.end) for c, _ in items])
 
         out = []

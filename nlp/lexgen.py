@@ -86,6 +86,49 @@ ORGANS = {
     "de la surrénale": "C74",
 }
 
+# round 12b: article-less organ wordings of usual shorthand ("carcinome urothélial de vessie")
+ORGANS.update({
+    "de vessie": "C67", "de prostate": "C61", "de rein": "C64", "de pancréas": "C25",
+    "de côlon": "C18", "de colon": "C18", "de rectum": "C20", "d'estomac": "C16", "d'ovaire": "C56",
+    "de poumon": "C34", "d'oesophage": "C15", "d'œsophage": "C15", "de sein": "C50",
+})
+# words written between a cancer head and its organ ("carcinome épidermoïde bien
+# différencié du poumon", "cancer localement avancé du sein"), round 12b: matched by a
+# regular expression of the engine (nlp/engine.py, cancer_pattern), not as rows (their
+# product with the heads and organs would triple the generated table)
+CANCER_MODIFIERS = (
+    "bien différencié", "moyennement différencié", "peu différencié", "indifférencié",
+    "infiltrant", "invasif", "localement avancé", "métastatique", "non métastatique", "primitif",
+    "évolué", "triple négatif", "hormonosensible", "hormono-sensible", "mucineux",
+    "lieberkühnien", "papillaire", "folliculaire", "anaplasique", "ulcéré", "bourgeonnant",
+    "sténosant", "récidivant", "à petites cellules", "non à petites cellules", "de haut grade",
+    "de bas grade", "synchrone", "multifocal", "bilatéral", "opéré", "inopérable", "résécable",
+    "non résécable", "droit", "gauche", "épidermoïde", "canalaire", "lobulaire", "urothélial",
+    "à cellules claires", "in situ et infiltrant", "du tiers moyen", "du tiers inférieur",
+)
+# heads of the modified form: the cancer heads but the one-letter and clipped shorthand
+CANCER_MODIFIED_HEADS = tuple(h for h in CANCER_HEADS if h not in ("K", "néo", "ADK"))
+
+
+def modifier_forms(adj: str) -> list[str]:
+    """A modifier and its feminine ("invasif" -> "invasive", "infiltrant" -> "infiltrante")."""
+    if adj.endswith("if"):
+        return [adj, adj[:-1] + "ve"]
+    if adj.endswith("ant"):
+        return [adj, adj + "e"]
+    return _feminine(adj)
+
+
+def organ_forms() -> dict[str, str]:
+    """Every written organ wording of :data:`ORGANS` (adjectives with their feminine) -> code."""
+    out: dict[str, str] = {}
+    for organ, code in ORGANS.items():
+        forms = [organ] if organ.startswith(("du ", "de ", "des ", "d'")) else _feminine(organ)
+        for form in forms:
+            out.setdefault(form, code)
+    return out
+
+
 # secondary tumours: head -> organ wording -> code
 METASTASIS_HEADS = (
     "métastase", "lésion secondaire", "localisation secondaire", "atteinte secondaire",
@@ -135,6 +178,22 @@ PNEUMONIA_GERMS = {
     "à virus respiratoire syncytial": "J12.1", "grippale": "J11.0",
 }
 
+ENDOCARDITIS_HEADS = ("endocardite", "endocardite aiguë", "endocardite subaiguë", "endocardite mitrale",
+                      "endocardite aortique", "endocardite tricuspide", "endocardite sur valve native")
+ENDOCARDITIS_GERMS = ["à entérocoque", "à Enterococcus faecalis", "à E. faecalis",
+                      "à streptocoque oral", "à Streptococcus gallolyticus", "à S. gallolyticus",
+                      "à streptocoque bovis", "à S. bovis", "à staphylocoque coagulase négative",
+                      "à SCN", "à S. epidermidis", "à germe HACEK", "à BGN", "à Candida"]
+
+# malaria by its species (round 12b): "accès palustre à P. vivax" is B51, not B54
+MALARIA_HEADS = ("paludisme", "accès palustre", "accès de paludisme", "accès palustre simple",
+                 "paludisme simple", "paludisme grave", "accès palustre grave", "paludisme d'importation")
+MALARIA_SPECIES = {
+    "à P. falciparum": "B50", "à Plasmodium falciparum": "B50", "à falciparum": "B50",
+    "à P. vivax": "B51", "à Plasmodium vivax": "B51", "à vivax": "B51",
+    "à P. malariae": "B52", "à Plasmodium malariae": "B52",
+    "à P. ovale": "B53.0", "à Plasmodium ovale": "B53.0", "à ovale": "B53.0",
+}
 
 # alcohol-related diseases: the disease noun with its cause ("cirrhose éthylique",
 # "polyneuropathie d'origine alcoolique"), one code for the span (round 10)
@@ -157,6 +216,188 @@ JOINTS = (
     "des métacarpophalangiennes", "des métatarsophalangiennes", "des petites articulations",
 )
 JOINT_PAIN_CODE = "M25.5"
+
+
+# round 12b: an infarct is the myocardium's by default ("infarctus" alone is I21),
+# a cerebral one by its site ("infarctus cortical frontal", "infarctus lacunaire
+# capsulaire", "ischémie sylvienne"); other organs by theirs. Head -> site wording.
+INFARCT_HEADS = ("infarctus", "infarctus cérébral", "ischémie", "lacune", "AVC ischémique")
+CEREBRAL_SITES = (
+    "cortical", "sous-cortical", "cortico-sous-cortical", "frontal", "pariétal", "temporal",
+    "occipital", "fronto-pariétal", "temporo-pariétal", "pariéto-occipital", "temporo-occipital",
+    "sylvien", "sylvien superficiel", "sylvien profond", "sylvien total", "lacunaire",
+    "capsulaire", "capsulo-lenticulaire", "capsulo-thalamique", "thalamique", "cérébelleux",
+    "hémisphérique", "lenticulaire", "striatal", "striato-capsulaire", "protubérantiel",
+    "pontique", "bulbaire", "mésencéphalique", "jonctionnel", "vertébro-basilaire",
+    "du tronc cérébral", "du territoire sylvien", "dans le territoire sylvien", "de la capsule interne",
+    "du cervelet", "du thalamus", "du territoire vertébro-basilaire", "du territoire de l'ACM",
+    "du territoire de l'artère cérébrale moyenne", "du territoire de l'ACA", "du territoire de l'ACP",
+    "carotidien", "du territoire carotidien",
+)
+INFARCT_ORGANS = {
+    "infarctus rénal": "N28.0", "infarctus du rein": "N28.0", "infarctus splénique": "D73.5",
+    "infarctus de la rate": "D73.5", "infarctus pulmonaire": "I26.9", "infarctus médullaire": "G95.1",
+    "ischémie médullaire": "G95.1", "infarctus testiculaire": "N44",
+}
+# dissection of a named artery (the aorta has its own rows)
+DISSECTIONS = {
+    "carotidienne": "I72.0", "de la carotide": "I72.0", "de l'artère carotide": "I72.0",
+    "de la carotide interne": "I72.0", "de l'artère carotide interne": "I72.0", "carotide": "I72.0",
+    "vertébrale": "I72.6", "de l'artère vertébrale": "I72.6", "de la vertébrale": "I72.6",
+    "des artères cervicales": "I72.5", "cervicale": "I72.5", "cervico-encéphalique": "I72.5",
+    "rénale": "I72.2", "de l'artère rénale": "I72.2", "iliaque": "I72.3", "de l'artère iliaque": "I72.3",
+    "coronaire": "I25.4", "coronarienne": "I25.4", "spontanée coronaire": "I25.4",
+}
+DISSECTION_HEADS = ("dissection", "dissection artérielle")
+# valve shorthand of echocardiography reports, only with a grade or severity
+# ("IM grade 2", "IA modérée", "RA serré"): a bare "IM" is also intramuscular.
+VALVE_ABBREVIATIONS = {"IM": "I34.0", "IA": "I35.1", "IAo": "I35.1", "IT": "I36.1",
+                       "RA": "I35.0", "RAo": "I35.0", "RM": "I05.0"}
+VALVE_SEVERITY = {  # feminine for "insuffisance", masculine for "rétrécissement"
+    "I": ("grade", "de grade", "minime", "légère", "modérée", "moyenne", "sévère", "importante",
+          "massive", "significative", "fonctionnelle", "ischémique", "dystrophique", "organique",
+          "volumineuse", "de bas grade", "modérée à sévère", "1/4", "2/4", "3/4", "4/4"),
+    "R": ("serré", "très serré", "sévère", "modéré", "moyennement serré", "lâche", "calcifié",
+          "significatif", "critique", "minime", "léger"),
+}
+
+# contraceptive pills named like first names are ignore rows of the TSV ("Leeloo",
+# "Jasmine"); after a word of contraception in the same stretch they are the drug
+# ("pilule (Leeloo)", "contraception orale par Jasmine"): matched by the engine
+# (nlp/engine.py, named_pill_pattern), the span being the brand alone
+NAMED_PILLS = {"Leeloo": "G03AA07", "Jasmine": "G03AA12", "Melodia": "G03AA10"}
+CONTRACEPTION_WORDS = ("pilule", "contraception", "contraceptif", "contraceptive",
+                       "oestroprogestatif", "oestroprogestative", "œstroprogestatif",
+                       "œstroprogestative")
+
+# fractures by bone and site (round 12b): the head, with its usual descriptive
+# adjectives, times the site wording ("fracture trimalléolaire", "fracture déplacée du
+# plateau tibial", "fracture ouverte de la diaphyse tibiale"). ATIH sub-codes.
+FRACTURE_HEADS = ("fracture", "fracture déplacée", "fracture non déplacée", "fracture ouverte",
+                  "fracture fermée", "fracture comminutive", "fracture spiroïde", "fracture engrenée",
+                  "fracture parcellaire", "fracture-luxation", "fracture luxation", "fracture complexe")
+FRACTURE_SITES = {
+    # femur
+    "du col du fémur": "S72.0", "du col fémoral": "S72.0", "cervicale vraie": "S72.0",
+    "de l'extrémité supérieure du fémur": "S72.0", "de hanche": "S72.0", "de la hanche": "S72.0",
+    "pertrochantérienne": "S72.1", "per-trochantérienne": "S72.1", "trochantérienne": "S72.1",
+    "trochantéro-diaphysaire": "S72.2", "sous-trochantérienne": "S72.2",
+    "de la diaphyse fémorale": "S72.3", "diaphysaire du fémur": "S72.3", "du fémur": "S72.9",
+    "de l'extrémité inférieure du fémur": "S72.4", "supracondylienne du fémur": "S72.4",
+    "sus-condylienne du fémur": "S72.4",
+    # leg, ankle, foot
+    "de la rotule": "S82.0", "de la patella": "S82.0", "du plateau tibial": "S82.1",
+    "des plateaux tibiaux": "S82.1", "de l'extrémité supérieure du tibia": "S82.1",
+    "de la diaphyse tibiale": "S82.2", "du tibia": "S82.2", "de jambe": "S82.9",
+    "des deux os de la jambe": "S82.2", "du pilon tibial": "S82.3",
+    "de l'extrémité inférieure du tibia": "S82.3", "de la fibula": "S82.4", "du péroné": "S82.4",
+    "de la malléole interne": "S82.5", "de la malléole médiale": "S82.5",
+    "de la malléole externe": "S82.6", "de la malléole latérale": "S82.6",
+    "bimalléolaire": "S82.8", "trimalléolaire": "S82.8", "de cheville": "S82.8",
+    "de la cheville": "S82.8", "du calcanéum": "S92.0", "de l'astragale": "S92.1", "du talus": "S92.1",
+    "du métatarsien": "S92.3", "d'un métatarsien": "S92.3", "du cinquième métatarsien": "S92.3",
+    "du 5e métatarsien": "S92.3", "de la base du 5e métatarsien": "S92.3", "d'orteil": "S92.5",
+    "d'un orteil": "S92.5",
+    # shoulder, arm, forearm, wrist, hand
+    "de la clavicule": "S42.0", "claviculaire": "S42.0", "de l'omoplate": "S42.1",
+    "de la scapula": "S42.1", "de l'extrémité supérieure de l'humérus": "S42.2",
+    "du col de l'humérus": "S42.2", "du col huméral": "S42.2", "du col chirurgical de l'humérus": "S42.2",
+    "de la tête humérale": "S42.2", "du trochiter": "S42.2", "de la diaphyse humérale": "S42.3",
+    "de l'humérus": "S42.3", "supracondylienne de l'humérus": "S42.4",
+    "de l'extrémité inférieure de l'humérus": "S42.4", "de l'épaule": "S42.9",
+    "de l'olécrane": "S52.0", "de l'olécrâne": "S52.0", "de la tête radiale": "S52.1",
+    "des deux os de l'avant-bras": "S52.4", "de l'extrémité inférieure du radius": "S52.5",
+    "du radius distal": "S52.5", "de l'extrémité distale du radius": "S52.5", "du radius": "S52.5",
+    "de Pouteau-Colles": "S52.5", "de Pouteau Colles": "S52.5", "de Goyrand-Smith": "S52.5",
+    "du scaphoïde": "S62.0", "du scaphoïde carpien": "S62.0", "du poignet": "S62.8",
+    "du métacarpien": "S62.3", "d'un métacarpien": "S62.3", "du cinquième métacarpien": "S62.3",
+    "du 5e métacarpien": "S62.3", "d'une phalange": "S62.6", "de phalange": "S62.6",
+    # trunk, pelvis, spine, skull
+    "du bassin": "S32.8", "du cotyle": "S32.4", "de l'acétabulum": "S32.4",
+    "des branches ilio-pubiennes": "S32.5", "des branches ischio-pubiennes": "S32.5",
+    "du cadre obturateur": "S32.5", "du pubis": "S32.5", "du sacrum": "S32.1", "sacrée": "S32.1",
+    "du coccyx": "S32.2", "vertébrale lombaire": "S32.0", "vertébrale": "S32.0",
+    "vertébrale dorsale": "S22.0", "vertébrale thoracique": "S22.0", "du sternum": "S22.2",
+    "de côte": "S22.3", "costale": "S22.3", "de côtes": "S22.4", "costales": "S22.4",
+    "de plusieurs côtes": "S22.4", "du rachis cervical": "S12.9", "vertébrale cervicale": "S12.9",
+    "du crâne": "S02.0", "de la voûte du crâne": "S02.0", "des os propres du nez": "S02.2",
+    "du nez": "S02.2", "de la mandibule": "S02.6", "mandibulaire": "S02.6",
+}
+
+# a patient described by an adjective or participle of his disease or sign ("patient
+# myélomateux", "patiente fébricitante", "immunodéprimé"), round 12b: the masculine
+# forms; the feminine ones follow by rule (_feminine, plus -ant/-i -> -ante/-ie) and the
+# plurals by the plural fold
+ADJECTIVES = {
+    "immunodéprimé": "D84.9", "algique": "R52.9", "hyperalgique": "R52.9", "eczémateux": "L30.9",
+    "vertigineux": "R42", "artéritique": "I70.2", "sarcoïdosique": "D86.9", "myélomateux": "C90.0",
+    "leucémique": "C95.9", "lymphomateux": "C85.9", "fébricitant": "R50.9", "comateux": "R40.2",
+    "polyurique": "R35", "dysurique": "R30.0", "hématurique": "R31", "amaigri": "R63.4",
+    "thalassémique": "D56.9", "cardiopathe": "I51.9", "bronchitique chronique": "J42",
+    "polytraumatisé": "T07", "hémiplégique": "G81.9", "tétraplégique": "G82.5",
+    "anurique": "R34", "oligo-anurique": "R34", "oligurique": "R34", "cachectique": "R64",
+    "hypoxémique": "R09.0", "ictérique": "R17", "subictérique": "R17", "nauséeux": "R11",
+    "diarrhéique": "A09", "fébrile": "R50.9", "subfébrile": "R50.9", "dyspnéique": "R06.0",
+    "polypnéique": "R06.0", "tachycarde": "R00.0", "bradycarde": "R00.1", "asthénique": "R53",
+    "anémié": "D64.9", "anémique": "D64.9", "thrombopénique": "D69.6", "neutropénique": "D70",
+    "lymphopénique": "D72.8", "hyperéosinophile": "D72.1", "polyglobulique": "D75.1",
+    "hypokaliémique": "E87.6", "hyponatrémique": "E87.1", "hypercalcémique": "E83.5",
+    "hypoglycémique": "E16.2", "hyperthyroïdien": "E05.9", "hypothyroïdien": "E03.9",
+    "dysthyroïdien": "E07.9", "épileptique": "G40.9",
+    "migraineux": "G43.9", "parkinsonien": "G20", "dément": "F03", "aphasique": "R47.0",
+    "dysarthrique": "R47.1", "dysphagique": "R13", "confus": "R41.0", "désorienté": "R41.0",
+    "somnolent": "R40.0", "confuse": "R41.0", "hémiparétique": "G81.9", "paraplégique": "G82.2",
+    "psoriasique": "L40.9", "urticarien": "L50.9", "prurigineux": "L29.9", "acnéique": "L70.9",
+    "lupique": "M32.9", "goutteux": "M10.9", "arthrosique": "M19.9", "ostéoporotique": "M81.9",
+    "cirrhotique": "K74.6", "constipé": "K59.0", "asthmatique": "J45.9", "emphysémateux": "J43.9",
+    "impaludé": "B54",
+}
+
+# osteochondritis: the code is the site's (round 12b; a bare "ostéochondrite" stays uncoded)
+OSTEOCHONDRITIS_HEADS = ("ostéochondrite", "ostéochondrose", "ostéochondrite primitive",
+                         "ostéochondrite juvénile", "ostéochondrite disséquante")
+OSTEOCHONDRITIS_SITES = {
+    "de hanche": "M91.1", "de la hanche": "M91.1", "de la tête fémorale": "M91.1",
+    "du genou": "M93.2", "du condyle fémoral": "M93.2", "du condyle fémoral interne": "M93.2",
+    "du talus": "M93.2", "du dôme du talus": "M93.2", "de l'astragale": "M93.2", "du coude": "M93.2",
+    "du capitellum": "M93.2", "de la tubérosité tibiale antérieure": "M92.5", "de la TTA": "M92.5",
+    "tibiale": "M92.5", "du calcanéum": "M92.6", "calcanéenne": "M92.6", "du naviculaire": "M92.6",
+    "du scaphoïde tarsien": "M92.6", "du tarse": "M92.6", "de la tête du deuxième métatarsien": "M92.7",
+    "de la tête du 2e métatarsien": "M92.7", "du métatarse": "M92.7", "du semi-lunaire": "M92.2",
+    "du lunatum": "M92.2", "vertébrale": "M42.0", "rachidienne": "M42.0", "de la rotule": "M92.4",
+}
+OSTEOCHONDRITIS_EPONYMS = {
+    "Osgood-Schlatter": "M92.5", "Osgood Schlatter": "M92.5", "Sever": "M92.6", "Köhler": "M92.6",
+    "Freiberg": "M92.7", "Kienböck": "M92.2", "Scheuermann": "M42.0", "Sinding-Larsen": "M92.4",
+}
+
+# an intracerebral haemorrhage by its site (round 12b): deep sites for any head (a
+# "hématome frontal" after a fall is the scalp's), lobes only after a cerebral head
+HAEMORRHAGE_DEEP = {
+    "capsulaire": "I61.0", "capsulo-lenticulaire": "I61.0", "lenticulaire": "I61.0",
+    "capsulo-thalamique": "I61.0", "thalamique": "I61.0", "striatal": "I61.0",
+    "profond": "I61.0", "cérébelleux": "I61.4", "du cervelet": "I61.4", "protubérantiel": "I61.3",
+    "pontique": "I61.3", "du tronc cérébral": "I61.3", "intraventriculaire": "I61.5",
+}
+HAEMORRHAGE_LOBES = {"lobaire": "I61.1", "frontal": "I61.1", "pariétal": "I61.1",
+                     "temporal": "I61.1", "occipital": "I61.1", "cortical": "I61.1",
+                     "cortico-sous-cortical": "I61.1", "fronto-pariétal": "I61.1",
+                     "temporo-pariétal": "I61.1", "pariéto-occipital": "I61.1"}
+HAEMORRHAGE_HEADS = ("hématome", "hémorragie", "AVC hémorragique")
+HAEMORRHAGE_CEREBRAL_HEADS = ("hématome intraparenchymateux", "hématome intracérébral",
+                              "hémorragie intraparenchymateuse", "hémorragie intracérébrale",
+                              "hématome cérébral", "hémorragie cérébrale", "AVC hémorragique")
+# a stenosis of a named coronary artery, a one- to three-vessel disease (round 12b)
+CORONARY_HEADS = ("sténose", "sténose serrée", "sténose significative", "sténose intermédiaire",
+                  "lésion serrée", "lésion significative")
+CORONARY_ARTERIES = (
+    "de l'IVA", "de l'IVA proximale", "de l'IVA moyenne", "de l'IVA distale",
+    "de l'interventriculaire antérieure", "de la coronaire droite", "de la CD", "de la CD moyenne",
+    "de la CD proximale", "de l'artère coronaire droite", "de la circonflexe", "de l'artère circonflexe",
+    "de la Cx", "du tronc commun", "du TCG", "de la diagonale", "de la première diagonale",
+    "de la marginale", "de la bissectrice", "de la rétroventriculaire", "de l'IVP",
+)
+CORONARY_EXTENT = ("tritronculaire", "bitronculaire", "monotronculaire", "pluritronculaire")
 
 
 def _feminine(adj: str) -> list[str]:
@@ -192,6 +433,58 @@ def generated_entries() -> list[LexiconEntry]:
     for head in PNEUMONIA_HEADS:
         for germ, code in PNEUMONIA_GERMS.items():
             rows.setdefault(f"{head} {germ}", code)
+    for head in MALARIA_HEADS:
+        for species, code in MALARIA_SPECIES.items():
+            rows.setdefault(f"{head} {species}", code)
+    # an endocarditis with its germ is infective (I33.0; "endocardite" alone is I38)
+    for head in ENDOCARDITIS_HEADS:
+        for germ in list(PNEUMONIA_GERMS) + ENDOCARDITIS_GERMS:
+            if germ.startswith("à "):
+                rows.setdefault(f"{head} {germ}", "I33.0")
+    for head in INFARCT_HEADS:
+        for site in CEREBRAL_SITES:
+            forms = [site] if site.startswith(("du ", "de ", "dans ")) \
+                or head not in ("ischémie", "lacune") else _feminine(site)
+            for form in forms:
+                rows.setdefault(f"{head} {form}", "I63")
+    for term, code in INFARCT_ORGANS.items():
+        rows.setdefault(term, code)
+    for head in DISSECTION_HEADS:
+        for artery, code in DISSECTIONS.items():
+            rows.setdefault(f"{head} {artery}", code)
+    for head in FRACTURE_HEADS:
+        for site, code in FRACTURE_SITES.items():
+            rows.setdefault(f"{head} {site}", code)
+    for adj, code in ADJECTIVES.items():
+        forms = _feminine(adj) + ([adj + "e"] if adj.endswith(("ant", "i", "is", "ard", "ent"))
+                                   else [adj + "ne"] if adj.endswith("ien") else [])
+        for form in dict.fromkeys(forms):
+            rows.setdefault(form, code)
+    for head in OSTEOCHONDRITIS_HEADS:
+        for site, code in OSTEOCHONDRITIS_SITES.items():
+            rows.setdefault(f"{head} {site}", code)
+    rows.setdefault("ostéochondrite disséquante", "M93.2")
+    for name, code in OSTEOCHONDRITIS_EPONYMS.items():
+        for head in ("maladie de", "maladie d'", "syndrome de", "apophysite de"):
+            if (head == "maladie d'") == name.startswith(("O", "A", "E", "I", "U")):
+                rows.setdefault(f"{head} {name}" if head[-1] != "'" else f"{head}{name}", code)
+    for heads, sites in ((HAEMORRHAGE_HEADS, HAEMORRHAGE_DEEP),
+                         (HAEMORRHAGE_CEREBRAL_HEADS, {**HAEMORRHAGE_DEEP, **HAEMORRHAGE_LOBES})):
+        for head in heads:
+            for site, code in sites.items():
+                forms = [site] if site.startswith("du ") else _feminine(site)
+                for form in forms:
+                    rows.setdefault(f"{head} {form}", code)
+    for head in CORONARY_HEADS:
+        for artery in CORONARY_ARTERIES:
+            rows.setdefault(f"{head} {artery}", "I25.1")
+    for head in ("atteinte", "lésions", "coronaropathie", "maladie coronarienne",
+                 "cardiopathie ischémique"):
+        for extent in CORONARY_EXTENT:
+            rows.setdefault(f"{head} {extent}", "I25.1")
+    for abbr, code in VALVE_ABBREVIATIONS.items():
+        for severity in VALVE_SEVERITY[abbr[0]]:
+            rows.setdefault(f"{abbr} {severity}", code)
     # a typographic apostrophe is its own token ("l", "’", "ovaire"): the same wording with it
     for term, code in list(rows.items()):
         if "'" in term:
