@@ -343,7 +343,7 @@ class CueQualifier:
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
-            for rule in _HEDGE_RULES:  # round 12a
+            for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
                 rule(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
@@ -353,6 +353,8 @@ class CueQualifier:
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
+            if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")):
+                _evoked_then_ruled_out(norms, spans, neg, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -1250,11 +1252,14 @@ _OR_JOINERS = frozenset({"et", "ou", ","})
 # round 12a: a test ordered for a disease ("sérologies VIH, VHB et VHC
 # demandées", "PCR grippe en cours", "prévoir une sérologie de Lyme") is a
 # workup: the disease is a hypothesis. Norms (folded, plurals removed).
-_TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero"})
-_TEST_WORDS = ("serolog", "pcr", "antigen", "test", "tdr", "sero")  # in the NORM text: a quick guard
+_TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero",
+                         "depistage"})  # round 13a: "un dépistage VIH et VHC est proposé"
+_TEST_WORDS = ("serolog", "pcr", "antigen", "test", "tdr", "sero", "depistage")  # in the NORM text: a quick guard
 _PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", "prevoir"), ("prevu",), ("prevue",),
             ("preleve",), ("prelevee",), ("envoye",), ("envoyee",), ("programme",), ("programmee",),
-            ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"))
+            ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"),
+            *[(*aux, v) for aux in ((), ("est",), ("sont",), ("sera",), ("a",)) for v in (
+                "propose", "proposee", "proposes", "proposees", "proposer", "conseille", "conseillee")])
 _ORDERING = frozenset({"prevoir", "demander", "demande", "realiser", "faire", "prelever", "programmer",
                        "envoi", "prelevement"})
 _LIST_WORDS = frozenset({",", "et", "ou", "de", "d'", "du", "des", "la", "le", "l'", "les", "une", "un",
@@ -1296,6 +1301,8 @@ def _pending_test(norms, spans, neg, hyp) -> None:
             while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
                 f += 1
             cue = _pending_at(norms, f) if f < n else None
+            if cue is not None and norms[cue[1] - 1].startswith(("propos", "conseill")):
+                cue = (t, cue[1])  # "dépistage VHC proposé": not a treatment cue (round 13a)
         if cue is not None and cue not in hyp[k]:
             hyp[k].append(cue)
 
@@ -1437,3 +1444,102 @@ def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = Fal
                 elif (c[2] in preceding and c[1] <= s) or (c[2] in following and c[0] >= e):
                     out[k].append((c[0], c[1]))
     return out
+
+
+# ------------------------------------------------------------ round 13a
+_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
+_OF_ORIGIN = frozenset({"de", "d'", "dont", "le", "la", "l'", "une", "un"})
+
+
+def _origin_at(norms, i: int, limit: int) -> int | None:
+    """The index of an origin noun ("origine", "mécanisme", "cause") reached
+    from ``i`` over at most ``limit`` words of one clause, else None."""
+    for j in range(i, min(len(norms), i + limit)):
+        if norms[j] in _ORIGIN:
+            return j
+        if norms[j] in _STOPS or norms[j] in {",", ":", "("}:
+            return None
+    return None
+
+
+def _hedged_origin(norms, spans, hyp) -> None:
+    """"AVC ischémique mineur sylvien droit d'origine cardio-embolique
+    probable sur FA", "infarctus dont le mécanisme reste indéterminé": a cue
+    inside the origin phrase of a diagnosis (a few adjectives after it) hedges
+    the cause, neither the diagnosis before it nor the ground after "sur" /
+    "par" (in place; :func:`_origin_cue` is the adjacent case)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        o = _origin_at(norms, e, 6)
+        if o is not None and any(w in _OF_ORIGIN for w in norms[o - 2:o]):
+            hyp[k][:] = [c for c in hyp[k] if not (o < c[0] <= o + 7 and not (
+                _STOPS | {":", ","}) & set(norms[o:c[0]]))]
+        hyp[k][:] = [c for c in hyp[k] if not (
+            c[1] < s and norms[c[1]] in _GROUNDS and bisect.bisect_left(starts, c[1]) == k
+            and any(norms[j] in _ORIGIN for j in range(max(0, c[0] - 6), c[0]))
+            and not _STOPS & set(norms[c[0] - 6:c[0]]))]
+
+
+def _new_subject_after_colon(norms, spans, hyp) -> None:
+    """"Mal perforant plantaire : une ostéite est à éliminer", "infarctus
+    dont le mécanisme reste indéterminé : une origine embolique sur une FA est
+    suspectée": a following cue whose own subject (a span, an origin noun)
+    stands after a ":" does not reach back before it (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        keep = []
+        for c in hyp[k]:
+            colon = next((j for j in range(e, c[0]) if norms[j] == ":"), None) if c[0] >= e else None
+            if colon is not None and (any(colon < s2 < c[0] for s2, _ in spans) or any(
+                    norms[j] in _ORIGIN for j in range(colon, c[0]))):
+                continue
+            keep.append(c)
+        hyp[k][:] = keep
+
+
+def _after_post(norms, spans, hyp) -> None:
+    """"Une dépression post-AVC est à surveiller": the event after "post-"
+    is the ground of the hedged finding, not a hypothesis (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] and s >= 1 and (norms[s - 1] in {"post", "post-"} or (
+                s >= 2 and norms[s - 1] == "-" and norms[s - 2] == "post")):
+            hyp[k][:] = []
+
+
+_EVOKED = frozenset({f"{v}{g}" for v in ("evoque", "suspecte", "envisage", "discute", "soupconne", "suggere")
+                     for g in ("", "e", "s", "es")})
+_THEN = frozenset({"puis", "finalement", "secondairement", "mais", "avant", "ensuite"})
+_RULED_OUT = frozenset({f"{v}{g}" for v in ("ecarte", "elimine", "exclu", "infirme", "refute")
+                        for g in ("", "e", "s", "es")})
+
+
+def _evoked_then_ruled_out(norms, spans, neg, hyp) -> None:
+    """"Une crise d'épilepsie partielle avec déficit post-critique a été
+    évoquée puis écartée", "un SCA a d'abord été évoqué chez ce patient
+    diabétique, puis écarté par la coronarographie": a diagnosis evoked,
+    then ruled out, is denied, whatever lies between the span and its verb
+    in the clause (in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k]:
+            continue
+        v = e
+        while v < n and v - e <= 12 and norms[v] not in _EVOKED and norms[v] not in _STOPS | {",", ":"}:
+            v += 1
+        if v >= n or norms[v] not in _EVOKED or not {"ete", "est", "sont", "a"} & set(norms[max(e, v - 4):v]):
+            continue
+        t = v + 1
+        while t < n and t - v <= 10 and norms[t] not in _THEN and norms[t] not in _STOPS | {":"}:
+            t += 1
+        if t >= n or norms[t] not in _THEN:
+            continue
+        r = next((j for j in range(t + 1, min(n, t + 5)) if norms[j] in _RULED_OUT), None)
+        if r is not None and not _STOPS & set(norms[t:r]):
+            hyp[k][:] = []
+            neg[k].append((r, r + 1))
+
+
+_HEDGE_RULES_13A = (_hedged_origin, _new_subject_after_colon, _after_post)
