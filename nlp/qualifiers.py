@@ -1383,11 +1383,24 @@ def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
         " ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k])]
     if not hedged:
         return
-    plain = {tuple(norms[s:e]) for k, (s, e) in enumerate(spans)
+    plain = {_sign_key(norms[s:e]) for k, (s, e) in enumerate(spans)
              if not (neg[k] or hyp[k] or fam[k])}
     for k in hedged:
-        if tuple(norms[spans[k][0]:spans[k][1]]) in plain:
+        if _sign_key(norms[spans[k][0]:spans[k][1]]) in plain:
             hyp[k] = []
+
+
+# round 13a: one sign in other words ("vomissements ... Primpéran si nausées",
+# "fébrile ... Doliprane si fièvre"): the words of a span, a sign's wordings as one
+_SAME_SIGN = {w: group for group, words in {
+    "nausea": ("nausee", "nausees", "vomissement", "vomissements", "vomissant", "vomissante"),
+    "fever": ("fievre", "febrile", "febricule", "hyperthermie", "fievres"),
+    "pain": ("douleur", "douleurs", "douloureux", "douloureuse"),
+}.items() for w in words}
+
+
+def _sign_key(words: list[str]) -> tuple[str, ...]:
+    return tuple(_SAME_SIGN.get(w, w) for w in words)
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

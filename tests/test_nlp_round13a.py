@@ -56,3 +56,13 @@ pytestmark = pytest.mark.nlp
 def test_round13a_wordings(nlp_engine, text, code, assertion):
     got = found(nlp_engine, text)
     assert any(c.startswith(code) and a == assertion for c, a in got), got
+
+
+def test_a_sign_repeated_in_a_condition_in_other_words_is_not_hedged(nlp_engine):
+    """"Vomissements ... Vogalène si nausées" names the same sign again (R11): no
+    hypothetical triple beside the affirmed one; a condition alone still hedges."""
+    got = found(nlp_engine, "Vomissements répétés depuis hier soir. Vogalène 1 cp si nausées.")
+    assert ("R11", "affirmed") in got and ("R11", "hypothetical") not in got
+    got = found(nlp_engine, "Enfant fébrile à 39 °C. Doliprane 15 mg/kg si fièvre.")
+    assert ("R50", "affirmed") in got and ("R50", "hypothetical") not in got
+    assert ("R11", "hypothetical") in found(nlp_engine, "Reconsulter en cas de nausées.")
