@@ -604,7 +604,10 @@ def _not_relatives(norms, spans, starts, matches):
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
                     or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
-                    or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)):
+                    or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)
+                    # "Enfant fébrile à 39 °C": a bare singular subject is the patient (round 13a)
+                    or (s in sentence_starts and w == "enfant" and s + 1 < len(norms)
+                        and norms[s + 1] not in {":", "-", "(", ","})):
                 continue
             if w in ("fille", "fils", "garcon") and s > 0 and norms[s - 1] in _THE_PATIENT | {"une", "un"} \
                     and s + 2 < len(norms) and norms[s + 1] in ("de", "d'") and norms[s + 2].isdigit():

@@ -46,6 +46,9 @@ pytestmark = pytest.mark.nlp
     # ... while its result settles it
     ("Dépistage VIH négatif en 2023.", "B24", "negated"),
     # a treatment made conditional on a workup is not given yet
+    # a bare "Enfant" opening a sentence is the patient
+    ("Enfant fébrile depuis deux jours.", "R50", "affirmed"),
+    ("Enfant : asthme.", "J45", "family"),
     ("La reprise du Xarelto est conditionnée au contrôle du scanner.", "B01AF01", "hypothetical"),
     ("Une biothérapie par Humira, subordonnée à un bilan infectieux, pourra être débutée.",
      "L04AB04", "hypothetical"),
