@@ -353,7 +353,8 @@ class CueQualifier:
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
-            if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")):
+            if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
+                    w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
                 _evoked_then_ruled_out(norms, spans, neg, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
@@ -1530,6 +1531,7 @@ _EVOKED = frozenset({f"{v}{g}" for v in ("evoque", "suspecte", "envisage", "disc
 _THEN = frozenset({"puis", "finalement", "secondairement", "mais", "avant", "ensuite"})
 _RULED_OUT = frozenset({f"{v}{g}" for v in ("ecarte", "elimine", "exclu", "infirme", "refute")
                         for g in ("", "e", "s", "es")})
+_CLAUSE_ENDS = _STOPS | {",", ":"}
 
 
 def _evoked_then_ruled_out(norms, spans, neg, hyp) -> None:
@@ -1539,21 +1541,27 @@ def _evoked_then_ruled_out(norms, spans, neg, hyp) -> None:
     then ruled out, is denied, whatever lies between the span and its verb
     in the clause (in place)."""
     n = len(norms)
-    for k, (s, e) in enumerate(spans):
-        if neg[k]:
-            continue
-        v = e
-        while v < n and v - e <= 12 and norms[v] not in _EVOKED and norms[v] not in _STOPS | {",", ":"}:
-            v += 1
-        if v >= n or norms[v] not in _EVOKED or not {"ete", "est", "sont", "a"} & set(norms[max(e, v - 4):v]):
+    outcome = {}  # evoking verb -> its ruling-out word, found once per note
+    for v, w in enumerate(norms):
+        if w not in _EVOKED or not {"ete", "est", "sont", "a"} & set(norms[max(0, v - 4):v]):
             continue
         t = v + 1
         while t < n and t - v <= 10 and norms[t] not in _THEN and norms[t] not in _STOPS | {":"}:
             t += 1
-        if t >= n or norms[t] not in _THEN:
-            continue
-        r = next((j for j in range(t + 1, min(n, t + 5)) if norms[j] in _RULED_OUT), None)
+        r = next((j for j in range(t + 1, min(n, t + 5)) if norms[j] in _RULED_OUT), None) \
+            if t < n and norms[t] in _THEN else None
         if r is not None and not _STOPS & set(norms[t:r]):
+            outcome[v] = r
+    if not outcome:
+        return
+    for k, (s, e) in enumerate(spans):
+        if neg[k]:
+            continue
+        v = e
+        while v < n and v - e <= 12 and norms[v] not in _CLAUSE_ENDS and norms[v] not in _EVOKED:
+            v += 1
+        r = outcome.get(v)
+        if r is not None:
             hyp[k][:] = []
             neg[k].append((r, r + 1))
 
