@@ -318,6 +318,10 @@ EXTRA_HYPOTHESIS_PSEUDO = [
     "sans risque", "risque faible", "bas risque", "haut risque", "très haut risque",
 ]
 EXTRA_HYPOTHESIS_PRECEDING = [
+    # round 13a: "Parmi les hypothèses, une sarcoïdose"
+    *[f"parmi les {h}{w}" for h in ("hypothèses", "diagnostics différentiels", "diagnostics possibles",
+                                    "diagnostics évoqués", "causes possibles", "étiologies possibles")
+      for w in (",", " évoquées,", " envisagées,", " à discuter,", " à évoquer,")],
     "à éliminer", "pour éliminer", "afin d'éliminer", "éliminer un", "éliminer une",
     "pour exclure", "à exclure",
     "évoquer", "à évoquer", "évoquant", "évocateur d'", "évocateur de", "évocatrice d'",

@@ -581,6 +581,7 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
 _THE_PATIENT = frozenset({"l'", "le", "la", "cet", "ce", "cette", "notre", "votre"})
 _FAMILIAL_OF = frozenset({"forme", "cas", "caractere", "origine", "cause", "variante", "type"})
 _PATIENT_WORDS = frozenset({"patient", "patiente", "malade"})
+_OWN_HISTORY = frozenset({"personnels", "personnel", "medicaux", "medico-chirurgicaux", "chirurgicaux"})
 _AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
 
 
@@ -599,6 +600,8 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and any(
                     a < s + 1 and s <= b for a, b in spans):
                 continue  # the span ends at the cue or covers it
+            if w.startswith("famili") and s > 1 and norms[s - 1] == "et" and norms[s - 2] in _OWN_HISTORY:
+                continue  # "Antécédents personnels et familiaux :": a header, no relative (round 13a)
             if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
                     and s + 1 < len(norms) and norms[s + 1] in ("de", "d'", "du"):
                 continue  # "une forme familiale de SLA": the patient's disease (round 12a)

@@ -46,6 +46,12 @@ pytestmark = pytest.mark.nlp
     # ... while its result settles it
     ("Dépistage VIH négatif en 2023.", "B24", "negated"),
     # a treatment made conditional on a workup is not given yet
+    # "Parmi les hypothèses, X" opens a hypothesis before the span
+    ("Parmi les diagnostics différentiels, une maladie de Horton.", "M31", "hypothetical"),
+    ("Parmi les hypothèses, une sarcoïdose et une tuberculose.", "A16", "hypothetical"),
+    # "Antécédents personnels et familiaux :" is a header: only the relatives are family
+    ("Antécédents personnels et familiaux : asthme, mère hypertendue.", "J45", "affirmed"),
+    ("Antécédents personnels et familiaux : asthme, mère hypertendue.", "I10", "family"),
     # a bare "Enfant" opening a sentence is the patient
     ("Enfant fébrile depuis deux jours.", "R50", "affirmed"),
     ("Enfant : asthme.", "J45", "family"),
