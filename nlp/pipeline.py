@@ -318,6 +318,10 @@ EXTRA_HYPOTHESIS_PSEUDO = [
     "sans risque", "risque faible", "bas risque", "haut risque", "très haut risque",
 ]
 EXTRA_HYPOTHESIS_PRECEDING = [
+    # round 13a: "Parmi les hypothèses, une sarcoïdose"
+    *[f"parmi les {h}{w}" for h in ("hypothèses", "diagnostics différentiels", "diagnostics possibles",
+                                    "diagnostics évoqués", "causes possibles", "étiologies possibles")
+      for w in (",", " évoquées,", " envisagées,", " à discuter,", " à évoquer,")],
     "à éliminer", "pour éliminer", "afin d'éliminer", "éliminer un", "éliminer une",
     "pour exclure", "à exclure",
     "évoquer", "à évoquer", "évoquant", "évocateur d'", "évocateur de", "évocatrice d'",
@@ -384,6 +388,8 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{aux} {v}{e}" for aux in ("pourra être", "pourrait être", "sera", "serait", "pourront être")
       for v in _FUTURE_VERBS for e in ("", "e")],
     *_genders("proposé", "envisagé"),
+    # round 13a: "l'introduction d'acide zolédronique est conditionnée à un bilan dentaire"
+    *_genders("conditionné", "est conditionné", "sera conditionné", "subordonné", "est subordonné"),
     *_NOT_RULED_OUT, *_genders("redouté", "est redouté", "présumé", "supposé"),
     *_NOT_YET_ESTABLISHED,
     # round 12a: "une embolie pulmonaire n'est pas impossible", "reste douteuse", "est à évaluer"
@@ -482,7 +488,9 @@ TREATMENT_CUE_PATTERN = (
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)
-    r"|prevoir|(?:est\s+|sont\s+)?(?:prevue?s?|programmee?s?)|a\s+programmer|interet\s+(?:d'une?|du|de))$"
+    r"|prevoir|(?:est\s+|sont\s+)?(?:prevue?s?|programmee?s?)|a\s+programmer|interet\s+(?:d'une?|du|de)"
+    # "l'introduction de X est conditionnée à un bilan dentaire" (round 13a)
+    r"|(?:(?:est|sont|sera|seront)\s+)?(?:conditionnee?s?|subordonnee?s?))$"
 )
 
 

@@ -343,7 +343,7 @@ class CueQualifier:
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
-            for rule in _HEDGE_RULES:  # round 12a
+            for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
                 rule(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
@@ -353,6 +353,9 @@ class CueQualifier:
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
+            if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
+                    w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
+                _evoked_then_ruled_out(norms, spans, neg, hyp)
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -578,6 +581,7 @@ def _colon_lists(doc, norms, spans, matches, out, labels) -> None:
 _THE_PATIENT = frozenset({"l'", "le", "la", "cet", "ce", "cette", "notre", "votre"})
 _FAMILIAL_OF = frozenset({"forme", "cas", "caractere", "origine", "cause", "variante", "type"})
 _PATIENT_WORDS = frozenset({"patient", "patiente", "malade"})
+_OWN_HISTORY = frozenset({"personnels", "personnel", "medicaux", "medico-chirurgicaux", "chirurgicaux"})
 _AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
 
 
@@ -596,13 +600,18 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and any(
                     a < s + 1 and s <= b for a, b in spans):
                 continue  # the span ends at the cue or covers it
+            if w.startswith("famili") and s > 1 and norms[s - 1] == "et" and norms[s - 2] in _OWN_HISTORY:
+                continue  # "Antécédents personnels et familiaux :": a header, no relative (round 13a)
             if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
                     and s + 1 < len(norms) and norms[s + 1] in ("de", "d'", "du"):
                 continue  # "une forme familiale de SLA": the patient's disease (round 12a)
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
                     or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
-                    or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)):
+                    or (s in sentence_starts and s + 1 < len(norms) and norms[s + 1] in _AGE)
+                    # "Enfant fébrile à 39 °C": a bare singular subject is the patient (round 13a)
+                    or (s in sentence_starts and w == "enfant" and s + 1 < len(norms)
+                        and norms[s + 1] not in {":", "-", "(", ","})):
                 continue
             if w in ("fille", "fils", "garcon") and s > 0 and norms[s - 1] in _THE_PATIENT | {"une", "un"} \
                     and s + 2 < len(norms) and norms[s + 1] in ("de", "d'") and norms[s + 2].isdigit():
@@ -1250,11 +1259,14 @@ _OR_JOINERS = frozenset({"et", "ou", ","})
 # round 12a: a test ordered for a disease ("sérologies VIH, VHB et VHC
 # demandées", "PCR grippe en cours", "prévoir une sérologie de Lyme") is a
 # workup: the disease is a hypothesis. Norms (folded, plurals removed).
-_TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero"})
-_TEST_WORDS = ("serolog", "pcr", "antigen", "test", "tdr", "sero")  # in the NORM text: a quick guard
+_TEST_NOUNS = frozenset({"serologie", "pcr", "antigenurie", "antigenemie", "test", "tdr", "sero",
+                         "depistage"})  # round 13a: "un dépistage VIH et VHC est proposé"
+_TEST_WORDS = ("serolog", "pcr", "antigen", "test", "tdr", "sero", "depistage")  # in the NORM text: a quick guard
 _PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", "prevoir"), ("prevu",), ("prevue",),
             ("preleve",), ("prelevee",), ("envoye",), ("envoyee",), ("programme",), ("programmee",),
-            ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"))
+            ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"),
+            *[(*aux, v) for aux in ((), ("est",), ("sont",), ("sera",), ("a",)) for v in (
+                "propose", "proposee", "proposes", "proposees", "proposer", "conseille", "conseillee")])
 _ORDERING = frozenset({"prevoir", "demander", "demande", "realiser", "faire", "prelever", "programmer",
                        "envoi", "prelevement"})
 _LIST_WORDS = frozenset({",", "et", "ou", "de", "d'", "du", "des", "la", "le", "l'", "les", "une", "un",
@@ -1296,6 +1308,8 @@ def _pending_test(norms, spans, neg, hyp) -> None:
             while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
                 f += 1
             cue = _pending_at(norms, f) if f < n else None
+            if cue is not None and norms[cue[1] - 1].startswith(("propos", "conseill")):
+                cue = (t, cue[1])  # "dépistage VHC proposé": not a treatment cue (round 13a)
         if cue is not None and cue not in hyp[k]:
             hyp[k].append(cue)
 
@@ -1376,11 +1390,24 @@ def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
         " ".join(norms[a:b]) in _CONDITIONAL for a, b in hyp[k])]
     if not hedged:
         return
-    plain = {tuple(norms[s:e]) for k, (s, e) in enumerate(spans)
+    plain = {_sign_key(norms[s:e]) for k, (s, e) in enumerate(spans)
              if not (neg[k] or hyp[k] or fam[k])}
     for k in hedged:
-        if tuple(norms[spans[k][0]:spans[k][1]]) in plain:
+        if _sign_key(norms[spans[k][0]:spans[k][1]]) in plain:
             hyp[k] = []
+
+
+# round 13a: one sign in other words ("vomissements ... Primpéran si nausées",
+# "fébrile ... Doliprane si fièvre"): the words of a span, a sign's wordings as one
+_SAME_SIGN = {w: group for group, words in {
+    "nausea": ("nausee", "nausees", "vomissement", "vomissements", "vomissant", "vomissante"),
+    "fever": ("fievre", "febrile", "febricule", "hyperthermie", "fievres"),
+    "pain": ("douleur", "douleurs", "douloureux", "douloureuse"),
+}.items() for w in words}
+
+
+def _sign_key(words: list[str]) -> tuple[str, ...]:
+    return tuple(_SAME_SIGN.get(w, w) for w in words)
 
 
 def _filter_pseudo(matches: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -1437,3 +1464,109 @@ def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = Fal
                 elif (c[2] in preceding and c[1] <= s) or (c[2] in following and c[0] >= e):
                     out[k].append((c[0], c[1]))
     return out
+
+
+# ------------------------------------------------------------ round 13a
+_STOPS = frozenset({".", ";", "?", "!", "...", "…"})
+_OF_ORIGIN = frozenset({"de", "d'", "dont", "le", "la", "l'", "une", "un"})
+
+
+def _origin_at(norms, i: int, limit: int) -> int | None:
+    """The index of an origin noun ("origine", "mécanisme", "cause") reached
+    from ``i`` over at most ``limit`` words of one clause, else None."""
+    for j in range(i, min(len(norms), i + limit)):
+        if norms[j] in _ORIGIN:
+            return j
+        if norms[j] in _STOPS or norms[j] in {",", ":", "("}:
+            return None
+    return None
+
+
+def _hedged_origin(norms, spans, hyp) -> None:
+    """"AVC ischémique mineur sylvien droit d'origine cardio-embolique
+    probable sur FA", "infarctus dont le mécanisme reste indéterminé": a cue
+    inside the origin phrase of a diagnosis (a few adjectives after it) hedges
+    the cause, neither the diagnosis before it nor the ground after "sur" /
+    "par" (in place; :func:`_origin_cue` is the adjacent case)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        o = _origin_at(norms, e, 6)
+        if o is not None and any(w in _OF_ORIGIN for w in norms[o - 2:o]):
+            hyp[k][:] = [c for c in hyp[k] if not (o < c[0] <= o + 7 and not (
+                _STOPS | {":", ","}) & set(norms[o:c[0]]))]
+        hyp[k][:] = [c for c in hyp[k] if not (
+            c[1] < s and norms[c[1]] in _GROUNDS and bisect.bisect_left(starts, c[1]) == k
+            and any(norms[j] in _ORIGIN for j in range(max(0, c[0] - 6), c[0]))
+            and not _STOPS & set(norms[c[0] - 6:c[0]]))]
+
+
+def _new_subject_after_colon(norms, spans, hyp) -> None:
+    """"Mal perforant plantaire : une ostéite est à éliminer", "infarctus
+    dont le mécanisme reste indéterminé : une origine embolique sur une FA est
+    suspectée": a following cue whose own subject (a span, an origin noun)
+    stands after a ":" does not reach back before it (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        keep = []
+        for c in hyp[k]:
+            colon = next((j for j in range(e, c[0]) if norms[j] == ":"), None) if c[0] >= e else None
+            if colon is not None and (any(colon < s2 < c[0] for s2, _ in spans) or any(
+                    norms[j] in _ORIGIN for j in range(colon, c[0]))):
+                continue
+            keep.append(c)
+        hyp[k][:] = keep
+
+
+def _after_post(norms, spans, hyp) -> None:
+    """"Une dépression post-AVC est à surveiller": the event after "post-"
+    is the ground of the hedged finding, not a hypothesis (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] and s >= 1 and (norms[s - 1] in {"post", "post-"} or (
+                s >= 2 and norms[s - 1] == "-" and norms[s - 2] == "post")):
+            hyp[k][:] = []
+
+
+_EVOKED = frozenset({f"{v}{g}" for v in ("evoque", "suspecte", "envisage", "discute", "soupconne", "suggere")
+                     for g in ("", "e", "s", "es")})
+_THEN = frozenset({"puis", "finalement", "secondairement", "mais", "avant", "ensuite"})
+_RULED_OUT = frozenset({f"{v}{g}" for v in ("ecarte", "elimine", "exclu", "infirme", "refute")
+                        for g in ("", "e", "s", "es")})
+_CLAUSE_ENDS = _STOPS | {",", ":"}
+
+
+def _evoked_then_ruled_out(norms, spans, neg, hyp) -> None:
+    """"Une crise d'épilepsie partielle avec déficit post-critique a été
+    évoquée puis écartée", "un SCA a d'abord été évoqué chez ce patient
+    diabétique, puis écarté par la coronarographie": a diagnosis evoked,
+    then ruled out, is denied, whatever lies between the span and its verb
+    in the clause (in place)."""
+    n = len(norms)
+    outcome = {}  # evoking verb -> its ruling-out word, found once per note
+    for v, w in enumerate(norms):
+        if w not in _EVOKED or not {"ete", "est", "sont", "a"} & set(norms[max(0, v - 4):v]):
+            continue
+        t = v + 1
+        while t < n and t - v <= 10 and norms[t] not in _THEN and norms[t] not in _STOPS | {":"}:
+            t += 1
+        r = next((j for j in range(t + 1, min(n, t + 5)) if norms[j] in _RULED_OUT), None) \
+            if t < n and norms[t] in _THEN else None
+        if r is not None and not _STOPS & set(norms[t:r]):
+            outcome[v] = r
+    if not outcome:
+        return
+    for k, (s, e) in enumerate(spans):
+        if neg[k]:
+            continue
+        v = e
+        while v < n and v - e <= 12 and norms[v] not in _CLAUSE_ENDS and norms[v] not in _EVOKED:
+            v += 1
+        r = outcome.get(v)
+        if r is not None:
+            hyp[k][:] = []
+            neg[k].append((r, r + 1))
+
+
+_HEDGE_RULES_13A = (_hedged_origin, _new_subject_after_colon, _after_post)
