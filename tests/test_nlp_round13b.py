@@ -32,8 +32,7 @@ except ImportError:  # pragma: no cover - run as a package
     # weight gain, with or without its figure
     ("Il a pris 6 kg depuis l'arrêt du tabac.", "R63.5", "affirmed"),
     ("Prise pondérale sous olanzapine.", "R63.5", "affirmed"),
-    # rash alone; hydronephrosis wordings
-    ("Rash maculo-papuleux du tronc.", "R21", "affirmed"),
+    # hydronephrosis wordings
     ("Uroscanner : dilatation des cavités excrétrices gauches.", "N13.3", "affirmed"),
     ("Echographie : pas de dilatation pyélo-calicielle.", "N13.3", "negated"),
     # an eating disorder (not the conduct disorder F91)
