@@ -65,9 +65,15 @@ _WEIGHT_LOSS = re.compile(
     r"\b(?:perte|amaigrissement|perdu)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
     re.IGNORECASE)
 WEIGHT_LOSS_CODE = "R63.4"
+# and weight gain ("prise de 8 kg", "a pris 5 kilos"; round 13b)
+_WEIGHT_GAIN = re.compile(
+    r"\b(?:prise|pris)\s+(?:de\s+|d'environ\s+|d'\s*)?\d+(?:[,.]\d+)?\s*(?:kg|kilos?)\b",
+    re.IGNORECASE)
+WEIGHT_CHANGES = ((_WEIGHT_LOSS, WEIGHT_LOSS_CODE), (_WEIGHT_GAIN, "R63.5"))
 # hormones and vitamins dosed in the blood are also drug names ("calcitonine
 # normale", "vitamine D à 12 ng/ml", "cortisol bas"): not a drug when a result follows
-ANALYTE_ATC = ("H05", "H01", "H04AA01", "H02AB09", "A11", "B03BA", "B03BB", "B05AA01", "G03")
+ANALYTE_ATC = ("H05", "H01", "H04AA01", "H02AB09", "A11", "B03BA", "B03BB", "B05AA01", "G03",
+               "V03AX")  # V03AX: "phosphore", "zinc", "cuivre" of the lab sheet (round 13b)
 _LAB_RESULT = re.compile(
     r"\s*(?:[:=]\s*|à\s+|(?:sérique|plasmatique|sanguine?)s?\s+)?(?:"
     r"\d+(?:[,.]\d+)?\s*(?:mUI|µUI|UI/|pg/|ng/|nmol/|pmol/|µmol/|mmol/|g/l|g/dl|mg/l|µg/l|%)"
@@ -111,6 +117,12 @@ _PILLS = {fold_chars(name): code for name, code in NAMED_PILLS.items()}
 _NAMED_PILL = re.compile(
     rf"(?:{'|'.join(sorted({fold_chars(w) for w in CONTRACEPTION_WORDS}, key=len, reverse=True))})"
     rf"[^.;\n]{{0,40}}?(?<![\w-])(?P<pill>{'|'.join(_PILLS)})(?![\w-])")
+# an osteoporosis written with its fracture is M80 (round 13b): the candidate is the word
+# "ostéoporose" alone, so that the fracture that follows keeps its own code
+_OSTEOPOROSIS_FRACTURE = re.compile(
+    r"\b(?P<head>osteoporose)s?\s+(?:(?:compliquee|compliquees)\s+)?(?:avec|d'une|de|par)\s+"
+    r"(?:une\s+|des\s+|de\s+)?(?:fractures?|tassements?)\b")
+OSTEOPOROSIS_FRACTURE_CODE = "M80.9"
 _CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
 _PILL_HINT = re.compile(r"pilule|contracept|progestati")
 
@@ -181,6 +193,9 @@ SPECIFIED_BY_NOTE = {
     "N19": (("N18",), None),
     "I62.0": (_HEAD_INJURY, "S06.5"),
     "I60": (_HEAD_INJURY, "S06.6"),
+    # a glomerulopathy in a note naming the nephrotic syndrome is that syndrome's (round 13b)
+    "N05.2": (("N04",), "N04.2"),
+    "N05.9": (("N04",), None),
 }
 
 
@@ -479,11 +494,12 @@ class EdsEngine:
                 elif m == 3 and _BARE_CODE.match(source[start_char:end_char]):
                     continue
                 cands.append(Candidate(start, end, start_char, end_char, priority, *found))
-        for m in _WEIGHT_LOSS.finditer(text):
-            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-            if span is not None:
-                cands.append(Candidate(span.start, span.end, m.start(), m.end(),
-                                       P_LEXICON, ICD10_SYSTEM, WEIGHT_LOSS_CODE))
+        for pattern, weight_code in WEIGHT_CHANGES:
+            for m in pattern.finditer(text):
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is not None:
+                    cands.append(Candidate(span.start, span.end, m.start(), m.end(),
+                                           P_LEXICON, ICD10_SYSTEM, weight_code))
         folded = (fold_chars(text) if folded is None else folded).replace("\u2019", "'")
         if _CANCER_HINT.search(folded):
             for m in _CANCER_MODIFIED.finditer(folded):
@@ -496,6 +512,11 @@ class EdsEngine:
             if span is not None:
                 cands.append(Candidate(span.start, span.end, m.start("pill"), m.end("pill"), P_CONTEXT,
                                        ATC_SYSTEM, _PILLS[m.group("pill")]))
+        for m in (_OSTEOPOROSIS_FRACTURE.finditer(folded) if "osteoporose" in folded else ()):
+            span = doc.char_span(m.start("head"), m.end("head"), alignment_mode="expand")
+            if span is not None:
+                cands.append(Candidate(span.start, span.end, m.start("head"), m.end("head"), P_CONTEXT,
+                                       ICD10_SYSTEM, OSTEOPOROSIS_FRACTURE_CODE))
         for m in _FEVER_FIGURE.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:

@@ -409,6 +409,8 @@ def _feminine(adj: str) -> list[str]:
         return [adj, adj + "ne"]
     if adj.endswith(("al", "é", "in")):
         return [adj, adj + "e"]
+    if adj.endswith("if"):  # "digestif" -> "digestive" (round 13b)
+        return [adj, adj[:-1] + "ve"]
     return [adj]
 
 
