@@ -127,6 +127,16 @@ _CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
 _PILL_HINT = re.compile(r"pilule|contracept|progestati")
 
 
+def _pattern_candidates(doc, matches, priority: int, system: str, code, group: int | str = 0):
+    """A candidate for each regular-expression match (its ``group``) that falls on the
+    doc's tokens; ``code`` is the code, or a function of the match giving it."""
+    for m in matches:
+        span = doc.char_span(m.start(group), m.end(group), alignment_mode="expand")
+        if span is not None:
+            yield Candidate(span.start, span.end, m.start(group), m.end(group), priority, system,
+                            code(m) if callable(code) else code)
+
+
 def _silence_edsnlp_logs() -> None:
     """edsnlp logs through loguru, and some messages quote the note (e.g. the
     tokenizer's "Missed some characters ..." warning): never let them out."""
@@ -495,43 +505,24 @@ class EdsEngine:
                     continue
                 cands.append(Candidate(start, end, start_char, end_char, priority, *found))
         for pattern, weight_code in WEIGHT_CHANGES:
-            for m in pattern.finditer(text):
-                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-                if span is not None:
-                    cands.append(Candidate(span.start, span.end, m.start(), m.end(),
-                                           P_LEXICON, ICD10_SYSTEM, weight_code))
+            cands.extend(_pattern_candidates(doc, pattern.finditer(text), P_LEXICON, ICD10_SYSTEM,
+                                             weight_code))
         folded = (fold_chars(text) if folded is None else folded).replace("\u2019", "'")
         if _CANCER_HINT.search(folded):
-            for m in _CANCER_MODIFIED.finditer(folded):
-                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-                if span is not None:
-                    cands.append(Candidate(span.start, span.end, m.start(), m.end(), P_LEXICON,
-                                           ICD10_SYSTEM, _CANCER_ORGANS[m.group("organ")]))
-        for m in (_NAMED_PILL.finditer(folded) if _PILL_HINT.search(folded) else ()):
-            span = doc.char_span(m.start("pill"), m.end("pill"), alignment_mode="expand")
-            if span is not None:
-                cands.append(Candidate(span.start, span.end, m.start("pill"), m.end("pill"), P_CONTEXT,
-                                       ATC_SYSTEM, _PILLS[m.group("pill")]))
-        for m in (_OSTEOPOROSIS_FRACTURE.finditer(folded) if "osteoporose" in folded else ()):
-            span = doc.char_span(m.start("head"), m.end("head"), alignment_mode="expand")
-            if span is not None:
-                cands.append(Candidate(span.start, span.end, m.start("head"), m.end("head"), P_CONTEXT,
-                                       ICD10_SYSTEM, OSTEOPOROSIS_FRACTURE_CODE))
-        for m in _FEVER_FIGURE.finditer(text):
-            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-            if span is not None:
-                cands.append(Candidate(span.start, span.end, m.start(), m.end(),
-                                       P_LEXICON, ICD10_SYSTEM, FEVER_CODE))
+            cands.extend(_pattern_candidates(doc, _CANCER_MODIFIED.finditer(folded), P_LEXICON,
+                                             ICD10_SYSTEM, lambda m: _CANCER_ORGANS[m.group("organ")]))
+        if _PILL_HINT.search(folded):
+            cands.extend(_pattern_candidates(doc, _NAMED_PILL.finditer(folded), P_CONTEXT, ATC_SYSTEM,
+                                             lambda m: _PILLS[m.group("pill")], group="pill"))
+        if "osteoporose" in folded:
+            cands.extend(_pattern_candidates(doc, _OSTEOPOROSIS_FRACTURE.finditer(folded), P_CONTEXT,
+                                             ICD10_SYSTEM, OSTEOPOROSIS_FRACTURE_CODE, group="head"))
+        cands.extend(_pattern_candidates(doc, _FEVER_FIGURE.finditer(text), P_LEXICON, ICD10_SYSTEM,
+                                         FEVER_CODE))
         labels = self.payload.icd_labels
-        for m in _WRITTEN_CODE.finditer(text):
-            raw = m.group(1) + m.group(2)
-            if raw not in labels:
-                continue
-            span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
-            if span is None:  # pragma: no cover
-                continue
-            cands.append(Candidate(span.start, span.end, m.start(), m.end(),
-                                   P_WRITTEN_CODE, ICD10_SYSTEM, format_icd10(raw)))
+        written = (m for m in _WRITTEN_CODE.finditer(text) if m.group(1) + m.group(2) in labels)
+        cands.extend(_pattern_candidates(doc, written, P_WRITTEN_CODE, ICD10_SYSTEM,
+                                         lambda m: format_icd10(m.group(1) + m.group(2))))
         return cands
 
     def _display(self, system: str, code: str) -> str | None:
