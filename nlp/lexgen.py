@@ -112,8 +112,6 @@ CANCER_MODIFIED_HEADS = tuple(h for h in CANCER_HEADS if h not in ("K", "néo", 
 
 def modifier_forms(adj: str) -> list[str]:
     """A modifier and its feminine ("invasif" -> "invasive", "infiltrant" -> "infiltrante")."""
-    if adj.endswith("if"):
-        return [adj, adj[:-1] + "ve"]
     if adj.endswith("ant"):
         return [adj, adj + "e"]
     return _feminine(adj)
@@ -414,30 +412,26 @@ def _feminine(adj: str) -> list[str]:
     return [adj]
 
 
+def _cross(rows: dict[str, str], heads, wordings: dict[str, str]) -> None:
+    """Add "head wording" for every head and wording (``wordings`` maps each to its code);
+    a term already there keeps its code."""
+    for head in heads:
+        for wording, code in wordings.items():
+            rows.setdefault(f"{head} {wording}", code)
+
+
 def generated_entries() -> list[LexiconEntry]:
     rows: dict[str, str] = {}
-    for head in CANCER_HEADS:
-        for organ, code in ORGANS.items():
-            forms = [organ] if organ.startswith(("du ", "de ", "des ")) else _feminine(organ)
-            for form in forms:
-                rows.setdefault(f"{head} {form}", code)
-    for head in METASTASIS_HEADS:
-        for organ, code in METASTASIS_ORGANS.items():
-            rows.setdefault(f"{head} {organ}", code)
+    _cross(rows, CANCER_HEADS, organ_forms())
+    _cross(rows, METASTASIS_HEADS, METASTASIS_ORGANS)
     for term, code in METASTASIS_OTHER.items():
         rows.setdefault(term, code)
     for head, code in ALCOHOL_HEADS.items():
         for cause in ALCOHOL_CAUSES:
             rows.setdefault(f"{head} {cause}", code)
-    for head in JOINT_PAIN_HEADS:
-        for joint in JOINTS:
-            rows.setdefault(f"{head} {joint}", JOINT_PAIN_CODE)
-    for head in PNEUMONIA_HEADS:
-        for germ, code in PNEUMONIA_GERMS.items():
-            rows.setdefault(f"{head} {germ}", code)
-    for head in MALARIA_HEADS:
-        for species, code in MALARIA_SPECIES.items():
-            rows.setdefault(f"{head} {species}", code)
+    _cross(rows, JOINT_PAIN_HEADS, dict.fromkeys(JOINTS, JOINT_PAIN_CODE))
+    _cross(rows, PNEUMONIA_HEADS, PNEUMONIA_GERMS)
+    _cross(rows, MALARIA_HEADS, MALARIA_SPECIES)
     # an endocarditis with its germ is infective (I33.0; "endocardite" alone is I38)
     for head in ENDOCARDITIS_HEADS:
         for germ in list(PNEUMONIA_GERMS) + ENDOCARDITIS_GERMS:
@@ -451,20 +445,14 @@ def generated_entries() -> list[LexiconEntry]:
                 rows.setdefault(f"{head} {form}", "I63")
     for term, code in INFARCT_ORGANS.items():
         rows.setdefault(term, code)
-    for head in DISSECTION_HEADS:
-        for artery, code in DISSECTIONS.items():
-            rows.setdefault(f"{head} {artery}", code)
-    for head in FRACTURE_HEADS:
-        for site, code in FRACTURE_SITES.items():
-            rows.setdefault(f"{head} {site}", code)
+    _cross(rows, DISSECTION_HEADS, DISSECTIONS)
+    _cross(rows, FRACTURE_HEADS, FRACTURE_SITES)
     for adj, code in ADJECTIVES.items():
         forms = _feminine(adj) + ([adj + "e"] if adj.endswith(("ant", "i", "is", "ard", "ent"))
                                    else [adj + "ne"] if adj.endswith("ien") else [])
         for form in dict.fromkeys(forms):
             rows.setdefault(form, code)
-    for head in OSTEOCHONDRITIS_HEADS:
-        for site, code in OSTEOCHONDRITIS_SITES.items():
-            rows.setdefault(f"{head} {site}", code)
+    _cross(rows, OSTEOCHONDRITIS_HEADS, OSTEOCHONDRITIS_SITES)
     rows.setdefault("ostéochondrite disséquante", "M93.2")
     for name, code in OSTEOCHONDRITIS_EPONYMS.items():
         for head in ("maladie de", "maladie d'", "syndrome de", "apophysite de"):
@@ -477,13 +465,9 @@ def generated_entries() -> list[LexiconEntry]:
                 forms = [site] if site.startswith("du ") else _feminine(site)
                 for form in forms:
                     rows.setdefault(f"{head} {form}", code)
-    for head in CORONARY_HEADS:
-        for artery in CORONARY_ARTERIES:
-            rows.setdefault(f"{head} {artery}", "I25.1")
-    for head in ("atteinte", "lésions", "coronaropathie", "maladie coronarienne",
-                 "cardiopathie ischémique"):
-        for extent in CORONARY_EXTENT:
-            rows.setdefault(f"{head} {extent}", "I25.1")
+    _cross(rows, CORONARY_HEADS, dict.fromkeys(CORONARY_ARTERIES, "I25.1"))
+    _cross(rows, ("atteinte", "lésions", "coronaropathie", "maladie coronarienne", "cardiopathie ischémique"),
+           dict.fromkeys(CORONARY_EXTENT, "I25.1"))
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)
