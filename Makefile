@@ -19,10 +19,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/codoc run
 
-## The linter, the whole suite (mongomock, wire-server, real Redis and NLP tiers), then the docs site, strictly.
+## The linter, the whole suite (mongomock, wire-server, real Redis and NLP tiers) on up to two cores (a file per
+## worker), then the schemathesis fuzzing on its own (it counts its cases across the module), then the docs site.
 test: $(STAMP)
 	$(BIN)/flake8
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not fuzz" --numprocesses auto --maxprocesses 2 --dist loadfile
+	$(BIN)/python -m pytest -m fuzz
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 ## Serve the documentation site on http://localhost:$${DOCS_PORT:-8001}/ (rebuilds on change).

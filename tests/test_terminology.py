@@ -84,10 +84,10 @@ def test_load_of_a_missing_file_writes_nothing(app, client, store, tmp_path):
 
 @pytest.mark.parametrize("name, content, message", [
     ("cim10.csv.gz", b"not gzip at all", "cannot be read"),
-    ("cim10.csv.gz", gzip.compress(b"a,b\n1,2\n"), "expected the columns code and long"),
+    ("cim10.csv.gz", gzip.compress(b"a,b\n1,2\n", mtime=0), "expected the columns code and long"),
     ("drugs.json", b"{\"A10\": ", "cannot be read as JSON"),
     ("drugs.json", b"{\"A10\": \"metformine\"}", "not a list of strings"),
-])
+], ids=["cim10-not-gzip", "cim10-wrong-columns", "drugs-not-json", "drugs-not-a-list"])
 def test_load_of_a_corrupt_file_writes_nothing(app, client, store, tmp_path, name, content, message):
     for file in ("cim10.csv.gz", "drugs.json"):
         shutil.copy(SLICE / file, tmp_path)
