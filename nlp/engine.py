@@ -555,13 +555,32 @@ class EdsEngine:
         term = chunk[cand.cstart:cand.cend]
         return len(term) <= 4 and term.isupper() and bool(_ABBREV_RESULT.match(chunk, cand.cend))
 
+    def _parse_pipes(self) -> list:
+        """The token pipes as :meth:`_parse` runs them, same output: edsnlp's sentence segmenter replaced by
+        :class:`~nlp.components.FastSentences` when it can stand in for it, and the NORM rewriters one after the
+        other (normaliser, typos) in one :class:`~nlp.components.ChainedRewriter` pass. Built at the first call."""
+        pipes = self.__dict__.get("_fast_pipes")
+        if pipes is None:
+            from .components import ChainedRewriter, FastSentences, _NormRewriter
+
+            pipes = []
+            for pipe in self._token_pipes:
+                if isinstance(pipe, _NormRewriter) and pipes and isinstance(pipes[-1], _NormRewriter):
+                    last = pipes.pop()
+                    pipe = ChainedRewriter((*getattr(last, "steps", (last,)), pipe))
+                elif type(pipe).__name__ == "SentenceSegmenter":
+                    pipe = FastSentences.of(pipe, self.nlp.vocab) or pipe
+                pipes.append(pipe)
+            self._fast_pipes = pipes
+        return pipes
+
     def _parse(self, chunk: str, local: _LocalMatcher | None, folded: str | None = None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
         # a typographic apostrophe is tokenised apart from its letter ("l", "’", "ovaire"):
         # parse the note with the straight one (same length, so the offsets hold)
         doc = self.nlp.make_doc(chunk.replace("\u2019", "'") if "\u2019" in chunk else chunk)
-        for pipe in self._token_pipes:
+        for pipe in self._parse_pipes():
             doc = pipe(doc)
         selected = [c for c in select_spans(self._candidates(doc, chunk, folded))
                     if c.system is not None and not self._lab_result(c, chunk)]
