@@ -196,9 +196,10 @@ class FastEDSTokenizer(EDSTokenizer):
         from spacy.tokens import Doc
 
         found = self.word_regex.findall(text)
-        words = [w for w, _ in found]
-        spaces = [s != "" for _, s in found]
-        if sum(map(len, words)) + sum(spaces) != len(text):
+        if not found:
+            return super().__call__(text)
+        words, spaces = zip(*found)  # a space is "" or one character: Doc reads it as a flag
+        if sum(map(len, words)) + sum(map(len, spaces)) != len(text):
             return super().__call__(text)
         return Doc(self.vocab, words=words, spaces=spaces)
 

@@ -480,6 +480,9 @@ class EdsEngine:
             self._keys[match_id] = found
         return found
 
+    # every weight change of WEIGHT_CHANGES ends with its unit: without one, its two scans are skipped
+    _WEIGHT_HINT = re.compile(r"kg|kilo", re.IGNORECASE)
+
     def _candidates(self, doc, text: str | None = None, folded: str | None = None) -> list[Candidate]:
         """``folded``: ``fold_chars(text)`` if the caller has it."""
         text = doc.text if text is None else text  # doc.text re-joins every token
@@ -504,9 +507,10 @@ class EdsEngine:
                 elif m == 3 and _BARE_CODE.match(source[start_char:end_char]):
                     continue
                 cands.append(Candidate(start, end, start_char, end_char, priority, *found))
-        for pattern, weight_code in WEIGHT_CHANGES:
-            cands.extend(_pattern_candidates(doc, pattern.finditer(text), P_LEXICON, ICD10_SYSTEM,
-                                             weight_code))
+        if self._WEIGHT_HINT.search(text):
+            for pattern, weight_code in WEIGHT_CHANGES:
+                cands.extend(_pattern_candidates(doc, pattern.finditer(text), P_LEXICON, ICD10_SYSTEM,
+                                                 weight_code))
         folded = (fold_chars(text) if folded is None else folded).replace("\u2019", "'")
         if _CANCER_HINT.search(folded):
             cands.extend(_pattern_candidates(doc, _CANCER_MODIFIED.finditer(folded), P_LEXICON,

@@ -82,3 +82,23 @@ def test_bullets_and_sentences_bound_the_qualifiers(nlp_engine):
     assert ("R50", "negated") in found or ("R50.9", "negated") in found, found
     assert any(code.startswith("E11") and a == "affirmed" for code, a in found), found
     assert any(code.startswith("J45") and a == "affirmed" for code, a in found), found
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Perte de 6 kg en deux mois.", "R63.4"),
+    ("AMAIGRISSEMENT DE 5 KG.", "R63.4"),
+    ("Il a perdu 4,5 Kilos.", "R63.4"),
+    ("Prise de 8 kilos depuis l'arrêt du tabac.", "R63.5"),
+])
+def test_weight_changes_with_their_unit(nlp_engine, text, code):
+    assert code in {c.code for c in nlp_engine.extract(text)}
+
+
+def test_weight_changes_need_their_unit(nlp_engine):
+    from nlp.engine import WEIGHT_CHANGES, EdsEngine
+
+    assert not {"R63.4", "R63.5"} & {c.code for c in nlp_engine.extract("Perte de 6 points, prise de 3 cm.")}
+    # the parse stage skips these patterns when the note has no "kg" nor "kilo": each must require one
+    for pattern, _ in WEIGHT_CHANGES:
+        assert "(?:kg|kilos?)" in pattern.pattern, pattern.pattern
+        assert EdsEngine._WEIGHT_HINT.flags & pattern.flags & 2  # both ignore case
