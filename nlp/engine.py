@@ -635,7 +635,8 @@ class EdsEngine:
                     if history_cues is None:
                         folded = folded or fold_chars(chunk)
                         history_cues = [m.start() for m in _HISTORY_CUE.finditer(folded)]
-                        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(chunk)]
+                        # the sentences are only needed around a cue
+                        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(chunk)] if history_cues else []
                         sentence_ends.append(len(chunk))
                     if history_cues:
                         history = self._in_history_sentence(sentence_ends, cand.cstart,
