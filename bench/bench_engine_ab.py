@@ -93,8 +93,8 @@ def summary(pairs: list[dict]) -> dict:
         "pairs": len(pairs),
         "ratio_median": round(statistics.median(ratios), 3),
         "ratio_min": min(ratios), "ratio_max": max(ratios),
-        "base_notes_per_s_median": statistics.median(p["base"] for p in pairs),
-        "now_notes_per_s_median": statistics.median(p["now"] for p in pairs),
+        "base_notes_per_s_median": round(statistics.median(p["base"] for p in pairs), 1),
+        "now_notes_per_s_median": round(statistics.median(p["now"] for p in pairs), 1),
         "load_min": min(p["load"] for p in pairs), "load_max": max(p["load"] for p in pairs),
     }
 
