@@ -103,10 +103,10 @@ def make_notes(n: int, size: int = 2000, seed: int = 7, filler_share: float = 0.
     return notes
 
 
-def real_letters() -> list[str]:
-    """The annotated realistic letters (tests/data/nlp/letters*/): their text only."""
+def real_letters(dirs=LETTER_DIRS) -> list[str]:
+    """The annotated realistic letters of ``dirs`` (tests/data/nlp/letters*/): their text only."""
     texts = []
-    for d in LETTER_DIRS:
+    for d in dirs:
         for path in sorted(d.glob("*.txt")):
             cur = None
             for line in path.read_text(encoding="utf-8").splitlines():

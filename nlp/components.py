@@ -196,8 +196,115 @@ class FastEDSTokenizer(EDSTokenizer):
         from spacy.tokens import Doc
 
         found = self.word_regex.findall(text)
-        words = [w for w, _ in found]
-        spaces = [s != "" for _, s in found]
-        if sum(map(len, words)) + sum(spaces) != len(text):
+        if not found:
+            return super().__call__(text)
+        words, spaces = zip(*found)  # a space is "" or one character: Doc reads it as a flag
+        if sum(map(len, words)) + sum(map(len, spaces)) != len(text):
             return super().__call__(text)
         return Doc(self.vocab, words=words, spaces=spaces)
+
+
+# ------------------------------------------------------------- sentences
+class FastSentences:
+    """edsnlp's sentence segmenter (``eds.sentences``), same SENT_START in less time: edsnlp's reads
+    ``doc[i].text`` for every token. What decides a sentence start depends on the lexeme only (orth, shape, flags):
+    one memo per orth; and only punctuation and line breaks, and the tokens right after them, change the
+    segmenter's state, so the loop visits those alone. Built by :meth:`of` from the pipeline's own segmenter (its
+    hash sets), for the settings it reproduces (capitalised or bullet starts, one line break, no hard count)."""
+
+    PUNCT, NEWLINE, OTHER_PUNCT, DIGIT, STARTER, KNOWN = 1, 2, 4, 8, 16, 32  # KNOWN: never 0 in the memo
+    # the C fields of edsnlp's FastSentenceSegmenter, in the order of its pickled state (Cython sorts them)
+    FIELDS = ("bullet_starter_hash", "capitalized_shapes_hash", "check_capitalized", "endline_hash",
+              "excluded_hash", "hard_newline_count", "ignore_excluded", "min_newline_count", "newline_hash",
+              "punct_chars_hash", "use_bullet_start")
+
+    def __init__(self, vocab, punct: set[int], bullets: set[int], shapes: set[int], newline: int):
+        self.vocab = vocab
+        self.punct, self.bullets, self.shapes, self.newline = punct, bullets, shapes, newline
+        self._memo: dict[int, int] = {}
+
+    @classmethod
+    def of(cls, pipe, vocab) -> FastSentences | None:
+        """The equivalent of the ``eds.sentences`` pipe ``pipe``, or None when its settings are not the ones
+        reproduced here (or edsnlp's segmenter changed shape)."""
+        try:
+            state = pipe.fast_segmenter.__reduce_cython__()[1][2]
+        except (AttributeError, IndexError, TypeError):
+            return None
+        if not isinstance(state, tuple) or len(state) != len(cls.FIELDS):
+            return None
+        f = dict(zip(cls.FIELDS, state))
+        if not all(isinstance(f[k], set) for k in ("bullet_starter_hash", "capitalized_shapes_hash",
+                                                   "punct_chars_hash")):
+            return None
+        if (f["check_capitalized"], f["hard_newline_count"], f["min_newline_count"], f["use_bullet_start"]) != (
+                True, -1, 1, True) or f["newline_hash"] != vocab.strings["\n"]:
+            return None
+        return cls(vocab, f["punct_chars_hash"], f["bullet_starter_hash"], f["capitalized_shapes_hash"],
+                   f["newline_hash"])
+
+    def _kind(self, orth: int) -> int:
+        """The bits of a lexeme: sentence punctuation, line break, other punctuation, digit, may start a sentence."""
+        lex = self.vocab[orth]
+        text = lex.orth_
+        kind = (self.KNOWN | (orth in self.punct) * self.PUNCT
+                | (orth == self.newline or "\n" in text or "\r" in text) * self.NEWLINE
+                | (lex.is_punct and orth not in self.bullets) * self.OTHER_PUNCT
+                | lex.is_digit * self.DIGIT
+                | (lex.shape in self.shapes or orth in self.bullets) * self.STARTER)
+        if len(self._memo) >= _CACHE_MAX:
+            self._memo.clear()
+        self._memo[orth] = kind
+        return kind
+
+    def __call__(self, doc):
+        """On a doc fresh from the tokenizer: no token is tagged EXCLUDED (nothing for ``ignore_excluded`` to skip)."""
+        import numpy
+        from spacy.attrs import ORTH, SENT_START
+
+        n = len(doc)
+        if not n:
+            return doc
+        get = self._memo.get
+        codes = [get(orth) or self._kind(orth) for orth in doc.to_array(ORTH).tolist()]
+        special = [i for i, code in enumerate(codes) if code & 7]  # PUNCT | NEWLINE | OTHER_PUNCT
+        starts = [-1] * n
+        starts[0] = 1
+        seen_period, newlines, j = False, 0, 0
+        for i in special + [n]:
+            while (seen_period or newlines) and j < i:  # the plain tokens before i, while the state is on
+                if seen_period and codes[j] & self.DIGIT:
+                    seen_period = False
+                else:
+                    if seen_period or codes[j] & self.STARTER:
+                        starts[j] = 1
+                    seen_period, newlines = False, 0
+                j += 1
+            if i == n:
+                break
+            j = i + 1
+            code = codes[i]
+            if seen_period and code & self.DIGIT:
+                seen_period = False
+                continue
+            if code & self.PUNCT:
+                seen_period = True
+            newlines = newlines + 1 if code & self.NEWLINE else 0
+        doc.from_array([SENT_START], numpy.array(starts, dtype=numpy.int64).astype(numpy.uint64))
+        return doc
+
+
+class ChainedRewriter(_NormRewriter):
+    """Several ``_NormRewriter`` pipes in one pass over the NORM array (one memo, one ``to_array``), the same NORM as
+    running them one after the other."""
+
+    def __init__(self, steps):
+        self.steps = tuple(steps)
+
+    def rewrite(self, norm: str) -> str | None:
+        current, changed = norm, False
+        for step in self.steps:
+            new = step.rewrite(current)
+            if new is not None:
+                current, changed = new, True
+        return current if changed else None

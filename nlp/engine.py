@@ -480,6 +480,9 @@ class EdsEngine:
             self._keys[match_id] = found
         return found
 
+    # every weight change of WEIGHT_CHANGES ends with its unit: without one, its two scans are skipped
+    _WEIGHT_HINT = re.compile(r"kg|kilo", re.IGNORECASE)
+
     def _candidates(self, doc, text: str | None = None, folded: str | None = None) -> list[Candidate]:
         """``folded``: ``fold_chars(text)`` if the caller has it."""
         text = doc.text if text is None else text  # doc.text re-joins every token
@@ -504,9 +507,10 @@ class EdsEngine:
                 elif m == 3 and _BARE_CODE.match(source[start_char:end_char]):
                     continue
                 cands.append(Candidate(start, end, start_char, end_char, priority, *found))
-        for pattern, weight_code in WEIGHT_CHANGES:
-            cands.extend(_pattern_candidates(doc, pattern.finditer(text), P_LEXICON, ICD10_SYSTEM,
-                                             weight_code))
+        if self._WEIGHT_HINT.search(text):
+            for pattern, weight_code in WEIGHT_CHANGES:
+                cands.extend(_pattern_candidates(doc, pattern.finditer(text), P_LEXICON, ICD10_SYSTEM,
+                                                 weight_code))
         folded = (fold_chars(text) if folded is None else folded).replace("\u2019", "'")
         if _CANCER_HINT.search(folded):
             cands.extend(_pattern_candidates(doc, _CANCER_MODIFIED.finditer(folded), P_LEXICON,
@@ -555,13 +559,32 @@ class EdsEngine:
         term = chunk[cand.cstart:cand.cend]
         return len(term) <= 4 and term.isupper() and bool(_ABBREV_RESULT.match(chunk, cand.cend))
 
+    def _parse_pipes(self) -> list:
+        """The token pipes as :meth:`_parse` runs them, same output: edsnlp's sentence segmenter replaced by
+        :class:`~nlp.components.FastSentences` when it can stand in for it, and the NORM rewriters one after the
+        other (normaliser, typos) in one :class:`~nlp.components.ChainedRewriter` pass. Built at the first call."""
+        pipes = self.__dict__.get("_fast_pipes")
+        if pipes is None:
+            from .components import ChainedRewriter, FastSentences, _NormRewriter
+
+            pipes = []
+            for pipe in self._token_pipes:
+                if isinstance(pipe, _NormRewriter) and pipes and isinstance(pipes[-1], _NormRewriter):
+                    last = pipes.pop()
+                    pipe = ChainedRewriter((*getattr(last, "steps", (last,)), pipe))
+                elif type(pipe).__name__ == "SentenceSegmenter":
+                    pipe = FastSentences.of(pipe, self.nlp.vocab) or pipe
+                pipes.append(pipe)
+            self._fast_pipes = pipes
+        return pipes
+
     def _parse(self, chunk: str, local: _LocalMatcher | None, folded: str | None = None):
         """The parsed chunk and its deduplicated candidates, each with its
         display, sorted by position (local terms may overlap the others)."""
         # a typographic apostrophe is tokenised apart from its letter ("l", "’", "ovaire"):
         # parse the note with the straight one (same length, so the offsets hold)
         doc = self.nlp.make_doc(chunk.replace("\u2019", "'") if "\u2019" in chunk else chunk)
-        for pipe in self._token_pipes:
+        for pipe in self._parse_pipes():
             doc = pipe(doc)
         selected = [c for c in select_spans(self._candidates(doc, chunk, folded))
                     if c.system is not None and not self._lab_result(c, chunk)]
@@ -612,7 +635,8 @@ class EdsEngine:
                     if history_cues is None:
                         folded = folded or fold_chars(chunk)
                         history_cues = [m.start() for m in _HISTORY_CUE.finditer(folded)]
-                        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(chunk)]
+                        # the sentences are only needed around a cue
+                        sentence_ends = [m.end() for m in _SENTENCE_END.finditer(chunk)] if history_cues else []
                         sentence_ends.append(len(chunk))
                     if history_cues:
                         history = self._in_history_sentence(sentence_ends, cand.cstart,

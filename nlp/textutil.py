@@ -92,19 +92,21 @@ def select_spans(candidates: Iterable[Candidate]) -> list[Candidate]:
     Returned sorted by position."""
     ordered = sorted(
         candidates,
-        key=lambda c: (-(c.cend - c.cstart), c.priority, len(c.code), c.code, c.cstart),
+        key=lambda c: (c.cstart - c.cend, c.priority, len(c.code), c.code, c.cstart),
     )
     taken: list[Candidate] = []
     occupied: list[tuple[int, int]] = []
-    tokens: set[int] = set()  # the tokens of the taken candidates
+    # the tokens of the taken candidates, one byte each
+    tokens = bytearray(max((c.end for c in ordered), default=0))
     for cand in ordered:
-        if cand.start < cand.end:
-            if not tokens.isdisjoint(range(cand.start, cand.end)):
+        start, end = cand.start, cand.end
+        if start < end:
+            if 1 in tokens[start:end]:
                 continue
-        elif any(cand.start < e and s < cand.end for s, e in occupied):  # pragma: no cover
+        elif any(start < e and s < end for s, e in occupied):  # pragma: no cover
             continue
         taken.append(cand)
-        occupied.append((cand.start, cand.end))
-        tokens.update(range(cand.start, cand.end))
+        occupied.append((start, end))
+        tokens[start:end] = b"\1" * (end - start)
     taken.sort(key=lambda c: (c.start, c.end))
     return taken
