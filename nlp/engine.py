@@ -247,6 +247,9 @@ SPECIFIED_BY_NOTE = {
     # a glomerulopathy in a note naming the nephrotic syndrome is that syndrome's (round 13b)
     "N05.2": (("N04",), "N04.2"),
     "N05.9": (("N04",), None),
+    # an unspecified stroke ("dépression post-AVC") of a note naming the patient's infarct or
+    # haemorrhage is that stroke (round 14b; a relative's or a denied "AVC" keeps I64)
+    "I64": (("I63", "I61"), None),
 }
 
 
@@ -258,6 +261,8 @@ def specified_by_note(concepts: list[Concept], display) -> list[Concept]:
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion != FAMILY]
 
     def target(c: Concept) -> str | None:
+        if c.assertion in (FAMILY, NEGATED):  # a relative's or a denied disease keeps its code
+            return None
         prefixes, fixed = SPECIFIED_BY_NOTE[c.code]
         found = next((p for p in patient if p.startswith(prefixes)), None)
         return found and (fixed or found)
@@ -284,6 +289,24 @@ def oral_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
         return None
 
     return _recoded(concepts, ATC_SYSTEM, ORAL_ATC, oral, display)
+
+
+# Metronidazole named as an antibiotic therapy ("antibiothérapie par Rocéphine et Flagyl") is the
+# systemic antibacterial J01XD01; otherwise the lexicon's P01AB01 (round 14b)
+METRONIDAZOLE_ATC = ("P01AB01", "J01XD01")
+_ANTIBIOTIC_CUE = re.compile(r"antibioth[ée]rapie|antibiotiques?\b|\bATB\b", re.IGNORECASE)
+
+
+def antibiotic_metronidazole(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """Metronidazole after an antibiotic word of its sentence (up to 80 characters before it)."""
+    oral, antibacterial = METRONIDAZOLE_ATC
+
+    def named_antibiotic(c: Concept) -> str | None:
+        before = text[max(0, c.start - 80):c.start]
+        before = before[max(before.rfind(". "), before.rfind("\n")) + 1:]
+        return antibacterial if _ANTIBIOTIC_CUE.search(before) else None
+
+    return _recoded(concepts, ATC_SYSTEM, (oral,), named_antibiotic, display)
 
 
 # Aspirin at an analgesic or anti-inflammatory dose (round 14b): eds.drugs gives the antiplatelet
@@ -329,9 +352,10 @@ def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Con
         return concepts
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM
                and c.assertion in (AFFIRMED, HYPOTHETICAL)]
-    # a skin carcinoma (C44) is never treated by these molecules (round 12b); a cancer only
-    # weighed ("une néoplasie sous-jacente sera recherchée") does not make them oncology (round 14b)
-    if any(c.code[0] == "C" and not c.code.startswith("C44") for c in concepts
+    # a skin carcinoma (C44) or a melanoma (C43) is never treated by these molecules (round 12b,
+    # 14b); a cancer only weighed ("une néoplasie sous-jacente sera recherchée") does not make
+    # them oncology (round 14b)
+    if any(c.code[0] == "C" and not c.code.startswith(("C43", "C44")) for c in concepts
            if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED):
         return concepts
     weekly = bool(_WEEKLY.search(text))
@@ -498,6 +522,7 @@ class EdsEngine:
         concepts = specified_by_note(type_diabetes(concepts, self._display), self._display)
         concepts = indication_atc(concepts, self._display, text)
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
+        concepts = antibiotic_metronidazole(concepts, text, self._display)
         concepts = taken_drugs(apposition(concepts, text), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
