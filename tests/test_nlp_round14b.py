@@ -2,7 +2,8 @@
 of my own wording, several per family, for the diagnoses a conclusion weighs in six
 specialties (cardiology, pneumology, neurology, infectiology, rheumatology, haematology),
 for words read by their context (a viral hepatitis by its capital letter, "une goutte",
-"une PR"), and for codes the words do not mean. The sentences are not the letters' own
+"une PR", metronidazole named as an antibiotic, an unspecified stroke of a note naming
+the infarct), and for codes the words do not mean. The sentences are not the letters' own
 (tests/data/nlp/letters/15_round14b.txt)."""
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ except ImportError:  # pragma: no cover - run as a package
     ("Une polymyalgia rheumatica est évoquée.", "M35.3", "hypothetical"),
     ("Arthrite juvénile idiopathique dans l'enfance.", "M08.9", "affirmed"),
     # haematology: lymphomas by their type, myeloid neoplasms, microangiopathies
-    ("Lymphocytes villeux : lymphome splénique de la zone marginale probable.", "C83.0", "hypothetical"),
+    ("Lymphocytes villeux : lymphome splénique de la zone marginale probable.", "C88.4", "hypothetical"),
     ("Adénopathies : lymphome à petits lymphocytes ou LLC.", "C83.0", "affirmed"),
     ("Biopsie ganglionnaire : DLBCL.", "C83.3", "affirmed"),
     ("Polyglobulie de Vaquez (JAK2 muté).", "D45", "affirmed"),
@@ -66,6 +67,29 @@ except ImportError:  # pragma: no cover - run as a package
     ("Hémolyse et thromboses : hémoglobinurie paroxystique nocturne ?", "D59.5", "hypothetical"),
     ("Syndrome hyperéosinophilique idiopathique.", "D72.1", "affirmed"),
     ("Plasmocytome solitaire de l'os.", "C90.3", "affirmed"),
+    # lysosomal storage diseases, lupus by its organ, vitamin B12 deficiency
+    ("Une maladie de Fabry sera recherchée (alpha-galactosidase).", "E75.2", "hypothetical"),
+    ("Une maladie de Pompe est à éliminer.", "E74.0", "hypothetical"),
+    ("Un neurolupus est à discuter.", "M32.1", "hypothetical"),
+    ("Protéinurie : un lupus rénal doit être éliminé.", "M32.1", "hypothetical"),
+    ("Pas de carence en B12 (dosage normal).", "E53.8", "negated"),
+    ("Hypovitaminose B12 chez une végétalienne.", "E53.8", "affirmed"),
+    # endocrine tumours
+    ("Masse surrénalienne de 7 cm évocatrice d'un corticosurrénalome.", "C74.0", "hypothetical"),
+    ("Incidentalome surrénalien de 2 cm.", "D44.1", "affirmed"),
+    ("Hyperparathyroïdie : une NEM 1 est à rechercher.", "D44.8", "hypothetical"),
+    # a mental disorder induced by a substance is the substance's F1x
+    ("Trouble de l'humeur induit par l'alcool, sevrage programmé.", "F10.8", "affirmed"),
+    ("Psychose induite par le cannabis en 2021.", "F12.5", "affirmed"),
+    ("Episode dépressif induit par la consommation de cocaïne ?", "F14.8", "hypothetical"),
+    # an unspecified stroke of a note naming the infarct is that infarct; a relative's is not
+    ("IRM : infarctus sylvien droit. Rééducation post-AVC.", "I63", "affirmed"),
+    ("Son père a fait un AVC. IRM : infarctus lacunaire.", "I64", "family"),
+    # metronidazole named as an antibiotic therapy is the antibacterial
+    ("Antibiothérapie par Claforan et Flagyl pour l'abcès.", "J01XD01", "affirmed"),
+    # methotrexate is not oncology for a melanoma
+    ("Psoriasis sévère. Mélanome opéré en 2010. Méthotrexate 15 mg par semaine.", "L04AX03",
+     "affirmed"),
     # aspirin at an analgesic or anti-inflammatory dose is not the antiplatelet
     ("Aspirine 1 g trois fois par jour pour la péricardite.", "N02BA01", "affirmed"),
     ("Aspégic 1000 mg si douleurs.", "N02BA01", "affirmed"),
@@ -89,6 +113,12 @@ def test_round14b_concepts(nlp_engine, text, code, assertion):
     ("Chondrocalcinose du genou (pseudo-goutte).", "M10"),
     # the ECG interval is not the rheumatoid arthritis
     ("ECG : PR à 220 ms, le PR est allongé.", "M06.9"),
+    # the bare head of a substance-induced disorder is not the diagnosis
+    ("Trouble de l'humeur induit par l'alcool.", "F39"),
+    # a relative's multiple endocrine neoplasia is not an unspecified cancer
+    ("Pas de néoplasie endocrinienne connue dans la famille.", "C80.9"),
+    # metronidazole without an antibiotic word keeps the lexicon's code
+    ("Flagyl 500 mg x3 pour la giardiose.", "J01XD01"),
     # antiplatelet aspirin stays antiplatelet (low dose, intravenous loading dose)
     ("Kardégic 75 mg par jour.", "N02BA01"),
     ("Aspégic 500 mg IVD en dose de charge.", "N02BA01"),
@@ -99,7 +129,6 @@ def test_round14b_concepts(nlp_engine, text, code, assertion):
     ("Vascularite cérébrale à l'angio-IRM.", "M31.9"),
     ("Purpura thrombotique thrombocytopénique acquis.", "D69.2"),
     ("Hémoglobinurie paroxystique nocturne connue.", "R82.3"),
-    ("Lymphome splénique de la zone marginale.", "C88.4"),
     ("Bronchiolite oblitérante après greffe pulmonaire.", "J21"),
 ])
 def test_round14b_words_that_do_not_mean_the_code(nlp_engine, text, code):
