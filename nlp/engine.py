@@ -123,6 +123,47 @@ _OSTEOPOROSIS_FRACTURE = re.compile(
     r"\b(?P<head>osteoporose)s?\s+(?:(?:compliquee|compliquees)\s+)?(?:avec|d'une|de|par)\s+"
     r"(?:une\s+|des\s+|de\s+)?(?:fractures?|tassements?)\b")
 OSTEOPOROSIS_FRACTURE_CODE = "M80.9"
+# Words read by their context (round 14b). Viral hepatitis by its letter, on the raw text (the
+# letter is a capital: "hépatite A" is no "hépatite à CMV"), letters coordinated ("hépatite
+# virale aiguë (A ou E)", "hépatites B et C"); acute forms of B and C are B16.9 and B17.1.
+_HEPATITIS_LETTERS = re.compile(
+    r"(?<![\w-])[Hh][ée]patites?(?:\s+virales?)?(?P<acute>\s+aigu[ëe]s?)?\s+\(?"
+    r"(?P<letters>[ABCE](?:\s*(?:,|/|ou|et)\s*[ABCE])*)(?![\w'\u2019])")
+HEPATITIS_CODES = {"A": "B15.9", "B": "B18.1", "C": "B18.2", "E": "B17.2"}
+HEPATITIS_ACUTE_CODES = {**HEPATITIS_CODES, "B": "B16.9", "C": "B17.1"}
+_LETTER = re.compile(r"[ABCE]")
+# "une goutte" is a drop (an ignore row) unless a diagnostic word precedes it or a verb or
+# coordination of a diagnosis follows it ("une goutte paraît peu probable", "évoquant une goutte")
+_GOUT_CUED = re.compile(
+    r"(?:evoqu\w*|en faveur d'|diagnostic d'|hypothese d'|suspicion d'|eliminer|exclure|ecarter"
+    r"|rechercher|penser a|arguments? pour|compatible avec|evocat\w+ d'|ou|et|,)\s+(?P<gout>une\s+goutte)\b")
+_GOUT_PREDICATE = re.compile(
+    r"\b(?P<gout>une\s+goutte)(?=\s*[?(]|\s+(?:est|etait|parait|semble|reste|n'est|ne|peut|pourrait"
+    r"|serait|sera|doit|ou|et|possible|probable|improbable|debutante|recidivante|a evoquer"
+    r"|a eliminer|a discuter|en poussee|n'a|a ete)\b)")
+GOUT_CODE = "M10"
+
+
+def _context_candidates(doc, text: str, folded: str) -> list[Candidate]:
+    """Candidates of the words read by their context (round 14b), each pattern run only
+    when its trigger word is in the note."""
+    cands: list[Candidate] = []
+    if "patite" in folded:
+        for m in _HEPATITIS_LETTERS.finditer(text):
+            codes = HEPATITIS_ACUTE_CODES if m.group("acute") else HEPATITIS_CODES
+            for i, letter in enumerate(_LETTER.finditer(text, m.start("letters"), m.end("letters"))):
+                start = m.start() if i == 0 else letter.start()
+                span = doc.char_span(start, letter.end(), alignment_mode="expand")
+                if span is not None:
+                    cands.append(Candidate(span.start, span.end, start, letter.end(), P_CONTEXT,
+                                           ICD10_SYSTEM, codes[letter.group()]))
+    if "une goutte" in folded:
+        for pattern in (_GOUT_CUED, _GOUT_PREDICATE):
+            cands.extend(_pattern_candidates(doc, pattern.finditer(folded), P_CONTEXT, ICD10_SYSTEM,
+                                             GOUT_CODE, group="gout"))
+    return cands
+
+
 _CANCER_HINT = re.compile(r"cancer|carcinom|neopla|tumeur maligne")
 _PILL_HINT = re.compile(r"pilule|contracept|progestati")
 
@@ -206,6 +247,9 @@ SPECIFIED_BY_NOTE = {
     # a glomerulopathy in a note naming the nephrotic syndrome is that syndrome's (round 13b)
     "N05.2": (("N04",), "N04.2"),
     "N05.9": (("N04",), None),
+    # an unspecified stroke ("dépression post-AVC") of a note naming the patient's infarct or
+    # haemorrhage is that stroke (round 14b; a relative's or a denied "AVC" keeps I64)
+    "I64": (("I63", "I61"), None),
 }
 
 
@@ -217,6 +261,8 @@ def specified_by_note(concepts: list[Concept], display) -> list[Concept]:
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion != FAMILY]
 
     def target(c: Concept) -> str | None:
+        if c.assertion in (FAMILY, NEGATED):  # a relative's or a denied disease keeps its code
+            return None
         prefixes, fixed = SPECIFIED_BY_NOTE[c.code]
         found = next((p for p in patient if p.startswith(prefixes)), None)
         return found and (fixed or found)
@@ -245,6 +291,45 @@ def oral_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
     return _recoded(concepts, ATC_SYSTEM, ORAL_ATC, oral, display)
 
 
+# Metronidazole named as an antibiotic therapy ("antibiothérapie par Rocéphine et Flagyl") is the
+# systemic antibacterial J01XD01; otherwise the lexicon's P01AB01 (round 14b)
+METRONIDAZOLE_ATC = ("P01AB01", "J01XD01")
+_ANTIBIOTIC_CUE = re.compile(r"antibioth[ée]rapie|antibiotiques?\b|\bATB\b", re.IGNORECASE)
+
+
+def antibiotic_metronidazole(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """Metronidazole after an antibiotic word of its sentence (up to 80 characters before it)."""
+    oral, antibacterial = METRONIDAZOLE_ATC
+
+    def named_antibiotic(c: Concept) -> str | None:
+        before = text[max(0, c.start - 80):c.start]
+        before = before[max(before.rfind(". "), before.rfind("\n")) + 1:]
+        return antibacterial if _ANTIBIOTIC_CUE.search(before) else None
+
+    return _recoded(concepts, ATC_SYSTEM, (oral,), named_antibiotic, display)
+
+
+# Aspirin at an analgesic or anti-inflammatory dose (round 14b): eds.drugs gives the antiplatelet
+# B01AC06 for every aspirin; 500 mg or more a dose (or "à dose anti-inflammatoire") taken
+# by mouth is the analgesic N02BA01; an intravenous loading dose stays antiplatelet.
+ASPIRIN_ATC = ("B01AC06", "N02BA01")
+_ASPIRIN_DOSE = re.compile(r"\s*:?\s*(?:(?:[5-9][0-9]{2}|[1-9][0-9]{3})\s*mg|[1-9](?:[,.][0-9])?\s*g)\b"
+                           r"|\s+(?:à|a)\s+dose\s+(?:anti-?inflammatoire|antalgique)", re.IGNORECASE)
+
+
+def aspirin_dose(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """The antiplatelet aspirin followed by an analgesic dose and no intravenous word
+    (within 40 characters) is the analgesic."""
+    antiplatelet, analgesic = ASPIRIN_ATC
+
+    def dosed(c: Concept) -> str | None:
+        if _ASPIRIN_DOSE.match(text, c.end) and not _INTRAVENOUS.search(text, c.end, c.end + 40):
+            return analgesic
+        return None
+
+    return _recoded(concepts, ATC_SYSTEM, (antiplatelet,), dosed, display)
+
+
 # Molecules whose ATC code depends on the indication: the other use when the
 # note names one of its diseases (or, for methotrexate, a weekly schedule) and no
 # malignant tumour: code -> (other code, ICD-10 prefixes of its indications).
@@ -267,8 +352,11 @@ def indication_atc(concepts: list[Concept], display, text: str = "") -> list[Con
         return concepts
     patient = [c.code for c in concepts if c.system == ICD10_SYSTEM
                and c.assertion in (AFFIRMED, HYPOTHETICAL)]
-    # a skin carcinoma (C44) is never treated by these molecules (round 12b)
-    if any(code[0] == "C" and not code.startswith("C44") for code in patient):
+    # a skin carcinoma (C44) or a melanoma (C43) is never treated by these molecules (round 12b,
+    # 14b); a cancer only weighed ("une néoplasie sous-jacente sera recherchée") does not make
+    # them oncology (round 14b)
+    if any(c.code[0] == "C" and not c.code.startswith(("C43", "C44")) for c in concepts
+           if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED):
         return concepts
     weekly = bool(_WEEKLY.search(text))
 
@@ -433,7 +521,9 @@ class EdsEngine:
                                                         sections.folded[start:end]))
         concepts = specified_by_note(type_diabetes(concepts, self._display), self._display)
         concepts = indication_atc(concepts, self._display, text)
-        concepts = taken_drugs(apposition(oral_atc(concepts, text, self._display), text), text)
+        concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
+        concepts = antibiotic_metronidazole(concepts, text, self._display)
+        concepts = taken_drugs(apposition(concepts, text), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -518,6 +608,7 @@ class EdsEngine:
         if _PILL_HINT.search(folded):
             cands.extend(_pattern_candidates(doc, _NAMED_PILL.finditer(folded), P_CONTEXT, ATC_SYSTEM,
                                              lambda m: _PILLS[m.group("pill")], group="pill"))
+        cands.extend(_context_candidates(doc, text, folded))
         if "osteoporose" in folded:
             cands.extend(_pattern_candidates(doc, _OSTEOPOROSIS_FRACTURE.finditer(folded), P_CONTEXT,
                                              ICD10_SYSTEM, OSTEOPOROSIS_FRACTURE_CODE, group="head"))

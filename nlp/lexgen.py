@@ -204,6 +204,32 @@ ALCOHOL_HEADS = {
 }
 ALCOHOL_CAUSES = ("alcoolique", "éthylique", "d'origine alcoolique", "d'origine éthylique")
 
+# a mental disorder induced by a substance ("trouble de l'humeur induit par l'alcool", "psychose
+# induite par le cannabis"): the substance's F1x category, .5 psychotic, .8 the others (round 14b);
+# the bare head ("trouble de l'humeur" F39) is not the diagnosis weighed
+SUBSTANCE_DISORDERS = {  # head -> fourth character
+    "trouble de l'humeur": "8", "trouble thymique": "8", "trouble dépressif": "8",
+    "syndrome dépressif": "8", "épisode dépressif": "8", "dépression": "8", "trouble anxieux": "8",
+    "trouble psychotique": "5", "épisode psychotique": "5", "psychose": "5",
+    "bouffée délirante": "5", "trouble du sommeil": "8",
+}
+SUBSTANCES = {"alcool": "F10", "cannabis": "F12", "cocaïne": "F14", "toxiques": "F19", "drogues": "F19"}
+SUBSTANCE_ARTICLES = {"alcool": "l'", "cannabis": "le ", "cocaïne": "la ", "toxiques": "les ",
+                      "drogues": "les "}
+
+
+def substance_disorders() -> dict[str, str]:
+    """"<head> induit(e) par <substance>", "... par la consommation de <substance>" -> its code."""
+    out: dict[str, str] = {}
+    for head, fourth in SUBSTANCE_DISORDERS.items():
+        for participle in ("induit", "induite"):
+            for substance, category in SUBSTANCES.items():
+                of = "d'" if substance[0] in "aeiou" else "de "
+                for wording in (f"par {SUBSTANCE_ARTICLES[substance]}{substance}",
+                                f"par la consommation {of}{substance}"):
+                    out.setdefault(f"{head} {participle} {wording}", f"{category}.{fourth}")
+    return out
+
 
 # pain of a named joint ("douleurs des IPD", "arthralgies des poignets"): M25.5
 JOINT_PAIN_HEADS = ("douleur", "douleurs", "arthralgie", "arthralgies")
@@ -430,6 +456,8 @@ def generated_entries() -> list[LexiconEntry]:
         for cause in ALCOHOL_CAUSES:
             rows.setdefault(f"{head} {cause}", code)
     _cross(rows, JOINT_PAIN_HEADS, dict.fromkeys(JOINTS, JOINT_PAIN_CODE))
+    for term, code in substance_disorders().items():
+        rows.setdefault(term, code)
     _cross(rows, PNEUMONIA_HEADS, PNEUMONIA_GERMS)
     _cross(rows, MALARIA_HEADS, MALARIA_SPECIES)
     # an endocarditis with its germ is infective (I33.0; "endocardite" alone is I38)
