@@ -199,6 +199,32 @@ HYPOTHESIS_TERMINATION = [
 ]
 
 
+# Round 14a: a sentence adverb inside a cue ("une néoplasie doit toutefois être écartée",
+# "une sarcoïdose n'est cependant pas exclue", "un lymphome doit aussi être éliminé"): the
+# cue with the adverb after its first verb, for the cues about ruling out or confirming
+_CUE_ADVERBS = ("toutefois", "néanmoins", "cependant", "également", "aussi", "donc", "bien sûr",
+                "quand même", "d'abord", "en priorité", "impérativement", "systématiquement")
+_CUE_VERBS = frozenset({"doit", "doivent", "devra", "devront", "devrait", "devraient", "reste", "restent",
+                        "est", "sont", "peut", "peuvent", "pouvons", "sera", "seront", "faut", "faudra",
+                        "faudrait", "convient", "a", "pu"})
+_CUE_OBJECTS = ("exclu", "élimin", "écart", "confirm", "retenu", "discut", "recherch", "infirm")
+
+
+def with_adverbs(cues: Sequence[str]) -> list[str]:
+    """``cues`` about ruling out or confirming, each with every ``_CUE_ADVERBS``
+    after its first verb ("doit être écartée" -> "doit toutefois être écartée")."""
+    out = []
+    for cue in cues:
+        words = cue.split(" ")
+        if not any(o in cue for o in _CUE_OBJECTS):
+            continue
+        i = next((i for i, w in enumerate(words) if w.removeprefix("n'") in _CUE_VERBS), None)
+        if i is None or i == len(words) - 1:
+            continue
+        out += [" ".join([*words[:i + 1], adv, *words[i + 1:]]) for adv in _CUE_ADVERBS]
+    return out
+
+
 def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     """The terms each edsnlp qualifier would match, per label, given the
     merged cue lists of ``nlp/pipeline.py``: the verbs are conjugated as
@@ -225,7 +251,8 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
 
     return {
         NEGATION: {
-            **more(PSEUDO, cues["negation_pseudo"], NOT_RULED_OUT),
+            **more(PSEUDO, cues["negation_pseudo"],
+                   [*NOT_RULED_OUT, *with_adverbs([*cues["negation_pseudo"], *NOT_RULED_OUT])]),
             "preceding": cues["negation_preceding"],
             **more("following", cues["negation_following"], NEGATION_FOLLOWING),
             **more(TERMINATION, cues["termination"], EVIDENCE_TERMINATION),
@@ -233,8 +260,10 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
         },
         HYPOTHESIS: {
             **more(PSEUDO, cues["hypothesis_pseudo"], NOT_SUSPECTED),
-            **more("preceding", cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
-            **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
+            **more("preceding", cues["hypothesis_preceding"],
+                   [*HYPOTHESIS_PRECEDING, *with_adverbs([*cues["hypothesis_preceding"], *HYPOTHESIS_PRECEDING])]),
+            **more("following", cues["hypothesis_following"],
+                   [*HYPOTHESIS_FOLLOWING, *with_adverbs([*cues["hypothesis_following"], *HYPOTHESIS_FOLLOWING])]),
             **more(TERMINATION, cues["hypothesis_termination"],
                    [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
             **more("bridge", [], BRIDGES),
@@ -1392,9 +1421,37 @@ def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
         return
     plain = {_sign_key(norms[s:e]) for k, (s, e) in enumerate(spans)
              if not (neg[k] or hyp[k] or fam[k])}
+    # round 14a: "Pas de fièvre ... reconsulter en cas de fièvre" (the denied finding again)
+    denied = {_sign_key(norms[s:e]): k for k, (s, e) in enumerate(spans) if neg[k] and not (hyp[k] or fam[k])}
     for k in hedged:
-        if _sign_key(norms[spans[k][0]:spans[k][1]]) in plain:
+        key = _sign_key(norms[spans[k][0]:spans[k][1]])
+        if key in plain or _episode_of(norms, spans, k, plain):
             hyp[k] = []
+        elif key in denied:
+            hyp[k], neg[k] = [], list(neg[denied[key]])
+
+
+# round 14a: "Migraine ... Relpax si crise migraineuse", "asthmatique ... Ventoline si crise
+# d'asthme", "goutte ... colchicine en cas de poussée": an episode of a disease the note gives
+_EPISODES = frozenset({"crise", "crises", "poussee", "poussees", "episode", "episodes", "acces",
+                       "recidive", "recidives", "exacerbation", "exacerbations"})
+_EPISODE_LINKS = frozenset({"de", "d'", "du", "des"})
+
+
+def _episode_of(norms, spans, k: int, plain: set) -> bool:
+    """The span ``k`` is, or follows, "crise / poussée (de)" ("crise migraineuse") and its X the
+    words of a plain span begin with (five letters: "migraineuse", "migraine")."""
+    s, e = spans[k]
+    words = norms[s:e]
+    if words[0] in _EPISODES:
+        words = words[1:]
+    elif not (s > 0 and norms[s - 1] in _EPISODES
+              or s > 1 and norms[s - 1] in _EPISODE_LINKS and norms[s - 2] in _EPISODES):
+        return False
+    rest = [w for w in words if w not in _EPISODE_LINKS]
+    stems = {w[:5] for w in rest if len(w) >= 5}
+    return bool(stems) and len(stems) == len(rest) and any(
+        stems <= {w[:5] for w in key} for key in plain)
 
 
 # round 13a: one sign in other words ("vomissements ... Primpéran si nausées",
