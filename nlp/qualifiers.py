@@ -372,7 +372,7 @@ class CueQualifier:
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
-            for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
+            for rule in _HEDGE_RULES + _HEDGE_RULES_13A + _HEDGE_RULES_14A:  # rounds 12a, 13a, 14a
                 rule(norms, spans, hyp)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
@@ -1627,3 +1627,57 @@ def _evoked_then_ruled_out(norms, spans, neg, hyp) -> None:
 
 
 _HEDGE_RULES_13A = (_hedged_origin, _new_subject_after_colon, _after_post)
+
+
+# ------------------------------------------------------------ round 14a
+# "possible participation du Tramadol", "un rôle favorisant de l'Eliquis est possible",
+# "chute favorisée par le Seresta ?", "hépatite possiblement liée à l'Augmentin": the
+# hedge is about the link; what a definite article names after it is known (the drug
+# taken, the disease the patient has). "liée à une hypothyroïdie" (indefinite) stays hedged.
+_CAUSE_NOUNS = frozenset({"participation", "responsabilite", "role", "imputabilite", "implication",
+                          "contribution", "part", "effet", "effets"})
+_CAUSE_ADJECTIVES = frozenset({"favorisant", "aggravant", "causal", "declenchant", "possible",
+                               "probable", "eventuelle", "eventuel", "indesirable", "indesirables"})
+_LINKED = frozenset({f"{p}{g}" for p in ("favorise", "aggrave", "declenche", "majore", "lie", "impute",
+                                         "provoque", "entretenu", "entretenue")
+                     for g in ("", "e", "s", "es")} | {"secondaire", "secondaires", "attribuable",
+                                                       "attribuables"})
+_DEFINITE_AFTER = {"de": ("la", "l'", "les"), "par": ("le", "la", "l'", "les"), "a": ("la", "l'")}
+_CONTRACTED = {"du": "de", "des": "de", "au": "a", "aux": "a"}
+
+
+def _link_head(norms, s: int) -> bool:
+    """A causal link with a definite article ends right before token ``s``."""
+    j = s - 1
+    if j >= 0 and norms[j] in _CONTRACTED:
+        prep, j = _CONTRACTED[norms[j]], j - 1
+    elif j >= 1 and norms[j - 1] in _DEFINITE_AFTER and norms[j] in _DEFINITE_AFTER[norms[j - 1]]:
+        prep, j = norms[j - 1], j - 2
+    else:
+        return False
+    if j >= 0 and prep == "de" and norms[j] in _CAUSE_ADJECTIVES:
+        j -= 1  # "rôle favorisant de l'"
+    return j >= 0 and ((prep == "de" and norms[j] in _CAUSE_NOUNS)
+                       or (prep != "de" and norms[j] in _LINKED))
+
+
+def _definite_cause(norms, spans, hyp) -> None:
+    """A span named by a definite article after a hedged causal link (``_link_head``),
+    or joined to such a span by "et" ("participation du Tramadol et du Seresta"),
+    loses its hypothesis cues (in place)."""
+    before = False
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            before = False
+            continue
+        linked = _link_head(norms, s)
+        if not linked and before:
+            between = norms[spans[k - 1][1]:s]
+            linked = between[:1] == ["et"] and 2 <= len(between) <= 3 and (
+                between[1] in _CONTRACTED or between[-1] in ("le", "la", "l'", "les"))
+        if linked:
+            hyp[k] = []
+        before = linked
+
+
+_HEDGE_RULES_14A = (_definite_cause,)
