@@ -372,6 +372,11 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
     "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
     "diag différentiel", "diag différentiels",
+    # round 14a: "En diagnostic différentiel, une maladie de Still", "le diagnostic
+    # différentiel se pose avec une pancréatite"
+    *[f"{p} {d}," for p in ("en", "comme", "au titre du", "au rang des") for d in (
+        "diagnostic différentiel", "diagnostics différentiels")],
+    "se pose avec", "se posent avec", "se discute avec", "se discutent avec",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
@@ -410,6 +415,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "fait partie des diagnostics différentiels",
     *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
                                      "fait partie des", "parmi les") for w in ("", "principales ")],
+    # round 14a: "une scarlatine, moins probable, ...", "une sarcoïdose est discutée"
+    "moins probable", "plus probable", "très probable", "le plus probable",
+    *_genders("est discuté", "sont discuté", "reste discuté", "restent discuté"),
 ]
 
 

@@ -379,6 +379,8 @@ class CueQualifier:
             if any(w in text for w in _TEST_WORDS):
                 _pending_test(norms, spans, neg, hyp)
             _settled_suspicion(norms, spans, cues[0], neg, hyp)
+            if " dd :" in text or text.startswith("dd :"):
+                _dd_title(doc, norms, spans, hyp)
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
@@ -975,7 +977,11 @@ def _joins(norms, spans) -> list[str | None]:
             out[k] = None
         elif out[k] == "comma":
             continue  # the enumeration goes on: keep what follows it
-        following = out[k]
+        # round 14a: "une scarlatine, une toxidermie ou une infection à adénovirus" ends
+        # with an item that is no span
+        following = out[k] or ("or" if norms[spans[k][1]:spans[k][1] + 1] in (["et"], ["ou"])
+                               and norms[spans[k][1] + 1:spans[k][1] + 2] in ([a] for a in _ARTICLES)
+                               else None)
     return out
 
 
@@ -1678,6 +1684,27 @@ def _definite_cause(norms, spans, hyp) -> None:
         if linked:
             hyp[k] = []
         before = linked
+
+
+_DD_RESULTS = frozenset({"negatif", "negatifs", "negative", "negatives", "positif", "positifs", "positive",
+                         "positives", "normal", "normaux", "normale", "normales", "eleve", "eleves",
+                         "elevee", "elevees", "<", ">", "a", "="})
+
+
+def _dd_title(doc, norms, spans, hyp) -> None:
+    """"DD : lymphome, sarcoïdose" (the differential diagnoses) hedges the list after
+    its ":"; "DD : 350", "DD : négatifs" are the D-dimers (in place)."""
+    starts = [s for s, _ in spans]
+    for i, w in enumerate(norms[:-2]):
+        if w != "dd" or norms[i + 1] != ":" or norms[i + 2].replace(",", "").isdigit() \
+                or norms[i + 2] in _DD_RESULTS:
+            continue
+        end = _list_end(doc, i + 1)
+        for k in range(bisect.bisect_left(starts, i + 2), len(spans)):
+            if spans[k][1] > end:
+                break
+            if (i, i + 1) not in hyp[k]:
+                hyp[k].append((i, i + 1))
 
 
 _HEDGE_RULES_14A = (_definite_cause,)
