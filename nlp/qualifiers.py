@@ -927,14 +927,36 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         return
     starts = [s for s, _ in spans]
     for k, (s, e) in enumerate(spans):
-        c = after.get(e + 1)
-        if c is None or e >= len(norms) or norms[e] != "," or c in out[k]:
+        comma = _predicate_comma(norms, starts, k, e)
+        c = after.get(comma + 1) if comma is not None else None
+        if c is None or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
         if j < len(spans) and starts[j] <= c[1] + 2 and not any(
                 w in _TITLE_STOPS or "\n" in w for w in norms[c[1]:starts[j]]):
             continue  # not "Maladie de Still, est possible. Fièvre ..." (round 9)
         out[k].append(c)
+
+
+_COPULA_HEADS = frozenset({"est", "reste", "semble", "parait", "demeure", "apparait", "serait"})
+
+
+def _predicate_comma(norms, starts, k: int, e: int) -> int | None:
+    """The "," that ends span ``k`` (at ``e``), or its short predicate (round 14a:
+    "une maladie de Kawasaki est au premier plan, à confirmer"), else None."""
+    if e >= len(norms):
+        return None
+    if norms[e] == ",":
+        return e
+    if norms[e] not in _COPULA_HEADS:
+        return None
+    nxt = starts[k + 1] if k + 1 < len(starts) else len(norms)
+    for j in range(e + 1, min(e + 7, nxt, len(norms))):
+        if norms[j] == ",":
+            return j
+        if norms[j] in _STOPS or norms[j] in (":", "(") or "\n" in norms[j]:
+            return None
+    return None
 
 
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})
@@ -1707,4 +1729,18 @@ def _dd_title(doc, norms, spans, hyp) -> None:
                 hyp[k].append((i, i + 1))
 
 
-_HEDGE_RULES_14A = (_definite_cause,)
+_FIRST_PLAN = (["au", "premier", "plan"], ["au", "premier", "rang"])
+
+
+def _leading_hypothesis(norms, spans, hyp) -> None:
+    """"une maladie de Kawasaki est au premier plan": an indefinite subject at the
+    first rank is the leading hypothesis ("l'asthénie est au premier plan" is the
+    main finding) (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] or s == 0 or norms[s - 1] not in ("un", "une") or e >= len(norms) \
+                or norms[e] not in _COPULA_HEADS or norms[e + 1:e + 4] not in _FIRST_PLAN:
+            continue
+        hyp[k].append((e, e + 4))
+
+
+_HEDGE_RULES_14A = (_definite_cause, _leading_hypothesis)
