@@ -233,7 +233,11 @@ _NOT_RULED_OUT = [f"{head} {verb}{e}" for head in (
     "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être",
     # round 12a: "n'est pas formellement éliminée", "n'a pas encore été exclu"
     "n'est pas formellement", "pas formellement", "non formellement", "n'a pas encore été",
-    "pas encore", "n'est pas encore", "non encore")
+    "pas encore", "n'est pas encore", "non encore",
+    # round 14a: "n'a pas été formellement exclue", "n'est pas totalement éliminée"
+    *[f"{h} {adv}" for h in ("n'a pas été", "n'est pas", "pas", "non") for adv in (
+        "totalement", "complètement", "définitivement", "entièrement")],
+    "n'a pas été formellement")
     for verb in ("exclu", "éliminé", "écarté") for e in ("", "e")]
 # "le diagnostic de TDAH ne peut être retenu à ce stade", "une SEP n'est pas
 # encore confirmée": not established yet, a hypothesis (round 12a)
@@ -247,7 +251,8 @@ _NOT_YET_ESTABLISHED = [
                                        "n'est pas formellement", "n'a pas encore été")
       for verb in ("retenu", "posé", "affirmé", "confirmé", "établi") for e in ("", "e")],
     # "tuberculose non confirmée à ce jour": not yet
-    *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé")
+    *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé", "documenté",
+                                                                      "démontré", "étayé", "établi")
       for e in ("", "e") for when in ("à ce jour", "à ce stade", "pour l'instant", "pour le moment")],
 ]
 # "un PTI est le plus probable après élimination d'une cause virale": what is
@@ -377,6 +382,8 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     *[f"{p} {d}," for p in ("en", "comme", "au titre du", "au rang des") for d in (
         "diagnostic différentiel", "diagnostics différentiels")],
     "se pose avec", "se posent avec", "se discute avec", "se discutent avec",
+    # "les lésions sont à rapporter à une sarcoïdose"
+    *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",

@@ -1743,4 +1743,26 @@ def _leading_hypothesis(norms, spans, hyp) -> None:
         hyp[k].append((e, e + 4))
 
 
-_HEDGE_RULES_14A = (_definite_cause, _leading_hypothesis)
+def _indefinite_subject(norms, spans, hyp) -> None:
+    """"Une pyélonéphrite est envisagée / proposée": a disease opening its clause with an
+    indefinite article, right before the cue, is the diagnosis weighed, not the ground of
+    a treatment to come ("une ablation du flutter est proposée"): the cue is widened to
+    the article, so it is no treatment cue (as ``_diagnosis_predicate``; in place)."""
+    inside = None
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or s == 0 or norms[s - 1] not in ("un", "une") or (
+                s > 1 and norms[s - 2] not in _CLAUSE_ENDS and norms[s - 2] not in ("et", "ou")
+                and "\n" not in norms[s - 2]):
+            continue
+        if inside is None:
+            inside = {i for a, b in spans for i in range(a, b)}
+        # the cue right after the span, or after the list it opens ("une BPCO ou une
+        # insuffisance cardiaque sont envisagées")
+        hyp[k][:] = [(s - 1, c[1]) if c[0] >= e and all(
+            i in inside or norms[i] in _LIST_ITEM_WORDS for i in range(e, c[0])) else c for c in hyp[k]]
+
+
+_LIST_ITEM_WORDS = frozenset({",", "et", "ou", "un", "une", "des", "est", "sont", "sera", "seront"})
+
+
+_HEDGE_RULES_14A = (_definite_cause, _leading_hypothesis, _indefinite_subject)
