@@ -842,6 +842,15 @@ _RELATIVE_PARTICIPLES = frozenset({
     for g in ("", "e")} | {"porteuse"})
 
 
+_HEADER_ADJECTIVES = frozenset({"notable", "notables", "particulier", "particuliers", "connu", "connus",
+                                "significatif", "significatifs", "pertinent", "pertinents", "rapporte",
+                                "signale", "special", "speciaux"})
+_HEADER_LEAD = frozenset({"pas", "d'", "de", "aucun", "aucune", "absence", "sans", "ni", "notion", "autre",
+                          "atcd", "atcds", "antecedent", "antecedents", "histoire"})
+_DENIED_LIST = frozenset({"en", "notamment", "surtout", "hormis", "sauf", "excepte", "ni", "pas", "aucun",
+                          "aucune", "dont"})
+
+
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
     la mère, ...", "Le père, décédé ...", "Le père, 60 ans, ...", "Mère
@@ -854,9 +863,22 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     for s, e, label in matches:
         if label != "family" or e + 1 >= n:
             continue
+        lead, header = 0, False
+        if norms[e - 1].startswith("famil"):
+            # round 14a: "Pas d'ATCD familial notable, en particulier pas de ...": a denied
+            # header (its adjective allowed) that a list of what it denies continues
+            i = bisect.bisect_right(starts, s) - 1
+            j = s - 1
+            while j >= starts[i] and norms[j] in _HEADER_LEAD:
+                j -= 1
+            after = e + 1 if norms[e] in _HEADER_ADJECTIVES else e
+            header = (after > e or s - 1 > j) and after + 1 < n and norms[after] == "," \
+                and norms[after + 1] in _DENIED_LIST
+            if header:
+                lead, e = s - 1 - j, after
         # round 12a: "deux sœurs, dont une suivie pour ..." (anywhere in the sentence)
         whose = norms[e] == "," and norms[e + 1] == "dont"
-        if not whose and not (norms[e] == "," and (
+        if not whose and not header and not (norms[e] == "," and (
                 norms[e - 1].startswith(_FAMILY_SIDES) or "chez" in norms[max(0, s - 2):s]
                 or norms[e + 1] in _RELATIVE_PARTICIPLES
                 # round 12a: "Le père, 60 ans, est suivi pour une BPCO"
@@ -865,7 +887,7 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
         )) and not norms[e] in _RELATIVE_PARTICIPLES:  # "Mère porteuse de ..., opérée de ..."
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
-        if s - starts[i] > 2 and not whose:
+        if s - starts[i] - lead > 2 and not whose:
             continue
         if sentence_of is None:
             sentence_of = [bisect.bisect_right(starts, a) - 1 for a, _ in spans]
