@@ -382,6 +382,13 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     *[f"{p} {d}," for p in ("en", "comme", "au titre du", "au rang des") for d in (
         "diagnostic différentiel", "diagnostics différentiels")],
     "se pose avec", "se posent avec", "se discute avec", "se discutent avec",
+    # "les lésions peuvent aussi correspondre à des kystes", "pourraient également traduire"
+    *[f"{m} {adv}{v}" for m in ("peut", "peuvent", "pourrait", "pourraient", "pouvant")
+      for adv in ("", "aussi ", "également ", "plutôt ", "éventuellement ", "tout à fait ", "en fait ")
+      for v in ("correspondre à", "correspondre au", "correspondre aux", "traduire", "témoigner d'",
+                "témoigner de", "évoquer", "s'expliquer par", "relever d'", "relever de", "être dû à",
+                "être due à", "être lié à", "être liée à", "être liés à", "être liées à",
+                "être en rapport avec", "s'intégrer dans")],
     # "les lésions sont à rapporter à une sarcoïdose"
     *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
 ]

@@ -142,7 +142,7 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
 ]
-_IS = ("est", "reste", "demeure", "constitue", "serait")
+_IS = ("est", "reste", "demeure", "constitue", "serait", "restant", "demeurant", "constituant")
 HYPOTHESIS_FOLLOWING = [
     *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
     "reste à confirmer", "restent à confirmer",
@@ -1219,7 +1219,10 @@ def _own_disease(norms, spans, hyp) -> None:
     is a disease the patient is known to have; what is hedged is the event
     about it, so the span loses its hypothesis cues (in place)."""
     for k, (s, e) in enumerate(spans):
-        if hyp[k] and s >= 2 and norms[s - 1] in _POSSESSIVES and norms[s - 2] in _BEFORE_POSSESSIVE:
+        if hyp[k] and s >= 1 and norms[s - 1] in _POSSESSIVES and (
+                s == 1 or norms[s - 2] in _BEFORE_POSSESSIVE
+                # round 14a: "Sa BPCO peut expliquer la dyspnée" (the subject of its clause)
+                or norms[s - 2] in _CLAUSE_ENDS or "\n" in norms[s - 2]):
             hyp[k].clear()
         elif hyp[k] and _after_event(norms, s):
             hyp[k].clear()
