@@ -389,6 +389,10 @@ EXTRA_HYPOTHESIS_PRECEDING = [
                 "témoigner de", "évoquer", "s'expliquer par", "relever d'", "relever de", "être dû à",
                 "être due à", "être lié à", "être liée à", "être liés à", "être liées à",
                 "être en rapport avec", "s'intégrer dans")],
+    # "il s'agit a priori d'une sarcoïdose", "aspect plaidant pour", "permettra d'orienter vers"
+    "a priori", "à priori", "plaide pour", "plaident pour", "plaidant pour", "plaide en faveur d'",
+    "plaide en faveur de", "plaidant en faveur d'", "plaidant en faveur de", "orienter vers",
+    "orientera vers", "orienteront vers", "orientent plutôt vers", "oriente plutôt vers",
     # "les lésions sont à rapporter à une sarcoïdose"
     *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
 ]
@@ -430,6 +434,7 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
                                      "fait partie des", "parmi les") for w in ("", "principales ")],
     # round 14a: "une scarlatine, moins probable, ...", "une sarcoïdose est discutée"
+    "a priori", "à priori", "sans certitude", "sans certitude diagnostique",
     "moins probable", "plus probable", "très probable", "le plus probable",
     *_genders("est discuté", "sont discuté", "reste discuté", "restent discuté"),
 ]

@@ -1138,7 +1138,12 @@ def _evidence_subject(norms, spans, hyp) -> None:
         if hyp[k]:
             hyp[k][:] = [c for c in hyp[k] if not (
                 e <= c[0] <= e + 1 and norms[c[0]] in _EVIDENCE_VERBS and c[1] < len(norms)
-                and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1))]
+                and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1)
+                # round 14a: "une sarcoïdose fait partie des hypothèses" is about the span
+                and not any(w.startswith(_ABOUT_SPAN) for w in norms[c[0] + 1:c[1]]))]
+
+
+_ABOUT_SPAN = ("partie", "hypothes", "diagnost")
 
 
 def _prenominal_cue(norms, spans, hyp) -> None:
