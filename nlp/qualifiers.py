@@ -1380,8 +1380,15 @@ def _pending_test(norms, spans, neg, hyp) -> None:
         if neg[k]:
             continue
         t = s - 1
-        while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS):
+        while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS or (
+                norms[t] == "(" and t >= 1 and norms[t - 1] in _TEST_NOUNS)):  # "Sérologies (VIH, VHB)"
             t -= 1
+        if t >= 1 and norms[t] in ("(", ":"):  # round 14a: "Sérologies en attente (VIH, VHB)"
+            p = next((p for p in range(max(0, t - 3), t) if _pending_at(norms, p) == (p, t)), None)
+            if p is not None and p >= 1 and norms[p - 1] in _TEST_NOUNS:
+                if (p - 1, t) not in hyp[k]:
+                    hyp[k].append((p - 1, t))
+                continue
         if t < 0 or norms[t] not in _TEST_NOUNS:
             continue
         cue = None
@@ -1392,7 +1399,7 @@ def _pending_test(norms, spans, neg, hyp) -> None:
             cue = (j, t + 1)  # "prévoir une sérologie": not a treatment cue (the disease is hedged)
         else:
             f = e
-            while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
+            while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS or norms[f] == ")"):
                 f += 1
             cue = _pending_at(norms, f) if f < n else None
             if cue is not None and norms[cue[1] - 1].startswith(("propos", "conseill")):
