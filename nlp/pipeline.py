@@ -509,7 +509,8 @@ TREATMENT_CUE_PATTERN = (
     # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
-    r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav)[\w ]+"
+    r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav"
+    r"|responsable|a l'origine)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)

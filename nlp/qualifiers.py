@@ -160,7 +160,7 @@ HYPOTHESIS_FOLLOWING = [
     *[f"{v}{w}" for v in ("se ", "peut se ", "pourra se ", "pourrait se ", "doit se ")
       for w in ("discuter", "discute", "discutera", "poser", "pose")],
     *[f"{v} {w}" for v in ("pourrait", "pourraient", "pouvant", "peut", "pourrait aussi")
-      for w in ("expliquer", "être en cause", "rendre compte")],
+      for w in ("expliquer", "être en cause", "rendre compte", "être responsable", "être à l'origine")],
     *[f"{v} {d}" for v in ("sont", "restent") for d in (
         "les hypothèses", "les deux hypothèses", "les principales hypothèses", "des hypothèses",
         "les diagnostics différentiels", "les deux diagnostics différentiels")],
@@ -1802,4 +1802,46 @@ def _indefinite_subject(norms, spans, hyp) -> None:
 _LIST_ITEM_WORDS = frozenset({",", "et", "ou", "un", "une", "des", "est", "sont", "sera", "seront"})
 
 
-_HEDGE_RULES_14A = (_definite_cause, _leading_hypothesis, _indefinite_subject)
+_OBJECT_LINKS = frozenset({"de", "d'", "du", "des", "avec", "a", "au", "aux", "vers"})
+
+
+def _evidence_before_object(norms, spans, hyp) -> None:
+    """"plaie du pied suspecte d'ostéite", "opacité évocatrice d'une pneumopathie": a
+    following cue that links the span to another span after it ("de", "avec", "vers")
+    hedges that one; the span is the evidence (in place)."""
+    starts = [s for s, _ in spans]
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or k + 1 >= len(spans):
+            continue
+        nxt = starts[k + 1]
+        hyp[k][:] = [c for c in hyp[k] if not (
+            e <= c[0] <= e + 3 and c[1] < len(norms) and not any(w in _CLAUSE_ENDS for w in norms[e:c[0]])
+            and (norms[c[1] - 1] in _OBJECT_LINKS or norms[c[1]] in _OBJECT_LINKS)
+            and c[1] <= nxt <= c[1] + 2)]
+
+
+_EXPLAINING = frozenset({"expliquer", "explique", "expliquent", "expliquerait", "expliqueraient",
+                         "expliquant", "responsable", "responsables", "origine"})
+
+
+def _explained_object(norms, spans, hyp) -> None:
+    """"une FA pourrait expliquer l'AVC", "pourrait être responsable de la chute", "à
+    l'origine de l'anémie": the definite object of an explanation is known (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k] or s < 2:
+            continue
+        j = s - 1
+        if norms[j] in ("du", "des"):
+            j -= 1
+        elif norms[j] in ("le", "la", "l'", "les"):
+            j -= 1
+            if norms[j] in ("de", "d'"):
+                j -= 1
+        else:
+            continue
+        if j >= 0 and norms[j] in _EXPLAINING and (norms[j] != "origine" or norms[j - 1] == "l'"):
+            hyp[k] = []
+
+
+_HEDGE_RULES_14A = (_definite_cause, _leading_hypothesis, _indefinite_subject, _evidence_before_object,
+                    _explained_object)
