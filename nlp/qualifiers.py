@@ -949,7 +949,8 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         return
     starts = [s for s, _ in spans]
     for k, (s, e) in enumerate(spans):
-        comma = _predicate_comma(norms, starts, k, e)
+        comma = e if e < len(norms) and norms[e] == "," else (
+            _predicate_comma(norms, starts, k, e) if e < len(norms) and norms[e] in _COPULA_HEADS else None)
         c = after.get(comma + 1) if comma is not None else None
         if c is None or c in out[k]:
             continue
@@ -1354,6 +1355,7 @@ _PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", 
             ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"),
             *[(*aux, v) for aux in ((), ("est",), ("sont",), ("sera",), ("a",)) for v in (
                 "propose", "proposee", "proposes", "proposees", "proposer", "conseille", "conseillee")])
+_PENDING_LAST = frozenset(words[-1] for words in _PENDING)
 _ORDERING = frozenset({"prevoir", "demander", "demande", "realiser", "faire", "prelever", "programmer",
                        "envoi", "prelevement"})
 _LIST_WORDS = frozenset({",", "et", "ou", "de", "d'", "du", "des", "la", "le", "l'", "les", "une", "un",
@@ -1383,7 +1385,8 @@ def _pending_test(norms, spans, neg, hyp) -> None:
         while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS or (
                 norms[t] == "(" and t >= 1 and norms[t - 1] in _TEST_NOUNS)):  # "Sérologies (VIH, VHB)"
             t -= 1
-        if t >= 1 and norms[t] in ("(", ":"):  # round 14a: "Sérologies en attente (VIH, VHB)"
+        # round 14a: "Sérologies en attente (VIH, VHB)"
+        if t >= 1 and norms[t] in ("(", ":") and norms[t - 1] in _PENDING_LAST:
             p = next((p for p in range(max(0, t - 3), t) if _pending_at(norms, p) == (p, t)), None)
             if p is not None and p >= 1 and norms[p - 1] in _TEST_NOUNS:
                 if (p - 1, t) not in hyp[k]:
