@@ -218,6 +218,9 @@ def with_adverbs(cues: Sequence[str]) -> list[str]:
         words = cue.split(" ")
         if not any(o in cue for o in _CUE_OBJECTS):
             continue
+        if words[0] == "à":  # "une néoplasie est toutefois à éliminer" (the adverb inside the cue)
+            out += [f"{v} {adv} {cue}" for v in ("est", "sont", "reste", "restent") for adv in _CUE_ADVERBS]
+            continue
         i = next((i for i, w in enumerate(words) if w.removeprefix("n'") in _CUE_VERBS), None)
         if i is None or i == len(words) - 1:
             continue
@@ -908,6 +911,8 @@ def _patient_named(norms, spans, starts, fam) -> None:
             continue
         end = starts[bisect.bisect_right(starts, s)] if bisect.bisect_right(starts, s) < len(starts) else n
         for j in range(e, min(end, n) - 2):
+            if norms[j] in (";", ","):
+                break  # round 14a: "Mère diabétique ; un diabète est à dépister chez la patiente"
             if norms[j] == "chez" and norms[j + 1] in _THE_PATIENT and norms[j + 2] in _PATIENT_WORDS:
                 fam[k] = []
                 break
@@ -1846,5 +1851,15 @@ def _explained_object(norms, spans, hyp) -> None:
             hyp[k] = []
 
 
-_HEDGE_RULES_14A = (_definite_cause, _leading_hypothesis, _indefinite_subject, _evidence_before_object,
+def _purpose_clause(norms, spans, hyp) -> None:
+    """"Augmentin pour une pneumopathie probable", "Colchicine pour une possible maladie
+    périodique": a following cue after "pour" is about the purpose, not the span before
+    "pour" (the treatment given) (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k]:
+            hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and "pour" in norms[e:c[0]] and not any(
+                w in _CLAUSE_ENDS for w in norms[e:c[0]]))]
+
+
+_HEDGE_RULES_14A = (_purpose_clause, _definite_cause, _leading_hypothesis, _indefinite_subject, _evidence_before_object,
                     _explained_object)

@@ -93,6 +93,19 @@ pytestmark = pytest.mark.nlp
     ("Une FA pourrait expliquer un AVC.", "I64", "hypothetical"),
     ("Le patient présente une plaie du pied suspecte d'ostéite.", "M86", "hypothetical"),
     ("Un relais par Xarelto pourra être discuté.", "B01AF01", "hypothetical"),
+    # a following cue after "pour" is about the purpose, not the treatment given
+    ("Augmentin pour une pneumopathie probable.", "J01CR02", "affirmed"),
+    ("Augmentin pour une pneumopathie probable.", "J18", "hypothetical"),
+    ("Traitement d'épreuve par Colchicine pour une possible maladie périodique.", "M04AC01",
+     "affirmed"),
+    # an adverb before "à éliminer" (a termination at the cue's start otherwise)
+    ("Une néoplasie est toutefois à éliminer.", "C80", "hypothetical"),
+    ("Une EP reste néanmoins à éliminer.", "I26", "hypothetical"),
+    # a patient named in the next clause leaves the relative's clause family
+    ("Mère diabétique ; un diabète est à dépister chez la patiente.", "E14", "family"),
+    ("Sa mère a un lupus, un lupus est suspecté chez la patiente.", "M32", "family"),
+    ("Sa mère a un lupus, un lupus est suspecté chez la patiente.", "M32", "hypothetical"),
+    ("Une hypercholestérolémie familiale est suspectée chez le patient.", "E78", "hypothetical"),
     # a denied family header covers the list of what it denies
     ("Pas d'ATCD familial notable, en particulier pas d'anévrisme intracrânien.", "I67", "family"),
     ("Pas d'antécédent familial particulier, notamment pas de cancer colique.", "C18", "family"),
