@@ -390,6 +390,7 @@ class CueQualifier:
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
                 _evoked_then_ruled_out(norms, spans, neg, hyp)
+            _indefinite_subject(norms, spans, hyp)  # last: it widens cues the rules above read
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -1861,5 +1862,5 @@ def _purpose_clause(norms, spans, hyp) -> None:
                 w in _CLAUSE_ENDS for w in norms[e:c[0]]))]
 
 
-_HEDGE_RULES_14A = (_purpose_clause, _definite_cause, _leading_hypothesis, _indefinite_subject, _evidence_before_object,
+_HEDGE_RULES_14A = (_purpose_clause, _definite_cause, _leading_hypothesis, _evidence_before_object,
                     _explained_object)
