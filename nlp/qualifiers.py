@@ -202,8 +202,7 @@ HYPOTHESIS_TERMINATION = [
 # Round 14a: a sentence adverb inside a cue ("une néoplasie doit toutefois être écartée",
 # "une sarcoïdose n'est cependant pas exclue", "un lymphome doit aussi être éliminé"): the
 # cue with the adverb after its first verb, for the cues about ruling out or confirming
-_CUE_ADVERBS = ("toutefois", "néanmoins", "cependant", "également", "aussi", "donc", "bien sûr",
-                "quand même", "d'abord", "en priorité", "impérativement", "systématiquement")
+_CUE_ADVERBS = ("toutefois", "néanmoins", "cependant", "également", "aussi", "donc")
 _CUE_VERBS = frozenset({"doit", "doivent", "devra", "devront", "devrait", "devraient", "reste", "restent",
                         "est", "sont", "peut", "peuvent", "pouvons", "sera", "seront", "faut", "faudra",
                         "faudrait", "convient", "a", "pu"})
@@ -219,7 +218,7 @@ def with_adverbs(cues: Sequence[str]) -> list[str]:
         if not any(o in cue for o in _CUE_OBJECTS):
             continue
         if words[0] == "à":  # "une néoplasie est toutefois à éliminer" (the adverb inside the cue)
-            out += [f"{v} {adv} {cue}" for v in ("est", "sont", "reste", "restent") for adv in _CUE_ADVERBS]
+            out += [f"{v} {adv} {cue}" for v in ("est", "reste") for adv in _CUE_ADVERBS]
             continue
         i = next((i for i, w in enumerate(words) if w.removeprefix("n'") in _CUE_VERBS), None)
         if i is None or i == len(words) - 1:
@@ -375,8 +374,9 @@ class CueQualifier:
             _type_of(norms, spans, hyp)
             _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
-            for rule in _HEDGE_RULES + _HEDGE_RULES_13A + _HEDGE_RULES_14A:  # rounds 12a, 13a, 14a
+            for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
                 rule(norms, spans, hyp)
+            _round14a_hedges(norms, spans, hyp, text)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
             if any(w in text for w in _TEST_WORDS):
@@ -1735,23 +1735,21 @@ def _link_head(norms, s: int) -> bool:
                        or (prep != "de" and norms[j] in _LINKED))
 
 
-def _definite_cause(norms, spans, hyp) -> None:
+def _definite_cause(norms, spans, hyp, hedged) -> None:
     """A span named by a definite article after a hedged causal link (``_link_head``),
     or joined to such a span by "et" ("participation du Tramadol et du Seresta"),
-    loses its hypothesis cues (in place)."""
-    before = False
-    for k, (s, e) in enumerate(spans):
-        if not hyp[k]:
-            before = False
-            continue
+    loses its hypothesis cues (in place; ``hedged``: the spans with a cue)."""
+    linked_before = -2
+    for k in hedged:
+        s = spans[k][0]
         linked = _link_head(norms, s)
-        if not linked and before:
+        if not linked and linked_before == k - 1:
             between = norms[spans[k - 1][1]:s]
             linked = between[:1] == ["et"] and 2 <= len(between) <= 3 and (
                 between[1] in _CONTRACTED or between[-1] in ("le", "la", "l'", "les"))
         if linked:
             hyp[k] = []
-        before = linked
+            linked_before = k
 
 
 _DD_RESULTS = frozenset({"negatif", "negatifs", "negative", "negatives", "positif", "positifs", "positive",
@@ -1795,8 +1793,9 @@ def _indefinite_subject(norms, spans, hyp) -> None:
     a treatment to come ("une ablation du flutter est proposée"): the cue is widened to
     the article, so it is no treatment cue (as ``_diagnosis_predicate``; in place)."""
     inside = None
-    for k, (s, e) in enumerate(spans):
-        if not hyp[k] or s == 0 or norms[s - 1] not in ("un", "une") or (
+    for k in [k for k, h in enumerate(hyp) if h]:
+        s, e = spans[k]
+        if s == 0 or norms[s - 1] not in ("un", "une") or (
                 s > 1 and norms[s - 2] not in _CLAUSE_ENDS and norms[s - 2] not in ("et", "ou")
                 and "\n" not in norms[s - 2]):
             continue
@@ -1814,15 +1813,14 @@ _LIST_ITEM_WORDS = frozenset({",", "et", "ou", "un", "une", "des", "est", "sont"
 _OBJECT_LINKS = frozenset({"de", "d'", "du", "des", "avec", "a", "au", "aux", "vers"})
 
 
-def _evidence_before_object(norms, spans, hyp) -> None:
+def _evidence_before_object(norms, spans, hyp, hedged) -> None:
     """"plaie du pied suspecte d'ostéite", "opacité évocatrice d'une pneumopathie": a
     following cue that links the span to another span after it ("de", "avec", "vers")
     hedges that one; the span is the evidence (in place)."""
-    starts = [s for s, _ in spans]
-    for k, (s, e) in enumerate(spans):
-        if not hyp[k] or k + 1 >= len(spans):
+    for k in hedged:
+        if k + 1 >= len(spans) or not hyp[k]:
             continue
-        nxt = starts[k + 1]
+        e, nxt = spans[k][1], spans[k + 1][0]
         hyp[k][:] = [c for c in hyp[k] if not (
             e <= c[0] <= e + 3 and c[1] < len(norms) and not any(w in _CLAUSE_ENDS for w in norms[e:c[0]])
             and (norms[c[1] - 1] in _OBJECT_LINKS or norms[c[1]] in _OBJECT_LINKS)
@@ -1833,10 +1831,11 @@ _EXPLAINING = frozenset({"expliquer", "explique", "expliquent", "expliquerait", 
                          "expliquant", "responsable", "responsables", "origine"})
 
 
-def _explained_object(norms, spans, hyp) -> None:
+def _explained_object(norms, spans, hyp, hedged) -> None:
     """"une FA pourrait expliquer l'AVC", "pourrait être responsable de la chute", "à
     l'origine de l'anémie": the definite object of an explanation is known (in place)."""
-    for k, (s, e) in enumerate(spans):
+    for k in hedged:
+        s = spans[k][0]
         if not hyp[k] or s < 2:
             continue
         j = s - 1
@@ -1852,15 +1851,31 @@ def _explained_object(norms, spans, hyp) -> None:
             hyp[k] = []
 
 
-def _purpose_clause(norms, spans, hyp) -> None:
+def _purpose_clause(norms, spans, hyp, hedged) -> None:
     """"Augmentin pour une pneumopathie probable", "Colchicine pour une possible maladie
     périodique": a following cue after "pour" is about the purpose, not the span before
     "pour" (the treatment given) (in place)."""
-    for k, (s, e) in enumerate(spans):
-        if hyp[k]:
-            hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and "pour" in norms[e:c[0]] and not any(
-                w in _CLAUSE_ENDS for w in norms[e:c[0]]))]
+    for k in hedged:
+        e = spans[k][1]
+        hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and "pour" in norms[e:c[0]] and not any(
+            w in _CLAUSE_ENDS for w in norms[e:c[0]]))]
 
 
-_HEDGE_RULES_14A = (_purpose_clause, _definite_cause, _leading_hypothesis, _evidence_before_object,
-                    _explained_object)
+_CAUSE_WORDS = ("particip", "respons", "role", "imput", "implic", "contribu", "part ", "effet", "favoris",
+                "aggrav", "declench", "major", "lie", "secondaire", "attribuable", "provoqu", "entretenu")
+
+
+def _round14a_hedges(norms, spans, hyp, text: str) -> None:
+    """The round's scope rules, each over the hedged spans only and behind a guard
+    on the NORM text (in place)."""
+    hedged = [k for k, h in enumerate(hyp) if h]
+    if hedged:
+        if "pour " in text:
+            _purpose_clause(norms, spans, hyp, hedged)
+        if any(w in text for w in _CAUSE_WORDS):
+            _definite_cause(norms, spans, hyp, hedged)
+        _evidence_before_object(norms, spans, hyp, hedged)
+        if "expliq" in text or "respons" in text or "origine" in text:
+            _explained_object(norms, spans, hyp, hedged)
+    if "premier" in text:
+        _leading_hypothesis(norms, spans, hyp)
