@@ -233,7 +233,11 @@ _NOT_RULED_OUT = [f"{head} {verb}{e}" for head in (
     "n'a pu être", "ne pouvant être", "ne pouvant pas être", "ne saurait être",
     # round 12a: "n'est pas formellement éliminée", "n'a pas encore été exclu"
     "n'est pas formellement", "pas formellement", "non formellement", "n'a pas encore été",
-    "pas encore", "n'est pas encore", "non encore")
+    "pas encore", "n'est pas encore", "non encore",
+    # round 14a: "n'a pas été formellement exclue", "n'est pas totalement éliminée"
+    *[f"{h} {adv}" for h in ("n'a pas été", "n'est pas", "pas", "non") for adv in (
+        "totalement", "complètement", "définitivement", "entièrement")],
+    "n'a pas été formellement")
     for verb in ("exclu", "éliminé", "écarté") for e in ("", "e")]
 # "le diagnostic de TDAH ne peut être retenu à ce stade", "une SEP n'est pas
 # encore confirmée": not established yet, a hypothesis (round 12a)
@@ -247,7 +251,8 @@ _NOT_YET_ESTABLISHED = [
                                        "n'est pas formellement", "n'a pas encore été")
       for verb in ("retenu", "posé", "affirmé", "confirmé", "établi") for e in ("", "e")],
     # "tuberculose non confirmée à ce jour": not yet
-    *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé")
+    *[f"{neg} {verb}{e} {when}" for neg in ("non", "pas") for verb in ("confirmé", "prouvé", "documenté",
+                                                                      "démontré", "étayé", "établi")
       for e in ("", "e") for when in ("à ce jour", "à ce stade", "pour l'instant", "pour le moment")],
 ]
 # "un PTI est le plus probable après élimination d'une cause virale": what is
@@ -372,6 +377,24 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "prévoir", "intérêt d'un", "intérêt d'une", "intérêt du", "intérêt de",
     "pistes diagnostiques", "piste diagnostique", "dg différentiel", "dg différentiels",
     "diag différentiel", "diag différentiels",
+    # round 14a: "En diagnostic différentiel, une maladie de Still", "le diagnostic
+    # différentiel se pose avec une pancréatite"
+    *[f"{p} {d}," for p in ("en", "comme", "au titre du", "au rang des") for d in (
+        "diagnostic différentiel", "diagnostics différentiels")],
+    "se pose avec", "se posent avec", "se discute avec", "se discutent avec",
+    # "les lésions peuvent aussi correspondre à des kystes", "pourraient également traduire"
+    *[f"{m} {adv}{v}" for m in ("peut", "peuvent", "pourrait", "pourraient", "pouvant")
+      for adv in ("", "aussi ", "également ", "plutôt ", "éventuellement ", "tout à fait ", "en fait ")
+      for v in ("correspondre à", "correspondre au", "correspondre aux", "traduire", "témoigner d'",
+                "témoigner de", "évoquer", "s'expliquer par", "relever d'", "relever de", "être dû à",
+                "être due à", "être lié à", "être liée à", "être liés à", "être liées à",
+                "être en rapport avec", "s'intégrer dans")],
+    # "il s'agit a priori d'une sarcoïdose", "aspect plaidant pour", "permettra d'orienter vers"
+    "a priori", "à priori", "plaide pour", "plaident pour", "plaidant pour", "plaide en faveur d'",
+    "plaide en faveur de", "plaidant en faveur d'", "plaidant en faveur de", "orienter vers",
+    "orientera vers", "orienteront vers", "orientent plutôt vers", "oriente plutôt vers",
+    # "les lésions sont à rapporter à une sarcoïdose"
+    *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
@@ -410,6 +433,10 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "fait partie des diagnostics différentiels",
     *[f"{h} {w}hypothèses" for h in ("au premier plan des", "au premier rang des", "en tête des",
                                      "fait partie des", "parmi les") for w in ("", "principales ")],
+    # round 14a: "une scarlatine, moins probable, ...", "une sarcoïdose est discutée"
+    "a priori", "à priori", "sans certitude", "sans certitude diagnostique",
+    "moins probable", "plus probable", "très probable", "le plus probable",
+    *_genders("est discuté", "sont discuté", "reste discuté", "restent discuté"),
 ]
 
 
@@ -482,7 +509,8 @@ TREATMENT_CUE_PATTERN = (
     # (not a verb of diagnosis: "une sarcoïdose pourrait expliquer le tableau", round 11)
     r"^(?:(?:pourra|pourrait|pourront|sera|serait|seront)(?:\s+etre)?\s+"
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
-    r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav)[\w ]+"
+    r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav"
+    r"|responsable|a l'origine)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)

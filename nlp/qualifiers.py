@@ -142,7 +142,7 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
 ]
-_IS = ("est", "reste", "demeure", "constitue", "serait")
+_IS = ("est", "reste", "demeure", "constitue", "serait", "restant", "demeurant", "constituant")
 HYPOTHESIS_FOLLOWING = [
     *_NOT_EXCLUDED, "vs", "versus", "à suspecter", "est à suspecter", "restent à éliminer",
     "reste à confirmer", "restent à confirmer",
@@ -160,7 +160,7 @@ HYPOTHESIS_FOLLOWING = [
     *[f"{v}{w}" for v in ("se ", "peut se ", "pourra se ", "pourrait se ", "doit se ")
       for w in ("discuter", "discute", "discutera", "poser", "pose")],
     *[f"{v} {w}" for v in ("pourrait", "pourraient", "pouvant", "peut", "pourrait aussi")
-      for w in ("expliquer", "être en cause", "rendre compte")],
+      for w in ("expliquer", "être en cause", "rendre compte", "être responsable", "être à l'origine")],
     *[f"{v} {d}" for v in ("sont", "restent") for d in (
         "les hypothèses", "les deux hypothèses", "les principales hypothèses", "des hypothèses",
         "les diagnostics différentiels", "les deux diagnostics différentiels")],
@@ -199,6 +199,34 @@ HYPOTHESIS_TERMINATION = [
 ]
 
 
+# Round 14a: a sentence adverb inside a cue ("une néoplasie doit toutefois être écartée",
+# "une sarcoïdose n'est cependant pas exclue", "un lymphome doit aussi être éliminé"): the
+# cue with the adverb after its first verb, for the cues about ruling out or confirming
+_CUE_ADVERBS = ("toutefois", "néanmoins", "cependant", "également", "aussi", "donc")
+_CUE_VERBS = frozenset({"doit", "doivent", "devra", "devront", "devrait", "devraient", "reste", "restent",
+                        "est", "sont", "peut", "peuvent", "pouvons", "sera", "seront", "faut", "faudra",
+                        "faudrait", "convient", "a", "pu"})
+_CUE_OBJECTS = ("exclu", "élimin", "écart", "confirm", "retenu", "discut", "recherch", "infirm")
+
+
+def with_adverbs(cues: Sequence[str]) -> list[str]:
+    """``cues`` about ruling out or confirming, each with every ``_CUE_ADVERBS``
+    after its first verb ("doit être écartée" -> "doit toutefois être écartée")."""
+    out = []
+    for cue in cues:
+        words = cue.split(" ")
+        if not any(o in cue for o in _CUE_OBJECTS):
+            continue
+        if words[0] == "à":  # "une néoplasie est toutefois à éliminer" (the adverb inside the cue)
+            out += [f"{v} {adv} {cue}" for v in ("est", "reste") for adv in _CUE_ADVERBS]
+            continue
+        i = next((i for i, w in enumerate(words) if w.removeprefix("n'") in _CUE_VERBS), None)
+        if i is None or i == len(words) - 1:
+            continue
+        out += [" ".join([*words[:i + 1], adv, *words[i + 1:]]) for adv in _CUE_ADVERBS]
+    return out
+
+
 def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     """The terms each edsnlp qualifier would match, per label, given the
     merged cue lists of ``nlp/pipeline.py``: the verbs are conjugated as
@@ -225,7 +253,8 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
 
     return {
         NEGATION: {
-            **more(PSEUDO, cues["negation_pseudo"], NOT_RULED_OUT),
+            **more(PSEUDO, cues["negation_pseudo"],
+                   [*NOT_RULED_OUT, *with_adverbs([*cues["negation_pseudo"], *NOT_RULED_OUT])]),
             "preceding": cues["negation_preceding"],
             **more("following", cues["negation_following"], NEGATION_FOLLOWING),
             **more(TERMINATION, cues["termination"], EVIDENCE_TERMINATION),
@@ -233,8 +262,10 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
         },
         HYPOTHESIS: {
             **more(PSEUDO, cues["hypothesis_pseudo"], NOT_SUSPECTED),
-            **more("preceding", cues["hypothesis_preceding"], HYPOTHESIS_PRECEDING),
-            **more("following", cues["hypothesis_following"], HYPOTHESIS_FOLLOWING),
+            **more("preceding", cues["hypothesis_preceding"],
+                   [*HYPOTHESIS_PRECEDING, *with_adverbs([*cues["hypothesis_preceding"], *HYPOTHESIS_PRECEDING])]),
+            **more("following", cues["hypothesis_following"],
+                   [*HYPOTHESIS_FOLLOWING, *with_adverbs([*cues["hypothesis_following"], *HYPOTHESIS_FOLLOWING])]),
             **more(TERMINATION, cues["hypothesis_termination"],
                    [*HYPOTHESIS_TERMINATION, *EVIDENCE_TERMINATION]),
             **more("bridge", [], BRIDGES),
@@ -345,17 +376,21 @@ class CueQualifier:
             _distribute_following(norms, spans, joins, hyp)
             for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
                 rule(norms, spans, hyp)
+            _round14a_hedges(norms, spans, hyp, text)
             _subject_with(norms, spans, cues[0], neg)
             _subject_with(norms, spans, cues[1], hyp)
             if any(w in text for w in _TEST_WORDS):
                 _pending_test(norms, spans, neg, hyp)
             _settled_suspicion(norms, spans, cues[0], neg, hyp)
+            if " dd :" in text or text.startswith("dd :"):
+                _dd_title(doc, norms, spans, hyp)
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
                 _evoked_then_ruled_out(norms, spans, neg, hyp)
+            _indefinite_subject(norms, spans, hyp)  # last: it widens cues the rules above read
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -811,6 +846,15 @@ _RELATIVE_PARTICIPLES = frozenset({
     for g in ("", "e")} | {"porteuse"})
 
 
+_HEADER_ADJECTIVES = frozenset({"notable", "notables", "particulier", "particuliers", "connu", "connus",
+                                "significatif", "significatifs", "pertinent", "pertinents", "rapporte",
+                                "signale", "special", "speciaux"})
+_HEADER_LEAD = frozenset({"pas", "d'", "de", "aucun", "aucune", "absence", "sans", "ni", "notion", "autre",
+                          "atcd", "atcds", "antecedent", "antecedents", "histoire"})
+_DENIED_LIST = frozenset({"en", "notamment", "surtout", "hormis", "sauf", "excepte", "ni", "pas", "aucun",
+                          "aucune", "dont"})
+
+
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
     la mère, ...", "Le père, décédé ...", "Le père, 60 ans, ...", "Mère
@@ -823,9 +867,22 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     for s, e, label in matches:
         if label != "family" or e + 1 >= n:
             continue
+        lead, header = 0, False
+        if norms[e - 1].startswith("famil"):
+            # round 14a: "Pas d'ATCD familial notable, en particulier pas de ...": a denied
+            # header (its adjective allowed) that a list of what it denies continues
+            i = bisect.bisect_right(starts, s) - 1
+            j = s - 1
+            while j >= starts[i] and norms[j] in _HEADER_LEAD:
+                j -= 1
+            after = e + 1 if norms[e] in _HEADER_ADJECTIVES else e
+            header = (after > e or s - 1 > j) and after + 1 < n and norms[after] == "," \
+                and norms[after + 1] in _DENIED_LIST
+            if header:
+                lead, e = s - 1 - j, after
         # round 12a: "deux sœurs, dont une suivie pour ..." (anywhere in the sentence)
         whose = norms[e] == "," and norms[e + 1] == "dont"
-        if not whose and not (norms[e] == "," and (
+        if not whose and not header and not (norms[e] == "," and (
                 norms[e - 1].startswith(_FAMILY_SIDES) or "chez" in norms[max(0, s - 2):s]
                 or norms[e + 1] in _RELATIVE_PARTICIPLES
                 # round 12a: "Le père, 60 ans, est suivi pour une BPCO"
@@ -834,7 +891,7 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
         )) and not norms[e] in _RELATIVE_PARTICIPLES:  # "Mère porteuse de ..., opérée de ..."
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
-        if s - starts[i] > 2 and not whose:
+        if s - starts[i] - lead > 2 and not whose:
             continue
         if sentence_of is None:
             sentence_of = [bisect.bisect_right(starts, a) - 1 for a, _ in spans]
@@ -855,6 +912,8 @@ def _patient_named(norms, spans, starts, fam) -> None:
             continue
         end = starts[bisect.bisect_right(starts, s)] if bisect.bisect_right(starts, s) < len(starts) else n
         for j in range(e, min(end, n) - 2):
+            if norms[j] in (";", ","):
+                break  # round 14a: "Mère diabétique ; un diabète est à dépister chez la patiente"
             if norms[j] == "chez" and norms[j + 1] in _THE_PATIENT and norms[j + 2] in _PATIENT_WORDS:
                 fam[k] = []
                 break
@@ -896,14 +955,37 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         return
     starts = [s for s, _ in spans]
     for k, (s, e) in enumerate(spans):
-        c = after.get(e + 1)
-        if c is None or e >= len(norms) or norms[e] != "," or c in out[k]:
+        comma = e if e < len(norms) and norms[e] == "," else (
+            _predicate_comma(norms, starts, k, e) if e < len(norms) and norms[e] in _COPULA_HEADS else None)
+        c = after.get(comma + 1) if comma is not None else None
+        if c is None or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
         if j < len(spans) and starts[j] <= c[1] + 2 and not any(
                 w in _TITLE_STOPS or "\n" in w for w in norms[c[1]:starts[j]]):
             continue  # not "Maladie de Still, est possible. Fièvre ..." (round 9)
         out[k].append(c)
+
+
+_COPULA_HEADS = frozenset({"est", "reste", "semble", "parait", "demeure", "apparait", "serait"})
+
+
+def _predicate_comma(norms, starts, k: int, e: int) -> int | None:
+    """The "," that ends span ``k`` (at ``e``), or its short predicate (round 14a:
+    "une maladie de Kawasaki est au premier plan, à confirmer"), else None."""
+    if e >= len(norms):
+        return None
+    if norms[e] == ",":
+        return e
+    if norms[e] not in _COPULA_HEADS:
+        return None
+    nxt = starts[k + 1] if k + 1 < len(starts) else len(norms)
+    for j in range(e + 1, min(e + 7, nxt, len(norms))):
+        if norms[j] == ",":
+            return j
+        if norms[j] in _STOPS or norms[j] in (":", "(") or "\n" in norms[j]:
+            return None
+    return None
 
 
 _COORDINATORS = frozenset({"et", "ou", ",", "ni"})
@@ -946,7 +1028,11 @@ def _joins(norms, spans) -> list[str | None]:
             out[k] = None
         elif out[k] == "comma":
             continue  # the enumeration goes on: keep what follows it
-        following = out[k]
+        # round 14a: "une scarlatine, une toxidermie ou une infection à adénovirus" ends
+        # with an item that is no span
+        following = out[k] or ("or" if norms[spans[k][1]:spans[k][1] + 1] in (["et"], ["ou"])
+                               and norms[spans[k][1] + 1:spans[k][1] + 2] in ([a] for a in _ARTICLES)
+                               else None)
     return out
 
 
@@ -1059,7 +1145,12 @@ def _evidence_subject(norms, spans, hyp) -> None:
         if hyp[k]:
             hyp[k][:] = [c for c in hyp[k] if not (
                 e <= c[0] <= e + 1 and norms[c[0]] in _EVIDENCE_VERBS and c[1] < len(norms)
-                and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1))]
+                and (norms[c[1]] in _OBJECT_STARTS or c[1] - c[0] > 1)
+                # round 14a: "une sarcoïdose fait partie des hypothèses" is about the span
+                and not any(w.startswith(_ABOUT_SPAN) for w in norms[c[0] + 1:c[1]]))]
+
+
+_ABOUT_SPAN = ("partie", "hypothes", "diagnost")
 
 
 def _prenominal_cue(norms, spans, hyp) -> None:
@@ -1140,7 +1231,10 @@ def _own_disease(norms, spans, hyp) -> None:
     is a disease the patient is known to have; what is hedged is the event
     about it, so the span loses its hypothesis cues (in place)."""
     for k, (s, e) in enumerate(spans):
-        if hyp[k] and s >= 2 and norms[s - 1] in _POSSESSIVES and norms[s - 2] in _BEFORE_POSSESSIVE:
+        if hyp[k] and s >= 1 and norms[s - 1] in _POSSESSIVES and (
+                s == 1 or norms[s - 2] in _BEFORE_POSSESSIVE
+                # round 14a: "Sa BPCO peut expliquer la dyspnée" (the subject of its clause)
+                or norms[s - 2] in _CLAUSE_ENDS or "\n" in norms[s - 2]):
             hyp[k].clear()
         elif hyp[k] and _after_event(norms, s):
             hyp[k].clear()
@@ -1267,6 +1361,7 @@ _PENDING = (("demande",), ("demandee",), ("en", "cours"), ("en", "cour"), ("a", 
             ("a", "faire"), ("a", "realiser"), ("a", "demander"), ("a", "prelever"), ("en", "attente"),
             *[(*aux, v) for aux in ((), ("est",), ("sont",), ("sera",), ("a",)) for v in (
                 "propose", "proposee", "proposes", "proposees", "proposer", "conseille", "conseillee")])
+_PENDING_LAST = frozenset(words[-1] for words in _PENDING)
 _ORDERING = frozenset({"prevoir", "demander", "demande", "realiser", "faire", "prelever", "programmer",
                        "envoi", "prelevement"})
 _LIST_WORDS = frozenset({",", "et", "ou", "de", "d'", "du", "des", "la", "le", "l'", "les", "une", "un",
@@ -1293,8 +1388,16 @@ def _pending_test(norms, spans, neg, hyp) -> None:
         if neg[k]:
             continue
         t = s - 1
-        while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS):
+        while t >= 0 and s - t <= 12 and (t in covered or norms[t] in _LIST_WORDS or (
+                norms[t] == "(" and t >= 1 and norms[t - 1] in _TEST_NOUNS)):  # "Sérologies (VIH, VHB)"
             t -= 1
+        # round 14a: "Sérologies en attente (VIH, VHB)"
+        if t >= 1 and norms[t] in ("(", ":") and norms[t - 1] in _PENDING_LAST:
+            p = next((p for p in range(max(0, t - 3), t) if _pending_at(norms, p) == (p, t)), None)
+            if p is not None and p >= 1 and norms[p - 1] in _TEST_NOUNS:
+                if (p - 1, t) not in hyp[k]:
+                    hyp[k].append((p - 1, t))
+                continue
         if t < 0 or norms[t] not in _TEST_NOUNS:
             continue
         cue = None
@@ -1305,7 +1408,7 @@ def _pending_test(norms, spans, neg, hyp) -> None:
             cue = (j, t + 1)  # "prévoir une sérologie": not a treatment cue (the disease is hedged)
         else:
             f = e
-            while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS):
+            while f < n and f - e <= 12 and (f in covered or norms[f] in _LIST_WORDS or norms[f] == ")"):
                 f += 1
             cue = _pending_at(norms, f) if f < n else None
             if cue is not None and norms[cue[1] - 1].startswith(("propos", "conseill")):
@@ -1392,9 +1495,37 @@ def _conditional_repeat(norms, spans, neg, hyp, fam) -> None:
         return
     plain = {_sign_key(norms[s:e]) for k, (s, e) in enumerate(spans)
              if not (neg[k] or hyp[k] or fam[k])}
+    # round 14a: "Pas de fièvre ... reconsulter en cas de fièvre" (the denied finding again)
+    denied = {_sign_key(norms[s:e]): k for k, (s, e) in enumerate(spans) if neg[k] and not (hyp[k] or fam[k])}
     for k in hedged:
-        if _sign_key(norms[spans[k][0]:spans[k][1]]) in plain:
+        key = _sign_key(norms[spans[k][0]:spans[k][1]])
+        if key in plain or _episode_of(norms, spans, k, plain):
             hyp[k] = []
+        elif key in denied:
+            hyp[k], neg[k] = [], list(neg[denied[key]])
+
+
+# round 14a: "Migraine ... Relpax si crise migraineuse", "asthmatique ... Ventoline si crise
+# d'asthme", "goutte ... colchicine en cas de poussée": an episode of a disease the note gives
+_EPISODES = frozenset({"crise", "crises", "poussee", "poussees", "episode", "episodes", "acces",
+                       "recidive", "recidives", "exacerbation", "exacerbations"})
+_EPISODE_LINKS = frozenset({"de", "d'", "du", "des"})
+
+
+def _episode_of(norms, spans, k: int, plain: set) -> bool:
+    """The span ``k`` is, or follows, "crise / poussée (de)" ("crise migraineuse") and its X the
+    words of a plain span begin with (five letters: "migraineuse", "migraine")."""
+    s, e = spans[k]
+    words = norms[s:e]
+    if words[0] in _EPISODES:
+        words = words[1:]
+    elif not (s > 0 and norms[s - 1] in _EPISODES
+              or s > 1 and norms[s - 1] in _EPISODE_LINKS and norms[s - 2] in _EPISODES):
+        return False
+    rest = [w for w in words if w not in _EPISODE_LINKS]
+    stems = {w[:5] for w in rest if len(w) >= 5}
+    return bool(stems) and len(stems) == len(rest) and any(
+        stems <= {w[:5] for w in key} for key in plain)
 
 
 # round 13a: one sign in other words ("vomissements ... Primpéran si nausées",
@@ -1570,3 +1701,181 @@ def _evoked_then_ruled_out(norms, spans, neg, hyp) -> None:
 
 
 _HEDGE_RULES_13A = (_hedged_origin, _new_subject_after_colon, _after_post)
+
+
+# ------------------------------------------------------------ round 14a
+# "possible participation du Tramadol", "un rôle favorisant de l'Eliquis est possible",
+# "chute favorisée par le Seresta ?", "hépatite possiblement liée à l'Augmentin": the
+# hedge is about the link; what a definite article names after it is known (the drug
+# taken, the disease the patient has). "liée à une hypothyroïdie" (indefinite) stays hedged.
+_CAUSE_NOUNS = frozenset({"participation", "responsabilite", "role", "imputabilite", "implication",
+                          "contribution", "part", "effet", "effets"})
+_CAUSE_ADJECTIVES = frozenset({"favorisant", "aggravant", "causal", "declenchant", "possible",
+                               "probable", "eventuelle", "eventuel", "indesirable", "indesirables"})
+_LINKED = frozenset({f"{p}{g}" for p in ("favorise", "aggrave", "declenche", "majore", "lie", "impute",
+                                         "provoque", "entretenu", "entretenue")
+                     for g in ("", "e", "s", "es")} | {"secondaire", "secondaires", "attribuable",
+                                                       "attribuables"})
+_DEFINITE_AFTER = {"de": ("la", "l'", "les"), "par": ("le", "la", "l'", "les"), "a": ("la", "l'")}
+_CONTRACTED = {"du": "de", "des": "de", "au": "a", "aux": "a"}
+
+
+def _link_head(norms, s: int) -> bool:
+    """A causal link with a definite article ends right before token ``s``."""
+    j = s - 1
+    if j >= 0 and norms[j] in _CONTRACTED:
+        prep, j = _CONTRACTED[norms[j]], j - 1
+    elif j >= 1 and norms[j - 1] in _DEFINITE_AFTER and norms[j] in _DEFINITE_AFTER[norms[j - 1]]:
+        prep, j = norms[j - 1], j - 2
+    else:
+        return False
+    if j >= 0 and prep == "de" and norms[j] in _CAUSE_ADJECTIVES:
+        j -= 1  # "rôle favorisant de l'"
+    return j >= 0 and ((prep == "de" and norms[j] in _CAUSE_NOUNS)
+                       or (prep != "de" and norms[j] in _LINKED))
+
+
+def _definite_cause(norms, spans, hyp, hedged) -> None:
+    """A span named by a definite article after a hedged causal link (``_link_head``),
+    or joined to such a span by "et" ("participation du Tramadol et du Seresta"),
+    loses its hypothesis cues (in place; ``hedged``: the spans with a cue)."""
+    linked_before = -2
+    for k in hedged:
+        s = spans[k][0]
+        linked = _link_head(norms, s)
+        if not linked and linked_before == k - 1:
+            between = norms[spans[k - 1][1]:s]
+            linked = between[:1] == ["et"] and 2 <= len(between) <= 3 and (
+                between[1] in _CONTRACTED or between[-1] in ("le", "la", "l'", "les"))
+        if linked:
+            hyp[k] = []
+            linked_before = k
+
+
+_DD_RESULTS = frozenset({"negatif", "negatifs", "negative", "negatives", "positif", "positifs", "positive",
+                         "positives", "normal", "normaux", "normale", "normales", "eleve", "eleves",
+                         "elevee", "elevees", "<", ">", "a", "="})
+
+
+def _dd_title(doc, norms, spans, hyp) -> None:
+    """"DD : lymphome, sarcoïdose" (the differential diagnoses) hedges the list after
+    its ":"; "DD : 350", "DD : négatifs" are the D-dimers (in place)."""
+    starts = [s for s, _ in spans]
+    for i, w in enumerate(norms[:-2]):
+        if w != "dd" or norms[i + 1] != ":" or norms[i + 2].replace(",", "").isdigit() \
+                or norms[i + 2] in _DD_RESULTS:
+            continue
+        end = _list_end(doc, i + 1)
+        for k in range(bisect.bisect_left(starts, i + 2), len(spans)):
+            if spans[k][1] > end:
+                break
+            if (i, i + 1) not in hyp[k]:
+                hyp[k].append((i, i + 1))
+
+
+_FIRST_PLAN = (["au", "premier", "plan"], ["au", "premier", "rang"])
+
+
+def _leading_hypothesis(norms, spans, hyp) -> None:
+    """"une maladie de Kawasaki est au premier plan": an indefinite subject at the
+    first rank is the leading hypothesis ("l'asthénie est au premier plan" is the
+    main finding) (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] or s == 0 or norms[s - 1] not in ("un", "une") or e >= len(norms) \
+                or norms[e] not in _COPULA_HEADS or norms[e + 1:e + 4] not in _FIRST_PLAN:
+            continue
+        hyp[k].append((e, e + 4))
+
+
+def _indefinite_subject(norms, spans, hyp) -> None:
+    """"Une pyélonéphrite est envisagée / proposée": a disease opening its clause with an
+    indefinite article, right before the cue, is the diagnosis weighed, not the ground of
+    a treatment to come ("une ablation du flutter est proposée"): the cue is widened to
+    the article, so it is no treatment cue (as ``_diagnosis_predicate``; in place)."""
+    inside = None
+    for k in [k for k, h in enumerate(hyp) if h]:
+        s, e = spans[k]
+        if s == 0 or norms[s - 1] not in ("un", "une") or (
+                s > 1 and norms[s - 2] not in _CLAUSE_ENDS and norms[s - 2] not in ("et", "ou")
+                and "\n" not in norms[s - 2]):
+            continue
+        if inside is None:
+            inside = {i for a, b in spans for i in range(a, b)}
+        # the cue right after the span, or after the list it opens ("une BPCO ou une
+        # insuffisance cardiaque sont envisagées")
+        hyp[k][:] = [(s - 1, c[1]) if c[0] >= e and all(
+            i in inside or norms[i] in _LIST_ITEM_WORDS for i in range(e, c[0])) else c for c in hyp[k]]
+
+
+_LIST_ITEM_WORDS = frozenset({",", "et", "ou", "un", "une", "des", "est", "sont", "sera", "seront"})
+
+
+_OBJECT_LINKS = frozenset({"de", "d'", "du", "des", "avec", "a", "au", "aux", "vers"})
+
+
+def _evidence_before_object(norms, spans, hyp, hedged) -> None:
+    """"plaie du pied suspecte d'ostéite", "opacité évocatrice d'une pneumopathie": a
+    following cue that links the span to another span after it ("de", "avec", "vers")
+    hedges that one; the span is the evidence (in place)."""
+    for k in hedged:
+        if k + 1 >= len(spans) or not hyp[k]:
+            continue
+        e, nxt = spans[k][1], spans[k + 1][0]
+        hyp[k][:] = [c for c in hyp[k] if not (
+            e <= c[0] <= e + 3 and c[1] < len(norms) and not any(w in _CLAUSE_ENDS for w in norms[e:c[0]])
+            and (norms[c[1] - 1] in _OBJECT_LINKS or norms[c[1]] in _OBJECT_LINKS)
+            and c[1] <= nxt <= c[1] + 2)]
+
+
+_EXPLAINING = frozenset({"expliquer", "explique", "expliquent", "expliquerait", "expliqueraient",
+                         "expliquant", "responsable", "responsables", "origine"})
+
+
+def _explained_object(norms, spans, hyp, hedged) -> None:
+    """"une FA pourrait expliquer l'AVC", "pourrait être responsable de la chute", "à
+    l'origine de l'anémie": the definite object of an explanation is known (in place)."""
+    for k in hedged:
+        s = spans[k][0]
+        if not hyp[k] or s < 2:
+            continue
+        j = s - 1
+        if norms[j] in ("du", "des"):
+            j -= 1
+        elif norms[j] in ("le", "la", "l'", "les"):
+            j -= 1
+            if norms[j] in ("de", "d'"):
+                j -= 1
+        else:
+            continue
+        if j >= 0 and norms[j] in _EXPLAINING and (norms[j] != "origine" or norms[j - 1] == "l'"):
+            hyp[k] = []
+
+
+def _purpose_clause(norms, spans, hyp, hedged) -> None:
+    """"Augmentin pour une pneumopathie probable", "Colchicine pour une possible maladie
+    périodique": a following cue after "pour" is about the purpose, not the span before
+    "pour" (the treatment given) (in place)."""
+    for k in hedged:
+        e = spans[k][1]
+        hyp[k][:] = [c for c in hyp[k] if not (c[0] >= e and "pour" in norms[e:c[0]] and not any(
+            w in _CLAUSE_ENDS for w in norms[e:c[0]]))]
+
+
+_CAUSE_WORDS = ("particip", "respons", "role", "imput", "implic", "contribu", "part ", "effet", "favoris",
+                "aggrav", "declench", "major", "lie", "secondaire", "attribuable", "provoqu", "entretenu")
+
+
+def _round14a_hedges(norms, spans, hyp, text: str) -> None:
+    """The round's scope rules, each over the hedged spans only and behind a guard
+    on the NORM text (in place)."""
+    hedged = [k for k, h in enumerate(hyp) if h]
+    if hedged:
+        if "pour " in text:
+            _purpose_clause(norms, spans, hyp, hedged)
+        if any(w in text for w in _CAUSE_WORDS):
+            _definite_cause(norms, spans, hyp, hedged)
+        _evidence_before_object(norms, spans, hyp, hedged)
+        if "expliq" in text or "respons" in text or "origine" in text:
+            _explained_object(norms, spans, hyp, hedged)
+    if "premier" in text:
+        _leading_hypothesis(norms, spans, hyp)
