@@ -49,7 +49,8 @@ P_LEXICON, P_WRITTEN_CODE, P_DRUG, P_CIM10 = 0, 1, 2, 3
 P_CONTEXT = -1  # a word read by its context (a pill brand after "pilule") beats its ignore row
 
 # ICD-10 codes written in the note with their dot ("E11.9", "I48.0").
-_WRITTEN_CODE = re.compile(r"(?<![A-Za-z0-9.])([A-Z][0-9]{2})\.([0-9]{1,3})(?![0-9A-Za-z])")
+# the letter first, its lookbehind after it: `re` then tries the pattern at capitals only, not at every character
+_WRITTEN_CODE = re.compile(r"([A-Z](?<![A-Za-z0-9.][A-Z])[0-9]{2})\.([0-9]{1,3})(?![0-9A-Za-z])")
 # eds.cim10 also matches bare codes ("J15", "H48", "T12"): in French notes these
 # are days, hours, vertebrae... so bare-code matches of eds.cim10 are dropped.
 _BARE_CODE = re.compile(r"^[^\W\d_]\s?[0-9]")
@@ -87,7 +88,8 @@ _ABBREV_RESULT = re.compile(
     r"|\d+(?:[,.]\d+)?\s*fois la normale|normales?\b)")
 # fever written as a temperature only ("T 38,4 °C", "température à 39°"): 38 to 42 degrees
 _FEVER_FIGURE = re.compile(
-    r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
+    # T, T°, Temp, Température, temp, température, t°; each letter first, then its lookbehind (scanned at T/t only)
+    r"(?:T(?<![\w°]T)(?:|°|emp|empérature)|t(?<![\w°]t)(?:emp|empérature|°))\s*(?:[:=à]\s*)?"
     r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?!\d|[,.]\d)")
 FEVER_CODE = "R50"
 # complications coded "diabetes, unspecified" (E14.x) in a note that names one type

@@ -7,6 +7,9 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.nlp
 
@@ -102,3 +105,34 @@ def test_weight_changes_need_their_unit(nlp_engine):
     for pattern, _ in WEIGHT_CHANGES:
         assert "(?:kg|kilos?)" in pattern.pattern, pattern.pattern
         assert EdsEngine._WEIGHT_HINT.flags & pattern.flags & 2  # both ignore case
+
+
+# the rule patterns as first written (lookbehind first: tried at every character), the oracle of their rewrites
+_FEVER_AS_FIRST_WRITTEN = (r"(?<![\w°])(?:T|T°|Temp|temp|Température|température|t°)\s*(?:[:=à]\s*)?"
+                           r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?!\d|[,.]\d)")
+_CODE_AS_FIRST_WRITTEN = r"(?<![A-Za-z0-9.])([A-Z][0-9]{2})\.([0-9]{1,3})(?![0-9A-Za-z])"
+
+
+@given(st.text(alphabet="Tt°empératurEAJZ0123456789.,:=à C\nx", max_size=40))
+@hypothesis_settings(max_examples=600, deadline=None, derandomize=True, database=None)
+def test_rule_patterns_match_as_first_written(text):
+    """The fever-figure and written-code patterns, rewritten letter first, find the same spans and groups."""
+    import re
+
+    from nlp import engine
+
+    for pattern, first in ((engine._FEVER_FIGURE, _FEVER_AS_FIRST_WRITTEN),
+                           (engine._WRITTEN_CODE, _CODE_AS_FIRST_WRITTEN)):
+        found = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+        assert found == [(m.span(), m.groups()) for m in re.finditer(first, text)]
+
+
+@pytest.mark.parametrize("text, code, expected", [
+    ("À l'entrée T° 38,6 °C, frissons.", "R50", True),
+    ("Température à 39° le soir.", "R50", True),
+    ("AT 38,5 au contrôle.", "R50", False),  # a word ending in T is no temperature
+    ("Codé E11.9 au PMSI.", "E11", True),
+    ("Réf. XE11.9 du lot.", "E11", False),  # inside a reference
+])
+def test_fever_figures_and_written_codes(nlp_engine, text, code, expected):
+    assert any(c.code.startswith(code) for c in nlp_engine.extract(text)) is expected
