@@ -58,6 +58,8 @@ qualifiers, built with the same cues, on the development letters.
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
+from operator import add
 from typing import NamedTuple, Sequence
 
 NEGATION, HYPOTHESIS, FAMILY = "negation", "hypothesis", "family"
@@ -329,10 +331,9 @@ class CueQualifier:
         found = [(*keys[k][:2], s, e) for k, s, e in self.matcher(doc)
                  if own_rules or not keys[k][2]]
         norms, text, spaces = self._norm_text(doc)
-        found += [(0, "preceding", s, e) for s, e in _align(self.regexes, norms, text, spaces)]
-        if own_rules and self.following_regexes:
-            found += [(0, "following", s, e)
-                      for s, e in _align(self.following_regexes, norms, text, spaces)]
+        regexes = self.regexes + self.following_regexes if own_rules else self.regexes
+        label = ["preceding"] * len(self.regexes) + ["following"] * len(self.following_regexes)
+        found += [(0, label[r], s, e) for r, s, e in _align(regexes, norms, text, spaces, tagged=True)]
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
@@ -404,35 +405,50 @@ class CueQualifier:
         have one) and the SPACY flags."""
         from spacy.attrs import NORM, SPACY
 
-        strings = doc.vocab.strings
-        rows = doc.to_array([SPACY, NORM]).tolist()
-        norms = [strings[n] for _, n in rows]
-        spaces = [sp for sp, _ in rows]
+        rows = doc.to_array([SPACY, NORM])
+        spaces = rows[:, 0].tolist()
+        norms = _norm_strings(doc.vocab.strings, rows[:, 1].tolist())
         text = "".join([t + " " if sp else t for sp, t in zip(spaces, norms)])
         return norms, text, spaces
 
 
-def _align(regexes, norms, text, spaces) -> list[tuple[int, int]]:
+_NORM_MEMO: dict[int, str] = {}  # norm hash -> its string (a StringStore look-up decodes a new str)
+_NORM_MEMO_MAX = 200_000
+
+
+def _norm_strings(strings, hashes: list[int]) -> list[str]:
+    """The strings of the norm ``hashes``, memoised (strings, not hashes: safe across spaCy memory zones)."""
+    memo = _NORM_MEMO
+    out = list(map(memo.get, hashes))
+    if None in out:
+        if len(memo) >= _NORM_MEMO_MAX:
+            memo.clear()
+        for i, t in enumerate(out):
+            if t is None:
+                out[i] = memo[hashes[i]] = strings[hashes[i]]
+    return out
+
+
+def _align(regexes, norms, text, spaces, tagged: bool = False) -> list:
     """Token ranges of the regex matches on the NORM text, aligned as
-    edsnlp's RegexMatcher does ("expand": every token the match touches)."""
-    found = [m.span() for rx in regexes for m in rx.finditer(text)]
+    edsnlp's RegexMatcher does ("expand": every token the match touches);
+    ``tagged``: (index of the regex, start, end) triples."""
+    found = [(r, *m.span()) for r, rx in enumerate(regexes) for m in rx.finditer(text)]
     if not found:
         return []
-    begins, ends, offset = [], [], 0
-    for sp, t in zip(spaces, norms):
-        begins.append(offset)
-        offset += len(t)
-        ends.append(offset)
-        offset += 1 if sp else 0
+    lengths = list(map(len, norms))
+    begins = list(accumulate(map(add, lengths, spaces), initial=0))
+    begins.pop()
+    ends = list(map(add, begins, lengths))
     out = []
-    for start_char, end_char in found:
+    for r, start_char, end_char in found:
         start = bisect.bisect_right(begins, start_char)
         end = bisect.bisect_left(ends, end_char)
         if start > 0 and start_char < ends[start - 1]:
             start -= 1
         if end < len(begins) and end_char > begins[end]:
             end += 1
-        out.append((start, max(start, end)))
+        out.append((r, start, max(start, end)) if tagged else (start, max(start, end)))
     return out
 
 
