@@ -1590,7 +1590,7 @@ def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = Fal
     out: list[list[tuple[int, int]]] = [[] for _ in spans]
     if cues is None:  # the cues left by the pseudo cues, if the caller has them
         cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
-    if not cues:
+    if not cues or not spans:
         return out
     ends = [m[0] for m in matches if m[2] == TERMINATION]
     if inner_ends:
@@ -1600,11 +1600,19 @@ def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = Fal
     by_scope: dict[int, list[tuple[int, int, str]]] = {}
     for c in cues:
         by_scope.setdefault(bisect.bisect_right(bounds, c[0]) - 1, []).append(c)
-    for k, (s, e) in enumerate(spans):
-        first = bisect.bisect_right(bounds, s) - 1
-        last = bisect.bisect_right(bounds, e - 1) - 1
-        for i in range(first, last + 1):
-            for c in by_scope.get(i, ()):
+    # per scope [lo, hi) holding cues, in order, the spans that overlap it (s < hi, e - 1 >= lo): the same
+    # cues in the same order per span as a walk over each span's scopes; spans sorted by start, at most
+    # ``longest`` tokens long
+    span_starts = [s for s, _ in spans]
+    longest = max(e - s for s, e in spans)
+    for i in sorted(by_scope):
+        lo = bounds[i]
+        hi = bounds[i + 1] if i + 1 < len(bounds) else spans[-1][0] + 1
+        for k in range(bisect.bisect_left(span_starts, lo + 1 - longest), bisect.bisect_left(span_starts, hi)):
+            s, e = spans[k]
+            if e - 1 < lo:
+                continue
+            for c in by_scope[i]:
                 if preceding is None:
                     if c[2] == "family":
                         out[k].append((c[0], c[1]))
