@@ -344,11 +344,13 @@ class CueQualifier:
         regexes = self.regexes + self.following_regexes if own_rules else self.regexes
         regex_label = ["preceding"] * len(self.regexes) + ["following"] * len(self.following_regexes)
         found += [(0, regex_label[r], s, e) for r, s, e in _align(regexes, norms, text, spaces, tagged=True)]
+        n = len(norms)
         for q, label, s, e in found:
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
-                    own_rules and (_colon_after(norms, e) is not None or (
-                        q == 1 and _title_colon(norms, s, e) is not None)))):
+                    own_rules and e < n and (  # _colon_after(norms, e) is not None, inline
+                        norms[e] == ":" or (norms[e] in _PREPOSITIONS and e + 1 < n and norms[e + 1] == ":")
+                        or (q == 1 and _title_colon(norms, s, e) is not None)))):
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
@@ -1026,8 +1028,8 @@ def _join(norms, spans, k: int) -> str | None:
     """How span ``k`` joins the next one: "or" ("et" / "ou" / "plutôt que" /
     "voire" and an article, a preposition allowed before it), "comma" ("," and
     "un", "une", "des"), else None."""
-    if k + 1 >= len(spans):
-        return None
+    if k + 1 >= len(spans) or not 2 <= spans[k + 1][0] - spans[k][1] <= 4:
+        return None  # the rewrites below shorten "between" by at most 2 words, to 2
     between = norms[spans[k][1]:spans[k + 1][0]]
     if between[:2] in ([",", "ou"], ["plutot", "que"], ["plutot", "qu'"], ["ou", "bien"]):
         between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
