@@ -473,6 +473,8 @@ def _distribute_plural_results(doc, norms, spans, neg, joins=None) -> None:
     after a ":" that follows it), also negates the spans before it that are
     joined to it by one "et" or "," (an article after it: ``joins``, round 12a)
     (in place, on the per-span cue lists of :func:`_scoped`)."""
+    if not any(neg):  # no cue to share
+        return
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
@@ -1310,13 +1312,15 @@ def _type_of(norms, spans, hyp) -> None:
     specifies the previous one ("à type de", "de type", after its
     following cue if any) shares its hypothesis (in place)."""
     for k in range(1, len(spans)):
+        if hyp[k] or not hyp[k - 1]:
+            continue
         s = spans[k][0]
         pe = spans[k - 1][1]
         pe = max([pe] + [c[1] for c in hyp[k - 1] if c[0] == pe])  # its own cue: "probable"
         between = norms[pe:s]
         if between[:1] == [","]:
             between = between[1:]
-        if not hyp[k] and hyp[k - 1] and between in _TYPE_OF:
+        if between in _TYPE_OF:
             hyp[k].extend(hyp[k - 1])
 
 
@@ -1360,6 +1364,8 @@ def _distribute_following(norms, spans, joins, hyp) -> None:
     possibles": a following hypothesis cue at most two tokens after a span
     also qualifies the spans before it joined to it by one "et", "ou" or ","
     (and an article: round 12a) (in place)."""
+    if not any(hyp):  # no cue to share
+        return
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
