@@ -290,10 +290,13 @@ def negation_regex() -> list[str]:
 def sentence_starts(doc) -> list[int]:
     """Token indices where sentences start, plus len(doc), from the
     SENT_START array (``span.sent`` walks the tokens at each call)."""
+    from numpy import flatnonzero
     from spacy.attrs import SENT_START
 
-    flags = doc.to_array([SENT_START]).tolist()
-    return [i for i, f in enumerate(flags) if f == 1 or i == 0] + [len(doc)]
+    starts = flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    if len(doc) and (not starts or starts[0] != 0):
+        starts.insert(0, 0)
+    return starts + [len(doc)]
 
 
 def _literal_first(pattern: str) -> str:
