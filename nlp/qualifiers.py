@@ -58,7 +58,7 @@ qualifiers, built with the same cues, on the development letters.
 from __future__ import annotations
 
 import bisect
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import add
 from typing import NamedTuple, Sequence
 
@@ -328,6 +328,12 @@ class CueQualifier:
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
                                               key.partition("|")[2].removesuffix(OWN),
                                               key.endswith(OWN)) for key in flat}
+        # match key -> (qualifier, label), with and without the cues of ours; the regex cues
+        # under the keys -1 (preceding) and -2 (following: ours)
+        self.labels = {True: {k: v[:2] for k, v in self.keys.items()}, False: {
+            k: v[:2] for k, v in self.keys.items() if not v[2]}}
+        self.labels[True].update({-1: (0, "preceding"), -2: (0, "following")})
+        self.labels[False][-1] = (0, "preceding")
         self.regexes = [compile_regex(_literal_first(r), 0) for r in regex]  # as edsnlp's RegexMatcher
         self.following_regexes = [compile_regex(_literal_first(r), 0) for r in following_regex]
 
@@ -340,15 +346,18 @@ class CueQualifier:
         # sentences holding the start of a span; a cue must lie within one
         held = {bisect.bisect_right(starts, s) - 1 for s, _ in spans}
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
-        keys = self.keys
-        found = [(*keys[k][:2], s, e) for k, s, e in self.matcher(doc)
-                 if own_rules or not keys[k][2]]
+        labels = self.labels[own_rules]
         norms, text, spaces = self._norm_text(doc)
         regexes = self.regexes + self.following_regexes if own_rules else self.regexes
-        regex_label = ["preceding"] * len(self.regexes) + ["following"] * len(self.following_regexes)
-        found += [(0, regex_label[r], s, e) for r, s, e in _align(regexes, norms, text, spaces, tagged=True)]
+        regex_key = [-1] * len(self.regexes) + [-2] * len(self.following_regexes)
+        found = chain(self.matcher(doc),
+                      [(regex_key[r], s, e) for r, s, e in _align(regexes, norms, text, spaces, tagged=True)])
         n = len(norms)
-        for q, label, s, e in found:
+        for key, s, e in found:
+            q_label = labels.get(key)
+            if q_label is None:  # a cue of ours, without own_rules
+                continue
+            q, label = q_label
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
                     own_rules and e < n and (  # _colon_after(norms, e) is not None, inline
