@@ -393,11 +393,13 @@ class CueQualifier:
             joins = _joins(norms, spans)
             _coordinated_articles(norms, spans, joins, hyp)
             _distribute_plural_results(doc, norms, spans, neg, joins)
-            _question_after_colon(norms, spans, hyp)
+            if "?" in text:  # guards on the NORM text: the words a rule needs among the norms
+                _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
-            _type_of(norms, spans, hyp)
-            _type_of_predicate(norms, spans, hyp)
+            if "type" in text:
+                _type_of(norms, spans, hyp)
+                _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
             for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
                 rule(norms, spans, hyp)
