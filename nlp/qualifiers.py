@@ -58,6 +58,8 @@ qualifiers, built with the same cues, on the development letters.
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate, chain
+from operator import add
 from typing import NamedTuple, Sequence
 
 NEGATION, HYPOTHESIS, FAMILY = "negation", "hypothesis", "family"
@@ -288,10 +290,23 @@ def negation_regex() -> list[str]:
 def sentence_starts(doc) -> list[int]:
     """Token indices where sentences start, plus len(doc), from the
     SENT_START array (``span.sent`` walks the tokens at each call)."""
+    from numpy import flatnonzero
     from spacy.attrs import SENT_START
 
-    flags = doc.to_array([SENT_START]).tolist()
-    return [i for i, f in enumerate(flags) if f == 1 or i == 0] + [len(doc)]
+    starts = flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    if len(doc) and (not starts or starts[0] != 0):
+        starts.insert(0, 0)
+    return starts + [len(doc)]
+
+
+def _literal_first(pattern: str) -> str:
+    r"""The same matches, its first letter first: ``\bne`` -> ``n(?<!\wn)e``. A pattern
+    that starts with ``\b`` is tried at every character; one that starts with a
+    literal only where that letter is (7x faster on the letters)."""
+    c = pattern[2:3]
+    if pattern.startswith("\\b") and c.isalpha() and c.isascii() and pattern[3:4] not in ("*", "+", "?", "{"):
+        return f"{c}(?<!\\w{c})" + pattern[3:]
+    return pattern
 
 
 class CueQualifier:
@@ -313,8 +328,14 @@ class CueQualifier:
         self.keys = {nlp.vocab.strings[key]: (QUALIFIER_NAMES.index(key.partition("|")[0]),
                                               key.partition("|")[2].removesuffix(OWN),
                                               key.endswith(OWN)) for key in flat}
-        self.regexes = [compile_regex(r, 0) for r in regex]  # as edsnlp's RegexMatcher
-        self.following_regexes = [compile_regex(r, 0) for r in following_regex]
+        # match key -> (qualifier, label), with and without the cues of ours; the regex cues
+        # under the keys -1 (preceding) and -2 (following: ours)
+        self.labels = {True: {k: v[:2] for k, v in self.keys.items()}, False: {
+            k: v[:2] for k, v in self.keys.items() if not v[2]}}
+        self.labels[True].update({-1: (0, "preceding"), -2: (0, "following")})
+        self.labels[False][-1] = (0, "preceding")
+        self.regexes = [compile_regex(_literal_first(r), 0) for r in regex]  # as edsnlp's RegexMatcher
+        self.following_regexes = [compile_regex(_literal_first(r), 0) for r in following_regex]
 
     def __call__(self, doc, spans: Sequence[tuple[int, int]], *,
                  own_rules: bool = True) -> list[Qualification]:
@@ -325,19 +346,23 @@ class CueQualifier:
         # sentences holding the start of a span; a cue must lie within one
         held = {bisect.bisect_right(starts, s) - 1 for s, _ in spans}
         per_q: list[list[tuple[int, int, str]]] = [[], [], []]
-        keys = self.keys
-        found = [(*keys[k][:2], s, e) for k, s, e in self.matcher(doc)
-                 if own_rules or not keys[k][2]]
+        labels = self.labels[own_rules]
         norms, text, spaces = self._norm_text(doc)
-        found += [(0, "preceding", s, e) for s, e in _align(self.regexes, norms, text, spaces)]
-        if own_rules and self.following_regexes:
-            found += [(0, "following", s, e)
-                      for s, e in _align(self.following_regexes, norms, text, spaces)]
-        for q, label, s, e in found:
+        regexes = self.regexes + self.following_regexes if own_rules else self.regexes
+        regex_key = [-1] * len(self.regexes) + [-2] * len(self.following_regexes)
+        found = chain(self.matcher(doc),
+                      [(regex_key[r], s, e) for r, s, e in _align(regexes, norms, text, spaces, tagged=True)])
+        n = len(norms)
+        for key, s, e in found:
+            q_label = labels.get(key)
+            if q_label is None:  # a cue of ours, without own_rules
+                continue
+            q, label = q_label
             i = bisect.bisect_right(starts, s) - 1
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
-                    own_rules and (_colon_after(norms, e) is not None or (
-                        q == 1 and _title_colon(norms, s, e) is not None)))):
+                    own_rules and e < n and (  # _colon_after(norms, e) is not None, inline
+                        norms[e] == ":" or (norms[e] in _PREPOSITIONS and e + 1 < n and norms[e + 1] == ":")
+                        or (q == 1 and _title_colon(norms, s, e) is not None)))):
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
@@ -368,11 +393,13 @@ class CueQualifier:
             joins = _joins(norms, spans)
             _coordinated_articles(norms, spans, joins, hyp)
             _distribute_plural_results(doc, norms, spans, neg, joins)
-            _question_after_colon(norms, spans, hyp)
+            if "?" in text:  # guards on the NORM text: the words a rule needs among the norms
+                _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
             _own_disease(norms, spans, hyp)
-            _type_of(norms, spans, hyp)
-            _type_of_predicate(norms, spans, hyp)
+            if "type" in text:
+                _type_of(norms, spans, hyp)
+                _type_of_predicate(norms, spans, hyp)
             _distribute_following(norms, spans, joins, hyp)
             for rule in _HEDGE_RULES + _HEDGE_RULES_13A:  # rounds 12a, 13a
                 rule(norms, spans, hyp)
@@ -404,35 +431,50 @@ class CueQualifier:
         have one) and the SPACY flags."""
         from spacy.attrs import NORM, SPACY
 
-        strings = doc.vocab.strings
-        rows = doc.to_array([SPACY, NORM]).tolist()
-        norms = [strings[n] for _, n in rows]
-        spaces = [sp for sp, _ in rows]
+        rows = doc.to_array([SPACY, NORM])
+        spaces = rows[:, 0].tolist()
+        norms = _norm_strings(doc.vocab.strings, rows[:, 1].tolist())
         text = "".join([t + " " if sp else t for sp, t in zip(spaces, norms)])
         return norms, text, spaces
 
 
-def _align(regexes, norms, text, spaces) -> list[tuple[int, int]]:
+_NORM_MEMO: dict[int, str] = {}  # norm hash -> its string (a StringStore look-up decodes a new str)
+_NORM_MEMO_MAX = 200_000
+
+
+def _norm_strings(strings, hashes: list[int]) -> list[str]:
+    """The strings of the norm ``hashes``, memoised (strings, not hashes: safe across spaCy memory zones)."""
+    memo = _NORM_MEMO
+    out = list(map(memo.get, hashes))
+    if None in out:
+        if len(memo) >= _NORM_MEMO_MAX:
+            memo.clear()
+        for i, t in enumerate(out):
+            if t is None:
+                out[i] = memo[hashes[i]] = strings[hashes[i]]
+    return out
+
+
+def _align(regexes, norms, text, spaces, tagged: bool = False) -> list:
     """Token ranges of the regex matches on the NORM text, aligned as
-    edsnlp's RegexMatcher does ("expand": every token the match touches)."""
-    found = [m.span() for rx in regexes for m in rx.finditer(text)]
+    edsnlp's RegexMatcher does ("expand": every token the match touches);
+    ``tagged``: (index of the regex, start, end) triples."""
+    found = [(r, *m.span()) for r, rx in enumerate(regexes) for m in rx.finditer(text)]
     if not found:
         return []
-    begins, ends, offset = [], [], 0
-    for sp, t in zip(spaces, norms):
-        begins.append(offset)
-        offset += len(t)
-        ends.append(offset)
-        offset += 1 if sp else 0
+    lengths = list(map(len, norms))
+    begins = list(accumulate(map(add, lengths, spaces), initial=0))
+    begins.pop()
+    ends = list(map(add, begins, lengths))
     out = []
-    for start_char, end_char in found:
+    for r, start_char, end_char in found:
         start = bisect.bisect_right(begins, start_char)
         end = bisect.bisect_left(ends, end_char)
         if start > 0 and start_char < ends[start - 1]:
             start -= 1
         if end < len(begins) and end_char > begins[end]:
             end += 1
-        out.append((start, max(start, end)))
+        out.append((r, start, max(start, end)) if tagged else (start, max(start, end)))
     return out
 
 
@@ -445,6 +487,8 @@ def _distribute_plural_results(doc, norms, spans, neg, joins=None) -> None:
     after a ":" that follows it), also negates the spans before it that are
     joined to it by one "et" or "," (an article after it: ``joins``, round 12a)
     (in place, on the per-span cue lists of :func:`_scoped`)."""
+    if not any(neg):  # no cue to share
+        return
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
@@ -1000,8 +1044,8 @@ def _join(norms, spans, k: int) -> str | None:
     """How span ``k`` joins the next one: "or" ("et" / "ou" / "plutôt que" /
     "voire" and an article, a preposition allowed before it), "comma" ("," and
     "un", "une", "des"), else None."""
-    if k + 1 >= len(spans):
-        return None
+    if k + 1 >= len(spans) or not 2 <= spans[k + 1][0] - spans[k][1] <= 4:
+        return None  # the rewrites below shorten "between" by at most 2 words, to 2
     between = norms[spans[k][1]:spans[k + 1][0]]
     if between[:2] in ([",", "ou"], ["plutot", "que"], ["plutot", "qu'"], ["ou", "bien"]):
         between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
@@ -1282,13 +1326,15 @@ def _type_of(norms, spans, hyp) -> None:
     specifies the previous one ("à type de", "de type", after its
     following cue if any) shares its hypothesis (in place)."""
     for k in range(1, len(spans)):
+        if hyp[k] or not hyp[k - 1]:
+            continue
         s = spans[k][0]
         pe = spans[k - 1][1]
         pe = max([pe] + [c[1] for c in hyp[k - 1] if c[0] == pe])  # its own cue: "probable"
         between = norms[pe:s]
         if between[:1] == [","]:
             between = between[1:]
-        if not hyp[k] and hyp[k - 1] and between in _TYPE_OF:
+        if between in _TYPE_OF:
             hyp[k].extend(hyp[k - 1])
 
 
@@ -1332,6 +1378,8 @@ def _distribute_following(norms, spans, joins, hyp) -> None:
     possibles": a following hypothesis cue at most two tokens after a span
     also qualifies the spans before it joined to it by one "et", "ou" or ","
     (and an article: round 12a) (in place)."""
+    if not any(hyp):  # no cue to share
+        return
     tail: list[tuple[int, int] | None] = [None] * len(spans)
     for k in range(len(spans) - 1, -1, -1):
         s, e = spans[k]
@@ -1574,7 +1622,7 @@ def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = Fal
     out: list[list[tuple[int, int]]] = [[] for _ in spans]
     if cues is None:  # the cues left by the pseudo cues, if the caller has them
         cues = _filter_pseudo([m for m in matches if m[2] != TERMINATION])
-    if not cues:
+    if not cues or not spans:
         return out
     ends = [m[0] for m in matches if m[2] == TERMINATION]
     if inner_ends:
@@ -1584,11 +1632,19 @@ def _scoped(spans, matches, starts, preceding, following, inner_ends: bool = Fal
     by_scope: dict[int, list[tuple[int, int, str]]] = {}
     for c in cues:
         by_scope.setdefault(bisect.bisect_right(bounds, c[0]) - 1, []).append(c)
-    for k, (s, e) in enumerate(spans):
-        first = bisect.bisect_right(bounds, s) - 1
-        last = bisect.bisect_right(bounds, e - 1) - 1
-        for i in range(first, last + 1):
-            for c in by_scope.get(i, ()):
+    # per scope [lo, hi) holding cues, in order, the spans that overlap it (s < hi, e - 1 >= lo): the same
+    # cues in the same order per span as a walk over each span's scopes; spans sorted by start, at most
+    # ``longest`` tokens long
+    span_starts = [s for s, _ in spans]
+    longest = max(e - s for s, e in spans)
+    for i in sorted(by_scope):
+        lo = bounds[i]
+        hi = bounds[i + 1] if i + 1 < len(bounds) else spans[-1][0] + 1
+        for k in range(bisect.bisect_left(span_starts, lo + 1 - longest), bisect.bisect_left(span_starts, hi)):
+            s, e = spans[k]
+            if e - 1 < lo:
+                continue
+            for c in by_scope[i]:
                 if preceding is None:
                     if c[2] == "family":
                         out[k].append((c[0], c[1]))
