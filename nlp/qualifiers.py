@@ -999,8 +999,7 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         return
     starts = [s for s, _ in spans]
     for k, (s, e) in enumerate(spans):
-        comma = e if e < len(norms) and norms[e] == "," else (
-            _predicate_comma(norms, starts, k, e) if e < len(norms) and norms[e] in _COPULA_HEADS else None)
+        comma = _predicate_comma(norms, starts, k, e)
         c = after.get(comma + 1) if comma is not None else None
         if c is None or c in out[k]:
             continue
