@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+SOURCE_ROOT = str(Path(__file__).resolve().parents[1])  # for ``python -m fhirstore.embedded_server``
 
 
 def free_port() -> int:
@@ -46,11 +46,12 @@ class EmbeddedMongo:
 
     def start(self, timeout: float = 30.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        executable = shutil.which("nx-27017") or str(Path(sys.executable).with_name("nx-27017"))
         log_file = self.data_dir / "nx-27017.log"
         self.process = subprocess.Popen(
-            [executable, "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--log-file", str(log_file), "--pid-file", str(self.data_dir / "nx-27017.pid")],
+            [sys.executable, "-m", "fhirstore.embedded_server", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(self.data_dir), "--log-file", str(log_file),
+             "--pid-file", str(self.data_dir / "nx-27017.pid")],
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SOURCE_ROOT, os.getenv("PYTHONPATH")]))},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

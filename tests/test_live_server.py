@@ -59,7 +59,8 @@ def test_quick_start_and_data_survive_a_restart(tmp_path):
     finally:
         stop(server)
     assert not (tmp_path / "nx-27017.pid").exists() or subprocess.run(
-        ["pgrep", "-f", f"nx-27017.*{tmp_path}"], capture_output=True).returncode != 0, "embedded store left running"
+        ["pgrep", "-f", f"fhirstore.embedded_server.*{tmp_path}"], capture_output=True).returncode != 0, \
+        "embedded store left running"
     server = start(tmp_path, port)
     try:
         again = requests.get(f"{base}/Patient/{patient_id}")
