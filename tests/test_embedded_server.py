@@ -123,3 +123,33 @@ def test_a_bulk_write_to_one_database_is_one_transaction(handler):
                                                       "nsInfo": [{"ns": "other.c"}, {"ns": "db.c"}]})]}
     nx.handle_command(across)
     assert "BEGIN" not in statements
+
+
+def test_plain_documents_are_stored_as_nx_27017_stores_them(handler):
+    """The fast path writes the very row nx-27017's own path writes; other documents still take that path."""
+    from datetime import datetime, timezone
+
+    from bson import ObjectId
+    from nx_27017.handler import NeoSQLiteHandler
+
+    nx, _ = handler
+    unpatched = NeoSQLiteHandler.handle_insert.__wrapped__.__wrapped__
+    plain = [{"_id": "p1", "resourceType": "Observation", "code": {"coding": [{"code": "J44.1", "display": "é"}]},
+              "n": 3, "x": 1.5, "ok": True, "none": None, "list": [1, "a", {"b": []}]}]
+    nx.handle_insert(_message({"insert": "fast", "$db": "db", "ordered": True}, plain))
+    unpatched(nx, _message({"insert": "slow", "$db": "db", "ordered": True}, plain))
+    sqlite = nx.get_database("db").db
+    rows = {table: sqlite.execute(f"SELECT _id, data FROM {table}").fetchall() for table in ("fast", "slow")}
+    assert rows["fast"] == rows["slow"] and rows["fast"][0][0] == "p1"
+    when = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    others = [{"_id": 7, "v": 1}, {"_id": ObjectId(), "v": 2}, {"_id": "d", "at": when}, {"v": 4},
+              {"_id": "nan", "x": float("nan")}]
+    _, reply = nx.handle_insert(_message({"insert": "fast", "$db": "db", "ordered": False}, others))
+    assert reply["n"] == 4 and [e["index"] for e in reply["writeErrors"]] == [4]  # NaN: not JSON, refused
+    found = nx.get_database("db")["fast"]
+    assert found.find_one({"_id": 7})["v"] == 1 and found.find_one({"v": 2}) is not None
+    assert found.find_one({"_id": "d"})["at"].replace(tzinfo=timezone.utc) == when
+    assert found.count_documents({}) == 5
+    _, duplicate = nx.handle_insert(_message({"insert": "fast", "$db": "db"}, [{"_id": "n1"}, {"_id": "p1"},
+                                                                                {"_id": "n2"}]))
+    assert duplicate["n"] == 1 and duplicate["writeErrors"][0]["code"] == 11000 and found.count_documents({}) == 6
