@@ -1511,6 +1511,10 @@ def _kept_in_place(internal: dict, documents: set[str]) -> dict:
 
 def _has_bar(text: str) -> bool:
     """Whether an escaped token value (``\\|`` a literal bar) has a ``|`` of its own: a system part."""
+    if "|" not in text:
+        return False
+    if "\\" not in text:
+        return True
     escaped = False
     for character in text:
         if escaped:

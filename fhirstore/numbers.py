@@ -38,8 +38,21 @@ def encode_numbers(node: Any) -> tuple[Any, list[str]]:
     Returns ``node`` itself when it holds no Decimal (the usual case: nothing is copied).
     """
     paths: list[str] = []
-    encoded = _encode(node, "", paths) if isinstance(node, (dict, list)) else node
+    encoded = _encode(node, "", paths) if isinstance(node, (dict, list)) and _holds_decimal(node) else node
     return encoded, paths
+
+
+def _holds_decimal(node: Any) -> bool:
+    """Whether a Decimal is anywhere in ``node`` (a walk that builds no path)."""
+    for value in node.values() if isinstance(node, dict) else node:
+        if type(value) in _LEAVES:
+            continue
+        if isinstance(value, Decimal) or isinstance(value, (dict, list)) and _holds_decimal(value):
+            return True
+    return False
+
+
+_LEAVES = frozenset({str, int, bool, float, type(None)})
 
 
 def _encode(node: Any, prefix: str, paths: list[str]) -> Any:

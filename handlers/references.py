@@ -10,19 +10,25 @@ LOCAL_REFERENCE = re.compile(f"^([A-Z][A-Za-z]+)/({ID_CHARS})(?:/_history/{ID_CH
 RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)[/?]")
 
 
-def iter_references(node: Any) -> Iterator[str]:
+def iter_references(node: Any) -> list[str]:
     """Every ``reference`` string in the resource, depth first (contained resources skipped): the walk of
     :func:`iter_reference_paths` without building the paths (every write runs it)."""
+    found: list[str] = []
+    _collect_references(node, found)
+    return found
+
+
+def _collect_references(node: Any, found: list[str]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "reference" and isinstance(value, str):
-                yield value
+                found.append(value)
             elif key != "contained" and isinstance(value, (dict, list)):
-                yield from iter_references(value)
+                _collect_references(value, found)
     elif isinstance(node, list):
         for item in node:
             if isinstance(item, (dict, list)):
-                yield from iter_references(item)
+                _collect_references(item, found)
 
 
 def iter_reference_paths(node: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from fhirstore import IndexSpec
@@ -30,7 +31,7 @@ class SearchParam:
     single: bool = False
     also: tuple[str, ...] = ()  # string: parameters whose keys it searches too (``name`` → ``family``: no duplicates)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The helper's name under ``_codoc.sp`` (``part-of`` → ``part_of``: nx-27017 names indexes after fields)."""
         return self.name.replace("-", "_")
@@ -40,7 +41,7 @@ class SearchParam:
         """The key names a search on this parameter looks at: its own, then those of ``also``."""
         return (self.key, *(name.replace("-", "_") for name in self.also))
 
-    @property
+    @cached_property
     def keyed(self) -> bool:
         """Served by search keys rather than a field of the document."""
         return not self.single and self.type not in ("date", "special")
@@ -62,11 +63,16 @@ class SearchParam:
             return ()
         return tuple(IndexSpec(((f, 1),)) for f in self.fields)
 
+    @cached_property
+    def _steps(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(tuple(p.split(".")) for p in self.paths)
+
     def index_value(self, resource: dict) -> Any:
         """The helper value kept for this parameter, or None when the resource has nothing to find it by."""
+        nodes = [node for steps in self._steps for node in _values(resource, steps)]
+        if not nodes:
+            return None
         index = _index()
-        walk = index.walk
-        nodes = [node for path in self.paths for node in walk(resource, path)]
         kind = self.type
         if kind == "date":
             ranges = [r for r in (index.value_range(n) for n in nodes) if r]
@@ -75,22 +81,35 @@ class SearchParam:
             else index.string_keys if kind == "string" else _uri_values if kind == "uri" else None
         if extract is None:
             raise KeyError(kind)
-        if not nodes:
-            return None
         values = list(dict.fromkeys(v for n in nodes for v in extract(n)))
         if not values:
             return None
         return values[0] if self.single else values
 
     def _reference_values(self, node: Any) -> list[str]:
-        from handlers.search.index import reference_type
-
         reference = node.get("reference") if isinstance(node, dict) else None
         if not isinstance(reference, str):
             return []
         reference = normalize_reference(reference)
-        kind = reference_type(reference)
+        kind = _index().reference_type(reference)
         return [reference] if not self.targets or kind is None or kind in self.targets else []
+
+
+def _values(resource: dict, steps: tuple[str, ...]) -> list:
+    """Every value at a path of ``resource`` given as its steps, lists flattened at each step (``index.walk``)."""
+    current: list = [resource]
+    for step in steps:
+        following: list = []
+        for item in current:
+            value = item.get(step) if isinstance(item, dict) else None
+            if isinstance(value, list):
+                following.extend(value)
+            elif value is not None:
+                following.append(value)
+        if not following:
+            return following
+        current = following
+    return current
 
 
 def _uri_values(node: Any) -> list[str]:
