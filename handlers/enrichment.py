@@ -31,7 +31,7 @@ from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, now_instant
 from fhirstore.errors import GoneError, NotFoundError
 from fhirstore.fields import RUN, SOURCE, path
-from handlers.ids import random_hex, random_uuid, random_uuids
+from handlers.ids import random_hex, random_uuid, time_ordered_uuids
 
 log = logging.getLogger("codoc.enrichment")
 
@@ -267,8 +267,8 @@ class Enricher:
 
     # -- Phenotype resources -----------------------------------------------------------------------------------
     def phenotypes(self, document: dict, concepts: list["nlp.Concept"], run: str) -> list[dict]:
-        """The Phenotypes of a run, one per concept (their ids drawn at once: see ``random_uuids``)."""
-        return [self.phenotype(document, c, run, i) for c, i in zip(concepts, random_uuids(len(concepts)))]
+        """The Phenotypes of a run, one per concept (time-ordered ids drawn at once: see ``time_ordered_uuids``)."""
+        return [self.phenotype(document, c, run, i) for c, i in zip(concepts, time_ordered_uuids(len(concepts)))]
 
     def phenotype(self, document: dict, concept: "nlp.Concept", run: str, resource_id: str | None = None) -> dict:
         """An Observation with the phenotype profile for one concept found in the document."""

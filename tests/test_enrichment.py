@@ -4,6 +4,8 @@ from __future__ import annotations
 import base64
 import threading
 
+import uuid
+
 import pytest
 
 import nlp
@@ -74,6 +76,8 @@ def test_note_becomes_phenotypes_with_codes_assertions_and_offsets(client, patie
     assert found[(ICD10, "C50")]["assertion"] == "family"
     metformin = next(p for (system, code), p in found.items() if system == ATC and code.startswith("A10BA02"))
     assert metformin["valueString"].lower() == "metformine"
+    ids = [p["id"] for p in found.values()]
+    assert {uuid.UUID(i).version for i in ids} == {7}  # time-ordered: appended to the store's indexes
     for resource in found.values():
         assert resource["subject"] == {"reference": f"Patient/{patient_id}"}
         assert resource["derivedFrom"] == [{"reference": f"DocumentReference/{created.get_json()['id']}"}]

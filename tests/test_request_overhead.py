@@ -4,6 +4,7 @@ the scope decisions and the plain-function check of Flask."""
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -13,7 +14,7 @@ from flask_cors import CORS
 
 from app import CodocFlask, create_app
 from handlers.http.io import http_date
-from handlers.ids import random_hex, random_uuid
+from handlers.ids import random_hex, random_uuid, time_ordered_uuids
 from security import scopes as smart
 from security.cors import EXPOSED, METHODS, ALLOWED_HEADERS, _with_fast_path
 from tests.conftest import BASE
@@ -63,6 +64,19 @@ def test_ids_are_version_4_uuids():
         assert parsed.version == raw.version == 4 and parsed.variant == raw.variant == uuid.RFC_4122
         seen.update((text, digits))
     assert len(seen) == 4000
+
+
+def test_time_ordered_ids_are_version_7_uuids_ascending_within_a_call_and_across_milliseconds():
+    earlier = time_ordered_uuids(3)
+    time.sleep(0.002)
+    batches = [time_ordered_uuids(2048) for _ in range(3)]
+    for batch in batches:
+        parsed = [uuid.UUID(text) for text in batch]
+        assert [str(p) for p in parsed] == batch
+        assert {p.version for p in parsed} == {7} and {p.variant for p in parsed} == {uuid.RFC_4122}
+        assert batch == sorted(batch) and batch[0] > max(earlier)
+        assert abs(int(batch[0][:8] + batch[0][9:13], 16) - time.time() * 1000) < 5000  # the Unix time in ms
+    assert len({i for batch in batches for i in batch}) == 3 * 2048
 
 
 def test_base_url_follows_each_host(client):
