@@ -3,8 +3,10 @@
 Two paths: inline (``CODOC_NLP=on``: the POST of a DocumentReference runs its enrichment) and worker (``--worker``:
 ``CODOC_NLP=async``, N notes stored pending, then the ``codoc worker`` loop drains them: notes/s from the first job
 taken to the last status done). Also measures how soon a freshly started ``codoc run`` answers /metadata while the
-NLP engine loads (``--no-start`` skips it).
-Usage: ``python bench/bench_enrichment.py [--n 200] [--filler 0.5 | --letters] [--worker] [--runs 3] [--json]``
+NLP engine loads (``--no-start`` skips it). ``--worker --processes K``: K worker processes forked as ``codoc worker
+--processes K`` forks them.
+Usage: ``python bench/bench_enrichment.py [--n 200] [--filler 0.5 | --letters] [--worker [--processes K]] [--runs 3]
+[--json]``
 (wire backend: nx-27017); ``--letters`` posts the annotated realistic letters of tests/data/nlp/ (cycled to ``--n``).
 With ``--runs`` the figures are the min and median over the runs, and the load average is reported.
 """
@@ -45,12 +47,16 @@ def _bodies(patient: str, notes: list[str]) -> list[dict]:
                                          "data": base64.b64encode(note.encode()).decode()}}]} for note in notes]
 
 
-def _app(uri: str, mode: str):
+def _settings(uri: str, mode: str, database: str | None = None) -> dict:
+    return {"CODOC_ENV": "testing", "CODOC_MONGO_URI": uri, "CODOC_NLP": mode,
+            "CODOC_MONGO_DB": database or f"bench_{uuid.uuid4().hex[:8]}", "CODOC_AUDIT_ENABLED": False,
+            "CODOC_RATELIMIT_ENABLED": False}
+
+
+def _app(uri: str, mode: str, database: str | None = None):
     from app import create_app
 
-    return create_app({"CODOC_ENV": "testing", "CODOC_MONGO_URI": uri, "CODOC_NLP": mode,
-                       "CODOC_MONGO_DB": f"bench_{uuid.uuid4().hex[:8]}", "CODOC_AUDIT_ENABLED": False,
-                       "CODOC_RATELIMIT_ENABLED": False})
+    return create_app(_settings(uri, mode, database))
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -63,8 +69,10 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_figures(server, before: tuple[float, float], n: int) -> dict:
-    store, app = cpu_seconds(server.process.pid) - before[0], cpu_seconds() - before[1]
+def cpu_figures(server, before: tuple[float, float], n: int, app: float | None = None) -> dict:
+    """Store and app CPU per note since ``before``; ``app``: the app's CPU seconds, when not this process's."""
+    store = cpu_seconds(server.process.pid) - before[0]
+    app = cpu_seconds() - before[1] if app is None else app
     return {"store_cpu_ms_per_note": round(store * 1000 / n, 2), "app_cpu_ms_per_note": round(app * 1000 / n, 2)}
 
 
@@ -102,19 +110,21 @@ def end_to_end(n: int, filler_share: float = 0.0, letters: bool = False) -> dict
             "phenotypes_per_note": round(phenotypes / n, 1), **cpu}
 
 
-def worker(n: int, filler_share: float = 0.0, letters: bool = False) -> dict:
+def worker(n: int, filler_share: float = 0.0, letters: bool = False, processes: int = 0) -> dict:
     """Worker: N notes stored pending (``CODOC_NLP=async``, no Redis: the durable jobs in MongoDB), then the
     ``codoc worker`` loop (``Enricher.work``, its sweeps finding the jobs) drains them; notes/s from the start of the
-    loop (engine loaded) to the last status written."""
+    loop (engine loaded) to the last status written. ``processes`` > 0: that many worker processes forked as
+    ``codoc worker --processes`` forks them (``cli.nlp_processes``), timed from the fork (their start included);
+    app CPU is theirs, read just before they are stopped."""
     import nlp
     from fhirstore.embedded import EmbeddedMongo
 
     notes = _notes(n, filler_share, letters)
     engine = engine_rate(notes)
     with tempfile.TemporaryDirectory() as data, EmbeddedMongo(data) as server:
-        app = _app(server.uri, "async")
+        database = f"bench_{uuid.uuid4().hex[:8]}"
+        app = _app(server.uri, "async", database)
         client = app.test_client()
-        enricher = app.extensions["codoc.registry"].enricher
         patient = client.post("/v4.3.0/Patient", json={"resourceType": "Patient"}).get_json()["id"]
         quiet = logging.getLogger("codoc.enrichment")
         level, quiet.level = quiet.level, logging.ERROR  # "no Redis: stays pending" once per note
@@ -124,23 +134,43 @@ def worker(n: int, filler_share: float = 0.0, letters: bool = False) -> dict:
         finally:
             quiet.setLevel(level)
         nlp.get_engine(wait=None)
-        stop = threading.Event()
-        loop = threading.Thread(target=enricher.work, args=(stop,), kwargs={"timeout": 0, "sweep_every": 0.05})
-        cpu = cpu_seconds(server.process.pid), cpu_seconds()
-        started = time.time()
-        loop.start()
+        options = {"timeout": 0, "sweep_every": 0.05}
+        if processes:
+            from cli import nlp_processes
+
+            app.extensions["codoc.store"].db.client.close()  # no client of this process crosses the fork
+            cpu = cpu_seconds(server.process.pid), 0.0
+            started = time.time()
+            children = nlp_processes(processes, {**_settings(server.uri, "async", database),
+                                                 "CODOC_CREATE_INDEXES": False}, options)
+            enricher = _app(server.uri, "async", database).extensions["codoc.registry"].enricher
+        else:
+            enricher = app.extensions["codoc.registry"].enricher
+            stop = threading.Event()
+            loop = threading.Thread(target=enricher.work, args=(stop,), kwargs=options)
+            cpu = cpu_seconds(server.process.pid), cpu_seconds()
+            started = time.time()
+            loop.start()
         while enricher.statuses.find({"status": "pending"}, 1):
             time.sleep(0.1)
-        stop.set()
-        loop.join()
-        cpu = cpu_figures(server, cpu, n)
+        if processes:
+            app_cpu = sum(cpu_seconds(child.pid) for child in children)
+            for child in children:
+                child.terminate()
+                child.join()
+            cpu = cpu_figures(server, cpu, n, app_cpu)
+        else:
+            stop.set()
+            loop.join()
+            cpu = cpu_figures(server, cpu, n)
         records = enricher.statuses.find({}, n + 1)
         last = max(datetime.fromisoformat(r["updated"].replace("Z", "+00:00")).timestamp() for r in records)
         rate = n / (last - started)
         phenotypes = sum(r.get("count", 0) for r in records)
         assert len(records) == n and all(r["status"] == "done" for r in records), records[:3]
-    return {"notes": n, "engine_notes_per_s": round(engine, 1), "worker_notes_per_s": round(rate, 1),
-            "worker_over_engine": round(rate / engine, 3), "phenotypes_per_note": round(phenotypes / n, 1), **cpu}
+    return {"notes": n, **({"processes": processes} if processes else {}), "engine_notes_per_s": round(engine, 1),
+            "worker_notes_per_s": round(rate, 1), "worker_over_engine": round(rate / engine, 3),
+            "phenotypes_per_note": round(phenotypes / n, 1), **cpu}
 
 
 def repeated(measure, runs: int) -> dict:
@@ -195,13 +225,17 @@ def main() -> None:
                         help="share of concept-free prose in the notes (0 = dense: ~47 concepts a note)")
     parser.add_argument("--letters", action="store_true", help="post the annotated realistic letters instead")
     parser.add_argument("--worker", action="store_true", help="measure the worker path instead of the inline one")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="with --worker: that many forked worker processes (codoc worker --processes)")
     parser.add_argument("--runs", type=int, default=1, help="repeat; report min and median")
     parser.add_argument("--no-start", action="store_true", help="skip the /metadata-after-start measure")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    path = worker if args.worker else end_to_end
     results = {} if args.no_start else metadata_after_start()
-    results.update(repeated(lambda: path(args.n, args.filler, args.letters), args.runs))
+    if args.worker:
+        results.update(repeated(lambda: worker(args.n, args.filler, args.letters, args.processes), args.runs))
+    else:
+        results.update(repeated(lambda: end_to_end(args.n, args.filler, args.letters), args.runs))
     emit(results, args.json)
 
 

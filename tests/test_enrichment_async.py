@@ -52,3 +52,60 @@ def test_worker_process_enriches_queued_documents(client, settings):
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` forked (its NLP workers)."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in found]
+
+
+def test_worker_processes_share_the_queue_and_stop_together(client, settings, tmp_path):
+    """`codoc worker --processes 2`: two forked NLP processes drain the queue, each document enriched once; a
+    SIGTERM to the parent alone stops both (exit 0); a child killed makes the parent stop the other and fail."""
+    patient = client.post(f"{BASE}/Patient", json={"resourceType": "Patient"}).get_json()["id"]
+    env = {**os.environ, **{k: str(v) for k, v in settings.items()}}
+    log = tmp_path / "worker.log"
+
+    def start():
+        with open(log, "ab") as output:  # a file, not a pipe nobody reads: the processes would block on a full one
+            return subprocess.Popen([CODOC, "worker", "--only", "nlp", "--processes", "2"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=output, start_new_session=True)
+
+    worker = start()
+    try:
+        deadline = time.monotonic() + 180
+        while len(_children(worker.pid)) < 2 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        assert len(_children(worker.pid)) == 2, log.read_text()[-2000:]
+        ids = [client.post(f"{BASE}/DocumentReference", json=document(patient, b64(NOTE))).get_json()["id"]
+               for _ in range(6)]
+        states: dict = {}
+        while time.monotonic() < deadline and worker.poll() is None:
+            states = {i: client.get(f"{BASE}/DocumentReference/{i}/$enrichment-status").get_json()
+                      ["parameter"][1]["valueCode"] for i in ids}
+            if set(states.values()) == {"done"}:
+                break
+            time.sleep(0.2)
+        assert set(states.values()) == {"done"}, states
+        counts = {len(phenotypes(client, i)) for i in ids}
+        assert len(counts) == 1 and counts.pop() > 3  # the same note: the same set, once each
+        worker.send_signal(signal.SIGTERM)  # the parent alone, not its process group
+        assert worker.wait(timeout=60) == 0, log.read_text()[-2000:]
+        assert log.read_text().count("stopped after") == 2
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    worker = start()
+    try:
+        deadline = time.monotonic() + 180
+        while len(_children(worker.pid)) < 2 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.2)
+        children = _children(worker.pid)
+        assert len(children) == 2
+        os.kill(children[0], signal.SIGKILL)
+        assert worker.wait(timeout=60) == 1
+        assert not _children(worker.pid)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
