@@ -1,7 +1,8 @@
 """Store CPU per generated Phenotype (nx-27017), with its search keys held inline and as SearchKey documents.
 
 The app's own write path: the NLP engine reads the annotated letters once, their Phenotypes are built and indexed
-by the Observation handler, then stored with ``create_many`` (as the worker does) into a fresh database, alternately
+by the Observation handler, then stored with ``create_many`` (as the worker does, with time-ordered ids) into a fresh
+database, alternately
 with the inline layout (the product's) and with every key a SearchKey document (the layout before it). The figure
 is the CPU the nx-27017 process spends per Phenotype, read from /proc around the inserts. A third layout, inline with
 no index at all (but ``_id``), is the floor of any layout: what the store spends per Phenotype whatever the app does;
@@ -46,6 +47,7 @@ def phenotypes(app, count: int) -> list[tuple[dict, dict]]:
 
 def run(count: int, runs: int, per_note: float = 25.4) -> dict:
     from app import create_app
+    from handlers.ids import time_ordered_uuids
 
     per_layout: dict[str, list[float]] = {"inline": [], "search_key_documents": [], "inline_without_indexes": []}
     with embedded_server() as server:
@@ -63,7 +65,9 @@ def run(count: int, runs: int, per_note: float = 25.4) -> dict:
                     store.keep_inline("Observation", ())
                 if layout != "inline_without_indexes":
                     target.extensions["codoc.registry"].ensure_indexes()  # after the layout is chosen: its own
-                resources = [{**p, "id": str(uuid.uuid4())} for p, _ in made]
+                ids = [i for start in range(0, len(made), BATCH)  # time-ordered, as the enricher draws them
+                       for i in time_ordered_uuids(min(BATCH, len(made) - start))]
+                resources = [{**p, "id": i} for (p, _), i in zip(made, ids)]
                 before = cpu_seconds(server.process.pid)
                 for start in range(0, len(resources), BATCH):
                     store.create_many("Observation", resources[start:start + BATCH],
