@@ -3,10 +3,11 @@
 The app's own write path: the NLP engine reads the annotated letters once, their Phenotypes are built and indexed
 by the Observation handler, then stored with ``create_many`` (as the worker does, with time-ordered ids) into a fresh
 database, alternately with the inline layout (the product's) and with every key a SearchKey document (the layout
-before it). The figure is the CPU the nx-27017 process spends per Phenotype, read from /proc around the inserts. A third layout, inline with
-no index at all (but ``_id``), is the floor of any layout: what the store spends per Phenotype whatever the app does;
-``ceiling_notes_per_s`` is the rate one nx-27017 process (one core: it serves a database one command at a time)
-could not exceed at that floor for notes of ``--per-note`` Phenotypes (25.4: the annotated letters).
+before it). The figure is the CPU the nx-27017 process spends per Phenotype, read from /proc around the inserts. A
+third layout, inline with no index at all (but ``_id``), is the floor of any layout: what the store spends per
+Phenotype whatever the app does; ``ceiling_notes_per_s`` is the rate one nx-27017 process (one core: it serves a
+database one command at a time) could not exceed at that floor for notes of ``--per-note`` Phenotypes (25.4: the
+annotated letters).
 
 Usage: ``python bench/bench_phenotype_insert.py [--phenotypes 2000] [--runs 3] [--per-note 25.4] [--json]``
 """

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from calendar import monthrange
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from fhirstore.fields import CHECKS, KEYS, SEARCH
 from handlers.search.params import META_PARAMS, SearchParam
@@ -23,21 +23,6 @@ MAX_INSTANT = "9999-12-31T23:59:59.999Z"
 WORD_MAX = 64
 #: Longer search keys are kept as their start and a digest (an index key has a size limit, a value has not).
 KEY_MAX = 256
-
-
-def walk(node: Any, path: str) -> Iterator[Any]:
-    """Every value at a dotted path, lists flattened at each step."""
-    current = [node]
-    for part in path.split("."):
-        following = []
-        for item in current:
-            value = item.get(part) if isinstance(item, dict) else None
-            if isinstance(value, list):
-                following.extend(value)
-            elif value is not None:
-                following.append(value)
-        current = following
-    yield from current
 
 
 def index_values(params: Iterable[SearchParam], resource: dict) -> dict:

@@ -69,7 +69,7 @@ class SearchParam:
 
     def index_value(self, resource: dict) -> Any:
         """The helper value kept for this parameter, or None when the resource has nothing to find it by."""
-        nodes = [node for steps in self._steps for node in _values(resource, steps)]
+        nodes = [node for steps in self._steps for node in values_at(resource, steps)]
         if not nodes:
             return None
         index = _index()
@@ -95,8 +95,8 @@ class SearchParam:
         return [reference] if not self.targets or kind is None or kind in self.targets else []
 
 
-def _values(resource: dict, steps: tuple[str, ...]) -> list:
-    """Every value at a path of ``resource`` given as its steps, lists flattened at each step (``index.walk``)."""
+def values_at(resource: Any, steps: tuple[str, ...]) -> list:
+    """Every value at a path of ``resource`` given as its steps, lists flattened at each step."""
     current: list = [resource]
     for step in steps:
         following: list = []
