@@ -114,8 +114,8 @@ def worker(n: int, filler_share: float = 0.0, letters: bool = False, processes: 
     """Worker: N notes stored pending (``CODOC_NLP=async``, no Redis: the durable jobs in MongoDB), then the
     ``codoc worker`` loop (``Enricher.work``, its sweeps finding the jobs) drains them; notes/s from the start of the
     loop (engine loaded) to the last status written. ``processes`` > 0: that many worker processes forked as
-    ``codoc worker --processes`` forks them (``cli.nlp_processes``), timed from the fork (their start included);
-    app CPU is theirs, read just before they are stopped."""
+    ``codoc worker --processes`` forks them (``cli.nlp_processes``) while the jobs are held (a lease in the future),
+    timed from the jobs' release once they run (as a worker waits for a backlog); app CPU is theirs from then."""
     import nlp
     from fhirstore.embedded import EmbeddedMongo
 
@@ -137,13 +137,20 @@ def worker(n: int, filler_share: float = 0.0, letters: bool = False, processes: 
         options = {"timeout": 0, "sweep_every": 0.05}
         if processes:
             from cli import nlp_processes
+            from handlers.enrichment import STATUS_COLLECTION
 
-            app.extensions["codoc.store"].db.client.close()  # no client of this process crosses the fork
-            cpu = cpu_seconds(server.process.pid), 0.0
-            started = time.time()
+            db = app.extensions["codoc.store"].db
+            db[STATUS_COLLECTION].update_many({"status": "pending"}, {"$set": {"lease": time.time() + 3600}})
+            db.client.close()  # no client of this process crosses the fork
             children = nlp_processes(processes, {**_settings(server.uri, "async", database),
                                                  "CODOC_CREATE_INDEXES": False}, options)
-            enricher = _app(server.uri, "async", database).extensions["codoc.registry"].enricher
+            watcher = _app(server.uri, "async", database)
+            enricher = watcher.extensions["codoc.registry"].enricher
+            time.sleep(3)  # each has built its app and sweeps, finding every job held
+            held = watcher.extensions["codoc.store"].db[STATUS_COLLECTION]
+            cpu = cpu_seconds(server.process.pid), -sum(cpu_seconds(child.pid) for child in children)
+            started = time.time()
+            held.update_many({"status": "pending"}, {"$set": {"lease": 0.0}})
         else:
             enricher = app.extensions["codoc.registry"].enricher
             stop = threading.Event()
@@ -154,7 +161,7 @@ def worker(n: int, filler_share: float = 0.0, letters: bool = False, processes: 
         while enricher.statuses.find({"status": "pending"}, 1):
             time.sleep(0.1)
         if processes:
-            app_cpu = sum(cpu_seconds(child.pid) for child in children)
+            app_cpu = sum(cpu_seconds(child.pid) for child in children) + cpu[1]
             for child in children:
                 child.terminate()
                 child.join()

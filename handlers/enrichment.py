@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 import nlp
 from config import VERSION_SUFFIX
 from fhirstore import FHIRStore, now_instant
-from fhirstore.errors import GoneError, NotFoundError
+from fhirstore.errors import GoneError, NotFoundError, StoreUnavailableError
 from fhirstore.fields import RUN, SOURCE, path
 from handlers.ids import random_hex, random_uuid, time_ordered_uuids
 
@@ -42,6 +42,8 @@ STATUS_COLLECTION = f"Enrichment_{VERSION_SUFFIX}"
 QUEUE_KEY = "codoc:nlp:queue"
 #: How long a worker holds a job it took; how often a worker looks in MongoDB for pending jobs.
 LEASE_SECONDS, SWEEP_SECONDS = 120.0, 5.0
+#: How long a worker waits before trying again when the database does not answer.
+OUTAGE_SECONDS = 1.0
 #: Jobs a worker takes at once (one claim, one look-up of their notes); their sets are handed to the writers in
 #: slices of about SLICE Phenotypes, so that the store writes one slice while the engine reads the next: a store
 #: serving one command at a time (nx-27017) would otherwise keep the next claim waiting behind a whole batch. A
@@ -366,19 +368,26 @@ class Enricher:
         last_sweep = 0.0
         with _Writer() as writer:
             while not (stop and stop.is_set()):
-                if time.monotonic() - last_sweep >= sweep_every:
-                    jobs = self._unheld(batch)
-                    if len(jobs) < batch:
-                        last_sweep = time.monotonic()
-                    if jobs:
-                        done += self._take(jobs, engine, writer)
-                        continue
                 try:
-                    jobs = self._popped(batch, timeout)
-                except Exception:  # noqa: BLE001 - Redis down: the sweeps carry on alone
-                    time.sleep(timeout)
-                    continue
-                done += self._take(jobs, engine, writer)
+                    if time.monotonic() - last_sweep >= sweep_every:
+                        jobs = self._unheld(batch)
+                        if len(jobs) < batch:
+                            last_sweep = time.monotonic()
+                        if jobs:
+                            done += self._take(jobs, engine, writer)
+                            continue
+                    try:
+                        jobs = self._popped(batch, timeout)
+                    except Exception:  # noqa: BLE001 - Redis down: the sweeps carry on alone
+                        time.sleep(timeout)
+                        continue
+                    done += self._take(jobs, engine, writer)
+                except StoreUnavailableError:  # what it took stays pending: taken again once its lease ends
+                    log.warning("NLP worker: database unavailable; retrying in %.0f s", OUTAGE_SECONDS)
+                    if stop is not None:
+                        stop.wait(OUTAGE_SECONDS)
+                    else:
+                        time.sleep(OUTAGE_SECONDS)
         return done
 
     def sweep(self, engine: Any = None, limit: int = 100) -> int:

@@ -109,3 +109,47 @@ def test_worker_processes_share_the_queue_and_stop_together(client, settings, tm
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
+
+
+def test_worker_outlives_a_store_outage(settings, tmp_path):
+    """The store is killed under a running `codoc worker`, then restarted on the same port and data: the worker
+    waits and goes on (a document stored after the restart is enriched), it does not die."""
+    from app import create_app
+    from fhirstore.embedded import EmbeddedMongo
+
+    store = EmbeddedMongo(tmp_path / "store")
+    store.start()
+    log = tmp_path / "worker.log"
+    config = {**settings, "CODOC_MONGO_URI": store.uri, "CODOC_MONGO_DB": "outage"}
+    env = {**os.environ, **{k: str(v) for k, v in config.items()}}
+    worker = None
+    try:
+        client = create_app(config).test_client()
+        patient = client.post(f"{BASE}/Patient", json={"resourceType": "Patient"}).get_json()["id"]
+
+        def enriched() -> str:
+            created = client.post(f"{BASE}/DocumentReference", json=document(patient, b64(NOTE))).get_json()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and worker.poll() is None:
+                state = client.get(f"{BASE}/DocumentReference/{created['id']}/$enrichment-status").get_json()
+                if state["parameter"][1]["valueCode"] != "pending":
+                    return state["parameter"][1]["valueCode"]
+                time.sleep(0.2)
+            return "pending"
+
+        with open(log, "ab") as output:
+            worker = subprocess.Popen([CODOC, "worker", "--only", "nlp"], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=output, start_new_session=True)
+        assert enriched() == "done", log.read_text()[-2000:]
+        os.kill(store.process.pid, signal.SIGKILL)
+        store.process.wait()
+        time.sleep(7)  # longer than a sweep: the worker meets the outage
+        assert worker.poll() is None, log.read_text()[-2000:]
+        store.start()
+        assert enriched() == "done", log.read_text()[-2000:]
+        assert worker.poll() is None and "database unavailable; retrying" in log.read_text()
+    finally:
+        if worker is not None and worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        store.stop()
