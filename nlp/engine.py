@@ -92,6 +92,8 @@ _FEVER_FIGURE = re.compile(
     r"(?:T(?<![\w°]T)(?:|°|emp|empérature)|t(?<![\w°]t)(?:emp|empérature|°))\s*(?:[:=à]\s*)?"
     r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?!\d|[,.]\d)")
 FEVER_CODE = "R50"
+# round 15: words that deny their sign by themselves (lexicon rows "apyrétique", "afébrile")
+DENYING_WORDS = {FEVER_CODE: frozenset({"apyretique", "apyretiques", "afebrile", "afebriles"})}
 # complications coded "diabetes, unspecified" (E14.x) in a note that names one type
 _DIABETES_TYPED = re.compile(r"^E1[01]")
 
@@ -413,6 +415,28 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
             else c for c in concepts]
 
 
+# round 15: a disease named as the label of a meeting, protocol or unit ("avis en RCP endométriose",
+# "IRM avec protocole endométriose", "centre expert Parkinson", "hôpital de jour VIH") says nothing of
+# the patient by itself: when the note names the disease elsewhere, that mention gives its assertion
+_LABEL_HEAD = re.compile(r"(?:\bRCP|\bprotocole|\bfili[eè]re|\bcentre\s+expert|\bcentre\s+de\s+r[ée]f[ée]rence"
+                         r"|\bunit[ée]|\bh[oô]pital\s+de\s+jour|\bconsultation|\br[ée]seau)\s+$", re.IGNORECASE)
+_LABEL_HINT = re.compile(r"\bRCP\b|protocole|fili[eè]re|centre|unit[ée]|h[oô]pital de jour|consultation|r[ée]seau",
+                         re.IGNORECASE)
+
+
+def label_mentions(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop a disease named only as a label (see ``_LABEL_HEAD``) when another mention of its code
+    is in the note."""
+    if not _LABEL_HINT.search(text):
+        return concepts
+    labels = {i for i, c in enumerate(concepts)
+              if c.system == ICD10_SYSTEM and _LABEL_HEAD.search(text, max(0, c.start - 30), c.start)}
+    if not labels:
+        return concepts
+    others = {c.code for i, c in enumerate(concepts) if i not in labels and c.system == ICD10_SYSTEM}
+    return [c for i, c in enumerate(concepts) if i not in labels or c.code not in others]
+
+
 class _LocalMatcher:
     """Phrase matchers for the concepts of server-side CodeSystems.
 
@@ -525,7 +549,7 @@ class EdsEngine:
         concepts = indication_atc(concepts, self._display, text)
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
         concepts = antibiotic_metronidazole(concepts, text, self._display)
-        concepts = taken_drugs(apposition(concepts, text), text)
+        concepts = label_mentions(taken_drugs(apposition(concepts, text), text), text)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -719,7 +743,17 @@ class EdsEngine:
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
             if kind == "family":
                 family = True
-            assertion = resolve_assertion(family, q.negation, hypothesis)
+            negation = q.negation
+            if cand.code in DENYING_WORDS and fold_chars(chunk[cand.cstart:cand.cend]) in DENYING_WORDS[cand.code]:
+                negation, hypothesis = True, False  # round 15: "Apyrétique", "afébrile": no fever
+            elif hypothesis and cand.code in DENYING_WORDS and not negation and q.hypothesis_cues and all(
+                    fold_chars(doc[a:b].text) in CONDITIONAL_CUES for a, b in q.hypothesis_cues):
+                folded = folded or fold_chars(chunk)
+                if any(w in folded[:cand.cstart] for w in DENYING_WORDS[cand.code]):
+                    # "Apyrétique ... Doliprane si fièvre": the denied sign again (as round 14a's
+                    # "Pas de fièvre ... en cas de fièvre", qualifiers._conditional_repeat)
+                    negation, hypothesis = True, False
+            assertion = resolve_assertion(family, negation, hypothesis)
             history = False
             if cand.system == ICD10_SYSTEM:
                 if kind == "history":

@@ -143,6 +143,9 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
+    # round 15: "discussion d'anakinra en cas de corticodépendance", "discussion d'un relais par
+    # Xarelto": a treatment weighed (a drug only: nlp/pipeline.py's treatment cues keep a disease)
+    "discussion de", "discussion d'", "discussion du", "discussion des",
 ]
 _IS = ("est", "reste", "demeure", "constitue", "serait", "restant", "demeurant", "constituant")
 HYPOTHESIS_FOLLOWING = [
@@ -184,11 +187,21 @@ BRIDGES = [b.replace("' ", "'") for b in BRIDGES]
 # introduit" regex of nlp/pipeline.py already reads them
 NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
     "introduit", "débuté", "instauré", "prescrit", "repris", "réintroduit", "poursuivi")
-    for g in ("", "e")] + NOT_SUSPECTED
+    for g in ("", "e")] + NOT_SUSPECTED + [
+    # round 15: "la cystite radique n'est pas en cause", "le Kardégic ne semble pas en cause",
+    # "l'amiodarone est mise hors de cause"
+    f"{v} pas en cause" for v in ("n'est", "ne sont", "ne semble", "ne semblent", "ne paraît", "ne paraissent",
+                                  "ne serait", "n'était", "n'a pas été mis", "n'a pas été mise")] + [
+    f"{v} hors de cause" for v in ("mis", "mise", "mis", "mises", "est", "sont", "semble", "paraît")]
+NEGATION_FOLLOWING = list(dict.fromkeys(NEGATION_FOLLOWING))
 # Round 9: "X suspecté au vu de Y", "étant donné Y": Y is the evidence, out of
 # the scope of a cue about X (as "devant", "compte tenu de" in nlp/pipeline.py)
 EVIDENCE_TERMINATION = ["au vu de", "au vu du", "au vu des", "au vu d'", "vu le", "vu la", "vu les",
-                        "étant donné", "eu égard à", "eu égard au", "eu égard aux"]
+                        "étant donné", "eu égard à", "eu égard au", "eu égard aux",
+                        # round 15: "origine vasculaire possible dans ce contexte d'HTA": the
+                        # context named is the evidence, the patient's
+                        *[f"dans {d} contexte {p}" for d in ("ce", "un", "le") for p in ("de", "d'")],
+                        "sur un terrain de", "sur un terrain d'", "sur terrain de", "sur terrain d'"]
 # "Dépistage de la rétinopathie chez ce patient diabétique": the patient
 # described after "chez" is out of the cue's scope (as "chez un patient"),
 # and so is what the hypothesis led to
@@ -413,6 +426,8 @@ class CueQualifier:
                 _dd_title(doc, norms, spans, hyp)
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
+            if "si " in text or "s'il" in text or "s' il" in text:
+                _if_result_then(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
@@ -664,6 +679,16 @@ _OWN_HISTORY = frozenset({"personnels", "personnel", "medicaux", "medico-chirurg
 _AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
 
 
+_NOT_ADJECTIVES = frozenset({"chez", "dans", "pour", "avec", "sans", "histoire", "antecedents", "atcd",
+                             "notion", "enquete", "contexte", "terrain", "forme", "cas", "connus", "connue",
+                             "connu", "connues", "notable", "notables", "particulier"})
+
+
+def _adjective_like(w: str) -> bool:
+    """A word that may stand between a disease's name and its "familial(e)" (round 15)."""
+    return len(w) > 3 and w.replace("-", "").isalpha() and w not in _NOT_ADJECTIVES
+
+
 def _not_relatives(norms, spans, starts, matches):
     """Family cues that name no relative of the patient: "familial(e)" right
     after or inside a span (a disease's name: "hypercholestérolémie
@@ -679,6 +704,9 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and any(
                     a < s + 1 and s <= b for a, b in spans):
                 continue  # the span ends at the cue or covers it
+            if w.startswith("famili") and w != "famille" and any(
+                    s - 2 <= b < s and all(_adjective_like(x) for x in norms[b:s]) for a, b in spans):
+                continue  # round 15: "hypercalcémie hypocalciurique familiale", one or two adjectives between
             if w.startswith("famili") and s > 1 and norms[s - 1] == "et" and norms[s - 2] in _OWN_HISTORY:
                 continue  # "Antécédents personnels et familiaux :": a header, no relative (round 13a)
             if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
@@ -1527,6 +1555,39 @@ def _if_confirmed(norms, spans, hyp) -> None:
                 hyp[k].append((c, q + 1))
 
 
+_RESULT_STARTS = ("confirm", "positi", "negati", "normal", "revien", "echec", "echou", "infirm")
+_RESULT_NOUNS = frozenset({"biopsie", "biopsies", "serologie", "serologies", "irm", "scanner", "tdm", "bilan",
+                           "resultat", "resultats", "histologie", "anapath", "pcr", "ecbu", "hemocultures",
+                           "culture", "cultures", "prelevement", "prelevements", "test", "tests", "examen",
+                           "ponction", "tep", "tep-scanner", "echographie", "dosage", "enquete"})
+
+
+def _if_result_then(norms, spans, hyp) -> None:
+    """"Si la biopsie est négative : prednisone 1 mg/kg/j", "Si la sérologie revient positive,
+    Bactrim": a treatment planned on a result still to come, the condition first, is
+    hypothetical (round 15; the condition after the drug is :func:`_if_confirmed`'s, and a
+    symptom's condition is an as-needed prescription: "Si douleur : Doliprane", left as it is).
+    The cue is the condition; what follows its ":" or "," up to the sentence end (in place)."""
+    n = len(norms)
+    for c, w in enumerate(norms):
+        if not (w in _IF or (w == "s'" and c + 1 < n and norms[c + 1] in ("il", "ils"))) \
+                or (c > 0 and norms[c - 1] not in _CLAUSE_STARTS and "\n" not in norms[c - 1]):
+            continue
+        q = c + 1
+        result = False
+        while q < n and q - c <= 12 and norms[q] not in (":", ",", ".", ";") and "\n" not in norms[q]:
+            result = result or norms[q] in _RESULT_NOUNS or norms[q].startswith(_RESULT_STARTS)
+            q += 1
+        if not result or q >= n or norms[q] not in (":", ","):
+            continue
+        end = q + 1
+        while end < n and norms[end] not in (".", ";", "!", "?") and "\n" not in norms[end]:
+            end += 1
+        for k, (s, e) in enumerate(spans):
+            if q < s and e <= end and (c, q + 1) not in hyp[k]:
+                hyp[k].append((c, q + 1))
+
+
 _CONDITIONAL = frozenset({"si", "s'il", "s'ils", "en cas", "en cas de", "en cas d'", "au cas ou",
                           "lorsque", "quand"})
 
@@ -1770,7 +1831,9 @@ _CAUSE_ADJECTIVES = frozenset({"favorisant", "aggravant", "causal", "declenchant
 _LINKED = frozenset({f"{p}{g}" for p in ("favorise", "aggrave", "declenche", "majore", "lie", "impute",
                                          "provoque", "entretenu", "entretenue")
                      for g in ("", "e", "s", "es")} | {"secondaire", "secondaires", "attribuable",
-                                                       "attribuables"})
+                                                       "attribuables"}) | {
+    # round 15: "une compression par le kyste poplité est peu probable": the cyst is there
+    "compression", "compressions", "obstruction", "refoulement"}
 _DEFINITE_AFTER = {"de": ("la", "l'", "les"), "par": ("le", "la", "l'", "les"), "a": ("la", "l'")}
 _CONTRACTED = {"du": "de", "des": "de", "au": "a", "aux": "a"}
 
@@ -1917,7 +1980,8 @@ def _purpose_clause(norms, spans, hyp, hedged) -> None:
 
 
 _CAUSE_WORDS = ("particip", "respons", "role", "imput", "implic", "contribu", "part ", "effet", "favoris",
-                "aggrav", "declench", "major", "lie", "secondaire", "attribuable", "provoqu", "entretenu")
+                "aggrav", "declench", "major", "lie", "secondaire", "attribuable", "provoqu", "entretenu",
+                "compress", "obstruct", "refoul")
 
 
 def _round14a_hedges(norms, spans, hyp, text: str) -> None:
