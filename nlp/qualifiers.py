@@ -122,8 +122,14 @@ _MUST_RULE_OUT += [f"{h} {adv} {v}{g}" for h in ("n'a pas pu être", "n'a pu êt
                    for adv in ("formellement", "totalement", "complètement", "définitivement")
                    for v in ("éliminé", "exclu", "écarté") for g in ("", "e")]
 IMPROBABLE = ["improbable", "peu vraisemblable"]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT, *_MUST_RULE_OUT,
-                 *_MUST_ELIMINATE, *IMPROBABLE]
+# round 15: "le bilan devra éliminer une tuberculose", "la biopsie doit exclure un lymphome": an active
+# verb of ruling out after a modal (edsnlp's negating verb otherwise); "sarcoïdose non prouvée"
+_MODAL_RULE_OUT = [f"{m} {v}" for m in ("devra", "devront", "doit", "doivent", "devrait", "devraient")
+                   for v in ("éliminer", "écarter", "exclure", "rechercher", "infirmer")]
+_NOT_PROVEN = [f"{n} prouvé{g}" for n in ("non", "pas", "n'est pas", "ne sont pas", "non encore", "pas encore")
+               for g in ("", "e", "s", "es")]
+NOT_RULED_OUT = [*_MODAL_RULE_OUT, *_NOT_PROVEN, *_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT,
+                 *_MUST_RULE_OUT, *_MUST_ELIMINATE, *IMPROBABLE]
 # Round 11: "un rejet n'est pas suspecté" denies; "suspecté" is then no hypothesis
 NOT_SUSPECTED = [f"{n} {v}{g}" for n in ("non", "pas") for v in ("suspecté", "évoqué")
                  for g in ("", "e")]
@@ -143,6 +149,12 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
+    # round 15: "présomption d'EP", "il n'est pas impossible qu'il s'agisse d'un lymphome",
+    # "le bilan devra éliminer une tuberculose" (an active verb of ruling out after a modal)
+    "présomption de", "présomption d'", "forte présomption de", "forte présomption d'",
+    "il n'est pas impossible que", "il n'est pas impossible qu'", "n'est pas impossible que",
+    "n'est pas impossible qu'", "voire",
+    *_MODAL_RULE_OUT, "avant de retenir",
     # round 15: "discussion d'anakinra en cas de corticodépendance", "discussion d'un relais par
     # Xarelto": a treatment weighed (a drug only: nlp/pipeline.py's treatment cues keep a disease)
     "discussion de", "discussion d'", "discussion du", "discussion des",
@@ -173,6 +185,16 @@ HYPOTHESIS_FOLLOWING = [
     "serait en cause", "seraient en cause", "en discussion", "est en discussion",
     "à l'étude", "est à l'étude", "en cours de discussion",
     "à documenter", "reste à documenter", "restent à documenter",
+    # round 15: "une pneumopathie pourrait correspondre au tableau", "une sarcoïdose est à considérer",
+    # "X est au second plan", "X entre dans le cadre du diagnostic différentiel", "X reste la piste
+    # privilégiée", "sarcoïdose non prouvée"
+    *[f"{v} correspondre" for v in ("pourrait", "pourraient", "peut", "peuvent", "pouvant")],
+    "à considérer", "est à considérer", "sont à considérer",
+    "au second plan", "est au second plan", "reste au second plan", "au second rang",
+    "entre dans le cadre du diagnostic différentiel", "entre dans le diagnostic différentiel",
+    "fait partie du diagnostic différentiel", "font partie du diagnostic différentiel",
+    *[f"{a}piste privilégiée" for a in ("", "la ", "une ")], "la piste principale",
+    *_NOT_PROVEN,
     # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
     *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
@@ -433,6 +455,8 @@ class CueQualifier:
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
                 _evoked_then_ruled_out(norms, spans, neg, hyp)
             _indefinite_subject(norms, spans, hyp)  # last: it widens cues the rules above read
+            if ":" in text:
+                _colon_before_subject(norms, spans, hyp)  # round 15: after the widening
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -594,6 +618,8 @@ def _list_end(doc, colon: int) -> int:
             i = m
     for j in range(i, n):
         if "\n" in doc[j].text or doc[j].norm_ in _LIST_STOPS:
+            if doc[j].norm_ == ";" and j + 1 < n and _numbered(doc, j + 1):
+                continue  # round 15: "Hypothèses : 1) sarcoïdose ; 2) tuberculose ; 3) lymphome"
             return j
     return n
 
@@ -1553,6 +1579,32 @@ def _if_confirmed(norms, spans, hyp) -> None:
         for k, (s, e) in enumerate(spans):
             if b < s and e <= c and (c, q + 1) not in hyp[k]:
                 hyp[k].append((c, q + 1))
+
+
+_SUBJECT_SKIP = frozenset({"un", "une", "des", "le", "la", "l'", "les", "d'", "de", "du", "en", "et", "ou",
+                           "plus", "moins", "tres", "peu", "bien", "aussi"})
+
+
+def _colon_before_subject(norms, spans, hyp) -> None:
+    """"Hématurie chez un fumeur : une tumeur de vessie est à éliminer", "Dyspnée chez un patient
+    BPCO : une exacerbation est probable": a following cue whose own subject stands between a ":"
+    and the cue hedges that subject, not the spans before the ":" (round 15; "Pneumopathie
+    probable : Augmentin" and the titles of a list keep their rules: the cue is before the colon)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        keep = []
+        for c in hyp[k]:
+            cs = c[0]
+            if e <= cs <= e + 30:
+                between = norms[e:cs]
+                if ":" in between and not any("\n" in w for w in between):
+                    after = between[len(between) - between[::-1].index(":"):]
+                    if any(len(w) > 2 and w.isalpha() and w not in _SUBJECT_SKIP for w in after):
+                        continue
+            keep.append(c)
+        if len(keep) != len(hyp[k]):
+            hyp[k][:] = keep
 
 
 _RESULT_STARTS = ("confirm", "positi", "negati", "normal", "revien", "echec", "echou", "infirm")

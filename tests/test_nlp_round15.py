@@ -79,6 +79,21 @@ except ImportError:  # pragma: no cover - run as a package
     # brands as letters write them
     ("Biprofenid 100 mg matin et soir.", "M01AE03", "affirmed"),
     ("Daflon 500 mg 2 cp/j.", "C05CA53", "affirmed"),
+    # signs and abbreviations as physicians write them
+    ("Diverticules coliques non compliqués au scanner.", "K57.3", "affirmed"),
+    ("Patiente lombalgique chronique.", "M54.5", "affirmed"),
+    ("HPT primaire opérée en 2019.", "E21.0", "affirmed"),
+    ("Anosmie et hyposmie depuis la COVID.", "R43.8", "affirmed"),
+    ("Examen : HSM modérée, ADP axillaires.", "R16.2", "affirmed"),
+    ("Examen : HSM modérée, ADP axillaires.", "R59.9", "affirmed"),
+    ("Pas de SMG.", "R16.1", "negated"),
+    ("Talalgies matinales bilatérales.", "M79.6", "affirmed"),
+    ("Polyalgies diffuses sans synovite.", "R52.9", "affirmed"),
+    ("Diarrhée glairo-sanglante avec épreintes.", "R19.8", "affirmed"),
+    ("Ballonnements et flatulences post-prandiaux.", "R14", "affirmed"),
+    ("Subictère conjonctival à l'examen.", "R17", "affirmed"),
+    ("Angio-oedème des lèvres sous IEC.", "T78.3", "affirmed"),
+    ("Hypersomnie diurne sans cataplexie.", "G47.1", "affirmed"),
 ])
 def test_round15_concepts(nlp_engine, text, code, assertion):
     assert (code, assertion) in found(nlp_engine, text)
@@ -123,6 +138,30 @@ def test_round15_concepts(nlp_engine, text, code, assertion):
     ("Discussion d'anakinra en cas de rechute.", "L04AC03", "hypothetical"),
     ("Discussion d'un relais par Xarelto.", "B01AF01", "hypothetical"),
     ("Discussion d'une ablation de la FA.", "I48", "affirmed"),  # control: a disease stays
+    # conclusions that weigh diagnoses: cues and list scope
+    ("Une pneumopathie pourrait correspondre au tableau.", "J18", "hypothetical"),
+    ("Présomption d'embolie pulmonaire.", "I26", "hypothetical"),
+    ("Une embolie pulmonaire est au second plan.", "I26", "hypothetical"),
+    ("Une sarcoïdose est à considérer.", "D86", "hypothetical"),
+    ("Une sarcoïdose entre dans le cadre du diagnostic différentiel.", "D86", "hypothetical"),
+    ("Une sarcoïdose reste la piste privilégiée.", "D86", "hypothetical"),
+    ("Sarcoïdose non prouvée histologiquement.", "D86", "hypothetical"),
+    ("Une sarcoïdose n'est pas prouvée.", "D86", "hypothetical"),
+    ("Il n'est pas impossible qu'il s'agisse d'un lymphome.", "C85.9", "hypothetical"),
+    ("Il faut évoquer une sarcoïdose, voire un lymphome.", "C85.9", "hypothetical"),
+    ("Le bilan devra éliminer une tuberculose avant de retenir une sarcoïdose.", "A16.9", "hypothetical"),
+    ("Le bilan devra éliminer une tuberculose avant de retenir une sarcoïdose.", "D86", "hypothetical"),
+    ("La biopsie doit exclure un lymphome.", "C85.9", "hypothetical"),
+    ("Hypothèses : 1) sarcoïdose ; 2) tuberculose ; 3) lymphome.", "A16.9", "hypothetical"),
+    ("Hypothèses : 1) sarcoïdose ; 2) tuberculose ; 3) lymphome.", "C85.9", "hypothetical"),
+    ("Une tuberculose a été écartée.", "A16.9", "negated"),  # control
+    ("Pas de preuve de sarcoïdose à ce stade.", "D86", "negated"),  # control
+    # a following cue with its own subject after a ":" leaves the spans before the colon
+    ("Dyspnée chez un patient BPCO : une exacerbation est probable.", "J44", "affirmed"),
+    ("Hématurie chez un gros fumeur : une néoformation est à éliminer.", "R31", "affirmed"),
+    ("Hématurie chez un gros fumeur : une néoformation est à éliminer.", "F17", "affirmed"),
+    ("Toux et fièvre : pneumopathie probable.", "J18", "hypothetical"),  # control
+    ("Pneumopathie probable : Augmentin.", "J18", "hypothetical"),  # control
     # a disease named as a label takes the assertion of its other mention
     ("Endométriose probable : IRM avec protocole endométriose.", "N80", "hypothetical"),
     ("Intoxication OH aiguë.", "F10", "affirmed"),  # control of the "25-OH" rows
