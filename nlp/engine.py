@@ -418,19 +418,17 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
 # round 15: a disease named as the label of a meeting, protocol or unit ("avis en RCP endométriose",
 # "IRM avec protocole endométriose", "centre expert Parkinson", "hôpital de jour VIH") says nothing of
 # the patient by itself: when the note names the disease elsewhere, that mention gives its assertion
-_LABEL_HEAD = re.compile(r"(?:\bRCP|\bprotocole|\bfili[eè]re|\bcentre\s+expert|\bcentre\s+de\s+r[ée]f[ée]rence"
-                         r"|\bunit[ée]|\bh[oô]pital\s+de\s+jour|\bconsultation|\br[ée]seau)\s+$", re.IGNORECASE)
-_LABEL_HINT = re.compile(r"\bRCP\b|protocole|fili[eè]re|centre|unit[ée]|h[oô]pital de jour|consultation|r[ée]seau",
-                         re.IGNORECASE)
+_LABEL_HEAD = re.compile(r"\b(?:RCP|protocole|fili[eè]re|centre\s+expert|centre\s+de\s+r[ée]f[ée]rence"
+                         r"|unit[ée]|h[oô]pital\s+de\s+jour|consultation|r[ée]seau)[ \t]+", re.IGNORECASE)
 
 
 def label_mentions(concepts: list[Concept], text: str) -> list[Concept]:
     """Drop a disease named only as a label (see ``_LABEL_HEAD``) when another mention of its code
-    is in the note."""
-    if not _LABEL_HINT.search(text):
+    is in the note (one scan of the note for the label words)."""
+    heads = {m.end() for m in _LABEL_HEAD.finditer(text)}
+    if not heads:
         return concepts
-    labels = {i for i, c in enumerate(concepts)
-              if c.system == ICD10_SYSTEM and _LABEL_HEAD.search(text, max(0, c.start - 30), c.start)}
+    labels = {i for i, c in enumerate(concepts) if c.start in heads and c.system == ICD10_SYSTEM}
     if not labels:
         return concepts
     others = {c.code for i, c in enumerate(concepts) if i not in labels and c.system == ICD10_SYSTEM}

@@ -536,7 +536,7 @@ REPORTER_PATTERN = (
     r"|constate|constatent|observe|observent|s'inquiete|s'inquietent|decrit|evoque|trouve"
     r"|a\s+constate|a\s+note|a\s+remarque|rapporte)\b)"
     r"|(?:\b(?:accompagnee?|amenee?|retrouvee?|adressee?|appel|selon|d'apres|par)\s+(?:de|par)?\s*"
-    r"(?:sa|son|ses|la|le|les)\s+(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
+    r"(?:(?:sa|son|ses|la|le|les)\s+|l')(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
     r"|famille|enfants|parents|mere|pere|maman|papa|soeur|frere|entourage|aidant)\b)"
 )
 

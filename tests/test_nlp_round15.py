@@ -94,6 +94,13 @@ except ImportError:  # pragma: no cover - run as a package
     ("Subictère conjonctival à l'examen.", "R17", "affirmed"),
     ("Angio-oedème des lèvres sous IEC.", "T78.3", "affirmed"),
     ("Hypersomnie diurne sans cataplexie.", "G47.1", "affirmed"),
+    # ophthalmology
+    ("Céphalées et oedème papillaire bilatéral au fond d'oeil.", "H47.1", "affirmed"),
+    ("Pas d'œdème papillaire.", "H47.1", "negated"),
+    ("Métamorphopsies sur membrane épirétinienne.", "H35.3", "affirmed"),
+    ("Un trou maculaire est suspecté à l'OCT.", "H35.3", "hypothetical"),
+    ("Phosphènes et myodésopsies depuis hier.", "H53.1", "affirmed"),
+    ("Phosphènes et myodésopsies depuis hier.", "H43.3", "affirmed"),
 ])
 def test_round15_concepts(nlp_engine, text, code, assertion):
     assert (code, assertion) in found(nlp_engine, text)
@@ -124,6 +131,9 @@ def test_round15_concepts(nlp_engine, text, code, assertion):
     # the context named after a hedge is the patient's
     ("Origine vasculaire possible dans ce contexte d'HTA.", "I10", "affirmed"),
     ("Une cause ischémique est suspectée dans un contexte de diabète.", "E14", "affirmed"),
+    # a spouse who reports is no relative with the disease
+    ("Ronflements et pauses respiratoires rapportés par l'épouse.", "R06.5", "affirmed"),
+    ("Ronflements chez le père.", "R06.5", "family"),  # control
     # a hedged compression by a known thing: the thing is there
     ("Une compression par le kyste poplité est peu probable.", "M71.2", "affirmed"),
     ("Une compression par un kyste poplité est possible.", "M71.2", "hypothetical"),  # control
