@@ -418,17 +418,24 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
 # round 15: a disease named as the label of a meeting, protocol or unit ("avis en RCP endométriose",
 # "IRM avec protocole endométriose", "centre expert Parkinson", "hôpital de jour VIH") says nothing of
 # the patient by itself: when the note names the disease elsewhere, that mention gives its assertion
-_LABEL_HEAD = re.compile(r"\b(?:RCP|protocole|fili[eè]re|centre\s+expert|centre\s+de\s+r[ée]f[ée]rence"
-                         r"|unit[ée]|h[oô]pital\s+de\s+jour|consultation|r[ée]seau)[ \t]+", re.IGNORECASE)
+LABEL_HEADS = ("rcp", "protocole", "filiere", "centre expert", "centre de reference", "unite", "hopital de jour",
+               "consultation", "reseau")
 
 
-def label_mentions(concepts: list[Concept], text: str) -> list[Concept]:
-    """Drop a disease named only as a label (see ``_LABEL_HEAD``) when another mention of its code
-    is in the note (one scan of the note for the label words)."""
-    heads = {m.end() for m in _LABEL_HEAD.finditer(text)}
-    if not heads:
-        return concepts
-    labels = {i for i, c in enumerate(concepts) if c.start in heads and c.system == ICD10_SYSTEM}
+def _after_label_head(folded: str, start: int) -> bool:
+    window = folded[max(0, start - 24):start]
+    head = window.rstrip(" \t")
+    if len(head) == len(window) or not head.endswith(LABEL_HEADS):
+        return False
+    cut = len(head) - len(next(h for h in LABEL_HEADS if head.endswith(h)))
+    return cut == 0 or not head[cut - 1].isalnum()  # a word of its own ("reconsultation" is none)
+
+
+def label_mentions(concepts: list[Concept], folded: str) -> list[Concept]:
+    """Drop a disease named only as a label (see ``LABEL_HEADS``) when another mention of its code
+    is in the note (``folded``: the note's ``fold_chars``)."""
+    labels = {i for i, c in enumerate(concepts)
+              if c.system == ICD10_SYSTEM and _after_label_head(folded, c.start)}
     if not labels:
         return concepts
     others = {c.code for i, c in enumerate(concepts) if i not in labels and c.system == ICD10_SYSTEM}
@@ -547,7 +554,7 @@ class EdsEngine:
         concepts = indication_atc(concepts, self._display, text)
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
         concepts = antibiotic_metronidazole(concepts, text, self._display)
-        concepts = label_mentions(taken_drugs(apposition(concepts, text), text), text)
+        concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
