@@ -210,6 +210,31 @@ def local_terms_hash(local_terms: Sequence[LocalTerm]) -> str:
     return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
 
 
+# round 15: a compound sign names two signs ("polyuro-polydipsie": the polyuria of its row and the thirst);
+# folded text of the mention -> (the code of its row, the second code)
+COMPOUND_SIGNS = {
+    **{w: ("R35", "R63.1") for w in ("polyuro-polydipsie", "polyuropolydipsie", "syndrome polyuro-polydipsique",
+                                     "syndrome polyuropolydipsique", "polyuro-polydipsique")},
+    **{w: ("M79.1", "M25.5") for w in ("arthromyalgies", "arthro-myalgies", "arthromyalgie", "arthro-myalgie",
+                                       "polyarthromyalgies")},
+    **{w: ("R53", "R63.0") for w in ("astheno-anorexie", "asthenie-anorexie")},
+}
+
+
+def compound_signs(concepts: list[Concept], display) -> list[Concept]:
+    """Each mention of a compound sign (``COMPOUND_SIGNS``) gives its second sign too, same span and assertion."""
+    extra = []
+    for c in concepts:
+        if c.system == ICD10_SYSTEM and c.code in _COMPOUND_FIRST:
+            pair = COMPOUND_SIGNS.get(fold_chars(c.text).lower())
+            if pair and pair[0] == c.code:
+                extra.append(dataclasses.replace(c, code=pair[1], display=display(ICD10_SYSTEM, pair[1])))
+    return concepts + extra if extra else concepts
+
+
+_COMPOUND_FIRST = frozenset(first for first, _ in COMPOUND_SIGNS.values())
+
+
 def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
     """"rétinopathie diabétique" is E14.3 and "diabétique" E14 (type not said)
     unless the note names the patient's diabetes: with only type 2 (E11)
@@ -555,6 +580,7 @@ class EdsEngine:
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
         concepts = antibiotic_metronidazole(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
+        concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",

@@ -94,6 +94,17 @@ except ImportError:  # pragma: no cover - run as a package
     ("Subictère conjonctival à l'examen.", "R17", "affirmed"),
     ("Angio-oedème des lèvres sous IEC.", "T78.3", "affirmed"),
     ("Hypersomnie diurne sans cataplexie.", "G47.1", "affirmed"),
+    # compound signs give both signs; words left unread or read with another code
+    ("Polyuro-polydipsie depuis un mois.", "R35", "affirmed"),
+    ("Polyuro-polydipsie depuis un mois.", "R63.1", "affirmed"),
+    ("Pas de syndrome polyuro-polydipsique.", "R63.1", "negated"),
+    ("Syndrome grippal avec arthromyalgies.", "M79.1", "affirmed"),
+    ("Syndrome grippal avec arthromyalgies.", "M25.5", "affirmed"),
+    ("Asthéno-anorexie et amaigrissement.", "R63.0", "affirmed"),
+    ("Un lupus induit par la minocycline est possible.", "M32.0", "hypothetical"),
+    ("Nodule thyroïdien : cytoponction pour éliminer un cancer papillaire.", "C73", "hypothetical"),
+    ("Carcinome papillaire du rein de 3 cm.", "C64", "affirmed"),
+    ("Angine streptococcique, TDR positif.", "J03.0", "affirmed"),
     # ophthalmology
     ("Céphalées et oedème papillaire bilatéral au fond d'oeil.", "H47.1", "affirmed"),
     ("Pas d'œdème papillaire.", "H47.1", "negated"),
