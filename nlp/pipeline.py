@@ -513,8 +513,10 @@ TREATMENT_CUE_PATTERN = (
     r"|responsable|a l'origine)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
-    # "discussion d'anakinra" (round 15)
+    # "discussion d'anakinra", a treatment held in reserve: "en cas d'échec", "à défaut" (round 15)
     r"|discussion\s+(?:d'|(?:de|du|des)\b)"
+    r"|en\s+l'absence\s+d(?:'|e\s)|a\s+defaut|en\s+cas\s+d(?:'|e\s+non)|si\s+(?:echec|inefficacite|pas\s+d')"
+    r"|en\s+(?:deuxieme|seconde|2e|2eme|2nde|troisieme)\s+intention"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)

@@ -128,6 +128,17 @@ _MODAL_RULE_OUT = [f"{m} {v}" for m in ("devra", "devront", "doit", "doivent", "
                    for v in ("éliminer", "écarter", "exclure", "rechercher", "infirmer")]
 _NOT_PROVEN = [f"{n} prouvé{g}" for n in ("non", "pas", "n'est pas", "ne sont pas", "non encore", "pas encore")
                for g in ("", "e", "s", "es")]
+# "En l'absence d'amélioration, relais par Augmentin", "À défaut, Tavanic", "En cas d'échec : Tavanic": a lead
+# at a clause start whose ":" or "," is followed by the treatment held in reserve (_if_result_then)
+_RESERVE_LEADS = [["en", "l'", "absence", "d'", "amelioration"], ["en", "l'", "absence", "d'", "efficacite"],
+                  ["en", "l'", "absence", "de", "reponse"], ["en", "l'", "absence", "d'", "evolution"],
+                  ["a", "defaut"], ["en", "cas", "d'", "echec"],
+                  ["en", "cas", "d'", "inefficacite"], ["en", "cas", "de", "non-amelioration"]]
+_IN_RESERVE = ["en l'absence d'amélioration", "en l'absence d'efficacité", "à défaut", "en cas d'échec",
+               "en cas d'inefficacité", "si échec", "si inefficacité", "si pas d'amélioration",
+               "en cas de non-amélioration", "en l'absence de réponse", "en deuxième intention",
+               "en seconde intention", "en 2e intention", "en 2ème intention", "en 2nde intention",
+               "en troisième intention"]
 NOT_RULED_OUT = [*_MODAL_RULE_OUT, *_NOT_PROVEN, *_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT,
                  *_MUST_RULE_OUT, *_MUST_ELIMINATE, *IMPROBABLE]
 # Round 11: "un rejet n'est pas suspecté" denies; "suspecté" is then no hypothesis
@@ -155,6 +166,9 @@ HYPOTHESIS_PRECEDING = [
     "il n'est pas impossible que", "il n'est pas impossible qu'", "n'est pas impossible que",
     "n'est pas impossible qu'", "voire",
     *_MODAL_RULE_OUT, "avant de retenir",
+    # round 15: a treatment held in reserve ("En l'absence d'amélioration, relais par Augmentin", "À défaut,
+    # Tavanic"); treatment cues too (nlp/pipeline.py), so a disease after them stays affirmed
+    *_IN_RESERVE,
     # round 15: "discussion d'anakinra en cas de corticodépendance", "discussion d'un relais par
     # Xarelto": a treatment weighed (a drug only: nlp/pipeline.py's treatment cues keep a disease)
     "discussion de", "discussion d'", "discussion du", "discussion des",
@@ -185,6 +199,8 @@ HYPOTHESIS_FOLLOWING = [
     "serait en cause", "seraient en cause", "en discussion", "est en discussion",
     "à l'étude", "est à l'étude", "en cours de discussion",
     "à documenter", "reste à documenter", "restent à documenter",
+    # round 15: "Augmentin si échec", "Januvia en deuxième intention"
+    *_IN_RESERVE,
     # round 15: "une pneumopathie pourrait correspondre au tableau", "une sarcoïdose est à considérer",
     # "X est au second plan", "X entre dans le cadre du diagnostic différentiel", "X reste la piste
     # privilégiée", "sarcoïdose non prouvée"
@@ -448,8 +464,10 @@ class CueQualifier:
                 _dd_title(doc, norms, spans, hyp)
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
-            if "si " in text or "s'il" in text or "s' il" in text:
+            if "si " in text or "s'il" in text or "s' il" in text or "absence" in text or "defaut" in text \
+                    or "echec" in text:
                 _if_result_then(norms, spans, hyp)
+                _reserve_after(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
@@ -816,8 +834,11 @@ _TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "p
                   for p in ("(", "par", "a", "au", "aux", "de", "du", "des", "d'")],
                 # "arrêt du Kardégic à discuter": a drug stopped or lowered is taken
                 *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
-                                   "interruption", "sevrage")
-                  for p in ("de", "du", "d'", "des")])
+                                   "interruption", "sevrage",
+                                   # round 15: "Augmentin en cas d'échec de la pristinamycine"
+                                   "echec", "inefficacite")
+                  for p in ("de", "du", "d'", "des")],
+                *[("echec", "de", a) for a in ("la", "l'")], *[("inefficacite", "de", a) for a in ("la", "l'")])
 _TAKEN_BY_LAST: dict[str, list[tuple[str, ...]]] = {}  # last word -> the words before it
 for _h in _TAKEN_HEADS:
     _TAKEN_BY_LAST.setdefault(_h[-1], []).append(_h[:-1])
@@ -1607,11 +1628,25 @@ def _colon_before_subject(norms, spans, hyp) -> None:
             hyp[k][:] = keep
 
 
-_RESULT_STARTS = ("confirm", "positi", "negati", "normal", "revien", "echec", "echou", "infirm")
+_RESULT_STARTS = ("confirm", "positi", "negati", "normal", "revien", "echec", "echou", "infirm", "amelior",
+                  "inefficac")
+# a drug being stopped, kept or tapered after the condition is the patient's ("Si amélioration : arrêt de
+# l'Augmentin")
+_TAKEN_AFTER_IF = frozenset({"arret", "arreter", "poursuite", "poursuivre", "maintien", "maintenir", "diminution",
+                             "diminuer", "decroissance", "suspension", "suspendre", "sevrage"})
 _RESULT_NOUNS = frozenset({"biopsie", "biopsies", "serologie", "serologies", "irm", "scanner", "tdm", "bilan",
                            "resultat", "resultats", "histologie", "anapath", "pcr", "ecbu", "hemocultures",
                            "culture", "cultures", "prelevement", "prelevements", "test", "tests", "examen",
                            "ponction", "tep", "tep-scanner", "echographie", "dosage", "enquete"})
+
+
+def _reserve_after(norms, spans, hyp) -> None:
+    """"Augmentin en cas d'échec de la pristinamycine": a treatment followed by the failure it is held
+    for (round 15; the phrase is read as a preceding cue, about the drug that fails, which is taken)."""
+    for k, (s, e) in enumerate(spans):
+        for r in _RESERVE_LEADS[-3:]:
+            if norms[e:e + len(r)] == r and (e, e + len(r)) not in hyp[k]:
+                hyp[k].append((e, e + len(r)))
 
 
 def _if_result_then(norms, spans, hyp) -> None:
@@ -1622,11 +1657,13 @@ def _if_result_then(norms, spans, hyp) -> None:
     The cue is the condition; what follows its ":" or "," up to the sentence end (in place)."""
     n = len(norms)
     for c, w in enumerate(norms):
-        if not (w in _IF or (w == "s'" and c + 1 < n and norms[c + 1] in ("il", "ils"))) \
-                or (c > 0 and norms[c - 1] not in _CLAUSE_STARTS and "\n" not in norms[c - 1]):
+        if c > 0 and norms[c - 1] not in _CLAUSE_STARTS and "\n" not in norms[c - 1]:
+            continue
+        lead = w in ("en", "a") and any(norms[c:c + len(r)] == r for r in _RESERVE_LEADS)
+        if not (lead or w in _IF or (w == "s'" and c + 1 < n and norms[c + 1] in ("il", "ils"))):
             continue
         q = c + 1
-        result = False
+        result = lead
         while q < n and q - c <= 12 and norms[q] not in (":", ",", ".", ";") and "\n" not in norms[q]:
             result = result or norms[q] in _RESULT_NOUNS or norms[q].startswith(_RESULT_STARTS)
             q += 1
@@ -1636,7 +1673,8 @@ def _if_result_then(norms, spans, hyp) -> None:
         while end < n and norms[end] not in (".", ";", "!", "?") and "\n" not in norms[end]:
             end += 1
         for k, (s, e) in enumerate(spans):
-            if q < s and e <= end and (c, q + 1) not in hyp[k]:
+            if q < s and e <= end and (c, q + 1) not in hyp[k] \
+                    and not any(w in _TAKEN_AFTER_IF for w in norms[max(q + 1, s - 3):s]):
                 hyp[k].append((c, q + 1))
 
 

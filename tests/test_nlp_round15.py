@@ -155,6 +155,20 @@ def test_round15_concepts(nlp_engine, text, code, assertion):
     ("S'il y a échec, relais par Augmentin.", "J01CR02", "hypothetical"),
     ("Si douleur : Doliprane 1 g.", "N02BE01", "affirmed"),  # control
     ("Si fièvre, Doliprane 1 g.", "N02BE01", "affirmed"),  # control
+    # a treatment held in reserve; the drug that fails or a condition that is no result stays taken
+    ("En l'absence d'amélioration, relais par Augmentin.", "J01CR02", "hypothetical"),
+    ("À défaut, Tavanic 500 mg.", "J01MA12", "hypothetical"),
+    ("Augmentin si échec.", "J01CR02", "hypothetical"),
+    ("Augmentin en cas d'échec de la pristinamycine.", "J01CR02", "hypothetical"),
+    ("Augmentin en cas d'échec de la pristinamycine.", "J01FG01", "affirmed"),
+    ("En cas d'échec du Tavanic, Augmentin.", "J01CR02", "hypothetical"),
+    ("Si pas d'amélioration sous Augmentin, relais par Tavanic.", "J01MA12", "hypothetical"),
+    ("Si pas d'amélioration sous Augmentin, relais par Tavanic.", "J01CR02", "affirmed"),
+    ("Metformine en première intention, Januvia en deuxième intention.", "A10BH01", "hypothetical"),
+    ("Metformine en première intention, Januvia en deuxième intention.", "A10BA02", "affirmed"),
+    ("Si amélioration : arrêt de l'Augmentin.", "J01CR02", "affirmed"),  # control
+    ("En l'absence de fièvre, Augmentin maintenu.", "J01CR02", "affirmed"),  # control
+    ("En l'absence de contre-indication, Kardégic 75 mg.", "B01AC06", "affirmed"),  # control
     # "discussion de" a treatment
     ("Discussion d'anakinra en cas de rechute.", "L04AC03", "hypothetical"),
     ("Discussion d'un relais par Xarelto.", "B01AF01", "hypothetical"),
