@@ -134,6 +134,7 @@ _RESERVE_LEADS = [["en", "l'", "absence", "d'", "amelioration"], ["en", "l'", "a
                   ["en", "l'", "absence", "de", "reponse"], ["en", "l'", "absence", "d'", "evolution"],
                   ["a", "defaut"], ["en", "cas", "d'", "echec"],
                   ["en", "cas", "d'", "inefficacite"], ["en", "cas", "de", "non-amelioration"]]
+_CONDITION_FIRST = frozenset({"si", "s'il", "s'ils", "s'", "en", "a"})
 _IN_RESERVE = ["en l'absence d'amélioration", "en l'absence d'efficacité", "à défaut", "en cas d'échec",
                "en cas d'inefficacité", "si échec", "si inefficacité", "si pas d'amélioration",
                "en cas de non-amélioration", "en l'absence de réponse", "en deuxième intention",
@@ -467,7 +468,8 @@ class CueQualifier:
             if "si " in text or "s'il" in text or "s' il" in text or "absence" in text or "defaut" in text \
                     or "echec" in text:
                 _if_result_then(norms, spans, hyp)
-                _reserve_after(norms, spans, hyp)
+                if "echec" in text or "inefficac" in text or "non-amelio" in text:
+                    _reserve_after(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
@@ -1644,9 +1646,10 @@ def _reserve_after(norms, spans, hyp) -> None:
     """"Augmentin en cas d'échec de la pristinamycine": a treatment followed by the failure it is held
     for (round 15; the phrase is read as a preceding cue, about the drug that fails, which is taken)."""
     for k, (s, e) in enumerate(spans):
-        for r in _RESERVE_LEADS[-3:]:
-            if norms[e:e + len(r)] == r and (e, e + len(r)) not in hyp[k]:
-                hyp[k].append((e, e + len(r)))
+        if e + 3 < len(norms) and norms[e] == "en" and norms[e + 1] == "cas":
+            for r in _RESERVE_LEADS[-3:]:
+                if norms[e:e + len(r)] == r and (e, e + len(r)) not in hyp[k]:
+                    hyp[k].append((e, e + len(r)))
 
 
 def _if_result_then(norms, spans, hyp) -> None:
@@ -1656,7 +1659,8 @@ def _if_result_then(norms, spans, hyp) -> None:
     symptom's condition is an as-needed prescription: "Si douleur : Doliprane", left as it is).
     The cue is the condition; what follows its ":" or "," up to the sentence end (in place)."""
     n = len(norms)
-    for c, w in enumerate(norms):
+    for c in [i for i, w in enumerate(norms) if w in _CONDITION_FIRST]:
+        w = norms[c]
         if c > 0 and norms[c - 1] not in _CLAUSE_STARTS and "\n" not in norms[c - 1]:
             continue
         lead = w in ("en", "a") and any(norms[c:c + len(r)] == r for r in _RESERVE_LEADS)
