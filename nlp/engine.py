@@ -92,6 +92,8 @@ _FEVER_FIGURE = re.compile(
     r"(?:T(?<![\w°]T)(?:|°|emp|empérature)|t(?<![\w°]t)(?:emp|empérature|°))\s*(?:[:=à]\s*)?"
     r"(?:3[89]|4[0-2])(?:(?:[,.]\d{1,2})\s*(?:°\s*C?)?|\s*°\s*C?)(?!\d|[,.]\d)")
 FEVER_CODE = "R50"
+# round 15: words that deny their sign by themselves (lexicon rows "apyrétique", "afébrile")
+DENYING_WORDS = {FEVER_CODE: frozenset({"apyretique", "apyretiques", "afebrile", "afebriles"})}
 # complications coded "diabetes, unspecified" (E14.x) in a note that names one type
 _DIABETES_TYPED = re.compile(r"^E1[01]")
 
@@ -206,6 +208,31 @@ def resolve_assertion(family: bool, negated: bool, hypothetical: bool) -> str:
 def local_terms_hash(local_terms: Sequence[LocalTerm]) -> str:
     material = [[t.system, t.code, t.display, list(t.synonyms)] for t in local_terms]
     return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode()).hexdigest()
+
+
+# round 15: a compound sign names two signs ("polyuro-polydipsie": the polyuria of its row and the thirst);
+# folded text of the mention -> (the code of its row, the second code)
+COMPOUND_SIGNS = {
+    **{w: ("R35", "R63.1") for w in ("polyuro-polydipsie", "polyuropolydipsie", "syndrome polyuro-polydipsique",
+                                     "syndrome polyuropolydipsique", "polyuro-polydipsique")},
+    **{w: ("M79.1", "M25.5") for w in ("arthromyalgies", "arthro-myalgies", "arthromyalgie", "arthro-myalgie",
+                                       "polyarthromyalgies")},
+    **{w: ("R53", "R63.0") for w in ("astheno-anorexie", "asthenie-anorexie")},
+}
+
+
+def compound_signs(concepts: list[Concept], display) -> list[Concept]:
+    """Each mention of a compound sign (``COMPOUND_SIGNS``) gives its second sign too, same span and assertion."""
+    extra = []
+    for c in concepts:
+        if c.system == ICD10_SYSTEM and c.code in _COMPOUND_FIRST:
+            pair = COMPOUND_SIGNS.get(fold_chars(c.text).lower())
+            if pair and pair[0] == c.code:
+                extra.append(dataclasses.replace(c, code=pair[1], display=display(ICD10_SYSTEM, pair[1])))
+    return concepts + extra if extra else concepts
+
+
+_COMPOUND_FIRST = frozenset(first for first, _ in COMPOUND_SIGNS.values())
 
 
 def type_diabetes(concepts: list[Concept], display) -> list[Concept]:
@@ -413,6 +440,33 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
             else c for c in concepts]
 
 
+# round 15: a disease named as the label of a meeting, protocol or unit ("avis en RCP endométriose",
+# "IRM avec protocole endométriose", "centre expert Parkinson", "hôpital de jour VIH") says nothing of
+# the patient by itself: when the note names the disease elsewhere, that mention gives its assertion
+LABEL_HEADS = ("rcp", "protocole", "filiere", "centre expert", "centre de reference", "unite", "hopital de jour",
+               "consultation", "reseau")
+
+
+def _after_label_head(folded: str, start: int) -> bool:
+    window = folded[max(0, start - 24):start]
+    head = window.rstrip(" \t")
+    if len(head) == len(window) or not head.endswith(LABEL_HEADS):
+        return False
+    cut = len(head) - len(next(h for h in LABEL_HEADS if head.endswith(h)))
+    return cut == 0 or not head[cut - 1].isalnum()  # a word of its own ("reconsultation" is none)
+
+
+def label_mentions(concepts: list[Concept], folded: str) -> list[Concept]:
+    """Drop a disease named only as a label (see ``LABEL_HEADS``) when another mention of its code
+    is in the note (``folded``: the note's ``fold_chars``)."""
+    labels = {i for i, c in enumerate(concepts)
+              if c.system == ICD10_SYSTEM and _after_label_head(folded, c.start)}
+    if not labels:
+        return concepts
+    others = {c.code for i, c in enumerate(concepts) if i not in labels and c.system == ICD10_SYSTEM}
+    return [c for i, c in enumerate(concepts) if i not in labels or c.code not in others]
+
+
 class _LocalMatcher:
     """Phrase matchers for the concepts of server-side CodeSystems.
 
@@ -525,7 +579,8 @@ class EdsEngine:
         concepts = indication_atc(concepts, self._display, text)
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
         concepts = antibiotic_metronidazole(concepts, text, self._display)
-        concepts = taken_drugs(apposition(concepts, text), text)
+        concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
+        concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
             "nlp extract: %d chars, %d chunks, %d concepts, %.1f ms",
@@ -719,7 +774,17 @@ class EdsEngine:
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
             if kind == "family":
                 family = True
-            assertion = resolve_assertion(family, q.negation, hypothesis)
+            negation = q.negation
+            if cand.code in DENYING_WORDS and fold_chars(chunk[cand.cstart:cand.cend]) in DENYING_WORDS[cand.code]:
+                negation, hypothesis = True, False  # round 15: "Apyrétique", "afébrile": no fever
+            elif hypothesis and cand.code in DENYING_WORDS and not negation and q.hypothesis_cues and all(
+                    fold_chars(doc[a:b].text) in CONDITIONAL_CUES for a, b in q.hypothesis_cues):
+                folded = folded or fold_chars(chunk)
+                if any(w in folded[:cand.cstart] for w in DENYING_WORDS[cand.code]):
+                    # "Apyrétique ... Doliprane si fièvre": the denied sign again (as round 14a's
+                    # "Pas de fièvre ... en cas de fièvre", qualifiers._conditional_repeat)
+                    negation, hypothesis = True, False
+            assertion = resolve_assertion(family, negation, hypothesis)
             history = False
             if cand.system == ICD10_SYSTEM:
                 if kind == "history":

@@ -513,6 +513,10 @@ TREATMENT_CUE_PATTERN = (
     r"|responsable|a l'origine)[\w ]+"
     r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
+    # "discussion d'anakinra", a treatment held in reserve: "en cas d'échec", "à défaut" (round 15)
+    r"|discussion\s+(?:d'|(?:de|du|des)\b)"
+    r"|en\s+l'absence\s+d(?:'|e\s)|a\s+defaut|en\s+cas\s+d(?:'|e\s+non)|si\s+(?:echec|inefficacite|pas\s+d')"
+    r"|en\s+(?:deuxieme|seconde|2e|2eme|2nde|troisieme)\s+intention"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)
@@ -534,7 +538,7 @@ REPORTER_PATTERN = (
     r"|constate|constatent|observe|observent|s'inquiete|s'inquietent|decrit|evoque|trouve"
     r"|a\s+constate|a\s+note|a\s+remarque|rapporte)\b)"
     r"|(?:\b(?:accompagnee?|amenee?|retrouvee?|adressee?|appel|selon|d'apres|par)\s+(?:de|par)?\s*"
-    r"(?:sa|son|ses|la|le|les)\s+(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
+    r"(?:(?:sa|son|ses|la|le|les)\s+|l')(?:fille|fils|filles|epouse|epoux|mari|femme|conjointe?"
     r"|famille|enfants|parents|mere|pere|maman|papa|soeur|frere|entourage|aidant)\b)"
 )
 

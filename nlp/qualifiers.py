@@ -122,8 +122,26 @@ _MUST_RULE_OUT += [f"{h} {adv} {v}{g}" for h in ("n'a pas pu être", "n'a pu êt
                    for adv in ("formellement", "totalement", "complètement", "définitivement")
                    for v in ("éliminé", "exclu", "écarté") for g in ("", "e")]
 IMPROBABLE = ["improbable", "peu vraisemblable"]
-NOT_RULED_OUT = [*_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT, *_MUST_RULE_OUT,
-                 *_MUST_ELIMINATE, *IMPROBABLE]
+# round 15: "le bilan devra éliminer une tuberculose", "la biopsie doit exclure un lymphome": an active
+# verb of ruling out after a modal (edsnlp's negating verb otherwise); "sarcoïdose non prouvée"
+_MODAL_RULE_OUT = [f"{m} {v}" for m in ("devra", "devront", "doit", "doivent", "devrait", "devraient")
+                   for v in ("éliminer", "écarter", "exclure", "rechercher", "infirmer")]
+_NOT_PROVEN = [f"{n} prouvé{g}" for n in ("non", "pas", "n'est pas", "ne sont pas", "non encore", "pas encore")
+               for g in ("", "e", "s", "es")]
+# "En l'absence d'amélioration, relais par Augmentin", "À défaut, Tavanic", "En cas d'échec : Tavanic": a lead
+# at a clause start whose ":" or "," is followed by the treatment held in reserve (_if_result_then)
+_RESERVE_LEADS = [["en", "l'", "absence", "d'", "amelioration"], ["en", "l'", "absence", "d'", "efficacite"],
+                  ["en", "l'", "absence", "de", "reponse"], ["en", "l'", "absence", "d'", "evolution"],
+                  ["a", "defaut"], ["en", "cas", "d'", "echec"],
+                  ["en", "cas", "d'", "inefficacite"], ["en", "cas", "de", "non-amelioration"]]
+_CONDITION_FIRST = frozenset({"si", "s'il", "s'ils", "s'", "en", "a"})
+_IN_RESERVE = ["en l'absence d'amélioration", "en l'absence d'efficacité", "à défaut", "en cas d'échec",
+               "en cas d'inefficacité", "si échec", "si inefficacité", "si pas d'amélioration",
+               "en cas de non-amélioration", "en l'absence de réponse", "en deuxième intention",
+               "en seconde intention", "en 2e intention", "en 2ème intention", "en 2nde intention",
+               "en troisième intention"]
+NOT_RULED_OUT = [*_MODAL_RULE_OUT, *_NOT_PROVEN, *_NOT_EXCLUDED, *_CANNOT_EXCLUDE, *_NOT_TO_MISS, *_TO_RULE_OUT,
+                 *_MUST_RULE_OUT, *_MUST_ELIMINATE, *IMPROBABLE]
 # Round 11: "un rejet n'est pas suspecté" denies; "suspecté" is then no hypothesis
 NOT_SUSPECTED = [f"{n} {v}{g}" for n in ("non", "pas") for v in ("suspecté", "évoqué")
                  for g in ("", "e")]
@@ -143,6 +161,18 @@ HYPOTHESIS_PRECEDING = [
     "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
+    # round 15: "présomption d'EP", "il n'est pas impossible qu'il s'agisse d'un lymphome",
+    # "le bilan devra éliminer une tuberculose" (an active verb of ruling out after a modal)
+    "présomption de", "présomption d'", "forte présomption de", "forte présomption d'",
+    "il n'est pas impossible que", "il n'est pas impossible qu'", "n'est pas impossible que",
+    "n'est pas impossible qu'", "voire",
+    *_MODAL_RULE_OUT, "avant de retenir",
+    # round 15: a treatment held in reserve ("En l'absence d'amélioration, relais par Augmentin", "À défaut,
+    # Tavanic"); treatment cues too (nlp/pipeline.py), so a disease after them stays affirmed
+    *_IN_RESERVE,
+    # round 15: "discussion d'anakinra en cas de corticodépendance", "discussion d'un relais par
+    # Xarelto": a treatment weighed (a drug only: nlp/pipeline.py's treatment cues keep a disease)
+    "discussion de", "discussion d'", "discussion du", "discussion des",
 ]
 _IS = ("est", "reste", "demeure", "constitue", "serait", "restant", "demeurant", "constituant")
 HYPOTHESIS_FOLLOWING = [
@@ -170,6 +200,18 @@ HYPOTHESIS_FOLLOWING = [
     "serait en cause", "seraient en cause", "en discussion", "est en discussion",
     "à l'étude", "est à l'étude", "en cours de discussion",
     "à documenter", "reste à documenter", "restent à documenter",
+    # round 15: "Augmentin si échec", "Januvia en deuxième intention"
+    *_IN_RESERVE,
+    # round 15: "une pneumopathie pourrait correspondre au tableau", "une sarcoïdose est à considérer",
+    # "X est au second plan", "X entre dans le cadre du diagnostic différentiel", "X reste la piste
+    # privilégiée", "sarcoïdose non prouvée"
+    *[f"{v} correspondre" for v in ("pourrait", "pourraient", "peut", "peuvent", "pouvant")],
+    "à considérer", "est à considérer", "sont à considérer",
+    "au second plan", "est au second plan", "reste au second plan", "au second rang",
+    "entre dans le cadre du diagnostic différentiel", "entre dans le diagnostic différentiel",
+    "fait partie du diagnostic différentiel", "font partie du diagnostic différentiel",
+    *[f"{a}piste privilégiée" for a in ("", "la ", "une ")], "la piste principale",
+    *_NOT_PROVEN,
     # round 9: "ostéomyélite à ne pas méconnaître", a diagnosis not to miss
     *[f"à ne pas {v}" for v in ("méconnaître", "méconnaitre", "manquer", "rater", "négliger")],
 ]
@@ -184,11 +226,21 @@ BRIDGES = [b.replace("' ", "'") for b in BRIDGES]
 # introduit" regex of nlp/pipeline.py already reads them
 NEGATION_FOLLOWING = [f"{n} {v}{g}" for n in ("non", "pas") for v in (
     "introduit", "débuté", "instauré", "prescrit", "repris", "réintroduit", "poursuivi")
-    for g in ("", "e")] + NOT_SUSPECTED
+    for g in ("", "e")] + NOT_SUSPECTED + [
+    # round 15: "la cystite radique n'est pas en cause", "le Kardégic ne semble pas en cause",
+    # "l'amiodarone est mise hors de cause"
+    f"{v} pas en cause" for v in ("n'est", "ne sont", "ne semble", "ne semblent", "ne paraît", "ne paraissent",
+                                  "ne serait", "n'était", "n'a pas été mis", "n'a pas été mise")] + [
+    f"{v} hors de cause" for v in ("mis", "mise", "mis", "mises", "est", "sont", "semble", "paraît")]
+NEGATION_FOLLOWING = list(dict.fromkeys(NEGATION_FOLLOWING))
 # Round 9: "X suspecté au vu de Y", "étant donné Y": Y is the evidence, out of
 # the scope of a cue about X (as "devant", "compte tenu de" in nlp/pipeline.py)
 EVIDENCE_TERMINATION = ["au vu de", "au vu du", "au vu des", "au vu d'", "vu le", "vu la", "vu les",
-                        "étant donné", "eu égard à", "eu égard au", "eu égard aux"]
+                        "étant donné", "eu égard à", "eu égard au", "eu égard aux",
+                        # round 15: "origine vasculaire possible dans ce contexte d'HTA": the
+                        # context named is the evidence, the patient's
+                        *[f"dans {d} contexte {p}" for d in ("ce", "un", "le") for p in ("de", "d'")],
+                        "sur un terrain de", "sur un terrain d'", "sur terrain de", "sur terrain d'"]
 # "Dépistage de la rétinopathie chez ce patient diabétique": the patient
 # described after "chez" is out of the cue's scope (as "chez un patient"),
 # and so is what the hypothesis led to
@@ -413,11 +465,18 @@ class CueQualifier:
                 _dd_title(doc, norms, spans, hyp)
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
+            if "si " in text or "s'il" in text or "s' il" in text or "absence" in text or "defaut" in text \
+                    or "echec" in text:
+                _if_result_then(norms, spans, hyp)
+                if "echec" in text or "inefficac" in text or "non-amelio" in text:
+                    _reserve_after(norms, spans, hyp)
             _conditional_repeat(norms, spans, neg, hyp, fam)
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
                 _evoked_then_ruled_out(norms, spans, neg, hyp)
             _indefinite_subject(norms, spans, hyp)  # last: it widens cues the rules above read
+            if ":" in text:
+                _colon_before_subject(norms, spans, hyp)  # round 15: after the widening
         return [Qualification(bool(n), bool(h), tuple(h), bool(f), tuple(f))
                 for n, h, f in zip(neg, hyp, fam)]
 
@@ -579,6 +638,8 @@ def _list_end(doc, colon: int) -> int:
             i = m
     for j in range(i, n):
         if "\n" in doc[j].text or doc[j].norm_ in _LIST_STOPS:
+            if doc[j].norm_ == ";" and j + 1 < n and _numbered(doc, j + 1):
+                continue  # round 15: "Hypothèses : 1) sarcoïdose ; 2) tuberculose ; 3) lymphome"
             return j
     return n
 
@@ -664,6 +725,16 @@ _OWN_HISTORY = frozenset({"personnels", "personnel", "medicaux", "medico-chirurg
 _AGE = frozenset({"de", "d'", "ne", "nee", "age", "agee"})
 
 
+_NOT_ADJECTIVES = frozenset({"chez", "dans", "pour", "avec", "sans", "histoire", "antecedents", "atcd",
+                             "notion", "enquete", "contexte", "terrain", "forme", "cas", "connus", "connue",
+                             "connu", "connues", "notable", "notables", "particulier"})
+
+
+def _adjective_like(w: str) -> bool:
+    """A word that may stand between a disease's name and its "familial(e)" (round 15)."""
+    return len(w) > 3 and w.replace("-", "").isalpha() and w not in _NOT_ADJECTIVES
+
+
 def _not_relatives(norms, spans, starts, matches):
     """Family cues that name no relative of the patient: "familial(e)" right
     after or inside a span (a disease's name: "hypercholestérolémie
@@ -679,6 +750,9 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and any(
                     a < s + 1 and s <= b for a, b in spans):
                 continue  # the span ends at the cue or covers it
+            if w.startswith("famili") and w != "famille" and any(
+                    s - 2 <= b < s and all(_adjective_like(x) for x in norms[b:s]) for a, b in spans):
+                continue  # round 15: "hypercalcémie hypocalciurique familiale", one or two adjectives between
             if w.startswith("famili") and s > 1 and norms[s - 1] == "et" and norms[s - 2] in _OWN_HISTORY:
                 continue  # "Antécédents personnels et familiaux :": a header, no relative (round 13a)
             if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
@@ -762,8 +836,11 @@ _TAKEN_HEADS = (("sous",), ("traite", "par"), ("traitee", "par"), ("traites", "p
                   for p in ("(", "par", "a", "au", "aux", "de", "du", "des", "d'")],
                 # "arrêt du Kardégic à discuter": a drug stopped or lowered is taken
                 *[(n, p) for n in ("arret", "suspension", "diminution", "reduction", "decroissance",
-                                   "interruption", "sevrage")
-                  for p in ("de", "du", "d'", "des")])
+                                   "interruption", "sevrage",
+                                   # round 15: "Augmentin en cas d'échec de la pristinamycine"
+                                   "echec", "inefficacite")
+                  for p in ("de", "du", "d'", "des")],
+                *[("echec", "de", a) for a in ("la", "l'")], *[("inefficacite", "de", a) for a in ("la", "l'")])
 _TAKEN_BY_LAST: dict[str, list[tuple[str, ...]]] = {}  # last word -> the words before it
 for _h in _TAKEN_HEADS:
     _TAKEN_BY_LAST.setdefault(_h[-1], []).append(_h[:-1])
@@ -1527,6 +1604,84 @@ def _if_confirmed(norms, spans, hyp) -> None:
                 hyp[k].append((c, q + 1))
 
 
+_SUBJECT_SKIP = frozenset({"un", "une", "des", "le", "la", "l'", "les", "d'", "de", "du", "en", "et", "ou",
+                           "plus", "moins", "tres", "peu", "bien", "aussi"})
+
+
+def _colon_before_subject(norms, spans, hyp) -> None:
+    """"Hématurie chez un fumeur : une tumeur de vessie est à éliminer", "Dyspnée chez un patient
+    BPCO : une exacerbation est probable": a following cue whose own subject stands between a ":"
+    and the cue hedges that subject, not the spans before the ":" (round 15; "Pneumopathie
+    probable : Augmentin" and the titles of a list keep their rules: the cue is before the colon)."""
+    for k, (s, e) in enumerate(spans):
+        if not hyp[k]:
+            continue
+        keep = []
+        for c in hyp[k]:
+            cs = c[0]
+            if e <= cs <= e + 30:
+                between = norms[e:cs]
+                if ":" in between and not any("\n" in w for w in between):
+                    after = between[len(between) - between[::-1].index(":"):]
+                    if any(len(w) > 2 and w.isalpha() and w not in _SUBJECT_SKIP for w in after):
+                        continue
+            keep.append(c)
+        if len(keep) != len(hyp[k]):
+            hyp[k][:] = keep
+
+
+_RESULT_STARTS = ("confirm", "positi", "negati", "normal", "revien", "echec", "echou", "infirm", "amelior",
+                  "inefficac")
+# a drug being stopped, kept or tapered after the condition is the patient's ("Si amélioration : arrêt de
+# l'Augmentin")
+_TAKEN_AFTER_IF = frozenset({"arret", "arreter", "poursuite", "poursuivre", "maintien", "maintenir", "diminution",
+                             "diminuer", "decroissance", "suspension", "suspendre", "sevrage"})
+_RESULT_NOUNS = frozenset({"biopsie", "biopsies", "serologie", "serologies", "irm", "scanner", "tdm", "bilan",
+                           "resultat", "resultats", "histologie", "anapath", "pcr", "ecbu", "hemocultures",
+                           "culture", "cultures", "prelevement", "prelevements", "test", "tests", "examen",
+                           "ponction", "tep", "tep-scanner", "echographie", "dosage", "enquete"})
+
+
+def _reserve_after(norms, spans, hyp) -> None:
+    """"Augmentin en cas d'échec de la pristinamycine": a treatment followed by the failure it is held
+    for (round 15; the phrase is read as a preceding cue, about the drug that fails, which is taken)."""
+    for k, (s, e) in enumerate(spans):
+        if e + 3 < len(norms) and norms[e] == "en" and norms[e + 1] == "cas":
+            for r in _RESERVE_LEADS[-3:]:
+                if norms[e:e + len(r)] == r and (e, e + len(r)) not in hyp[k]:
+                    hyp[k].append((e, e + len(r)))
+
+
+def _if_result_then(norms, spans, hyp) -> None:
+    """"Si la biopsie est négative : prednisone 1 mg/kg/j", "Si la sérologie revient positive,
+    Bactrim": a treatment planned on a result still to come, the condition first, is
+    hypothetical (round 15; the condition after the drug is :func:`_if_confirmed`'s, and a
+    symptom's condition is an as-needed prescription: "Si douleur : Doliprane", left as it is).
+    The cue is the condition; what follows its ":" or "," up to the sentence end (in place)."""
+    n = len(norms)
+    for c in [i for i, w in enumerate(norms) if w in _CONDITION_FIRST]:
+        w = norms[c]
+        if c > 0 and norms[c - 1] not in _CLAUSE_STARTS and "\n" not in norms[c - 1]:
+            continue
+        lead = w in ("en", "a") and any(norms[c:c + len(r)] == r for r in _RESERVE_LEADS)
+        if not (lead or w in _IF or (w == "s'" and c + 1 < n and norms[c + 1] in ("il", "ils"))):
+            continue
+        q = c + 1
+        result = lead
+        while q < n and q - c <= 12 and norms[q] not in (":", ",", ".", ";") and "\n" not in norms[q]:
+            result = result or norms[q] in _RESULT_NOUNS or norms[q].startswith(_RESULT_STARTS)
+            q += 1
+        if not result or q >= n or norms[q] not in (":", ","):
+            continue
+        end = q + 1
+        while end < n and norms[end] not in (".", ";", "!", "?") and "\n" not in norms[end]:
+            end += 1
+        for k, (s, e) in enumerate(spans):
+            if q < s and e <= end and (c, q + 1) not in hyp[k] \
+                    and not any(w in _TAKEN_AFTER_IF for w in norms[max(q + 1, s - 3):s]):
+                hyp[k].append((c, q + 1))
+
+
 _CONDITIONAL = frozenset({"si", "s'il", "s'ils", "en cas", "en cas de", "en cas d'", "au cas ou",
                           "lorsque", "quand"})
 
@@ -1770,7 +1925,9 @@ _CAUSE_ADJECTIVES = frozenset({"favorisant", "aggravant", "causal", "declenchant
 _LINKED = frozenset({f"{p}{g}" for p in ("favorise", "aggrave", "declenche", "majore", "lie", "impute",
                                          "provoque", "entretenu", "entretenue")
                      for g in ("", "e", "s", "es")} | {"secondaire", "secondaires", "attribuable",
-                                                       "attribuables"})
+                                                       "attribuables"}) | {
+    # round 15: "une compression par le kyste poplité est peu probable": the cyst is there
+    "compression", "compressions", "obstruction", "refoulement"}
 _DEFINITE_AFTER = {"de": ("la", "l'", "les"), "par": ("le", "la", "l'", "les"), "a": ("la", "l'")}
 _CONTRACTED = {"du": "de", "des": "de", "au": "a", "aux": "a"}
 
@@ -1917,7 +2074,8 @@ def _purpose_clause(norms, spans, hyp, hedged) -> None:
 
 
 _CAUSE_WORDS = ("particip", "respons", "role", "imput", "implic", "contribu", "part ", "effet", "favoris",
-                "aggrav", "declench", "major", "lie", "secondaire", "attribuable", "provoqu", "entretenu")
+                "aggrav", "declench", "major", "lie", "secondaire", "attribuable", "provoqu", "entretenu",
+                "compress", "obstruct", "refoul")
 
 
 def _round14a_hedges(norms, spans, hyp, text: str) -> None:

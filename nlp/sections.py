@@ -48,7 +48,9 @@ _fold = fold_chars
 _ATCD = r"(?:antecedents?|atcds?|atc?d\.?)"
 _FAMILY = re.compile(
     rf"(?:{_ATCD}\s+(?:medicaux\s+)?(?:(?:familiaux|familial|familiales?|hereditaires?)\b|fam\b\.?)"
-    rf"|histoire\s+familiale\b|contexte\s+familial\b)"
+    rf"|histoire\s+familiale\b|contexte\s+familial\b"
+    # round 15: a header of the family line alone ("Familiaux : soeur ...", "Famille : pas de ...")
+    rf"|(?:familiaux|famille)(?=\s*:))"
 )
 _HISTORY = re.compile(
     rf"(?:autres\s+{_ATCD}|{_ATCD})(?:\s+(?:personnels|medicaux|medico-chirurgicaux"
