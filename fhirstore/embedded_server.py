@@ -106,7 +106,7 @@ def _plain_inserts(method):
             if name not in db.list_collection_names():
                 collection.create()
             self._apply_write_concern(db, db_name, command.get("writeConcern"))
-            statement = f"INSERT INTO {quote_table_name(name)}(data, _id) VALUES (?, ?)"
+            statement = f"INSERT INTO {quote_table_name(collection.name)}(data, _id) VALUES (?, ?)"
             ordered = command.get("ordered", True)
             inserted, errors = [], []
             for index, document in enumerate(documents):
