@@ -143,7 +143,7 @@ def test_worker_outlives_a_store_outage(settings, tmp_path):
         assert enriched() == "done", log.read_text()[-2000:]
         os.kill(store.process.pid, signal.SIGKILL)
         store.process.wait()
-        time.sleep(7)  # longer than a sweep: the worker meets the outage
+        time.sleep(12)  # > a sweep's period (5 s, + 1 s of Redis wait) + the store's server selection (1.5 s)
         assert worker.poll() is None, log.read_text()[-2000:]
         store.start()
         assert enriched() == "done", log.read_text()[-2000:]
