@@ -59,6 +59,16 @@ LOCAL_MATCHER_CACHE_SIZE = 16
 
 _REPORTER = re.compile(REPORTER_PATTERN)
 _TREATMENT_CUE = re.compile(TREATMENT_CUE_PATTERN)
+# round 16: "Maladie coeliaque en cours d'exploration" weighs a diagnosis, "Anémie normocytaire à explorer",
+# "Infertilité en cours de bilan" state a finding whose cause is sought: these cues (folded) never
+# hedge a sign (chapter R), an anaemia or cytopenia, an infertility or an electrolyte disorder
+_EXPLORATION_CUE = re.compile(
+    r"^(?:(?:est|sont|reste|actuellement)\s+)?(?:en\s+cours\s+d(?:'|e\s+)(?:explorations?|bilan|investigations?"
+    r"|evaluation|documentation|caracterisation)|a\s+(?:explorer|investiguer))$")
+# round 16: a spouse is no blood relative (docs/nlp-engine.md, "Round 16"); edsnlp's family cues
+# hold "mari", "époux", "épouse"
+SPOUSES = frozenset({"mari", "epoux", "epouse", "conjoint", "conjointe", "compagne", "compagnon"})
+_FINDING_PREFIXES = ("R", *[f"D{n}" for n in range(50, 65)], "D69", "D70", "D72", "N97", "E87")
 _HISTORY_CUE = re.compile(HISTORY_CUE_PATTERN)
 _SENTENCE_END = re.compile(r"[.;!?]\s|\n")
 # weight loss written with its figure ("perte de 6 kg", "amaigrissement de 5 kg")
@@ -444,7 +454,7 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
 # "IRM avec protocole endométriose", "centre expert Parkinson", "hôpital de jour VIH") says nothing of
 # the patient by itself: when the note names the disease elsewhere, that mention gives its assertion
 LABEL_HEADS = ("rcp", "protocole", "filiere", "centre expert", "centre de reference", "unite", "hopital de jour",
-               "consultation", "reseau")
+               "consultation", "reseau", "sequence", "sequences")  # round 16: "IRM avec séquences épilepsie"
 
 
 def _after_label_head(folded: str, start: int) -> bool:
@@ -763,6 +773,9 @@ class EdsEngine:
                 elif cand.system == ICD10_SYSTEM and cues and all(
                         _TREATMENT_CUE.match(c) for c in cues):
                     hypothesis = False  # "ablation du flutter proposée": flutter affirmed
+                elif cand.system == ICD10_SYSTEM and cand.code.startswith(_FINDING_PREFIXES) and cues and all(
+                        _EXPLORATION_CUE.match(c) for c in cues):
+                    hypothesis = False  # "Anémie à explorer": the anaemia is there (round 16)
             family = q.family
             if family:
                 if reporters is None:
@@ -771,6 +784,8 @@ class EdsEngine:
                 cue_chars = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in q.family_cues]
                 if all(any(s <= cs and ce <= e for s, e in reporters) for cs, ce in cue_chars):
                     family = False  # "sa fille note des oublis": a relative reporting
+                elif all(fold_chars(doc[a:b].text) in SPOUSES for a, b in q.family_cues):
+                    continue  # round 16: "son mari est diabétique": no blood relative, not the patient
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
             if kind == "family":
                 family = True

@@ -1127,6 +1127,12 @@ def _join(norms, spans, k: int) -> str | None:
         between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
     if between[:1] == ["voire"]:
         between = ["ou", *between[1:]]
+    # round 16: "plutôt d'une migraine que d'un AIT", "plutôt une colite qu'un SII": the second term
+    # of the comparison is weighed as the first one is (only a preceding cue passes on)
+    if between[:1] == ["que"] and between[1:2] and between[1] in _PREPOSITIONS:
+        between = ["ou", *between[1:]]
+    elif between[:1] == ["qu'"] and between[1:2] and between[1] in _INDEFINITE:
+        between = ["ou", *between[1:]]
     if len(between) == 3 and between[0] == "ou" and between[1] in _PREPOSITIONS and between[2] in _ARTICLES:
         between = ["ou", between[2]]
     if len(between) == 2 and between[0] in ("et", "ou") and between[1] in _ARTICLES:
