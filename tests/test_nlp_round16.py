@@ -2,10 +2,11 @@
 wording, several per family of error found on the round's blind letters
 (tests/data/nlp/letters/17_round16.txt, whose sentences these are not): a diagnosis "en
 cours d'exploration / de bilan" (a hypothesis) against a finding "à explorer" (there),
-"Diagnostic à retenir en priorité :", "plutôt X que Y", "X suspectée, non confirmée" (a
-hypothesis, not a negation), a spouse as a sentence's subject (no blood relative: no
-concept), a disease named in an imaging sequence's label, and two concepts the lexicon
-lacked."""
+"Diagnostic à retenir en priorité :", "X est la première hypothèse", "plutôt X que Y",
+"une première poussée de SEP" (the first event presupposes no disease), "X suspectée,
+non confirmée" (a hypothesis, not a negation), a list of tests closed by "négatives", a
+spouse as a sentence's subject (no blood relative: no concept), a disease named in an
+imaging sequence's label, and two concepts the lexicon lacked."""
 from __future__ import annotations
 
 import pytest
@@ -46,6 +47,16 @@ except ImportError:  # pragma: no cover - run as a package
     ("Asthme plutôt bien contrôlé sous Symbicort.", "J45", "affirmed"),
     ("Patiente plutôt asthénique ces jours-ci.", "R53", "affirmed"),
     ("Pas de fièvre plus que d'une toux.", "R05", "affirmed"),
+    # "X est la première hypothèse", "reste notre hypothèse principale"
+    ("Une pneumopathie médicamenteuse est la première hypothèse.", "J70.4", "hypothetical"),
+    ("Une sarcoïdose est notre hypothèse principale.", "D86", "hypothetical"),
+    ("Une sarcoïdose reste la principale hypothèse.", "D86", "hypothetical"),
+    ("Une migraine est l'autre hypothèse.", "G43", "hypothetical"),
+    # the first event of a disease does not presuppose it; a later one does
+    ("Myélite très évocatrice d'une première poussée de sclérose en plaques.", "G35", "hypothetical"),
+    ("Poussée inaugurale de maladie de Crohn probable.", "K50", "hypothetical"),
+    ("Une première poussée de PR est possible.", "M06.9", "hypothetical"),
+    ("Poussée de maladie de Crohn probable.", "K50", "affirmed"),
     # suspected, not confirmed: a hypothesis
     ("Une maladie de Crohn est suspectée, non confirmée.", "K50", "hypothetical"),
     ("Sarcoïdose suspectée, non confirmée par la biopsie.", "D86", "hypothetical"),
@@ -56,6 +67,14 @@ except ImportError:  # pragma: no cover - run as a package
     # a relative and a spouse in one sentence: the relative's
     ("Mère et mari diabétiques.", "E14", "family"),
     ("ATCD familiaux : mère épileptique. Son mari est diabétique.", "G40", "family"),
+    # a list of tests closed by a plural negative result, with items that are no concept
+    ("Sérologies EBV, CMV, parvovirus B19 négatives.", "B25.9", "negated"),
+    ("Sérologies CMV et EBV négatives.", "B25.9", "negated"),
+    ("Quantiféron, sérologie VIH et antigénurie légionelle négatifs.", "B24", "negated"),
+    ("Recherche de BK, sérologie VIH et Quantiféron négatifs.", "B24", "negated"),
+    ("Sérologie VIH négative, CMV positive et EBV négatives.", "B25.9", "affirmed"),
+    ("Sérologies CMV positive, EBV et VIH négatives.", "B25.9", "affirmed"),
+    ("Sérologies VIH négative. Hépatite B, C traitées.", "B18.1", "affirmed"),
     # concepts
     ("Une tumeur cérébrale reste à éliminer par l'IRM.", "D43.2", "hypothetical"),
     ("Malaise avec mouvements anormaux des membres.", "R25.8", "affirmed"),
