@@ -65,6 +65,14 @@ _TREATMENT_CUE = re.compile(TREATMENT_CUE_PATTERN)
 _EXPLORATION_CUE = re.compile(
     r"^(?:(?:est|sont|reste|actuellement)\s+)?(?:en\s+cours\s+d(?:'|e\s+)(?:explorations?|bilan|investigations?"
     r"|evaluation|documentation|caracterisation)|a\s+(?:explorer|investiguer))$")
+# round 16: "Un traitement de fond sera discuté au retour des résultats (Tecfidera ou Aubagio)", "Une
+# biothérapie est à discuter (Humira ou Remicade)": a drug in a parenthesis after a hedged treatment (folded
+# clause before the "(", from its last stop) names the treatment to come
+_HEDGED_TREATMENT_BEFORE = re.compile(
+    r"\b(?:(?:sera|serait|pourra|pourrait|seront|pourront)\s+(?:etre\s+)?(?:discute|propose|envisage|introduit"
+    r"|instaure|debute|discutee?s?|proposee?s?|envisagee?s?|introduite?s?|instauree?s?|debutee?s?)"
+    r"|a\s+(?:discuter|proposer|envisager|introduire|instaurer|debuter|prevoir)"
+    r"|(?:est|sont)\s+(?:envisagee?s?|proposee?s?|a\s+l'etude))\b[^.;:!?(),]{0,40}\($")
 # round 16: a spouse is no blood relative (docs/nlp-engine.md, "Round 16"); edsnlp's family cues
 # hold "mari", "époux", "épouse"
 SPOUSES = frozenset({"mari", "epoux", "epouse", "conjoint", "conjointe", "compagne", "compagnon"})
@@ -709,6 +717,16 @@ class EdsEngine:
         return j < len(cues) and cues[j] < end
 
     @staticmethod
+    def _in_hedged_parenthesis(chunk: str, start: int) -> bool:
+        """A drug inside a "(" opened at most 40 characters before it, after a hedged treatment
+        (``_HEDGED_TREATMENT_BEFORE``; round 16)."""
+        opening = chunk.rfind("(", max(0, start - 40), start)
+        if opening < 0 or ")" in chunk[opening:start]:
+            return False
+        before = chunk[max(0, opening - 120):opening + 1]
+        return _HEDGED_TREATMENT_BEFORE.search(fold_chars(before).rstrip("( ") + " (") is not None
+
+    @staticmethod
     def _lab_result(cand: Candidate, chunk: str) -> bool:
         """A drug name that is a dosed hormone or vitamin, or a disease
         abbreviation that is a lab analyte, followed by its result."""
@@ -776,6 +794,8 @@ class EdsEngine:
                 elif cand.system == ICD10_SYSTEM and cand.code.startswith(_FINDING_PREFIXES) and cues and all(
                         _EXPLORATION_CUE.match(c) for c in cues):
                     hypothesis = False  # "Anémie à explorer": the anaemia is there (round 16)
+            if not hypothesis and not q.negation and cand.system == ATC_SYSTEM:
+                hypothesis = self._in_hedged_parenthesis(chunk, cand.cstart)
             family = q.family
             if family:
                 if reporters is None:

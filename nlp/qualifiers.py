@@ -604,7 +604,7 @@ def _test_list_results(doc, norms, spans, starts, neg) -> None:
                 joined = True
             elif w in ("negative", "negatif", "negatives", "negatifs"):
                 if joined and doc[j].lower_.endswith("s"):
-                    neg[k].append((j, j + 1, "following"))
+                    neg[k].append((j, j + 1))
                 break
 
 

@@ -5,8 +5,9 @@ cours d'exploration / de bilan" (a hypothesis) against a finding "à explorer" (
 "Diagnostic à retenir en priorité :", "X est la première hypothèse", "plutôt X que Y",
 "une première poussée de SEP" (the first event presupposes no disease), "X suspectée,
 non confirmée" (a hypothesis, not a negation), a list of tests closed by "négatives", a
-spouse as a sentence's subject (no blood relative: no concept), a disease named in an
-imaging sequence's label, and two concepts the lexicon lacked."""
+drug in a parenthesis after a hedged treatment, a spouse as a sentence's subject (no
+blood relative: no concept), a disease named in an imaging sequence's label, and two
+concepts the lexicon lacked."""
 from __future__ import annotations
 
 import pytest
@@ -75,6 +76,14 @@ except ImportError:  # pragma: no cover - run as a package
     ("Sérologie VIH négative, CMV positive et EBV négatives.", "B25.9", "affirmed"),
     ("Sérologies CMV positive, EBV et VIH négatives.", "B25.9", "affirmed"),
     ("Sérologies VIH négative. Hépatite B, C traitées.", "B18.1", "affirmed"),
+    # a drug in a parenthesis after a hedged treatment
+    ("Un traitement de fond sera discuté au retour des résultats (Tecfidera ou Aubagio).", "N07XX09", "hypothetical"),
+    ("Une anticoagulation pourra être proposée (Eliquis).", "B01AF02", "hypothetical"),
+    ("Une biothérapie est à discuter (Humira ou Remicade) selon les résultats.", "L04AB02", "hypothetical"),
+    ("Un traitement anti-TNF sera envisagé (Humira).", "L04AB04", "hypothetical"),
+    ("Une anticoagulation est prescrite (Eliquis 5 mg x2).", "B01AF02", "affirmed"),
+    ("Prolia à discuter après le bilan, vitamine D (Uvedose 100 000 UI).", "A11CC05", "affirmed"),
+    ("Un relais sera discuté. Poursuite du traitement (Kardégic).", "B01AC06", "affirmed"),
     # concepts
     ("Une tumeur cérébrale reste à éliminer par l'IRM.", "D43.2", "hypothetical"),
     ("Malaise avec mouvements anormaux des membres.", "R25.8", "affirmed"),
