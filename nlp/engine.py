@@ -59,6 +59,24 @@ LOCAL_MATCHER_CACHE_SIZE = 16
 
 _REPORTER = re.compile(REPORTER_PATTERN)
 _TREATMENT_CUE = re.compile(TREATMENT_CUE_PATTERN)
+# round 16: "Maladie coeliaque en cours d'exploration" weighs a diagnosis, "Anémie normocytaire à explorer",
+# "Infertilité en cours de bilan" state a finding whose cause is sought: these cues (folded) never
+# hedge a sign (chapter R), an anaemia or cytopenia, an infertility or an electrolyte disorder
+_EXPLORATION_CUE = re.compile(
+    r"^(?:(?:est|sont|reste|actuellement)\s+)?(?:en\s+cours\s+d(?:'|e\s+)(?:explorations?|bilan|investigations?"
+    r"|evaluation|documentation|caracterisation)|a\s+(?:explorer|investiguer))$")
+# round 16: "Un traitement de fond sera discuté au retour des résultats (Tecfidera ou Aubagio)", "Une
+# biothérapie est à discuter (Humira ou Remicade)": a drug in a parenthesis after a hedged treatment (folded
+# clause before the "(", from its last stop) names the treatment to come
+_HEDGED_TREATMENT_BEFORE = re.compile(
+    r"\b(?:(?:sera|serait|pourra|pourrait|seront|pourront)\s+(?:etre\s+)?(?:discute|propose|envisage|introduit"
+    r"|instaure|debute|discutee?s?|proposee?s?|envisagee?s?|introduite?s?|instauree?s?|debutee?s?)"
+    r"|a\s+(?:discuter|proposer|envisager|introduire|instaurer|debuter|prevoir)"
+    r"|(?:est|sont)\s+(?:envisagee?s?|proposee?s?|a\s+l'etude))\b[^.;:!?(),]{0,40}\($")
+# round 16: a spouse is no blood relative (docs/nlp-engine.md, "Round 16"); edsnlp's family cues
+# hold "mari", "époux", "épouse"
+SPOUSES = frozenset({"mari", "epoux", "epouse", "conjoint", "conjointe", "compagne", "compagnon"})
+_FINDING_PREFIXES = ("R", *[f"D{n}" for n in range(50, 65)], "D69", "D70", "D72", "N97", "E87")
 _HISTORY_CUE = re.compile(HISTORY_CUE_PATTERN)
 _SENTENCE_END = re.compile(r"[.;!?]\s|\n")
 # weight loss written with its figure ("perte de 6 kg", "amaigrissement de 5 kg")
@@ -444,7 +462,7 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
 # "IRM avec protocole endométriose", "centre expert Parkinson", "hôpital de jour VIH") says nothing of
 # the patient by itself: when the note names the disease elsewhere, that mention gives its assertion
 LABEL_HEADS = ("rcp", "protocole", "filiere", "centre expert", "centre de reference", "unite", "hopital de jour",
-               "consultation", "reseau")
+               "consultation", "reseau", "sequence", "sequences")  # round 16: "IRM avec séquences épilepsie"
 
 
 def _after_label_head(folded: str, start: int) -> bool:
@@ -699,6 +717,16 @@ class EdsEngine:
         return j < len(cues) and cues[j] < end
 
     @staticmethod
+    def _in_hedged_parenthesis(chunk: str, start: int) -> bool:
+        """A drug inside a "(" opened at most 40 characters before it, after a hedged treatment
+        (``_HEDGED_TREATMENT_BEFORE``; round 16)."""
+        opening = chunk.rfind("(", max(0, start - 40), start)
+        if opening < 0 or ")" in chunk[opening:start]:
+            return False
+        before = chunk[max(0, opening - 120):opening + 1]
+        return _HEDGED_TREATMENT_BEFORE.search(fold_chars(before).rstrip("( ") + " (") is not None
+
+    @staticmethod
     def _lab_result(cand: Candidate, chunk: str) -> bool:
         """A drug name that is a dosed hormone or vitamin, or a disease
         abbreviation that is a lab analyte, followed by its result."""
@@ -763,6 +791,11 @@ class EdsEngine:
                 elif cand.system == ICD10_SYSTEM and cues and all(
                         _TREATMENT_CUE.match(c) for c in cues):
                     hypothesis = False  # "ablation du flutter proposée": flutter affirmed
+                elif cand.system == ICD10_SYSTEM and cand.code.startswith(_FINDING_PREFIXES) and cues and all(
+                        _EXPLORATION_CUE.match(c) for c in cues):
+                    hypothesis = False  # "Anémie à explorer": the anaemia is there (round 16)
+            if not hypothesis and not q.negation and cand.system == ATC_SYSTEM:
+                hypothesis = self._in_hedged_parenthesis(chunk, cand.cstart)
             family = q.family
             if family:
                 if reporters is None:
@@ -771,6 +804,8 @@ class EdsEngine:
                 cue_chars = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in q.family_cues]
                 if all(any(s <= cs and ce <= e for s, e in reporters) for cs, ce in cue_chars):
                     family = False  # "sa fille note des oublis": a relative reporting
+                elif all(fold_chars(doc[a:b].text) in SPOUSES for a, b in q.family_cues):
+                    continue  # round 16: "son mari est diabétique": no blood relative, not the patient
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None
             if kind == "family":
                 family = True

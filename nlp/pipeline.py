@@ -261,6 +261,15 @@ _AFTER_RULING_OUT = [f"après {w} {p}" for w in ("élimination", "exclusion", "a
                                                 "avoir exclu")
                      for p in ("d'", "de", "des", "du", "un", "une")]
 _AFTER_RULING_OUT = [c.replace("' ", "'").replace("d' ", "d'") for c in _AFTER_RULING_OUT]
+# round 16: "une maladie de Crohn est suspectée, non confirmée": still a hypothesis (the
+# hypothesis cue "suspectée" stands), not a negation
+_SUSPECTED_NOT_CONFIRMED = [f"{h}{g}{s} {n} {v}{g}" for h in ("suspecté", "évoqué", "présumé", "supposé")
+                            for g in ("", "e", "s", "es") for s in (",", " mais", ", mais", " et")
+                            for n in ("non", "pas", "non encore", "pas encore", "pas encore formellement")
+                            for v in ("confirmé", "prouvé", "démontré", "documenté", "étayé")]
+_SUSPECTED_NOT_CONFIRMED += [f"{h}{s} {n} {v}{g}" for h in ("possible", "probable", "possibles", "probables")
+                             for s in (",", " mais", ", mais") for n in ("non", "pas", "non encore", "pas encore")
+                             for v in ("confirmé", "prouvé", "démontré") for g in ("", "e", "s", "es")]
 EXTRA_NEGATION_PSEUDO = [
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
@@ -272,7 +281,7 @@ EXTRA_NEGATION_PSEUDO = [
     *[f"{neg}{noun}" for neg in ("pas de ", "pas d'", "sans ", "aucun ", "aucune ")
       for noun in _CHANGE_NOUNS],
     # "une endocardite ne peut être exclue": not ruled out, a hypothesis
-    *_NOT_RULED_OUT, *_NOT_YET_ESTABLISHED, *_AFTER_RULING_OUT,
+    *_NOT_RULED_OUT, *_NOT_YET_ESTABLISHED, *_AFTER_RULING_OUT, *_SUSPECTED_NOT_CONFIRMED,
     "pas impossible", "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas",
     "n'écarte pas", "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer",
     "sans pouvoir écarter", "sans exclure", "sans éliminer", "sans écarter",
@@ -395,6 +404,16 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     "orientera vers", "orienteront vers", "orientent plutôt vers", "oriente plutôt vers",
     # "les lésions sont à rapporter à une sarcoïdose"
     *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
+    # round 16: "Plutôt une colite microscopique qu'un SII", "il s'agit plutôt d'une sciatique",
+    # "une migraine plutôt qu'un AIT" (an article after "plutôt": "plutôt bien toléré" is no cue)
+    *[f"{w} {a}" for w in ("plutôt", "ou plutôt", "plutôt qu'", "plutôt que", "plutôt que d'")
+      for a in ("un", "une", "des", "d'un", "d'une", "du", "de la", "l'", "le", "la")],
+    # round 16: "Diagnostic à retenir en priorité : fibrose pulmonaire", "hypothèse à privilégier :"
+    *[f"{h} {w}" for h in ("diagnostic", "diagnostics", "hypothèse", "hypothèses", "piste")
+      for w in ("à retenir en priorité", "à retenir en premier", "à retenir en premier lieu",
+                "à privilégier", "privilégié", "privilégiée", "principal", "principale",
+                "le plus probable", "la plus probable", "le plus vraisemblable", "la plus vraisemblable")],
+    "à retenir en priorité", "à retenir en premier lieu",
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
@@ -417,6 +436,14 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     *_NOT_YET_ESTABLISHED,
     # round 12a: "une embolie pulmonaire n'est pas impossible", "reste douteuse", "est à évaluer"
     "pas impossible", "n'est pas impossible", "douteux", "douteuse", "à évaluer",
+    # round 16: "Maladie coeliaque en cours d'exploration", "sarcoïdose en cours de bilan",
+    # "lymphome à explorer", "fibrose pulmonaire à privilégier"
+    *[f"{v}{w}" for v in ("", "est ", "sont ", "reste ", "actuellement ")
+      for w in ("en cours d'exploration", "en cours d'explorations", "en cours de bilan",
+                "en cours d'investigation", "en cours d'investigations", "en cours d'évaluation",
+                "en cours de confirmation", "en cours de documentation", "en cours de caractérisation",
+                "à explorer", "à investiguer", "à privilégier", "à retenir en priorité",
+                "à retenir en premier lieu")],
     *_genders("sera confirmé", "devra être confirmé", "reste à confirmer", "pourra être confirmé"),
     "en attente de confirmation", "attente de confirmation",
     *_genders("est prévu", "sont prévu", "programmé", "est programmé"), "à programmer",

@@ -188,7 +188,13 @@ HYPOTHESIS_FOLLOWING = [
     # "une EP reste une hypothèse", "se discute", "pourrait expliquer le tableau",
     # "est en discussion en RCP", "reste à documenter"
     *[f"{v} {d}" for v in _IS for d in ("une hypothèse", "l'hypothèse", "une possibilité",
-                                         "une piste", "l'hypothèse principale")],
+                                         "une piste", "l'hypothèse principale",
+                                         # round 16: "X est la première hypothèse", "reste notre hypothèse"
+                                         "la première hypothèse", "la principale hypothèse", "notre hypothèse",
+                                         "notre hypothèse principale", "notre première hypothèse",
+                                         "la seconde hypothèse", "la deuxième hypothèse", "une autre hypothèse",
+                                         "l'autre hypothèse", "la première piste", "la principale piste",
+                                         "notre principale hypothèse", "l'hypothèse la plus probable")],
     *[f"{v}{w}" for v in ("se ", "peut se ", "pourra se ", "pourrait se ", "doit se ")
       for w in ("discuter", "discute", "discutera", "poser", "pose")],
     *[f"{v} {w}" for v in ("pourrait", "pourraient", "pouvant", "peut", "pourrait aussi")
@@ -445,6 +451,8 @@ class CueQualifier:
             joins = _joins(norms, spans)
             _coordinated_articles(norms, spans, joins, hyp)
             _distribute_plural_results(doc, norms, spans, neg, joins)
+            if "negati" in text:
+                _test_list_results(doc, norms, spans, starts, neg)
             if "?" in text:  # guards on the NORM text: the words a rule needs among the norms
                 _question_after_colon(norms, spans, hyp)
             _origin_cue(norms, spans, hyp)
@@ -562,6 +570,42 @@ def _distribute_plural_results(doc, norms, spans, neg, joins=None) -> None:
                 or (joins is not None and joins[k] is not None and norms[e] in ("et", ","))):
             neg[k].append(tail[k + 1])
             tail[k] = tail[k + 1]
+
+
+# round 16: "Sérologies EBV, CMV, parvovirus B19 négatives", "Quantiféron, sérologie VIH et antigénurie
+# légionelle négatifs": a list of tests named after a test word, closed by a plural negative result; items
+# that are no concept ("EBV", "parvovirus B19") break :func:`_distribute_plural_results`'s chain
+_TEST_HEADS = frozenset({"serologie", "serologies", "pcr", "recherche", "recherches", "antigenemie",
+                         "antigenurie", "antigenuries", "hemoculture", "hemocultures", "coproculture",
+                         "coprocultures", "prelevement", "prelevements", "quantiferon", "marqueur", "marqueurs",
+                         "virologie", "serologique", "serologiques"})
+_TEST_LIST_STOPS = frozenset({".", ";", ":", "mais", "pas", "non", "sans", "sauf", "hormis", "avec", "(", ")",
+                              "positive", "positif", "positives", "positifs", "?", "!", "\n"})
+
+
+def _test_list_results(doc, norms, spans, starts, neg) -> None:
+    """(in place, on the per-span negation cue lists; the norms are singular: the plural is the text's)"""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k]:
+            continue
+        i = bisect.bisect_right(starts, s) - 1
+        first, last = starts[i], (starts[i + 1] if i + 1 < len(starts) else n)
+        head = next((j for j in range(s - 1, max(first, s - 9) - 1, -1)
+                     if norms[j] in _TEST_HEADS or norms[j] in _TEST_LIST_STOPS), None)
+        if head is None or norms[head] not in _TEST_HEADS:
+            continue
+        joined = any(w in _JOINERS for w in norms[head + 1:s])
+        for j in range(e, min(last, e + 9)):
+            w = norms[j]
+            if w in _TEST_LIST_STOPS:
+                break
+            if w in _JOINERS:
+                joined = True
+            elif w in ("negative", "negatif", "negatives", "negatifs"):
+                if joined and doc[j].lower_.endswith("s"):
+                    neg[k].append((j, j + 1))
+                break
 
 
 # what ends the list a cue followed by ":" introduces, besides a line end
@@ -1127,6 +1171,12 @@ def _join(norms, spans, k: int) -> str | None:
         between = ["ou", *between[2:]]  # "une sarcoïdose plutôt que d'une tuberculose"
     if between[:1] == ["voire"]:
         between = ["ou", *between[1:]]
+    # round 16: "plutôt d'une migraine que d'un AIT", "plutôt une colite qu'un SII": the second term
+    # of the comparison is weighed as the first one is (only a preceding cue passes on)
+    if between[:1] == ["que"] and between[1:2] and between[1] in _PREPOSITIONS:
+        between = ["ou", *between[1:]]
+    elif between[:1] == ["qu'"] and between[1:2] and between[1] in _INDEFINITE:
+        between = ["ou", *between[1:]]
     if len(between) == 3 and between[0] == "ou" and between[1] in _PREPOSITIONS and between[2] in _ARTICLES:
         between = ["ou", between[2]]
     if len(between) == 2 and between[0] in ("et", "ou") and between[1] in _ARTICLES:
@@ -1370,7 +1420,14 @@ def _after_event(norms, s: int) -> bool:
         j -= 1
     if j < 1 or norms[j] not in _PREPOSITIONS:
         return False
-    return norms[j - 1] in _PRESUPPOSING or (j >= 2 and norms[j - 2] in _PRESUPPOSING)
+    if norms[j - 1] in _PRESUPPOSING:
+        return not (j >= 2 and norms[j - 2] in _FIRST)  # round 16: "une première poussée de SEP"
+    return j >= 2 and norms[j - 2] in _PRESUPPOSING and norms[j - 1] not in _FIRST
+
+
+# round 16: "évocatrice d'une première poussée de sclérose en plaques", "poussée inaugurale de
+# Crohn": the first event of a disease does not presuppose it
+_FIRST = frozenset({"premier", "premiere", "1er", "1ere", "1re", "inaugural", "inaugurale"})
 
 
 # events of a chronic disease; not "récidive d'embolie pulmonaire", which may be
