@@ -399,7 +399,7 @@ def worker(args: argparse.Namespace) -> int:
 def nlp_processes(count: int, config: dict, options: dict | None = None) -> list:
     """Start ``count`` NLP worker processes, forked once the engine is loaded here: they share its memory (copy on
     write) instead of each loading its own, and each has its own interpreter, so that their engines and writers do
-    not take turns under one GIL (two on two cores: 129-139 notes/s against 91-99 for one; bench/README.md). Their
+    not take turns under one GIL (two on two cores: 123-155 notes/s against 96-132 for one; bench/README.md). Their
     claims keep them off each other's jobs. SIGTERM (or SIGINT) stops one once it has stored what it took; ``options``
     go to ``Enricher.work``. Call it before this process opens a MongoDB client (a forked client is unsafe)."""
     import multiprocessing
