@@ -68,6 +68,10 @@ HOLDOUT8_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout8"
 # included), other clinical stories, 54 hypothetical and 35 family triples; scored once (see its
 # FIRST_SCORE.md).
 HOLDOUT9_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout9"
+# Blind like letters_holdout9, everyday letters of many kinds in 15 specialties (two surgery letters,
+# visceral and vascular), other clinical stories, 105 negated and 39 hypothetical triples; scored
+# once (see its FIRST_SCORE.md).
+HOLDOUT10_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout10"
 ASSERTIONS = {"A": "affirmed", "N": "negated", "H": "hypothetical", "F": "family"}
 SPECIALTIES = {
     "cardiology", "pneumology", "oncology", "diabetology", "nephrology", "neurology",
@@ -256,7 +260,7 @@ def test_letters_are_well_formed():
                                                (HOLDOUT3_DIR, 8), (HOLDOUT4_DIR, 12),
                                                (HOLDOUT5_DIR, 12), (HOLDOUT6_DIR, 14),
                                                (HOLDOUT7_DIR, 14), (HOLDOUT8_DIR, 16),
-                                               (HOLDOUT9_DIR, 16)])
+                                               (HOLDOUT9_DIR, 16), (HOLDOUT10_DIR, 16)])
 def test_holdout_letters_are_well_formed(directory, minimum):
     items = load_letters(directory)
     assert len(items) >= minimum
@@ -278,7 +282,7 @@ def test_letters_codes_exist_in_edsnlp_resources():
     for item in load_letters() + load_letters(HOLDOUT_DIR) + load_letters(HOLDOUT2_DIR) + \
             load_letters(HOLDOUT3_DIR) + load_letters(HOLDOUT4_DIR) + load_letters(HOLDOUT5_DIR) + \
             load_letters(HOLDOUT6_DIR) + load_letters(HOLDOUT7_DIR) + load_letters(HOLDOUT8_DIR) + \
-            load_letters(HOLDOUT9_DIR):
+            load_letters(HOLDOUT9_DIR) + load_letters(HOLDOUT10_DIR):
         for g in item["expected"]:
             raw = g["code"].replace(".", "")
             if (g["system"] == ICD10 and raw not in icd) or (g["system"] == ATC and raw not in atc):
@@ -344,9 +348,10 @@ def test_letters_quality(nlp_engine):
 
 @pytest.mark.nlp
 @pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR, HOLDOUT3_DIR, HOLDOUT4_DIR,
-                                       HOLDOUT5_DIR, HOLDOUT6_DIR, HOLDOUT7_DIR, HOLDOUT8_DIR, HOLDOUT9_DIR],
+                                       HOLDOUT5_DIR, HOLDOUT6_DIR, HOLDOUT7_DIR, HOLDOUT8_DIR, HOLDOUT9_DIR,
+                                       HOLDOUT10_DIR],
                          ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                              "holdout6", "holdout7", "holdout8", "holdout9"])
+                              "holdout6", "holdout7", "holdout8", "holdout9", "holdout10"])
 def test_holdout_letters_quality(nlp_engine, directory):
     result = run(nlp_engine, directory)
     print()
@@ -366,7 +371,8 @@ if __name__ == "__main__":  # pragma: no cover
     import nlp
 
     engine = nlp.get_engine(wait=None)
-    directory = (HOLDOUT9_DIR if "--holdout9" in sys.argv else
+    directory = (HOLDOUT10_DIR if "--holdout10" in sys.argv else
+                 HOLDOUT9_DIR if "--holdout9" in sys.argv else
                  HOLDOUT8_DIR if "--holdout8" in sys.argv else
                  HOLDOUT7_DIR if "--holdout7" in sys.argv else
                  HOLDOUT6_DIR if "--holdout6" in sys.argv else
