@@ -441,6 +441,13 @@ _CHANGED = re.compile(r"(?:majoration|augmentation|diminution|baisse|réduction|
                       r"|arrêt|décroissance|intensification|modification)\s+(?:(?:de la dose|des doses"
                       r"|de la posologie)\s+)?(?:du |de la |de l'|des |de |d')\s*$", re.IGNORECASE)
 _DOSE = re.compile(r"\s*(?:à|a)\s+(?:(?:pleine|demi|double|forte|faible)[- ]?)?dose\b", re.IGNORECASE)
+# round 17a: "le Kardégic sera à rediscuter", "son Lasilix pourra être réduit": the patient's drug (named with
+# a definite article or a possessive at a clause start) whose continuation is weighed
+_REVISITED_BEFORE = re.compile(r"(?:^|[.;:,]\s*|\b(?:et|mais|puis)\s+)(?:le|la|les|son|sa|ses|l')\s*$",
+                               re.IGNORECASE)
+_REVISITED_AFTER = re.compile(r"\s*(?:\([^()]{0,30}\)\s*)?(?:sera|seront|est|sont|pourra|pourrait|devra)?\s*"
+                              r"(?:être\s+)?(?:à\s+)?(?:rediscut|réévalu|reconsid|reconsidér|réduit|diminu|adapt"
+                              r"|arrêt|suspendu|poursuivi|maintenu|remplac)", re.IGNORECASE)
 
 
 def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
@@ -454,7 +461,8 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
     return [dataclasses.replace(c, assertion=AFFIRMED)
             if c.system == ATC_SYSTEM and c.assertion == HYPOTHETICAL and c.code in taken and (
                 _BESIDE.search(text, max(0, c.start - 40), c.start)
-                or _CHANGED.search(text, max(0, c.start - 40), c.start) or _DOSE.match(text, c.end))
+                or _CHANGED.search(text, max(0, c.start - 40), c.start) or _DOSE.match(text, c.end)
+                or (_REVISITED_BEFORE.search(text[max(0, c.start - 12):c.start]) and _REVISITED_AFTER.match(text, c.end)))
             else c for c in concepts]
 
 

@@ -464,6 +464,13 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "a priori", "à priori", "sans certitude", "sans certitude diagnostique",
     "moins probable", "plus probable", "très probable", "le plus probable",
     *_genders("est discuté", "sont discuté", "reste discuté", "restent discuté"),
+    # round 17a: a drug held in reserve ("l'amiodarone est gardée en réserve"), a treatment or a diagnosis
+    # to reconsider ("un traitement par ibrutinib sera à reconsidérer")
+    "en réserve", *_genders("gardé en réserve", "est gardé en réserve", "tenu en réserve", "est tenu en réserve",
+                            "conservé en réserve"),
+    "à reconsidérer", "sera à reconsidérer", "seront à reconsidérer", "est à reconsidérer", "reste à reconsidérer",
+    "sera à rediscuter", "seront à rediscuter", "est à rediscuter",
+    "sera à prescrire", "seront à prescrire", "serait à prescrire", "seraient à prescrire",
 ]
 
 
@@ -544,6 +551,8 @@ TREATMENT_CUE_PATTERN = (
     r"|discussion\s+(?:d'|(?:de|du|des)\b)"
     r"|en\s+l'absence\s+d(?:'|e\s)|a\s+defaut|en\s+cas\s+d(?:'|e\s+non)|si\s+(?:echec|inefficacite|pas\s+d')"
     r"|en\s+(?:deuxieme|seconde|2e|2eme|2nde|troisieme)\s+intention"
+    # round 17a: a drug held in reserve ("gardée en réserve")
+    r"|(?:(?:est|sont)\s+)?(?:(?:gardee?s?|tenue?s?|conservee?s?)\s+)?en\s+reserve"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)

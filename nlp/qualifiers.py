@@ -94,7 +94,10 @@ _CANNOT_EXCLUDE = [f"{p} {v}" for p in ("ne peut", "ne peut pas", "on ne peut", 
                                         # formellement éliminer", "il n'est pas possible d'écarter"
                                         "ne pouvons", "ne pouvons pas", "ne peut formellement",
                                         "ne peut pas formellement", "ne pouvons formellement",
-                                        "n'est pas possible d'", "pas possible d'")
+                                        "n'est pas possible d'", "pas possible d'",
+                                        # round 17a: "sans que l'on puisse écarter une salpingite"
+                                        "sans que l'on puisse", "sans qu'on puisse", "sans que nous puissions",
+                                        "sans que l'on ne puisse", "sans pouvoir", "sans pouvoir formellement")
                    for v in ("exclure", "éliminer", "écarter")]
 _CANNOT_EXCLUDE = [c.replace("' ", "'") for c in _CANNOT_EXCLUDE]
 # "ne pas méconnaître une dissection": a diagnosis not to miss
@@ -160,6 +163,10 @@ HYPOTHESIS_PRECEDING = [
     "pistes diagnostiques", "diagnostic incertain", "diagnostics possibles", "diagnostic possible",
     "diagnostic probable", "diagnostics probables", "diagnostic à évoquer", "diagnostics à évoquer",
     "diagnostic à éliminer", "diagnostics à éliminer", "probablement", "possiblement",
+    # round 17a: a sentence adverb and its comma ("Moins probablement, une embolie pulmonaire"): the comma
+    # inside the cue ends no scope
+    *[f"{d}{a}," for d in ("", "plus ", "moins ", "très ", "peut-être ", "mais ") for a in (
+        "probablement", "possiblement", "vraisemblablement")], "peut-être,", "éventuellement,",
     *_TO_RULE_OUT, *_TO_LOOK_FOR,
     # round 15: "présomption d'EP", "il n'est pas impossible qu'il s'agisse d'un lymphome",
     # "le bilan devra éliminer une tuberculose" (an active verb of ruling out after a modal)
@@ -482,6 +489,8 @@ class CueQualifier:
             if any(w in text for w in ("evoqu", "suspect", "envisag", "discut", "soupcon", "sugger")) and any(
                     w in text for w in ("ecart", "elimin", "exclu", "infirm", "refut")):
                 _evoked_then_ruled_out(norms, spans, neg, hyp)
+            if ":" in text:  # round 17a: after the rules that cut a predicate's cue at a ":"
+                _hedged_titles(doc, norms, spans, cues[1], hyp)
             _indefinite_subject(norms, spans, hyp)  # last: it widens cues the rules above read
             if ":" in text:
                 _colon_before_subject(norms, spans, hyp)  # round 15: after the widening
@@ -719,6 +728,63 @@ def _title_colon(norms, s: int, e: int) -> int | None:
         if w in _TITLE_STOPS or "\n" in w:
             return None
     return None
+
+
+# round 17a: a title sentence whose head starts it, hedged, before a ":" ("L'étiologie reste à discuter :",
+# "Plusieurs hypothèses restent ouvertes pour l'AEG :", "Cadre nosologique incertain : X ou Y")
+_HEDGED_TITLE_HEADS = ("hypothes", "diagnost", "etiolog", "cause", "origine", "piste", "cadre", "orientation")
+_HEDGED_TITLE_LEADS = _TITLE_DETERMINERS | {"l'", "le", "la", "ses", "son", "sa", "leur", "leurs", "plusieur",
+                                             "autre", "quelque", "principaux", "principale"}
+# what starts the context of a list item ("- cardiopathie ischémique, qui ne peut être éliminée chez ce patient
+# hypertendu"): the spans after it are not the item's diagnosis
+_ITEM_CONTEXT = frozenset({"chez", "sous", "qui", "avec", "sur", "devant", "malgre", "compte", "car", "puisque",
+                           "par", "apres", "avant", "(", "vu", "dans", "traite", "traitee", "connu", "connue"})
+_SETTLED_TITLE = ("retenu", "final", "definiti", "confirm", "sortie", "principal", "associe")
+_EXPLAINED = frozenset({"pour", "expliquant", "devant", "de"})
+
+
+def _hedged_titles(doc, norms, spans, matches, out) -> None:
+    """Round 17a: a sentence that starts with a diagnostic head and holds a
+    hedge before its ":" hedges the list after the ":" (bullets below it, or
+    the rest of its sentence); a finding the title names after "pour" or
+    "devant" ("Plusieurs hypothèses pour l'altération de l'état général :")
+    is what the list explains, not hedged by the title (in place)."""
+    n = len(norms)
+    span_starts = [s for s, _ in spans]
+    for c in range(n):
+        if norms[c] != ":":
+            continue
+        a = c - 1
+        while a >= 0 and c - a <= 30 and "\n" not in norms[a] and norms[a] not in _STOPS | {":"} \
+                and norms[a] not in _BULLETS:
+            a -= 1
+        a += 1
+        h = a
+        while h < c and norms[h] in _HEDGED_TITLE_LEADS:
+            h += 1
+        if h >= c or not norms[h].startswith(_HEDGED_TITLE_HEADS) \
+                or any(norms[i].startswith(_SETTLED_TITLE) for i in range(h, c)):
+            continue
+        cue = next(((m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c), None)
+        if cue is None:
+            if not norms[h].startswith("hypothes"):
+                continue
+            cue = (h, h + 1)
+        end = _list_end(doc, c)
+        title = {(m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c} | {cue}
+        for k in range(bisect.bisect_left(span_starts, a), len(spans)):
+            s, e = spans[k]
+            if s > c:
+                if e > end:
+                    break
+                i = s - 1
+                while i > c and "\n" not in norms[i] and norms[i] not in (";", ":") and norms[i] not in _ITEM_CONTEXT:
+                    i -= 1
+                if norms[i] not in _ITEM_CONTEXT and cue not in out[k] \
+                        and not (s >= 1 and norms[s - 1] in _POSSESSIVES) and not _after_event(norms, s):
+                    out[k].append(cue)  # not "poussée de sa maladie de Crohn" (_own_disease)
+            elif s > h and e <= c and _EXPLAINED & set(norms[h + 1:s]):
+                out[k][:] = [x for x in out[k] if x not in title]
 
 
 def _colon_after(norms, i: int) -> int | None:
@@ -1121,7 +1187,14 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
     starts = [s for s, _ in spans]
     for k, (s, e) in enumerate(spans):
         comma = _predicate_comma(norms, starts, k, e)
+        if comma is None and e < len(norms) and norms[e] == "(":
+            # round 17a: "syndrome dépressif (GDS élevé), le plus probable": the evidence in parentheses
+            close = next((j for j in range(e + 1, min(len(norms), e + 10)) if norms[j] in _PAREN_ENDS), None)
+            if close is not None and norms[close] == ")" and close + 1 < len(norms) and norms[close + 1] == ",":
+                comma = close + 1
         c = after.get(comma + 1) if comma is not None else None
+        if c is None and comma is not None and norms[comma - 1] != ")" and comma == e:
+            c = _incidental_cue(norms, starts, k, comma, after)
         if c is None or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
@@ -1132,6 +1205,35 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
 
 
 _COPULA_HEADS = frozenset({"est", "reste", "semble", "parait", "demeure", "apparait", "serait"})
+_PAREN_ENDS = frozenset({")", "(", ".", ";", ":", "?", "!", "\n"})
+_AUXILIARIES = frozenset({"est", "a", "ete", "reste", "semble", "parait", "demeure", "apparait", "serait",
+                          "n'est", "n'a", "ne", "finalement", "donc", "secondairement", "ensuite", "puis"})
+
+
+def _incidental_cue(norms, starts, k: int, comma: int, after) -> tuple[int, int] | None:
+    """Round 17a: the following cue after a relative clause or an apposition
+    that follows span ``k`` and its ``comma``: "une cardiopathie ischémique,
+    qui ne peut être éliminée", "la pyélonéphrite, évoquée à l'entrée, est
+    infirmée", "une pneumopathie, un temps suspectée, a été écartée"; no
+    other span inside the incidental words; else None."""
+    n = len(norms)
+    nxt = starts[k + 1] if k + 1 < len(starts) else n
+    i = comma + 1
+    if i < n and norms[i] == "qui":
+        j = i + 1
+        while j < min(n, i + 3) and j not in after and norms[j] in _AUXILIARIES:
+            j += 1
+        return after.get(j)
+    for j in range(i + 1, min(n, i + 9)):
+        w = norms[j]
+        if j >= nxt or w in _STOPS or w in (":", "(", ")") or "\n" in w:
+            return None
+        if w == ",":
+            m = j + 1
+            while m < min(n, j + 4) and m not in after and norms[m] in _AUXILIARIES:
+                m += 1
+            return after.get(m) if m < nxt else None
+    return None
 
 
 def _predicate_comma(norms, starts, k: int, e: int) -> int | None:
@@ -1236,6 +1338,10 @@ def _coordinated(norms, spans, out) -> None:
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
 
 
+_PAREN_COPULAS = frozenset({"parait", "paraissent", "semble", "semblent", "est", "sont", "reste", "restent",
+                            "apparait", "apparaissent", "demeure", "demeurent"})
+
+
 def _parenthesis_before_cue(norms, spans, matches, out) -> None:
     """"Une nécrolyse épidermique toxique (syndrome de Lyell) n'est pas
     retenue": a following cue right after a ")" also qualifies the spans
@@ -1251,14 +1357,19 @@ def _parenthesis_before_cue(norms, spans, matches, out) -> None:
                 if e == cs - 1 and (cs, ce) not in out[k]:
                     out[k].append((cs, ce))
             continue
-        if cs < 3 or norms[cs - 1] != ")":
+        close = cs - 1
+        # round 17a: a copula between the ")" and the cue ("(sclérodermie, syndrome des anti-synthétases)
+        # paraît peu probable"), and a longer list inside
+        while close > cs - 3 and close > 0 and norms[close] in _PAREN_COPULAS:
+            close -= 1
+        if close < 2 or norms[close] != ")":
             continue
-        opening = next((j for j in range(cs - 2, max(-1, cs - 12), -1) if norms[j] in "()"), None)
+        opening = next((j for j in range(close - 1, max(-1, close - 16), -1) if norms[j] in "()"), None)
         if opening is None or norms[opening] != "(":
             continue
         for k, (s, e) in enumerate(spans):
             # (round 12a) or an adjective away: "une myosite inflammatoire (dermato- ou polymyosite) est ..."
-            if (opening < s and e < cs or e == opening or (
+            if (opening < s and e <= close or e == opening or (
                     opening - 2 <= e < opening and not any(
                         norms[i] in _CLAUSE_STARTS for i in range(e, opening)))) \
                     and (cs, ce) not in out[k]:
