@@ -164,6 +164,17 @@ _GOUT_PREDICATE = re.compile(
     r"|serait|sera|doit|ou|et|possible|probable|improbable|debutante|recidivante|a evoquer"
     r"|a eliminer|a discuter|en poussee|n'a|a ete)\b)")
 GOUT_CODE = "M10"
+# round 17b: a bare "épanchement" in a clause that names a joint is a joint effusion ("genou droit
+# chaud, épanchement important", "épanchement du genou"); a pleural, pericardial or peritoneal one
+# keeps its longer lexicon row, and a clause without a joint stays silent
+_JOINTS = (r"genoux?|chevilles?|coudes?|poignets?|epaules?|hanches?|rotul\w*|articulations?"
+           r"|arthrites?|monoarthrites?|gonarthroses?|gonalgies?|hydarthroses?")
+_NOT_JOINT = (r"(?!\s+(?:pleur|pericard|peritone|intra-?abdo|abdomin|ascit|liquidien|gazeux|sous-dur"
+              r"|du douglas|dans le|de liquide|pulmon|thorac|retro|peri-?hep|peri-?splen|peri-?ren))")
+_JOINT_EFFUSION = re.compile(
+    rf"(?<![\w-])(?:{_JOINTS})(?![\w-])[^.;\n]{{0,40}}?(?<![\w-])(?P<eff>epanchements?)(?![\w-]){_NOT_JOINT}"
+    rf"|(?<![\w-])(?P<eff2>epanchements?)(?![\w-]){_NOT_JOINT}[^.;:\n]{{0,24}}?(?<![\w-])(?:{_JOINTS})(?![\w-])")
+JOINT_EFFUSION_CODE = "M25.4"
 
 
 def _context_candidates(doc, text: str, folded: str) -> list[Candidate]:
@@ -183,6 +194,11 @@ def _context_candidates(doc, text: str, folded: str) -> list[Candidate]:
         for pattern in (_GOUT_CUED, _GOUT_PREDICATE):
             cands.extend(_pattern_candidates(doc, pattern.finditer(folded), P_CONTEXT, ICD10_SYSTEM,
                                              GOUT_CODE, group="gout"))
+    if "epanchement" in folded:
+        for m in _JOINT_EFFUSION.finditer(folded):
+            group = "eff" if m.group("eff") else "eff2"
+            cands.extend(_pattern_candidates(doc, (m,), P_CONTEXT, ICD10_SYSTEM, JOINT_EFFUSION_CODE,
+                                             group=group))
     return cands
 
 
@@ -493,6 +509,37 @@ def label_mentions(concepts: list[Concept], folded: str) -> list[Concept]:
     return [c for i, c in enumerate(concepts) if i not in labels or c.code not in others]
 
 
+# round 17b: a disease named as what a vaccine or a prophylaxis is against is not the patient's
+# ("vaccin contre la grippe fait", "vaccination anti-COVID à jour", "prophylaxie de la pneumocystose
+# par Bactrim", "prévention des escarres"), nor the diseases coordinated after it ("vaccination contre
+# la rougeole, les oreillons et la rubéole"); "prévention secondaire" and "traitement préventif de la
+# migraine" name a disease the patient has, and are no lead
+_PREVENTED_LEAD = re.compile(
+    r"(?:(?<![\w-])(?:vaccin|vaccins|vaccination|vaccinations|vaccine|vaccinee|vaccines|vaccinees"
+    r"|rappel du vaccin|rappel vaccinal)\s+(?:\w+\s+)?(?:contre|anti)\s*-?\s*"
+    r"|(?<![\w-])(?:prophylaxie|antibioprophylaxie|chimioprophylaxie|prevention)\s+(?:primaire\s+)?"
+    r"(?:de|des|du|d')\s*)(?:la\s+|le\s+|les\s+|l'|l\u2019)?$")
+_PREVENTED_NEXT = re.compile(r"\s*(?:,|et|ou)\s*(?:(?:contre|anti)\s*-?\s*)?(?:la\s+|le\s+|les\s+|l'|l\u2019)?$")
+
+
+def prevented_diseases(concepts: list[Concept], folded: str) -> list[Concept]:
+    """Drop the diseases named as the target of a vaccine or a prophylaxis (``_PREVENTED_LEAD``)."""
+    if "vaccin" not in folded and "prophylax" not in folded and "prevention" not in folded:
+        return concepts
+    dropped: set[int] = set()
+    diseases = sorted((c.start, c.end, i) for i, c in enumerate(concepts) if c.system == ICD10_SYSTEM)
+    last_end = -1
+    for start, end, i in diseases:
+        window = folded[max(0, start - 60):start]
+        if _PREVENTED_LEAD.search(window) or (
+                last_end >= 0 and _PREVENTED_NEXT.fullmatch(folded, last_end, start)):
+            dropped.add(i)
+            last_end = end
+        elif start >= last_end:
+            last_end = -1
+    return [c for i, c in enumerate(concepts) if i not in dropped] if dropped else concepts
+
+
 class _LocalMatcher:
     """Phrase matchers for the concepts of server-side CodeSystems.
 
@@ -606,6 +653,7 @@ class EdsEngine:
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
         concepts = antibiotic_metronidazole(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
+        concepts = prevented_diseases(concepts, sections.folded)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
