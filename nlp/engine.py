@@ -478,7 +478,8 @@ def taken_drugs(concepts: list[Concept], text: str) -> list[Concept]:
             if c.system == ATC_SYSTEM and c.assertion == HYPOTHETICAL and c.code in taken and (
                 _BESIDE.search(text, max(0, c.start - 40), c.start)
                 or _CHANGED.search(text, max(0, c.start - 40), c.start) or _DOSE.match(text, c.end)
-                or (_REVISITED_BEFORE.search(text[max(0, c.start - 12):c.start]) and _REVISITED_AFTER.match(text, c.end)))
+                or (_REVISITED_BEFORE.search(text[max(0, c.start - 12):c.start])
+                    and _REVISITED_AFTER.match(text, c.end)))
             else c for c in concepts]
 
 
