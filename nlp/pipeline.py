@@ -414,6 +414,9 @@ EXTRA_HYPOTHESIS_PRECEDING = [
                 "à privilégier", "privilégié", "privilégiée", "principal", "principale",
                 "le plus probable", "la plus probable", "le plus vraisemblable", "la plus vraisemblable")],
     "à retenir en priorité", "à retenir en premier lieu",
+    # round 18a: the cue before the drug held in reserve ("Nous gardons en réserve le tramadol")
+    *[f"{v} en réserve" for v in ("gardons", "garde", "gardera", "garderons", "garder", "gardé", "gardée",
+                                  "tenons", "tient", "tenir", "conservons", "conserve", "conserver")],
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
@@ -534,6 +537,11 @@ CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soi
                               "a condition", "sous condition", "sous reserve",
                               "eventuellement", "eventuel", "eventuelle", "discret", "discrete"})
 
+# round 18a: "Prévention de la thrombose par Lovenox", "prévention de l'ostéoporose par Fosamax": the
+# drug of a prevention is given (the prevented disease is dropped, engine.prevented_diseases); these
+# cues never make a drug hypothetical (folded cue text)
+PREVENTION_CUES = frozenset({"prevention d'", "prevention de", "prevention du"})
+
 
 # Hypothesis cues about a treatment to come ("pourra être proposé", "à
 # introduire", "envisagée"): they make a drug hypothetical, never a disease
@@ -552,7 +560,7 @@ TREATMENT_CUE_PATTERN = (
     r"|en\s+l'absence\s+d(?:'|e\s)|a\s+defaut|en\s+cas\s+d(?:'|e\s+non)|si\s+(?:echec|inefficacite|pas\s+d')"
     r"|en\s+(?:deuxieme|seconde|2e|2eme|2nde|troisieme)\s+intention"
     # round 17a: a drug held in reserve ("gardée en réserve")
-    r"|(?:(?:est|sont)\s+)?(?:(?:gardee?s?|tenue?s?|conservee?s?)\s+)?en\s+reserve"
+    r"|(?:(?:est|sont)\s+)?(?:(?:gard|ten|tien|conserv)\w*\s+)?en\s+reserve"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)

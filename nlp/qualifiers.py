@@ -427,7 +427,9 @@ class CueQualifier:
             if e <= starts[i + 1] and (i in held or (  # a list's cue: "Pas de :\n- fièvre"
                     own_rules and e < n and (  # _colon_after(norms, e) is not None, inline
                         norms[e] == ":" or (norms[e] in _PREPOSITIONS and e + 1 < n and norms[e + 1] == ":")
-                        or (q == 1 and _title_colon(norms, s, e) is not None)))):
+                        or (q == 1 and _title_colon(norms, s, e) is not None)
+                        # round 18a: "Les étiologies à discuter sont :"
+                        or (q == 1 and norms[e] in _TITLE_COPULAS and e + 1 < n and norms[e + 1] == ":")))):
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
@@ -740,6 +742,11 @@ _HEDGED_TITLE_LEADS = _TITLE_DETERMINERS | {"l'", "le", "la", "ses", "son", "sa"
 _ITEM_CONTEXT = frozenset({"chez", "sous", "qui", "avec", "sur", "devant", "malgre", "compte", "car", "puisque",
                            "par", "apres", "avant", "(", "vu", "dans", "traite", "traitee", "connu", "connue"})
 _SETTLED_TITLE = ("retenu", "final", "definiti", "confirm", "sortie", "principal", "associe")
+# round 18a: "Les étiologies à discuter sont :" (a cue, a copula, the ":"); "Les causes possibles sont :" (a
+# hedging adjective of the head, no cue of its own)
+_TITLE_COPULAS = frozenset({"sont", "est", "restent", "reste", "seraient", "serait", "semblent", "paraissent"})
+_TITLE_HEDGES = frozenset({"possible", "possibles", "envisageable", "envisageables", "potentielle", "potentielles",
+                           "potentiel", "potentiels", "probables", "plausibles", "eventuelles", "eventuels"})
 _EXPLAINED = frozenset({"pour", "expliquant", "devant", "de"})
 
 
@@ -767,9 +774,13 @@ def _hedged_titles(doc, norms, spans, matches, out) -> None:
             continue
         cue = next(((m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c), None)
         if cue is None:
-            if not norms[h].startswith("hypothes"):
+            hedge = next((i for i in range(h + 1, c) if norms[i] in _TITLE_HEDGES), None)
+            if hedge is not None:
+                cue = (hedge, hedge + 1)
+            elif not norms[h].startswith("hypothes"):
                 continue
-            cue = (h, h + 1)
+            else:
+                cue = (h, h + 1)
         end = _list_end(doc, c)
         title = {(m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c} | {cue}
         for k in range(bisect.bisect_left(span_starts, a), len(spans)):
@@ -1195,6 +1206,11 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         c = after.get(comma + 1) if comma is not None else None
         if c is None and comma is not None and norms[comma - 1] != ")" and comma == e:
             c = _incidental_cue(norms, starts, k, comma, after)
+        elif comma is None and e + 1 < len(norms) and norms[e + 1] == "," and norms[e].isalpha() \
+                and (k + 1 == len(starts) or starts[k + 1] > e + 1):
+            # round 18a: an adjective left out of the span ("une tuberculose pulmonaire excavée, qui avait été
+            # évoquée, est éliminée")
+            c = _incidental_cue(norms, starts, k, e + 1, after)
         if c is None or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
@@ -1223,7 +1239,10 @@ def _incidental_cue(norms, starts, k: int, comma: int, after) -> tuple[int, int]
         j = i + 1
         while j < min(n, i + 3) and j not in after and norms[j] in _AUXILIARIES:
             j += 1
-        return after.get(j)
+        if j in after:
+            return after[j]
+        # round 18a: a longer relative clause closed by a comma ("l'insuffisance cardiaque, qui a motivé
+        # l'hospitalisation, est éliminée", "une embolie pulmonaire, qui avait été suspectée, est écartée")
     for j in range(i + 1, min(n, i + 9)):
         w = norms[j]
         if j >= nxt or w in _STOPS or w in (":", "(", ")") or "\n" in w:
