@@ -444,12 +444,15 @@ class CueQualifier:
             _colon_lists(doc, norms, spans, cues[2], fam, {"family"})
             _family_introduction(doc, norms, spans, starts, cues[2], fam)
             _patient_named(norms, spans, starts, fam)
+            _family_before_condition(norms, spans, fam)
             _colon_ends_preceding(norms, spans, neg)
             _post_cue_after_comma(norms, spans, cues[0], neg)
             _post_cue_after_comma(norms, spans, cues[1], hyp)
             _parenthesis_before_cue(norms, spans, cues[0], neg)
             _parenthesis_before_cue(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
+            if "meme" in text or "comme" in text:
+                _likewise(norms, spans, neg)
             _under_treatment(norms, spans, neg, _TREATED)
             _conditional_clause(norms, spans, neg)
             _under_treatment(norms, spans, hyp, _TREATED)
@@ -457,6 +460,8 @@ class CueQualifier:
             _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
+            if "meme" in text or "comme" in text:
+                _likewise(norms, spans, hyp)
             joins = _joins(norms, spans)
             _coordinated_articles(norms, spans, joins, hyp)
             _distribute_plural_results(doc, norms, spans, neg, joins)
@@ -856,6 +861,20 @@ def _adjective_like(w: str) -> bool:
     return len(w) > 3 and w.replace("-", "").isalpha() and w not in _NOT_ADJECTIVES
 
 
+_EXPOSURES = frozenset({"contage", "contages", "contamination", "transmission", "exposition", "contact"})
+_IF_WORDS = frozenset({"si", "s'il", "s'ils", "lorsque", "quand"})
+
+
+def _family_before_condition(norms, spans, fam) -> None:
+    """Round 18a: "traitement des parents par azithromycine si la coqueluche est confirmée": a condition
+    ("si", "en cas de") between a relative and a span ends the relative's scope (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if fam[k]:
+            fam[k][:] = [c for c in fam[k] if not (c[1] <= s and any(
+                w in _IF_WORDS or (w == "en" and j + 1 < s and norms[j + 1] == "cas")
+                for j, w in enumerate(norms[c[1]:s], c[1])))]
+
+
 def _not_relatives(norms, spans, starts, matches):
     """Family cues that name no relative of the patient: "familial(e)" right
     after or inside a span (a disease's name: "hypercholestérolémie
@@ -892,6 +911,8 @@ def _not_relatives(norms, spans, starts, matches):
                 continue  # "la fille de 15 ans consulte": the patient
         if s > 1 and norms[s - 2] == "comme" and norms[s - 1] in _POSSESSIVES:
             continue  # "asthmatique comme sa mère": the patient's own disease
+        if s > 0 and norms[s - 1] in _EXPOSURES and not (s + 1 < len(norms) and norms[s + 1] in _OF):
+            continue  # round 18a: "coqueluche (contage paternel probable)": the patient's disease, a relative's source
         out.append(m)
     return out
 
@@ -1355,6 +1376,24 @@ def _coordinated(norms, spans, out) -> None:
                 and (len(between) == 2 or between[2] in _ARTICLES)):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+
+
+_LIKEWISE = (("de", "meme", "qu'"), ("de", "meme", "que"), ("tout", "comme"))
+
+
+def _likewise(norms, spans, out) -> None:
+    """Round 18a: "Une lithiase salivaire est écartée, de même qu'un syndrome de Sjögren": a span after "de
+    même que" / "tout comme" (an article allowed) takes the cues of the previous span of its sentence (in
+    place)."""
+    for k in range(1, len(spans)):
+        s = spans[k][0]
+        if out[k] or s < 3:
+            continue
+        lead = s - 1 if norms[s - 1] in _ARTICLES else s
+        if lead < 3 or tuple(norms[lead - 3:lead]) not in _LIKEWISE and tuple(norms[lead - 2:lead]) not in _LIKEWISE:
+            continue
+        if out[k - 1] and not any(w in _STOPS or "\n" in w for w in norms[spans[k - 1][1]:s]):
+            out[k].extend(out[k - 1])
 
 
 _PAREN_COPULAS = frozenset({"parait", "paraissent", "semble", "semblent", "est", "sont", "reste", "restent",
