@@ -474,6 +474,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "à reconsidérer", "sera à reconsidérer", "seront à reconsidérer", "est à reconsidérer", "reste à reconsidérer",
     "sera à rediscuter", "seront à rediscuter", "est à rediscuter",
     "sera à prescrire", "seront à prescrire", "serait à prescrire", "seraient à prescrire",
+    # round 18a: "une pemphigoïde induite étant discutée mais peu probable"
+    *_genders("étant discuté", "étant envisagé", "étant suspecté", "étant évoqué"),
+    "discuté mais", "discutée mais", "évoqué mais", "évoquée mais",
 ]
 
 

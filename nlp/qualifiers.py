@@ -312,6 +312,9 @@ def cue_terms(cues: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     neg_pre, neg_fol = NegationQualifier.load_verbs(None, neg.verbs)
     hyp_pre, hyp_fol = HypothesisQualifier.load_verbs(None, verbs_hyp=hyp.verbs_hyp,
                                                       verbs_eds=hyp.verbs_eds)
+    # round 18a: "douleurs thoraciques explorées par coroscanner", "fausses couches à répétition explorées": what
+    # was explored is there (the past participle is no hedge; "à explorer" stays one, see pipeline)
+    hyp_fol = [v for v in hyp_fol if not v.startswith("explor")]
 
     def more(label, base, extra):
         """{label: base, label+own: what extra adds}"""
@@ -460,6 +463,7 @@ class CueQualifier:
             _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
+            _conditional_list(norms, spans, hyp)
             if "meme" in text or "comme" in text:
                 _likewise(norms, spans, hyp)
             joins = _joins(norms, spans)
@@ -1376,6 +1380,24 @@ def _coordinated(norms, spans, out) -> None:
                 and (len(between) == 2 or between[2] in _ARTICLES)):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps)
+
+
+_LIST_ARTICLES = _ARTICLES | {"d'", "de", "des", "du"}
+
+
+def _conditional_list(norms, spans, out) -> None:
+    """Round 18a: "Reconsulter si fièvre, toux ou dyspnée": the bare items coordinated after a span that a
+    preceding "si" qualifies take that cue (in place; not yet "en cas de", whose bare lists the dev gold
+    scores against a code the optional list misses, r17b-obst-01)."""
+    for k in range(1, len(spans)):
+        if out[k]:
+            continue
+        ps, pe = spans[k - 1]
+        between = norms[pe:spans[k][0]]
+        if not (1 <= len(between) <= 2 and between[0] in _COORDINATORS
+                and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
+            continue
+        out[k].extend(c for c in out[k - 1] if c[1] <= ps and norms[c[0]] in ("si", "s'il", "s'ils"))
 
 
 _LIKEWISE = (("de", "meme", "qu'"), ("de", "meme", "que"), ("tout", "comme"))
