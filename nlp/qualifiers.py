@@ -454,6 +454,7 @@ class CueQualifier:
             _parenthesis_before_cue(norms, spans, cues[0], neg)
             _parenthesis_before_cue(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
+            _indefinite_complement(norms, spans, neg)
             if "meme" in text or "comme" in text:
                 _likewise(norms, spans, neg)
             _under_treatment(norms, spans, neg, _TREATED)
@@ -1398,6 +1399,17 @@ def _conditional_list(norms, spans, out) -> None:
                 and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps and norms[c[0]] in ("si", "s'il", "s'ils"))
+
+
+def _indefinite_complement(norms, spans, neg) -> None:
+    """Round 18a: "une métastase pleurale d'un cancer non retrouvé, qui reste possible", "une métastase d'un
+    primitif non identifié": a following negation cue after an indefinite complement ("d'un X") is about
+    the complement (an unknown primary), not about the span before it (in place)."""
+    for k, (s, e) in enumerate(spans):
+        if not neg[k] or e + 2 >= len(norms) or norms[e] not in ("d'", "de") or norms[e + 1] not in ("un", "une"):
+            continue
+        neg[k][:] = [c for c in neg[k] if not (e + 2 < c[0] <= e + 5 and not any(
+            w in _STOPS or w in (",", ":", "(", ")") or "\n" in w for w in norms[e:c[0]]))]
 
 
 _LIKEWISE = (("de", "meme", "qu'"), ("de", "meme", "que"), ("tout", "comme"))
