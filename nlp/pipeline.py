@@ -414,6 +414,10 @@ EXTRA_HYPOTHESIS_PRECEDING = [
                 "à privilégier", "privilégié", "privilégiée", "principal", "principale",
                 "le plus probable", "la plus probable", "le plus vraisemblable", "la plus vraisemblable")],
     "à retenir en priorité", "à retenir en premier lieu",
+    # round 18a: "il n'est pas exclu qu'il s'agisse d'une embolie pulmonaire"
+    *[f"{h} {q}" for h in ("n'est pas exclu", "pas exclu", "non exclu", "on ne peut exclure", "on ne peut pas exclure",
+                           "on ne peut écarter", "on ne peut éliminer", "ne peut être exclu", "ne peut être écarté")
+      for q in ("qu'il s'agisse d'", "qu'il s'agisse de", "qu'il s'agisse du", "qu'il s'agit d'", "qu'il s'agit de")],
     # round 18a: the cue before the drug held in reserve ("Nous gardons en réserve le tramadol")
     *[f"{v} en réserve" for v in ("gardons", "garde", "gardera", "garderons", "garder", "gardé", "gardée",
                                   "tenons", "tient", "tenir", "conservons", "conserve", "conserver")],

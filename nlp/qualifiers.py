@@ -455,6 +455,8 @@ class CueQualifier:
             _parenthesis_before_cue(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
             _indefinite_complement(norms, spans, neg)
+            if "eliminer" in text or "exclure" in text or "ecarter" in text:
+                _plan_infinitive(norms, spans, starts, neg, hyp)
             if "meme" in text or "comme" in text:
                 _likewise(norms, spans, neg)
             _under_treatment(norms, spans, neg, _TREATED)
@@ -1410,6 +1412,25 @@ def _indefinite_complement(norms, spans, neg) -> None:
             continue
         neg[k][:] = [c for c in neg[k] if not (e + 2 < c[0] <= e + 5 and not any(
             w in _STOPS or w in (",", ":", "(", ")") or "\n" in w for w in norms[e:c[0]]))]
+
+
+_PLAN_VERBS = frozenset({"eliminer", "exclure", "ecarter"})
+
+
+def _plan_infinitive(norms, spans, starts, neg, hyp) -> None:
+    """Round 18a: "CAT : éliminer une embolie pulmonaire", "- exclure une endocardite": an infinitive of ruling
+    out that starts a clause (a sentence, a bullet, after a ":") is a task, not a result: its negation cue
+    hedges (in place)."""
+    first = set(starts)
+    for k in range(len(spans)):
+        for c in neg[k]:
+            i = c[0]
+            if norms[i] in _PLAN_VERBS and (i in first or i == 0 or norms[i - 1] in _BULLETS
+                                            or norms[i - 1] == ":" or "\n" in norms[i - 1]):
+                neg[k][:] = [x for x in neg[k] if x != c]
+                if c not in hyp[k]:
+                    hyp[k].append(c)
+                break
 
 
 _LIKEWISE = (("de", "meme", "qu'"), ("de", "meme", "que"), ("tout", "comme"))
