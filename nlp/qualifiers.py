@@ -362,6 +362,9 @@ def sentence_starts(doc) -> list[int]:
     from spacy.attrs import SENT_START
 
     starts = flatnonzero(doc.to_array(SENT_START) == 1).tolist()
+    # round 18a: the period of an initial ("à E. coli probable", "colite à C. difficile") ends no sentence
+    starts = [j for j in starts if not (j >= 2 and doc[j - 1].text == "." and len(doc[j - 2].text) == 1
+                                        and doc[j - 2].text.isupper() and doc[j].text[:1].islower())]
     if len(doc) and (not starts or starts[0] != 0):
         starts.insert(0, 0)
     return starts + [len(doc)]
