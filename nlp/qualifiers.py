@@ -1128,6 +1128,12 @@ _DENIED_LIST = frozenset({"en", "notamment", "surtout", "hormis", "sauf", "excep
                           "aucune", "dont"})
 
 
+def _apposed_disease(norms, spans, i: int) -> bool:
+    """A span starts at ``i`` and a "," follows it (an apposition: "Son père, diabétique, ...")."""
+    k = bisect.bisect_left(spans, (i, 0))
+    return k < len(spans) and spans[k][0] == i and spans[k][1] < len(norms) and norms[spans[k][1]] == ","
+
+
 def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
     """"Dans la famille, plusieurs cas de ...", "Côté paternel, ...", "Chez
     la mère, ...", "Le père, décédé ...", "Le père, 60 ans, ...", "Mère
@@ -1161,6 +1167,8 @@ def _family_introduction(doc, norms, spans, starts, matches, fam) -> None:
                 # round 12a: "Le père, 60 ans, est suivi pour une BPCO"
                 or (e + 3 < n and norms[e + 1].isdigit() and norms[e + 2] in ("an", "ans")
                     and norms[e + 3] == ",")
+                # round 18a: "Son père, diabétique, est décédé d'un infarctus": a disease of his in apposition
+                or _apposed_disease(norms, spans, e + 1)
         )) and not norms[e] in _RELATIVE_PARTICIPLES:  # "Mère porteuse de ..., opérée de ..."
             continue  # "Sa mère, ..." is an apposition: its sentence may be about the patient
         i = bisect.bisect_right(starts, s) - 1
