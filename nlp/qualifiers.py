@@ -1069,6 +1069,8 @@ _CARE = frozenset({"traitement", "suivi", "bilan", "controle", "surveillance", "
                    "consultation", "traiter", "equilibration", "reevaluation"})
 _EVENTS = frozenset({"decompensation", "desequilibre", "aggravation", "poussee", "complication",
                      "exacerbation", "recidive", "recrudescence"})
+_DEFINITE_EVENTS = frozenset({"decompensation", "desequilibre", "aggravation", "poussee", "complication",
+                              "exacerbation", "effet", "effets", "toxicite", "intolerance"})
 _CARE_VERBS = frozenset({"traiter", "equilibrer", "surveiller", "suivre", "controler",
                          "reevaluer", "explorer"})
 _OF = frozenset({"de", "du", "des", "d'", "pour"})
@@ -1078,16 +1080,35 @@ _DEFINITE = frozenset({"la", "le", "l'", "les"})
 
 def _known_disease(norms, spans, neg) -> None:
     """A span after "<care or event noun> de son/sa" (or "pour son/sa")
-    loses the preceding negation cues before that noun (in place)."""
+    loses the preceding negation cues before that noun (in place); so does one
+    whose cause is denied ("Pas d'étiologie retrouvée à la neuropathie", round 18a)."""
     for k, (s, e) in enumerate(spans):
         if not neg[k]:
             continue
         kept = []
         for c in neg[k]:
-            if c[1] <= s and _about_known_disease(norms[c[1]:s]):
+            if c[1] <= s and (_about_known_disease(norms[c[1]:s]) or _denied_cause(norms, c[0], s)):
                 continue
             kept.append(c)
         neg[k][:] = kept
+
+
+_CAUSES = ("cause", "etiolog", "explication", "origine", "declench", "facteur", "substrat", "point")
+_TO_THE = frozenset({"la", "le", "l'", "les", "cette", "ce", "cet", "ces", "son", "sa", "ses"})
+
+
+def _denied_cause(norms, c: int, s: int) -> bool:
+    """"Aucune cause retrouvée à la pancréatite", "pas d'explication à cette anémie": a cause noun in the few
+    words between the cue at ``c`` and the span at ``s``, which "à <determiner>" or "au / aux" opens."""
+    if not 2 <= s - c <= 8:
+        return False
+    if norms[s - 1] in ("au", "aux"):
+        lead = s - 1
+    elif s >= 2 and norms[s - 1] in _TO_THE and norms[s - 2] == "a":
+        lead = s - 2
+    else:
+        return False
+    return any(w.startswith(_CAUSES) for w in norms[c:lead])
 
 
 def _about_known_disease(between: list[str]) -> bool:
@@ -1105,7 +1126,10 @@ def _about_known_disease(between: list[str]) -> bool:
     words = set(between[:-1])
     if between[-1] == "pour":
         return det in _POSSESSIVES or det in _DEFINITE
-    return bool(words & _CARE) or (det in _POSSESSIVES and bool(words & _EVENTS))
+    return bool(words & _CARE) or (det in _POSSESSIVES and bool(words & _EVENTS)) or (
+        # round 18a: "pas de complication de la cirrhose", "pas d'effet indésirable du Keppra" (a recurrence
+        # keeps the dev convention: "pas de récidive de la FA" denies the FA)
+        (det in _DEFINITE or det == "du") and bool(words & _DEFINITE_EVENTS))
 
 
 _FAMILY_SIDES = ("famil", "patern", "matern", "apparent", "ascendant", "fratrie", "collateral",
