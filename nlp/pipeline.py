@@ -271,6 +271,7 @@ _SUSPECTED_NOT_CONFIRMED += [f"{h}{s} {n} {v}{g}" for h in ("possible", "probabl
                              for s in (",", " mais", ", mais") for n in ("non", "pas", "non encore", "pas encore")
                              for v in ("confirmé", "prouvé", "démontré") for g in ("", "e", "s", "es")]
 EXTRA_NEGATION_PSEUDO = [
+    "pas de certitude", "aucune certitude", "sans certitude",  # round 18a: a doubt, not a denial
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
     "pas de changement de", "pas de majoration", "pas d'adaptation", "sans adaptation",
@@ -406,7 +407,9 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
     # round 16: "Plutôt une colite microscopique qu'un SII", "il s'agit plutôt d'une sciatique",
     # "une migraine plutôt qu'un AIT" (an article after "plutôt": "plutôt bien toléré" is no cue)
-    *[f"{w} {a}" for w in ("plutôt", "ou plutôt", "plutôt qu'", "plutôt que", "plutôt que d'")
+    # (round 18a: no space after an apostrophe, "plutôt qu' un" matched no text)
+    *[f"{w}{'' if w.endswith(chr(39)) else ' '}{a}" for w in ("plutôt", "ou plutôt", "plutôt qu'", "plutôt que",
+                                                             "plutôt que d'")
       for a in ("un", "une", "des", "d'un", "d'une", "du", "de la", "l'", "le", "la")],
     # round 16: "Diagnostic à retenir en priorité : fibrose pulmonaire", "hypothèse à privilégier :"
     *[f"{h} {w}" for h in ("diagnostic", "diagnostics", "hypothèse", "hypothèses", "piste")
@@ -414,6 +417,9 @@ EXTRA_HYPOTHESIS_PRECEDING = [
                 "à privilégier", "privilégié", "privilégiée", "principal", "principale",
                 "le plus probable", "la plus probable", "le plus vraisemblable", "la plus vraisemblable")],
     "à retenir en priorité", "à retenir en premier lieu",
+    # round 18a: "pas de certitude quant à une sarcoïdose", "incertitude sur une sarcoïdose"
+    *[f"{h} {p}" for h in ("pas de certitude", "aucune certitude", "incertitude", "sans certitude")
+      for p in ("quant à", "sur", "concernant")],
     # round 18a: "il n'est pas exclu qu'il s'agisse d'une embolie pulmonaire"
     *[f"{h} {q}" for h in ("n'est pas exclu", "pas exclu", "non exclu", "on ne peut exclure", "on ne peut pas exclure",
                            "on ne peut écarter", "on ne peut éliminer", "ne peut être exclu", "ne peut être écarté")
