@@ -796,6 +796,8 @@ def _hedged_titles(doc, norms, spans, matches, out) -> None:
                 continue
             else:
                 cue = (h, h + 1)
+        if any(norms[i].startswith(("envisag", "propos", "prevo")) for i in range(*cue)):
+            cue = (h, h + 1)  # round 18a: "Les étiologies à envisager sont :" (a treatment cue hedges no disease)
         end = _list_end(doc, c)
         title = {(m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c} | {cue}
         for k in range(bisect.bisect_left(span_starts, a), len(spans)):
@@ -1269,11 +1271,11 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
         c = after.get(comma + 1) if comma is not None else None
         if c is None and comma is not None and norms[comma - 1] != ")" and comma == e:
             c = _incidental_cue(norms, starts, k, comma, after)
-        elif comma is None and e + 1 < len(norms) and norms[e + 1] == "," and norms[e].isalpha() \
-                and (k + 1 == len(starts) or starts[k + 1] > e + 1):
-            # round 18a: an adjective left out of the span ("une tuberculose pulmonaire excavée, qui avait été
-            # évoquée, est éliminée")
-            c = _incidental_cue(norms, starts, k, e + 1, after)
+        elif comma is None and (gap := _adjective_gap(norms, e)) is not None \
+                and (k + 1 == len(starts) or starts[k + 1] > gap):
+            # round 18a: one or two adjectives left out of the span ("une tuberculose pulmonaire excavée, qui
+            # avait été évoquée, est éliminée")
+            c = _incidental_cue(norms, starts, k, gap, after)
         if c is None or c in out[k]:
             continue
         j = bisect.bisect_left(starts, c[1])
@@ -1281,6 +1283,15 @@ def _post_cue_after_comma(norms, spans, matches, out) -> None:
                 w in _TITLE_STOPS or "\n" in w for w in norms[c[1]:starts[j]]):
             continue  # not "Maladie de Still, est possible. Fièvre ..." (round 9)
         out[k].append(c)
+
+
+def _adjective_gap(norms, e: int) -> int | None:
+    """The "," after one or two words (adjectives) that follow a span ending at ``e``, else None."""
+    for g in (e + 1, e + 2):
+        if g < len(norms) and norms[g] == "," and all(w.isalpha() and w not in _AUXILIARIES and w != "qui"
+                                                        for w in norms[e:g]):
+            return g
+    return None
 
 
 _COPULA_HEADS = frozenset({"est", "reste", "semble", "parait", "demeure", "apparait", "serait"})
