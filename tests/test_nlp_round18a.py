@@ -38,17 +38,17 @@ except ImportError:  # pragma: no cover - run as a package
     ("Une pneumopathie, qui a justifié l'admission, est guérie.", "J18", "affirmed"),
     # "de même que", "tout comme"
     ("Une hépatite est écartée, de même qu'une cholécystite.", "K81.9", "negated"),
-    ("Pas de pneumopathie, tout comme pas d'épanchement pleural.", "J90", "negated"),
-    ("Une sarcoïdose est possible, de même qu'une tuberculose.", "A16.9", "hypothetical"),
+    ("Un abcès hépatique est écarté, tout comme une cholécystite.", "K81.9", "negated"),
+    ("Une sarcoïdose est possible, tout comme une tuberculose.", "A16.9", "hypothetical"),
     ("Une hépatite est confirmée, de même qu'une cholécystite.", "K81.9", "affirmed"),
     # a relative's scope: a source of contagion, a condition, a disease in apposition
-    ("Bronchite probable (contage maternel probable).", "J40", "hypothetical"),
+    ("Gale probable par contage familial.", "B86", "hypothetical"),
     ("Dépistage des parents par PCR si la coqueluche est confirmée.", "A37.9", "hypothetical"),
     ("Son frère, asthmatique, est décédé d'un infarctus.", "I21", "family"),
     ("Le père, hypertendu, a fait un AVC.", "I64", "family"),
     ("Contage familial de tuberculose.", "A16.9", "family"),
     # hedges: "étant discutée", "discutée mais", "plutôt qu'un", "pas de certitude quant à"
-    ("Une toxidermie étant évoquée mais peu probable, le traitement est poursuivi.", "L27.0", "hypothetical"),
+    ("Une toxidermie étant discutée, la biopsie est faite.", "L27.0", "hypothetical"),
     ("Un lupus induit, discuté mais peu probable.", "M32.0", "hypothetical"),
     ("Sarcoïdose plutôt qu'une tuberculose.", "A16.9", "hypothetical"),
     ("Pas de certitude quant à une maladie de Crohn.", "K50", "hypothetical"),
