@@ -484,6 +484,10 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "à reconsidérer", "sera à reconsidérer", "seront à reconsidérer", "est à reconsidérer", "reste à reconsidérer",
     "sera à rediscuter", "seront à rediscuter", "est à rediscuter",
     "sera à prescrire", "seront à prescrire", "serait à prescrire", "seraient à prescrire",
+    # round 18a: a treatment planned or weighed ("Taxol prévu le 12/03", "Keppra en alternative", "le Keppra
+    # serait une option"; treatment cues, TREATMENT_CUE_PATTERN: no disease is hedged by them)
+    *_genders("prévu"), "en alternative", "serait une option", "serait une alternative", "est une option",
+    *[f"{m} être intéressant{g}" for m in ("pourrait", "pourra", "serait") for g in ("", "e")],
     # round 18a: "une pemphigoïde induite étant discutée mais peu probable"
     *_genders("étant discuté", "étant envisagé", "étant suspecté", "étant évoqué"),
     "discuté mais", "discutée mais", "évoqué mais", "évoquée mais",
@@ -574,6 +578,7 @@ TREATMENT_CUE_PATTERN = (
     r"|en\s+(?:deuxieme|seconde|2e|2eme|2nde|troisieme)\s+intention"
     # round 17a: a drug held in reserve ("gardée en réserve")
     r"|(?:(?:est|sont)\s+)?(?:(?:gard|ten|tien|conserv)\w*\s+)?en\s+reserve"
+    r"|en\s+alternative|est\s+une\s+option"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)

@@ -135,10 +135,15 @@ _NOT_PROVEN = [f"{n} prouvé{g}" for n in ("non", "pas", "n'est pas", "ne sont p
 # at a clause start whose ":" or "," is followed by the treatment held in reserve (_if_result_then)
 _RESERVE_LEADS = [["en", "l'", "absence", "d'", "amelioration"], ["en", "l'", "absence", "d'", "efficacite"],
                   ["en", "l'", "absence", "de", "reponse"], ["en", "l'", "absence", "d'", "evolution"],
-                  ["a", "defaut"], ["en", "cas", "d'", "echec"],
+                  ["a", "defaut"],
+                  # round 18a: "En cas d'intolérance, relais par Keppra"
+                  ["en", "cas", "d'", "intolerance"], ["en", "cas", "de", "mauvaise", "tolerance"],
+                  ["en", "cas", "d'", "effets", "secondaires"], ["en", "cas", "d'", "effets", "indesirables"],
+                  ["en", "cas", "d'", "echec"],
                   ["en", "cas", "d'", "inefficacite"], ["en", "cas", "de", "non-amelioration"]]
 _CONDITION_FIRST = frozenset({"si", "s'il", "s'ils", "s'", "en", "a"})
 _IN_RESERVE = ["en l'absence d'amélioration", "en l'absence d'efficacité", "à défaut", "en cas d'échec",
+               "en cas d'intolérance", "en cas de mauvaise tolérance",
                "en cas d'inefficacité", "si échec", "si inefficacité", "si pas d'amélioration",
                "en cas de non-amélioration", "en l'absence de réponse", "en deuxième intention",
                "en seconde intention", "en 2e intention", "en 2ème intention", "en 2nde intention",
@@ -498,7 +503,7 @@ class CueQualifier:
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
             if "si " in text or "s'il" in text or "s' il" in text or "absence" in text or "defaut" in text \
-                    or "echec" in text:
+                    or "echec" in text or "toleran" in text or "effets" in text:
                 _if_result_then(norms, spans, hyp)
                 if "echec" in text or "inefficac" in text or "non-amelio" in text:
                     _reserve_after(norms, spans, hyp)

@@ -20,6 +20,12 @@ except ImportError:  # pragma: no cover - run as a package
     ("Doliprane 1 g en cas de douleur.", "N02BE01", "affirmed"),
     ("Asthme allergique. Ventoline si crise d'asthme.", "R03AC02", "affirmed"),
     ("Relais par mélatonine si insomnie.", "N05CH01", "affirmed"),
+    # a treatment planned, weighed or held for an intolerance
+    ("Chimiothérapie par Taxol prévue le 14/05.", "L01CD01", "hypothetical"),
+    ("Lamictal en alternative.", "N03AX09", "hypothetical"),
+    ("Le Lamictal pourrait être intéressant.", "N03AX09", "hypothetical"),
+    ("En cas d'intolérance, relais par Lamictal.", "N03AX09", "hypothetical"),
+    ("Cancer du sein, mastectomie prévue le 14/05.", "C50", "affirmed"),
     # the drug of a prevention is given
     ("Prévention de l'ostéoporose cortisonique par Fosamax 70 mg par semaine.", "M05BA04", "affirmed"),
     ("Prévention de la maladie thromboembolique par Innohep pendant le séjour.", "B01AB10", "affirmed"),
