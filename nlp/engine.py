@@ -510,7 +510,7 @@ def _on_condition(doc, cand, conditions) -> bool:
 _REVISITED_BEFORE = re.compile(r"(?:^|[.;:,]\s*|\b(?:et|mais|puis)\s+)(?:le|la|les|son|sa|ses|l')\s*$",
                                re.IGNORECASE)
 _REVISITED_AFTER = re.compile(r"\s*(?:\([^()]{0,30}\)\s*)?(?:sera|seront|est|sont|pourra|pourrait|devra)?\s*"
-                              r"(?:être\s+)?(?:à\s+)?(?:rediscut|réévalu|reconsid|reconsidér|réduit|diminu|adapt"
+                              r"(?:être\s+)?(?:à\s+)?(?:rediscut|réévalu|reconsid|réduit|diminu|adapt"
                               r"|arrêt|suspendu|poursuivi|maintenu|remplac)", re.IGNORECASE)
 
 
