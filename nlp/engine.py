@@ -497,12 +497,37 @@ def _on_condition(doc, cand, conditions) -> bool:
     words between) or is followed by one ("Ciflox 500 mg x2/j en cas d'infection urinaire")."""
     for s, end in conditions:
         if end <= cand.start:
-            if end < len(doc) and doc[end].text == "," and cand.start - end <= 4 \
+            if end < len(doc) and doc[end].text in (",", ":") and cand.start - end <= 4 \
                     and not any(_condition_end(t) for t in doc[end + 1:cand.start]):
                 return True
         elif cand.end <= s and s - cand.end <= 8 and not any(_condition_end(t) for t in doc[cand.end:s]):
             return True
     return False
+
+
+# round 18a: a sign in a condition on its persistence ("si la protéinurie persiste", "en cas de persistance de la
+# fièvre", "si les douleurs s'aggravent") is there: affirmed when the note affirms its code elsewhere (the rule of
+# qualifiers._conditional_repeat, for a mention in another chunk)
+_PERSISTING_BEFORE = re.compile(r"(?:\bsi|\bs'ils?|\ben\s+cas\s+d(?:e|')|\bpersistance\s+d(?:e|u|es|'))\s*"
+                                r"(?:(?:la|le|les|l'|ces|cette|ce|sa|son|ses)\s*)?(?:\w+\s+)?$", re.IGNORECASE)
+_PERSISTING_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:persist|s'aggrav|se\s+major|ne\s+(?:régress|diminu|cède))",
+                               re.IGNORECASE)
+
+
+def persisting_signs(concepts: list[Concept], text: str, folded: str) -> list[Concept]:
+    """Affirm a hypothetical sign whose condition is its persistence or worsening (see ``_PERSISTING_BEFORE``)."""
+    if "persist" not in folded and "aggrav" not in folded and "major" not in folded:
+        return concepts
+    affirmed = {c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED}
+    out = []
+    for c in concepts:
+        if c.system == ICD10_SYSTEM and c.assertion == HYPOTHETICAL and c.code in affirmed:
+            before = text[max(0, c.start - 40):c.start]
+            if "persistance" in before.lower() or _PERSISTING_AFTER.match(text, c.end):
+                if _PERSISTING_BEFORE.search(before):
+                    c = dataclasses.replace(c, assertion=AFFIRMED)
+        out.append(c)
+    return out
 
 
 # round 17a: "le Kardégic sera à rediscuter", "son Lasilix pourra être réduit": the patient's drug (named with
@@ -703,6 +728,7 @@ class EdsEngine:
         concepts = antibiotic_metronidazole(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
+        concepts = persisting_signs(concepts, text, sections.folded)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(

@@ -83,3 +83,16 @@ except ImportError:  # pragma: no cover - run as a package
 ])
 def test_round18a_probe(nlp_engine, text, code, assertion):
     assert (code, assertion) in found(nlp_engine, text)
+
+
+@pytest.mark.nlp
+@pytest.mark.parametrize("text, code, assertion", [
+    # a sign in a condition on its persistence, affirmed in another paragraph: no hypothetical triple beside it
+    ("Protéinurie à 3 g/24 h.\n\nRituximab à discuter si la protéinurie persiste à 3 mois.", "R80", "hypothetical"),
+    ("Toux sèche depuis 10 jours. Radio normale.\n\nReconsulter en cas de persistance de la toux.", "R05",
+     "hypothetical"),
+    # a drug after a condition closed by ":" that names a disease is planned, not taken
+    ("Si pyélonéphrite : Oflocet 200 mg x2/j.", "J01MA01", "affirmed"),
+])
+def test_round18a_absent(nlp_engine, text, code, assertion):
+    assert (code, assertion) not in found(nlp_engine, text)
