@@ -475,6 +475,7 @@ class CueQualifier:
             _known_disease(norms, spans, neg)
             _coordinated(norms, spans, hyp)
             _conditional_list(norms, spans, hyp)
+            _agent_following(norms, spans, hyp)
             if "meme" in text or "comme" in text:
                 _likewise(norms, spans, hyp)
             joins = _joins(norms, spans)
@@ -1482,6 +1483,21 @@ def _plan_infinitive(norms, spans, starts, neg, hyp) -> None:
                 if c not in hyp[k]:
                     hyp[k].append(c)
                 break
+
+
+_AGENT_LINKS = frozenset({"a", "au", "aux", "par"})
+
+
+def _agent_following(norms, spans, out) -> None:
+    """Round 18a: "Pyélonéphrite à E. coli probable": a following cue right after the agent span of a disease
+    ("<disease> à <agent>") qualifies the disease too (in place)."""
+    for k in range(len(spans) - 1):
+        e, (s2, e2) = spans[k][1], spans[k + 1]
+        if s2 - e != 1 or norms[e] not in _AGENT_LINKS or not out[k + 1]:
+            continue
+        for c in out[k + 1]:
+            if e2 <= c[0] <= e2 + 1 and c not in out[k]:
+                out[k].append(c)
 
 
 _LIKEWISE = (("de", "meme", "qu'"), ("de", "meme", "que"), ("tout", "comme"))

@@ -70,6 +70,8 @@ except ImportError:  # pragma: no cover - run as a package
     ("Reconsulter si fièvre, toux ou dyspnée.", "R05", "hypothetical"),
     # a negation after an indefinite complement is the complement's
     ("Une métastase osseuse d'un cancer non identifié reste possible.", "C79.5", "hypothetical"),
+    # a following cue after the agent of a disease qualifies the disease too
+    ("Cystite à E. coli probable.", "N30.9", "hypothetical"),
     # the period of an initial
     ("Une colite à C. difficile est à éliminer.", "A04.7", "hypothetical"),
     # negation precision: an event of a definite disease or drug, a denied cause
