@@ -20,6 +20,7 @@ from .lexgen import (CANCER_MODIFIED_HEADS, CANCER_MODIFIERS, CONTRACEPTION_WORD
                      modifier_forms, organ_forms)
 from .pipeline import (
     CONDITIONAL_CUES,
+    PREVENTION_CUES,
     HISTORY_CUE_PATTERN,
     TERMINOLOGIES,
     TOKEN_PIPES,
@@ -457,12 +458,84 @@ _CHANGED = re.compile(r"(?:majoration|augmentation|diminution|baisse|réduction|
                       r"|arrêt|décroissance|intensification|modification)\s+(?:(?:de la dose|des doses"
                       r"|de la posologie)\s+)?(?:du |de la |de l'|des |de |d')\s*$", re.IGNORECASE)
 _DOSE = re.compile(r"\s*(?:à|a)\s+(?:(?:pleine|demi|double|forte|faible)[- ]?)?dose\b", re.IGNORECASE)
+# round 18a: a drug prescribed on a condition that names a disease ("En cas de pyélonéphrite, Oflocet",
+# "Augmentin en cas de surinfection bronchique") is planned, not taken; not on a sign, a crisis or the
+# exacerbation of a known disease ("Doliprane si fièvre", "Ventoline si crise d'asthme", "Xanax si angoisse")
+_IF_CUES = frozenset({"si", "s'il", "s'ils", "en cas", "au cas ou"})
+_CONDITION_ENDS = frozenset({",", ".", ";", ":", "(", ")", "?", "!"})
+_AS_NEEDED_PREFIXES = ("R", "Z", "F", "T", "A09", "E16", "G40", "G43", "G44", "G47", "H81", "I10", "J30", "J44",
+                       "J45", "K21", "K30", "K52", "K59", "L29", "L50", "M10", "M25", "M54", "M79", "N94")
+
+
+def _disease_conditions(doc, items, qualifications) -> list[tuple[int, int]]:
+    """The (cue start, condition end) token spans of the conditions ("en cas de", "si") that name a
+    disease (not ``_AS_NEEDED_PREFIXES``) no other mention of the chunk affirms; the condition runs from
+    its cue to a punctuation or a line end."""
+    affirmed = {c.code[:3] for (c, _), q in zip(items, qualifications)
+                if c.system == ICD10_SYSTEM and not (q.hypothesis or q.negation or q.family)}
+    out = []
+    for (c, _), q in zip(items, qualifications):
+        if c.system != ICD10_SYSTEM or not q.hypothesis or c.code.startswith(_AS_NEEDED_PREFIXES) \
+                or c.code[:3] in affirmed:
+            continue
+        for s, e in q.hypothesis_cues:
+            if e <= c.start and c.start - e <= 4 and fold_chars(doc[s:e].text) in _IF_CUES \
+                    and not any(_condition_end(t) for t in doc[e:c.start]):
+                end = c.end
+                while end < len(doc) and end - c.end < 6 and not _condition_end(doc[end]):
+                    end += 1
+                out.append((s, end))
+    return out
+
+
+def _condition_end(token) -> bool:
+    return token.text in _CONDITION_ENDS or "\n" in token.text
+
+
+def _on_condition(doc, cand, conditions) -> bool:
+    """The drug ``cand`` follows a condition closed by a comma ("En cas de pyélonéphrite, Oflocet", a few
+    words between) or is followed by one ("Ciflox 500 mg x2/j en cas d'infection urinaire")."""
+    for s, end in conditions:
+        if end <= cand.start:
+            if end < len(doc) and doc[end].text in (",", ":") and cand.start - end <= 4 \
+                    and not any(_condition_end(t) for t in doc[end + 1:cand.start]):
+                return True
+        elif cand.end <= s and s - cand.end <= 8 and not any(_condition_end(t) for t in doc[cand.end:s]):
+            return True
+    return False
+
+
+# round 18a: a sign in a condition on its persistence ("si la protéinurie persiste", "en cas de persistance de la
+# fièvre", "si les douleurs s'aggravent") is there: affirmed when the note affirms its code elsewhere (the rule of
+# qualifiers._conditional_repeat, for a mention in another chunk)
+_PERSISTING_BEFORE = re.compile(r"(?:\bsi|\bs'ils?|\ben\s+cas\s+d(?:e|')|\bpersistance\s+d(?:e|u|es|'))\s*"
+                                r"(?:(?:la|le|les|l'|ces|cette|ce|sa|son|ses)\s*)?(?:\w+\s+)?$", re.IGNORECASE)
+_PERSISTING_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:persist|s'aggrav|se\s+major|ne\s+(?:régress|diminu|cède))",
+                               re.IGNORECASE)
+
+
+def persisting_signs(concepts: list[Concept], text: str, folded: str) -> list[Concept]:
+    """Affirm a hypothetical sign whose condition is its persistence or worsening (see ``_PERSISTING_BEFORE``)."""
+    if "persist" not in folded and "aggrav" not in folded and "major" not in folded:
+        return concepts
+    affirmed = {c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED}
+    out = []
+    for c in concepts:
+        if c.system == ICD10_SYSTEM and c.assertion == HYPOTHETICAL and c.code in affirmed:
+            before = text[max(0, c.start - 40):c.start]
+            if "persistance" in before.lower() or _PERSISTING_AFTER.match(text, c.end):
+                if _PERSISTING_BEFORE.search(before):
+                    c = dataclasses.replace(c, assertion=AFFIRMED)
+        out.append(c)
+    return out
+
+
 # round 17a: "le Kardégic sera à rediscuter", "son Lasilix pourra être réduit": the patient's drug (named with
 # a definite article or a possessive at a clause start) whose continuation is weighed
 _REVISITED_BEFORE = re.compile(r"(?:^|[.;:,]\s*|\b(?:et|mais|puis)\s+)(?:le|la|les|son|sa|ses|l')\s*$",
                                re.IGNORECASE)
 _REVISITED_AFTER = re.compile(r"\s*(?:\([^()]{0,30}\)\s*)?(?:sera|seront|est|sont|pourra|pourrait|devra)?\s*"
-                              r"(?:être\s+)?(?:à\s+)?(?:rediscut|réévalu|reconsid|reconsidér|réduit|diminu|adapt"
+                              r"(?:être\s+)?(?:à\s+)?(?:rediscut|réévalu|reconsid|réduit|diminu|adapt"
                               r"|arrêt|suspendu|poursuivi|maintenu|remplac)", re.IGNORECASE)
 
 
@@ -655,6 +728,7 @@ class EdsEngine:
         concepts = antibiotic_metronidazole(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
+        concepts = persisting_signs(concepts, text, sections.folded)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(
@@ -839,11 +913,12 @@ class EdsEngine:
         out = []
         reporters = None
         history_cues = None
+        conditions = None
         for (cand, display), q in zip(items, qualifications):
             hypothesis = q.hypothesis
             if hypothesis:
                 cues = [fold_chars(doc[s:e].text) for s, e in q.hypothesis_cues]
-                if cand.system == ATC_SYSTEM and all(c in CONDITIONAL_CUES for c in cues):
+                if cand.system == ATC_SYSTEM and all(c in CONDITIONAL_CUES or c in PREVENTION_CUES for c in cues):
                     hypothesis = False  # "Doliprane si douleurs": prescribed, taken
                 elif cand.system == ICD10_SYSTEM and cues and all(
                         _TREATMENT_CUE.match(c) for c in cues):
@@ -853,6 +928,10 @@ class EdsEngine:
                     hypothesis = False  # "Anémie à explorer": the anaemia is there (round 16)
             if not hypothesis and not q.negation and cand.system == ATC_SYSTEM:
                 hypothesis = self._in_hedged_parenthesis(chunk, cand.cstart)
+                if not hypothesis:
+                    if conditions is None:
+                        conditions = _disease_conditions(doc, items, qualifications)
+                    hypothesis = bool(conditions) and _on_condition(doc, cand, conditions)
             family = q.family
             if family:
                 if reporters is None:

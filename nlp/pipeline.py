@@ -271,6 +271,7 @@ _SUSPECTED_NOT_CONFIRMED += [f"{h}{s} {n} {v}{g}" for h in ("possible", "probabl
                              for s in (",", " mais", ", mais") for n in ("non", "pas", "non encore", "pas encore")
                              for v in ("confirmé", "prouvé", "démontré") for g in ("", "e", "s", "es")]
 EXTRA_NEGATION_PSEUDO = [
+    "pas de certitude", "aucune certitude", "sans certitude",  # round 18a: a doubt, not a denial
     "à éliminer", "pour éliminer", "afin d'éliminer", "à exclure", "pour exclure",
     "reste à éliminer", "sans changement", "pas de modification", "sans modification",
     "pas de changement de", "pas de majoration", "pas d'adaptation", "sans adaptation",
@@ -406,7 +407,9 @@ EXTRA_HYPOTHESIS_PRECEDING = [
     *[f"{v} {p}" for v in ("à rapporter", "à rattacher", "à rapprocher") for p in ("à", "au", "aux", "d'", "de", "du")],
     # round 16: "Plutôt une colite microscopique qu'un SII", "il s'agit plutôt d'une sciatique",
     # "une migraine plutôt qu'un AIT" (an article after "plutôt": "plutôt bien toléré" is no cue)
-    *[f"{w} {a}" for w in ("plutôt", "ou plutôt", "plutôt qu'", "plutôt que", "plutôt que d'")
+    # (round 18a: no space after an apostrophe, "plutôt qu' un" matched no text)
+    *[f"{w}{'' if w.endswith(chr(39)) else ' '}{a}" for w in ("plutôt", "ou plutôt", "plutôt qu'", "plutôt que",
+                                                             "plutôt que d'")
       for a in ("un", "une", "des", "d'un", "d'une", "du", "de la", "l'", "le", "la")],
     # round 16: "Diagnostic à retenir en priorité : fibrose pulmonaire", "hypothèse à privilégier :"
     *[f"{h} {w}" for h in ("diagnostic", "diagnostics", "hypothèse", "hypothèses", "piste")
@@ -414,6 +417,16 @@ EXTRA_HYPOTHESIS_PRECEDING = [
                 "à privilégier", "privilégié", "privilégiée", "principal", "principale",
                 "le plus probable", "la plus probable", "le plus vraisemblable", "la plus vraisemblable")],
     "à retenir en priorité", "à retenir en premier lieu",
+    # round 18a: "pas de certitude quant à une sarcoïdose", "incertitude sur une sarcoïdose"
+    *[f"{h} {p}" for h in ("pas de certitude", "aucune certitude", "incertitude", "sans certitude")
+      for p in ("quant à", "sur", "concernant")],
+    # round 18a: "il n'est pas exclu qu'il s'agisse d'une embolie pulmonaire"
+    *[f"{h} {q}" for h in ("n'est pas exclu", "pas exclu", "non exclu", "on ne peut exclure", "on ne peut pas exclure",
+                           "on ne peut écarter", "on ne peut éliminer", "ne peut être exclu", "ne peut être écarté")
+      for q in ("qu'il s'agisse d'", "qu'il s'agisse de", "qu'il s'agisse du", "qu'il s'agit d'", "qu'il s'agit de")],
+    # round 18a: the cue before the drug held in reserve ("Nous gardons en réserve le tramadol")
+    *[f"{v} en réserve" for v in ("gardons", "garde", "gardera", "garderons", "garder", "gardé", "gardée",
+                                  "tenons", "tient", "tenir", "conservons", "conserve", "conserver")],
 ]
 _FUTURE_VERBS = ("discuté", "proposé", "introduit", "envisagé", "instauré", "débuté", "repris",
                  "prescrit", "ajouté", "essayé", "tenté", "indiqué", "relayé", "mis en place",
@@ -471,6 +484,13 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "à reconsidérer", "sera à reconsidérer", "seront à reconsidérer", "est à reconsidérer", "reste à reconsidérer",
     "sera à rediscuter", "seront à rediscuter", "est à rediscuter",
     "sera à prescrire", "seront à prescrire", "serait à prescrire", "seraient à prescrire",
+    # round 18a: a treatment planned or weighed ("Taxol prévu le 12/03", "Keppra en alternative", "le Keppra
+    # serait une option"; treatment cues, TREATMENT_CUE_PATTERN: no disease is hedged by them)
+    *_genders("prévu"), "en alternative", "serait une option", "serait une alternative", "est une option",
+    *[f"{m} être intéressant{g}" for m in ("pourrait", "pourra", "serait") for g in ("", "e")],
+    # round 18a: "une pemphigoïde induite étant discutée mais peu probable"
+    *_genders("étant discuté", "étant envisagé", "étant suspecté", "étant évoqué"),
+    "discuté mais", "discutée mais", "évoqué mais", "évoquée mais",
 ]
 
 
@@ -534,6 +554,11 @@ CONDITIONAL_CUES = frozenset({"si", "s'il", "en cas", "au cas ou", "selon", "soi
                               "a condition", "sous condition", "sous reserve",
                               "eventuellement", "eventuel", "eventuelle", "discret", "discrete"})
 
+# round 18a: "Prévention de la thrombose par Lovenox", "prévention de l'ostéoporose par Fosamax": the
+# drug of a prevention is given (the prevented disease is dropped, engine.prevented_diseases); these
+# cues never make a drug hypothetical (folded cue text)
+PREVENTION_CUES = frozenset({"prevention d'", "prevention de", "prevention du"})
+
 
 # Hypothesis cues about a treatment to come ("pourra être proposé", "à
 # introduire", "envisagée"): they make a drug hypothetical, never a disease
@@ -552,7 +577,8 @@ TREATMENT_CUE_PATTERN = (
     r"|en\s+l'absence\s+d(?:'|e\s)|a\s+defaut|en\s+cas\s+d(?:'|e\s+non)|si\s+(?:echec|inefficacite|pas\s+d')"
     r"|en\s+(?:deuxieme|seconde|2e|2eme|2nde|troisieme)\s+intention"
     # round 17a: a drug held in reserve ("gardée en réserve")
-    r"|(?:(?:est|sont)\s+)?(?:(?:gardee?s?|tenue?s?|conservee?s?)\s+)?en\s+reserve"
+    r"|(?:(?:est|sont)\s+)?(?:(?:gard|ten|tien|conserv)\w*\s+)?en\s+reserve"
+    r"|en\s+alternative|est\s+une\s+option"
     # "Rocéphine si l'angiocholite se confirme" (qualifiers._if_confirmed, round 12a)
     r"|(?:si|s'ils?|en\s+cas)\b.*\b(?:confirm|positi)\w*"
     # "prévoir un relais par Xarelto", "carboplatine programmé", "intérêt d'un traitement par" (round 12a)
