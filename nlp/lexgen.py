@@ -375,6 +375,8 @@ ADJECTIVES = {
     "lupique": "M32.9", "goutteux": "M10.9", "arthrosique": "M19.9", "ostéoporotique": "M81.9",
     "cirrhotique": "K74.6", "constipé": "K59.0", "asthmatique": "J45.9", "emphysémateux": "J43.9",
     "impaludé": "B54",
+    # round 18b
+    "incontinent": "R32", "basedowien": "E05.0",
 }
 
 # osteochondritis: the code is the site's (round 12b; a bare "ostéochondrite" stays uncoded)
@@ -422,6 +424,20 @@ CORONARY_ARTERIES = (
     "de la marginale", "de la bissectrice", "de la rétroventriculaire", "de l'IVP",
 )
 CORONARY_EXTENT = ("tritronculaire", "bitronculaire", "monotronculaire", "pluritronculaire")
+
+
+# a deficiency by its nutrient, with a degree before "en" (round 18b: "carence sévère en vitamine D",
+# "déficit en vitamine B12", "insuffisance en vitamine D"); the bare "carence en X" rows are curated
+DEFICIENCY_HEADS = ("carence", "carence sévère", "carence profonde", "carence modérée", "carence majeure",
+                    "carence importante", "carence franche", "carence légère", "carence relative",
+                    "déficit", "déficit sévère", "déficit profond", "déficit modéré")
+DEFICIENCY_NUTRIENTS = {
+    "en vitamine D": "E55.9", "en vit D": "E55.9", "en vitamine D3": "E55.9", "en 25-OH vitamine D": "E55.9",
+    "en vitamine B12": "E53.8", "en B12": "E53.8", "en cobalamine": "E53.8", "en vitamine B9": "D52.9",
+    "en folates": "D52.9", "en acide folique": "D52.9", "en fer": "E61.1",
+}
+VITAMIN_D_INSUFFICIENCY = ("insuffisance en vitamine D", "insuffisance en vit D", "insuffisance vitaminique D",
+                           "carence vitaminique D", "déficit vitaminique D")
 
 
 def _feminine(adj: str) -> list[str]:
@@ -496,6 +512,9 @@ def generated_entries() -> list[LexiconEntry]:
     _cross(rows, CORONARY_HEADS, dict.fromkeys(CORONARY_ARTERIES, "I25.1"))
     _cross(rows, ("atteinte", "lésions", "coronaropathie", "maladie coronarienne", "cardiopathie ischémique"),
            dict.fromkeys(CORONARY_EXTENT, "I25.1"))
+    _cross(rows, DEFICIENCY_HEADS, DEFICIENCY_NUTRIENTS)
+    for term in VITAMIN_D_INSUFFICIENCY:
+        rows.setdefault(term, "E55.9")
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)
