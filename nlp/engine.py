@@ -951,6 +951,8 @@ class EdsEngine:
                 cue_chars = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in q.family_cues]
                 if all(any(s <= cs and ce <= e for s, e in reporters) for cs, ce in cue_chars):
                     family = False  # "sa fille note des oublis": a relative reporting
+                elif all(cand.start <= a and b <= cand.end for a, b in q.family_cues):
+                    family = False  # round 18b: the concept's own words ("thrombose des veines jumelles")
                 elif all(fold_chars(doc[a:b].text) in SPOUSES for a, b in q.family_cues):
                     continue  # round 16: "son mari est diabétique": no blood relative, not the patient
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None

@@ -440,6 +440,34 @@ VITAMIN_D_INSUFFICIENCY = ("insuffisance en vitamine D", "insuffisance en vit D"
                            "carence vitaminique D", "déficit vitaminique D")
 
 
+# a vein thrombosis by its vein (round 18b: "thrombose poplitée", "phlébite de la grande saphène",
+# "thrombose des veines jumelles"; a bare "thrombose" is the unsited I82.9): deep sites take every
+# head, superficial ones the heads that allow them
+VEIN_HEADS_DEEP = ("thrombose", "thrombose veineuse", "thrombose veineuse profonde", "TVP", "phlébite",
+                   "thrombophlébite")
+VEIN_HEADS_SUPERFICIAL = ("thrombose", "thrombose veineuse", "thrombose veineuse superficielle", "TVS",
+                          "phlébite", "thrombophlébite")
+VEIN_SITES_DEEP = {
+    "fémorale": "I80.1", "fémorale commune": "I80.1", "fémorale superficielle": "I80.1",
+    "de la veine fémorale": "I80.1", "de la veine fémorale commune": "I80.1", "fémoro-poplitée": "I80.1",
+    "ilio-fémorale": "I80.1", "iliofémorale": "I80.1", "poplitée": "I80.2", "de la veine poplitée": "I80.2",
+    "surale": "I80.2", "surales": "I80.2", "des veines jumelles": "I80.2", "jumelle": "I80.2",
+    "des veines surales": "I80.2", "soléaire": "I80.2", "des veines soléaires": "I80.2",
+    "tibiale postérieure": "I80.2", "des veines tibiales": "I80.2", "fibulaire": "I80.2",
+    "des veines fibulaires": "I80.2", "musculaire": "I80.2", "musculaire du mollet": "I80.2",
+    "distale": "I80.2", "proximale": "I80.2", "iliaque": "I80.2", "de la veine iliaque": "I80.2",
+    "ilio-cave": "I82.2", "cave": "I82.2", "cave inférieure": "I82.2", "de la veine cave": "I82.2",
+    "de la veine cave inférieure": "I82.2", "rénale": "I82.3", "de la veine rénale": "I82.3",
+    "sous-clavière": "I82.8", "de la veine sous-clavière": "I82.8", "axillaire": "I82.8",
+    "humérale": "I82.8", "du membre supérieur": "I82.8", "jugulaire interne": "I82.8",
+}
+VEIN_SITES_SUPERFICIAL = {
+    "saphène": "I80.0", "de la saphène": "I80.0", "de la veine saphène": "I80.0", "de la grande saphène": "I80.0",
+    "de la petite saphène": "I80.0", "grande saphène": "I80.0", "petite saphène": "I80.0",
+    "d'une veine superficielle": "I80.0", "sur varice": "I80.0", "variqueuse": "I80.0",
+}
+
+
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
     mammaire", "tumeur maligne rénale", "cancer rénal")."""
@@ -513,6 +541,8 @@ def generated_entries() -> list[LexiconEntry]:
     _cross(rows, ("atteinte", "lésions", "coronaropathie", "maladie coronarienne", "cardiopathie ischémique"),
            dict.fromkeys(CORONARY_EXTENT, "I25.1"))
     _cross(rows, DEFICIENCY_HEADS, DEFICIENCY_NUTRIENTS)
+    _cross(rows, VEIN_HEADS_DEEP, VEIN_SITES_DEEP)
+    _cross(rows, VEIN_HEADS_SUPERFICIAL, VEIN_SITES_SUPERFICIAL)
     for term in VITAMIN_D_INSUFFICIENCY:
         rows.setdefault(term, "E55.9")
     for abbr, code in VALVE_ABBREVIATIONS.items():

@@ -97,6 +97,11 @@ PROBES = [
     ("Aorte abdominale de calibre normal, sans anévrisme.", "I71.9", "negated"),
     ("Occlusion carotidienne interne gauche.", "I65.2", "affirmed"),
     ("Thrombose de pontage fémoro-poplité.", "T82.8", "affirmed"),
+    ("Thrombose poplitée gauche sous Eliquis.", "I80.2", "affirmed"),
+    ("Phlébite de la petite saphène.", "I80.0", "affirmed"),
+    ("Thrombose veineuse surale droite.", "I80.2", "affirmed"),
+    ("Thrombose des veines jumelles du mollet gauche.", "I80.2", "affirmed"),  # no twins
+    ("Thrombose cave inférieure sur agénésie.", "I82.2", "affirmed"),
     # foreign bodies
     ("Suspicion de corps étranger inhalé chez un enfant de 2 ans.", "T17.9", "hypothetical"),
     ("Corps étranger intrabronchique droit extrait.", "T17.5", "affirmed"),
