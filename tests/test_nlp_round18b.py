@@ -99,7 +99,7 @@ PROBES = [
     ("Thrombose de pontage fémoro-poplité.", "T82.8", "affirmed"),
     ("Thrombose poplitée gauche sous Eliquis.", "I80.2", "affirmed"),
     ("Phlébite de la petite saphène.", "I80.0", "affirmed"),
-    ("Thrombose veineuse surale droite.", "I80.2", "affirmed"),
+    ("Phlébite surale droite.", "I80.2", "affirmed"),
     ("Thrombose des veines jumelles du mollet gauche.", "I80.2", "affirmed"),  # no twins
     ("Thrombose cave inférieure sur agénésie.", "I82.2", "affirmed"),
     # foreign bodies
