@@ -468,6 +468,30 @@ VEIN_SITES_SUPERFICIAL = {
 }
 
 
+# an arterial stenosis or occlusion by its artery (round 18b: "sténose de l'artère fémorale superficielle",
+# "occlusion iliaque", "sténose de la carotide interne"); coronary ones are CORONARY_HEADS'
+ARTERY_HEADS = ("sténose", "sténose serrée", "sténose significative", "sténose modérée")
+# an occlusion of a limb or neck artery is the chronic disease's; an acute one says so ("occlusion artérielle
+# aiguë", "ischémie aiguë", "embolie") and a thrombosis may be acute: no row
+OCCLUSION_HEADS = ("occlusion", "occlusion chronique")
+# the acute ones of a limb artery (I74.3): a bare site adjective after "thrombose" is a vein's (VEIN_SITES_DEEP)
+ACUTE_ARTERY_HEADS = ("occlusion aiguë", "occlusion embolique", "embolie", "thrombose aiguë")
+ACUTE_ARTERY_NAMED_HEADS = ACUTE_ARTERY_HEADS + ("thrombose", "ischémie aiguë")
+_LIMB = ("iliaque", "iliaque externe", "iliaque commune", "iliaque primitive", "fémorale", "fémorale superficielle",
+         "fémorale commune", "fémorale profonde", "poplitée", "tibiale", "tibiale antérieure", "tibiale postérieure",
+         "fibulaire", "jambière")
+ARTERY_SITES = {
+    **{f"de l'artère {site}": "I70.2" for site in _LIMB},
+    **{site: "I70.2" for site in _LIMB if site not in ("tibiale", "fibulaire", "fémorale", "poplitée")},
+    "des artères jambières": "I70.2", "de l'axe iliaque": "I70.2", "fémoro-poplitée": "I70.2",
+    "de la carotide": "I65.2", "de la carotide interne": "I65.2", "de l'artère carotide": "I65.2",
+    "de l'artère carotide interne": "I65.2", "carotide interne": "I65.2", "de la carotide primitive": "I65.2",
+    "de l'artère vertébrale": "I65.0", "de l'artère sous-clavière": "I77.1", "sous-clavière": "I77.1",
+    "de l'artère mésentérique supérieure": "K55.1", "de l'artère mésentérique": "K55.1",
+    "intracrânienne": "I66.9",
+}
+
+
 def _feminine(adj: str) -> list[str]:
     """Masculine adjective -> its forms (head nouns mix genders: "néoplasie
     mammaire", "tumeur maligne rénale", "cancer rénal")."""
@@ -542,6 +566,11 @@ def generated_entries() -> list[LexiconEntry]:
            dict.fromkeys(CORONARY_EXTENT, "I25.1"))
     _cross(rows, DEFICIENCY_HEADS, DEFICIENCY_NUTRIENTS)
     _cross(rows, VEIN_HEADS_DEEP, VEIN_SITES_DEEP)
+    _cross(rows, ARTERY_HEADS, ARTERY_SITES)
+    _cross(rows, OCCLUSION_HEADS, {site: code for site, code in ARTERY_SITES.items()
+                                   if code in ("I70.2", "I65.2", "I65.0")})
+    _cross(rows, ACUTE_ARTERY_NAMED_HEADS, {f"de l'artère {site}": "I74.3" for site in _LIMB})
+    _cross(rows, ACUTE_ARTERY_HEADS, {site: "I74.3" for site in _LIMB})
     _cross(rows, VEIN_HEADS_SUPERFICIAL, VEIN_SITES_SUPERFICIAL)
     for term in VITAMIN_D_INSUFFICIENCY:
         rows.setdefault(term, "E55.9")

@@ -102,6 +102,12 @@ PROBES = [
     ("Phlébite surale droite.", "I80.2", "affirmed"),
     ("Thrombose des veines jumelles du mollet gauche.", "I80.2", "affirmed"),  # no twins
     ("Thrombose cave inférieure sur agénésie.", "I82.2", "affirmed"),
+    ("Sténose de l'artère fémorale superficielle gauche.", "I70.2", "affirmed"),
+    ("Occlusion iliaque externe droite ancienne.", "I70.2", "affirmed"),
+    ("Occlusion de la carotide interne droite.", "I65.2", "affirmed"),
+    ("Sténose de l'artère sous-clavière gauche.", "I77.1", "affirmed"),
+    ("Thrombose de l'artère poplitée sur anévrisme.", "I74.3", "affirmed"),
+    ("Embolie fémorale sur fibrillation atriale.", "I74.3", "affirmed"),
     # foreign bodies
     ("Suspicion de corps étranger inhalé chez un enfant de 2 ans.", "T17.9", "hypothetical"),
     ("Corps étranger intrabronchique droit extrait.", "T17.5", "affirmed"),
