@@ -177,6 +177,15 @@ _JOINT_EFFUSION = re.compile(
     rf"|(?<![\w-])(?P<eff2>epanchements?)(?![\w-]){_NOT_JOINT}[^.;:\n]{{0,24}}?(?<![\w-])(?:{_JOINTS})(?![\w-])")
 JOINT_EFFUSION_CODE = "M25.4"
 
+# round 18b: a bare "anévrisme" in a clause naming the aorta is the aorta's ("Aorte sans anévrisme",
+# "aorte abdominale de 24 mm, sans anévrisme"; it was the unsited I72.9); an aneurysm named with
+# another artery keeps its row
+_AORTIC_ANEURYSM = re.compile(
+    r"(?<![\w-])aort(?:e|es|ique|iques)(?![\w-])(?:(?!arter)[^.;:\n]){0,40}?(?<![\w-])"
+    r"(?P<an>anevrysmes?|anevrismes?)(?![\w-])"
+    r"(?!\s+(?:de|du|des|d'|poplit|iliaq|femor|carotid|renal|splen|intra|cerebr|coronar|ventric|septal|mesent))")
+AORTIC_ANEURYSM_CODE = "I71.9"
+
 
 def _context_candidates(doc, text: str, folded: str) -> list[Candidate]:
     """Candidates of the words read by their context (round 14b), each pattern run only
@@ -200,6 +209,9 @@ def _context_candidates(doc, text: str, folded: str) -> list[Candidate]:
             group = "eff" if m.group("eff") else "eff2"
             cands.extend(_pattern_candidates(doc, (m,), P_CONTEXT, ICD10_SYSTEM, JOINT_EFFUSION_CODE,
                                              group=group))
+    if "aort" in folded and "anev" in folded:
+        cands.extend(_pattern_candidates(doc, _AORTIC_ANEURYSM.finditer(folded), P_CONTEXT, ICD10_SYSTEM,
+                                         AORTIC_ANEURYSM_CODE, group="an"))
     return cands
 
 
@@ -600,7 +612,7 @@ def prevented_diseases(concepts: list[Concept], folded: str) -> list[Concept]:
     """Drop the diseases named as the target of a vaccine or a prophylaxis (``_PREVENTED_LEAD``)."""
     if "vaccin" not in folded and "prophylax" not in folded and "prevention" not in folded:
         return concepts
-    dropped: set[int] = set()
+    dropped: set[int] = _vaccinated(concepts, folded) if "vaccin" in folded else set()
     diseases = sorted((c.start, c.end, i) for i, c in enumerate(concepts) if c.system == ICD10_SYSTEM)
     last_end = -1
     for start, end, i in diseases:
@@ -612,6 +624,84 @@ def prevented_diseases(concepts: list[Concept], folded: str) -> list[Concept]:
         elif start >= last_end:
             last_end = -1
     return [c for i, c in enumerate(concepts) if i not in dropped] if dropped else concepts
+
+
+# round 18b: a vaccine-preventable infection named after a vaccine word without "contre" ("Vaccination
+# grippe et Covid à jour", "Vaccins à jour (grippe, pneumocoque, zona)", "vaccin grippe fait") is the
+# vaccine's: between the vaccine word and the infection only other such infections, germ or vaccine
+# names, separators and the words of a vaccination record
+VACCINE_PREVENTABLE = ("J09", "J10", "J11", "U07", "B01", "B02", "A33", "A34", "A35", "A36", "A37", "B05",
+                       "B06", "B26", "B15", "B16", "B17", "B18", "B19", "A39", "A80", "A15", "A16", "A17",
+                       "A18", "A19", "B97.7", "A63.0", "A82", "A01", "A95", "A83")
+_VACCINE_WORD = re.compile(r"(?<![\w-])vaccin(?:s|e|es|ee|ees|ation|ations|al|aux|ale|ales)?(?![\w-])")
+# a list of infections ("grippe, Covid et zona"), or a record without a comma ("rappel pneumocoque et
+# grippe faits"), or a record inside the parenthesis it opens ("Vaccins à jour (grippe, zona)")
+_VACCINE_LIST = (r"[\s,;:()/+-]|(?<![\w'])(?:et|ou|contre|anti|la|le|les|l'|de|du|des|d'|antigrippale?s?"
+                 r"|grippale?s?|saisonniere?s?|pneumocoques?|pneumococcique|dtp|dtcp|dtpolio|bcg|hpv|ror"
+                 r"|covid-?19|sars-cov-?2)(?![\w'])")
+_VACCINE_RECORD = (r"(?<![\w'])(?:a jour|a faire|a prevoir|a completer|faite?s?|realisee?s?|recue?s?|effectuee?s?"
+                   r"|en|\d+(?:e|er|eme)?|doses?|injections?|rappels?|schema|complet|annuelle?|ce jour"
+                   r"|cette annee)(?![\w'])")
+_VACCINE_LIST_GAP = re.compile(rf"(?:{_VACCINE_LIST})*")
+_VACCINE_RECORD_GAP = re.compile(rf"(?:(?!,){_VACCINE_LIST}|{_VACCINE_RECORD})*")
+_VACCINE_PARENTHESIS_GAP = re.compile(rf"(?:{_VACCINE_LIST}|{_VACCINE_RECORD})*\((?:{_VACCINE_LIST})*")
+
+
+def _vaccinated(concepts: list[Concept], folded: str) -> set[int]:
+    """The indexes of the vaccine-preventable infections named after a vaccine word (``VACCINE_PREVENTABLE``)."""
+    infections = sorted((c.start, c.end, i) for i, c in enumerate(concepts)
+                        if c.system == ICD10_SYSTEM and c.code.startswith(VACCINE_PREVENTABLE))
+    out: set[int] = set()
+    for start, end, i in infections:
+        words = list(_VACCINE_WORD.finditer(folded, max(0, start - 80), start))
+        if not words:
+            continue
+        lead = words[-1].end()
+        gap = folded[lead:start]
+        for s2, e2, _ in infections:  # the other infections of the record read as list items
+            if lead <= s2 and e2 <= start:
+                gap = gap[:s2 - lead] + " " * (e2 - s2) + gap[e2 - lead:]
+        if any(p.fullmatch(gap) for p in (_VACCINE_LIST_GAP, _VACCINE_RECORD_GAP, _VACCINE_PARENTHESIS_GAP)):
+            out.add(i)
+    return out
+
+
+# round 18b: "IPP" (Identifiant Permanent du Patient) of a header, before its number ("IPP : 00482715",
+# "N° IPP 123456", "IPP/NDA : 1234/5678"), is no proton-pump inhibitor
+_IDENTIFIER_AFTER = re.compile(r"\s*(?:/\s*[A-Z]{2,4}\s*)*(?:n°|no|num(?:éro|ero)?\.?)?\s*[:=#]?\s*\d{3,}")
+_IDENTIFIER_BEFORE = re.compile(r"(?:n°|no|num(?:éro|ero)|numéro d'|numero d')\s*$", re.IGNORECASE)
+IDENTIFIER_WORDS = frozenset({"IPP"})
+
+
+def identifiers(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop a drug abbreviation of ``IDENTIFIER_WORDS`` written as a patient identifier."""
+    if "IPP" not in text:
+        return concepts
+    return [c for c in concepts
+            if not (c.system == ATC_SYSTEM and c.text in IDENTIFIER_WORDS
+                    and (_IDENTIFIER_AFTER.match(text, c.end)
+                         or _IDENTIFIER_BEFORE.search(text, max(0, c.start - 14), c.start)))]
+
+
+# round 18b: a pain adjective right after a disease, its side or its course between, qualifies it
+# ("lombosciatique droite hyperalgique", "colique néphrétique hyperalgique"): no pain of its own
+PAIN_ADJECTIVES = frozenset({"algique", "algiques", "hyperalgique", "hyperalgiques"})
+_QUALIFIED_GAP = re.compile(r"\s+(?:(?:droite?s?|gauches?|bilat[ée]rales?|aigu[ëe]?s?|chroniques?|tr[èe]s"
+                            r"|s[ée]v[èe]res?|intenses?|r[ée]sistantes?|rebelles?)\s+){0,2}")
+
+
+def qualifying_adjectives(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop a pain adjective of ``PAIN_ADJECTIVES`` that qualifies the disease just before it."""
+    if "lgique" not in text:
+        return concepts
+    drop = set()
+    ends = sorted(c.end for c in concepts if c.system == ICD10_SYSTEM)
+    for i, c in enumerate(concepts):
+        if c.system == ICD10_SYSTEM and c.text.lower() in PAIN_ADJECTIVES:
+            j = bisect.bisect_right(ends, c.start) - 1
+            if j >= 0 and c.start - ends[j] <= 40 and _QUALIFIED_GAP.fullmatch(text, ends[j], c.start):
+                drop.add(i)
+    return [c for i, c in enumerate(concepts) if i not in drop] if drop else concepts
 
 
 class _LocalMatcher:
@@ -728,6 +818,7 @@ class EdsEngine:
         concepts = antibiotic_metronidazole(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
+        concepts = qualifying_adjectives(identifiers(concepts, text), text)
         concepts = persisting_signs(concepts, text, sections.folded)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
@@ -940,6 +1031,8 @@ class EdsEngine:
                 cue_chars = [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in q.family_cues]
                 if all(any(s <= cs and ce <= e for s, e in reporters) for cs, ce in cue_chars):
                     family = False  # "sa fille note des oublis": a relative reporting
+                elif all(cand.start <= a and b <= cand.end for a, b in q.family_cues):
+                    family = False  # round 18b: the concept's own words ("thrombose des veines jumelles")
                 elif all(fold_chars(doc[a:b].text) in SPOUSES for a, b in q.family_cues):
                     continue  # round 16: "son mari est diabétique": no blood relative, not the patient
             kind = sections.kind_at(offset + cand.cstart) if sections is not None else None

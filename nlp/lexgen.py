@@ -375,6 +375,8 @@ ADJECTIVES = {
     "lupique": "M32.9", "goutteux": "M10.9", "arthrosique": "M19.9", "ostéoporotique": "M81.9",
     "cirrhotique": "K74.6", "constipé": "K59.0", "asthmatique": "J45.9", "emphysémateux": "J43.9",
     "impaludé": "B54",
+    # round 18b
+    "incontinent": "R32", "basedowien": "E05.0",
 }
 
 # osteochondritis: the code is the site's (round 12b; a bare "ostéochondrite" stays uncoded)
@@ -422,6 +424,72 @@ CORONARY_ARTERIES = (
     "de la marginale", "de la bissectrice", "de la rétroventriculaire", "de l'IVP",
 )
 CORONARY_EXTENT = ("tritronculaire", "bitronculaire", "monotronculaire", "pluritronculaire")
+
+
+# a deficiency by its nutrient, with a degree before "en" (round 18b: "carence sévère en vitamine D",
+# "déficit en vitamine B12", "insuffisance en vitamine D"); the bare "carence en X" rows are curated
+DEFICIENCY_HEADS = ("carence", "carence sévère", "carence profonde", "carence modérée", "carence majeure",
+                    "carence importante", "carence franche", "carence légère", "carence relative",
+                    "déficit", "déficit sévère", "déficit profond", "déficit modéré")
+DEFICIENCY_NUTRIENTS = {
+    "en vitamine D": "E55.9", "en vit D": "E55.9", "en vitamine D3": "E55.9", "en 25-OH vitamine D": "E55.9",
+    "en vitamine B12": "E53.8", "en B12": "E53.8", "en cobalamine": "E53.8", "en vitamine B9": "D52.9",
+    "en folates": "D52.9", "en acide folique": "D52.9", "en fer": "E61.1",
+}
+VITAMIN_D_INSUFFICIENCY = ("insuffisance en vitamine D", "insuffisance en vit D", "insuffisance vitaminique D",
+                           "carence vitaminique D", "déficit vitaminique D")
+
+
+# a vein thrombosis by its vein (round 18b: "thrombose poplitée", "phlébite de la grande saphène",
+# "thrombose des veines jumelles"; a bare "thrombose" is the unsited I82.9): deep sites take every
+# head, superficial ones the heads that allow them
+VEIN_HEADS_DEEP = ("thrombose", "thrombose veineuse", "thrombose veineuse profonde", "TVP", "phlébite",
+                   "thrombophlébite")
+VEIN_HEADS_SUPERFICIAL = ("thrombose", "thrombose veineuse", "thrombose veineuse superficielle", "TVS",
+                          "phlébite", "thrombophlébite")
+VEIN_SITES_DEEP = {
+    "fémorale": "I80.1", "fémorale commune": "I80.1", "fémorale superficielle": "I80.1",
+    "de la veine fémorale": "I80.1", "de la veine fémorale commune": "I80.1", "fémoro-poplitée": "I80.1",
+    "ilio-fémorale": "I80.1", "iliofémorale": "I80.1", "poplitée": "I80.2", "de la veine poplitée": "I80.2",
+    "surale": "I80.2", "surales": "I80.2", "des veines jumelles": "I80.2", "jumelle": "I80.2",
+    "des veines surales": "I80.2", "soléaire": "I80.2", "des veines soléaires": "I80.2",
+    "tibiale postérieure": "I80.2", "des veines tibiales": "I80.2", "fibulaire": "I80.2",
+    "des veines fibulaires": "I80.2", "musculaire": "I80.2", "musculaire du mollet": "I80.2",
+    "distale": "I80.2", "proximale": "I80.2", "iliaque": "I80.2", "de la veine iliaque": "I80.2",
+    "ilio-cave": "I82.2", "cave": "I82.2", "cave inférieure": "I82.2", "de la veine cave": "I82.2",
+    "de la veine cave inférieure": "I82.2", "rénale": "I82.3", "de la veine rénale": "I82.3",
+    "sous-clavière": "I82.8", "de la veine sous-clavière": "I82.8", "axillaire": "I82.8",
+    "humérale": "I82.8", "du membre supérieur": "I82.8", "jugulaire interne": "I82.8",
+}
+VEIN_SITES_SUPERFICIAL = {
+    "saphène": "I80.0", "de la saphène": "I80.0", "de la veine saphène": "I80.0", "de la grande saphène": "I80.0",
+    "de la petite saphène": "I80.0", "grande saphène": "I80.0", "petite saphène": "I80.0",
+    "d'une veine superficielle": "I80.0", "sur varice": "I80.0", "variqueuse": "I80.0",
+}
+
+
+# an arterial stenosis or occlusion by its artery (round 18b: "sténose de l'artère fémorale superficielle",
+# "occlusion iliaque", "sténose de la carotide interne"); coronary ones are CORONARY_HEADS'
+ARTERY_HEADS = ("sténose", "sténose serrée", "sténose significative", "sténose modérée")
+# an occlusion of a limb or neck artery is the chronic disease's; an acute one says so ("occlusion artérielle
+# aiguë", "ischémie aiguë", "embolie") and a thrombosis may be acute: no row
+OCCLUSION_HEADS = ("occlusion", "occlusion chronique")
+# the acute ones of a limb artery (I74.3): a bare site adjective after "thrombose" is a vein's (VEIN_SITES_DEEP)
+ACUTE_ARTERY_HEADS = ("occlusion aiguë", "occlusion embolique", "embolie", "thrombose aiguë")
+ACUTE_ARTERY_NAMED_HEADS = ACUTE_ARTERY_HEADS + ("thrombose", "ischémie aiguë")
+_LIMB = ("iliaque", "iliaque externe", "iliaque commune", "iliaque primitive", "fémorale", "fémorale superficielle",
+         "fémorale commune", "fémorale profonde", "poplitée", "tibiale", "tibiale antérieure", "tibiale postérieure",
+         "fibulaire", "jambière")
+ARTERY_SITES = {
+    **{f"de l'artère {site}": "I70.2" for site in _LIMB},
+    **{site: "I70.2" for site in _LIMB if site not in ("tibiale", "fibulaire", "fémorale", "poplitée")},
+    "des artères jambières": "I70.2", "de l'axe iliaque": "I70.2", "fémoro-poplitée": "I70.2",
+    "de la carotide": "I65.2", "de la carotide interne": "I65.2", "de l'artère carotide": "I65.2",
+    "de l'artère carotide interne": "I65.2", "carotide interne": "I65.2", "de la carotide primitive": "I65.2",
+    "de l'artère vertébrale": "I65.0", "de l'artère sous-clavière": "I77.1", "sous-clavière": "I77.1",
+    "de l'artère mésentérique supérieure": "K55.1", "de l'artère mésentérique": "K55.1",
+    "intracrânienne": "I66.9",
+}
 
 
 def _feminine(adj: str) -> list[str]:
@@ -496,6 +564,16 @@ def generated_entries() -> list[LexiconEntry]:
     _cross(rows, CORONARY_HEADS, dict.fromkeys(CORONARY_ARTERIES, "I25.1"))
     _cross(rows, ("atteinte", "lésions", "coronaropathie", "maladie coronarienne", "cardiopathie ischémique"),
            dict.fromkeys(CORONARY_EXTENT, "I25.1"))
+    _cross(rows, DEFICIENCY_HEADS, DEFICIENCY_NUTRIENTS)
+    _cross(rows, VEIN_HEADS_DEEP, VEIN_SITES_DEEP)
+    _cross(rows, ARTERY_HEADS, ARTERY_SITES)
+    _cross(rows, OCCLUSION_HEADS, {site: code for site, code in ARTERY_SITES.items()
+                                   if code in ("I70.2", "I65.2", "I65.0")})
+    _cross(rows, ACUTE_ARTERY_NAMED_HEADS, {f"de l'artère {site}": "I74.3" for site in _LIMB})
+    _cross(rows, ACUTE_ARTERY_HEADS, {site: "I74.3" for site in _LIMB})
+    _cross(rows, VEIN_HEADS_SUPERFICIAL, VEIN_SITES_SUPERFICIAL)
+    for term in VITAMIN_D_INSUFFICIENCY:
+        rows.setdefault(term, "E55.9")
     for abbr, code in VALVE_ABBREVIATIONS.items():
         for severity in VALVE_SEVERITY[abbr[0]]:
             rows.setdefault(f"{abbr} {severity}", code)
