@@ -502,6 +502,10 @@ NEGATION_FOLLOWING_REGEX = [
     r"\s+(?:\w+\s+)?(?:ete\s+)?(?:\w+\s+)?(?:retrouve|confirme|retenu|objective|visualise"
     r"|mis\s+en\s+evidence|detecte|identifie|decele|observe|constate|prouve|demontre|documente"
     r"|diagnostique|repris|reintroduit|introduit|prescrit|instaure|debute|administre)e?s?\b",
+    # round 19a: "le Kardégic n'est plus envisageable", "le Xeloda n'est plus indiqué", "n'est plus une
+    # option": a treatment given up is denied (the hedging word "envisageable" no longer hedges it)
+    r"\bn'(?:est|sont|etait|etaient)\s+(?:pas|plus|nullement)\s+(?:\w+\s+)?"
+    r"(?:envisageables?|indiquee?s?|une\s+option|une\s+alternative)\b",
 ]
 
 
