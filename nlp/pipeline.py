@@ -491,6 +491,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     # round 18a: "une pemphigoïde induite étant discutée mais peu probable"
     *_genders("étant discuté", "étant envisagé", "étant suspecté", "étant évoqué"),
     "discuté mais", "discutée mais", "évoqué mais", "évoquée mais",
+    # round 19a: "une migraine plutôt qu'un AIT" weighs both (r16-gastro's "Plutôt une colite microscopique
+    # qu'un SII" annotates both hypothetical): the cue without its article hedges the span before it
+    "plutôt qu'", "plutôt que",
 ]
 
 
