@@ -881,6 +881,9 @@ def _adjective_like(w: str) -> bool:
     return len(w) > 3 and w.replace("-", "").isalpha() and w not in _NOT_ADJECTIVES
 
 
+_LINEAGE = frozenset({"ascendant", "ascendants", "descendant", "descendants"})
+_LINEAGE_BEFORE = frozenset({"un", "une", "des", "les", "ses", "son", "sa", "leur", "leurs", "aux", "chez", "d'", "de",
+                             "du", "ni", "et", "ou", ",", ":", "-", "(", "premier", "premiers", "deux", "autres"})
 _SCREENINGS = frozenset({"depistage", "enquete", "screening"})
 _EXPOSURES = frozenset({"contage", "contages", "contamination", "transmission", "exposition", "contact"})
 _IF_WORDS = frozenset({"si", "s'il", "s'ils", "lorsque", "quand"})
@@ -943,6 +946,8 @@ def _not_relatives(norms, spans, starts, matches):
             if w in ("fille", "fils", "garcon") and s > 0 and norms[s - 1] in _THE_PATIENT | {"une", "un"} \
                     and s + 2 < len(norms) and norms[s + 1] in ("de", "d'") and norms[s + 2].isdigit():
                 continue  # "la fille de 15 ans consulte": the patient
+        if label == "family" and e == s + 1 and norms[s] in _LINEAGE and s > 0 and norms[s - 1] not in _LINEAGE_BEFORE:
+            continue  # round 19a: "côlon descendant", "aorte ascendant(e)": an anatomical adjective, no relative
         if s > 1 and norms[s - 2] == "comme" and norms[s - 1] in _POSSESSIVES:
             continue  # "asthmatique comme sa mère": the patient's own disease
         if s > 0 and norms[s - 1] in _EXPOSURES and not (s + 1 < len(norms) and norms[s + 1] in _OF):
