@@ -542,6 +542,30 @@ def persisting_signs(concepts: list[Concept], text: str, folded: str) -> list[Co
     return out
 
 
+# round 19a: "Migraine sans aura ... Doliprane si migraine", "Ventoline en cas de crise d'asthme": a known
+# chronic disease (affirmed elsewhere in the note) named as the condition of a drug taken on demand is there
+_KNOWN_ON_DEMAND = ("G40", "G43", "G44", "G47", "J30", "J44", "J45", "K21", "L50", "M10", "N94", "F41")
+_ON_DEMAND_BEFORE = re.compile(r"(?:\s*\d+(?:[,.]\d+)?\s*(?:mg|g|µg|mcg|bouffées?|cp|comprimés?|gélules?))?"
+                               r"\s*(?:si|en\s+cas\s+d(?:e|')|lors\s+des?)\s*(?:(?:une\s+|la\s+)?crises?\s+d(?:e|'))?"
+                               r"\s*$", re.IGNORECASE)
+
+
+def known_on_demand(concepts: list[Concept], text: str) -> list[Concept]:
+    """Affirm a hypothetical known disease (``_KNOWN_ON_DEMAND``) that conditions a drug taken on demand."""
+    affirmed = {c.code[:3] for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED
+                and c.code.startswith(_KNOWN_ON_DEMAND)}
+    if not affirmed:
+        return concepts
+    drug_ends = [c.end for c in concepts if c.system == ATC_SYSTEM]
+    out = []
+    for c in concepts:
+        if c.system == ICD10_SYSTEM and c.assertion == HYPOTHETICAL and c.code[:3] in affirmed and any(
+                0 <= c.start - e <= 40 and _ON_DEMAND_BEFORE.fullmatch(text, e, c.start) for e in drug_ends):
+            c = dataclasses.replace(c, assertion=AFFIRMED)
+        out.append(c)
+    return out
+
+
 # round 17a: "le Kardégic sera à rediscuter", "son Lasilix pourra être réduit": the patient's drug (named with
 # a definite article or a possessive at a clause start) whose continuation is weighed
 _REVISITED_BEFORE = re.compile(r"(?:^|[.;:,]\s*|\b(?:et|mais|puis)\s+)(?:le|la|les|son|sa|ses|l')\s*$",
@@ -819,7 +843,7 @@ class EdsEngine:
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
         concepts = qualifying_adjectives(identifiers(concepts, text), text)
-        concepts = persisting_signs(concepts, text, sections.folded)
+        concepts = known_on_demand(persisting_signs(concepts, text, sections.folded), text)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(

@@ -491,6 +491,9 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     # round 18a: "une pemphigoïde induite étant discutée mais peu probable"
     *_genders("étant discuté", "étant envisagé", "étant suspecté", "étant évoqué"),
     "discuté mais", "discutée mais", "évoqué mais", "évoquée mais",
+    # round 19a: "une migraine plutôt qu'un AIT" weighs both (r16-gastro-01's "Plutôt une colite microscopique
+    # qu'un SII" annotates both hypothetical): the cue without its article hedges the span before it
+    "plutôt qu'", "plutôt que",
 ]
 
 
@@ -502,6 +505,10 @@ NEGATION_FOLLOWING_REGEX = [
     r"\s+(?:\w+\s+)?(?:ete\s+)?(?:\w+\s+)?(?:retrouve|confirme|retenu|objective|visualise"
     r"|mis\s+en\s+evidence|detecte|identifie|decele|observe|constate|prouve|demontre|documente"
     r"|diagnostique|repris|reintroduit|introduit|prescrit|instaure|debute|administre)e?s?\b",
+    # round 19a: "le Kardégic n'est plus envisageable", "le Xeloda n'est plus indiqué", "n'est plus une
+    # option", "le Lovenox n'est plus nécessaire": a treatment given up is denied
+    r"\bn'(?:est|sont|etait|etaient)\s+(?:pas|plus|nullement)\s+(?:\w+\s+)?"
+    r"(?:envisageables?|indiquee?s?|necessaires?|utiles?|une\s+option|une\s+alternative)\b",
 ]
 
 

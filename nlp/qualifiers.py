@@ -444,6 +444,8 @@ class CueQualifier:
                 per_q[q].append((s, e, label))
         if own_rules:
             per_q[2] = _not_relatives(norms, spans, starts, per_q[2])
+            if "eventuel" in text:
+                per_q[1] = _following_eventual(norms, spans, per_q[1])
         # the cues once the pseudo cues have removed theirs, per qualifier
         cues = [_filter_pseudo([m for m in matches if m[2] != TERMINATION]) for matches in per_q]
         neg = _scoped(spans, per_q[0], starts, PRECEDING, FOLLOWING, own_rules, cues[0])
@@ -879,6 +881,10 @@ def _adjective_like(w: str) -> bool:
     return len(w) > 3 and w.replace("-", "").isalpha() and w not in _NOT_ADJECTIVES
 
 
+_LINEAGE = frozenset({"ascendant", "ascendants", "descendant", "descendants"})
+_LINEAGE_BEFORE = frozenset({"un", "une", "des", "les", "ses", "son", "sa", "leur", "leurs", "aux", "chez", "d'", "de",
+                             "du", "ni", "et", "ou", ",", ":", "-", "(", "premier", "premiers", "deux", "autres"})
+_SCREENINGS = frozenset({"depistage", "enquete", "screening"})
 _EXPOSURES = frozenset({"contage", "contages", "contamination", "transmission", "exposition", "contact"})
 _IF_WORDS = frozenset({"si", "s'il", "s'ils", "lorsque", "quand"})
 
@@ -891,6 +897,17 @@ def _family_before_condition(norms, spans, fam) -> None:
             fam[k][:] = [c for c in fam[k] if not (c[1] <= s and any(
                 w in _IF_WORDS or (w == "en" and j + 1 < s and norms[j + 1] == "cas")
                 for j, w in enumerate(norms[c[1]:s], c[1])))]
+
+
+_EVENTUAL = frozenset({"eventuel", "eventuelle", "eventuels", "eventuelles"})
+
+
+def _following_eventual(norms, spans, matches):
+    """Round 19a: "Sarcoïdose éventuelle", "une pneumocystose éventuelle à rechercher": edsnlp's cue
+    "éventuel(le)" is a preceding one; right after a span (or one adjective after it) it hedges the span."""
+    ends = {e for _, e in spans} | {e + 1 for _, e in spans}
+    return [(s, e, "following") if e == s + 1 and norms[s] in _EVENTUAL and s in ends and label in PRECEDING
+            else (s, e, label) for s, e, label in matches]
 
 
 def _not_relatives(norms, spans, starts, matches):
@@ -916,6 +933,8 @@ def _not_relatives(norms, spans, starts, matches):
             if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _FAMILIAL_OF \
                     and s + 1 < len(norms) and norms[s + 1] in ("de", "d'", "du"):
                 continue  # "une forme familiale de SLA": the patient's disease (round 12a)
+            if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _SCREENINGS:
+                continue  # round 19a: "hémochromatose découverte par dépistage familial": the patient's
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
                     or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
@@ -927,6 +946,8 @@ def _not_relatives(norms, spans, starts, matches):
             if w in ("fille", "fils", "garcon") and s > 0 and norms[s - 1] in _THE_PATIENT | {"une", "un"} \
                     and s + 2 < len(norms) and norms[s + 1] in ("de", "d'") and norms[s + 2].isdigit():
                 continue  # "la fille de 15 ans consulte": the patient
+        if label == "family" and e == s + 1 and norms[s] in _LINEAGE and s > 0 and norms[s - 1] not in _LINEAGE_BEFORE:
+            continue  # round 19a: "côlon descendant", "aorte ascendant(e)": an anatomical adjective, no relative
         if s > 1 and norms[s - 2] == "comme" and norms[s - 1] in _POSSESSIVES:
             continue  # "asthmatique comme sa mère": the patient's own disease
         if s > 0 and norms[s - 1] in _EXPOSURES and not (s + 1 < len(norms) and norms[s + 1] in _OF):
@@ -1442,8 +1463,8 @@ _LIST_ARTICLES = _ARTICLES | {"d'", "de", "des", "du"}
 
 def _conditional_list(norms, spans, out) -> None:
     """Round 18a: "Reconsulter si fièvre, toux ou dyspnée": the bare items coordinated after a span that a
-    preceding "si" qualifies take that cue (in place; not yet "en cas de", whose bare lists the dev gold
-    scores against a code the optional list misses, r17b-obst-01)."""
+    preceding "si" qualifies take that cue (in place); round 19a: also "en cas de" ("Reconsulter en cas de
+    céphalées, troubles visuels ou douleurs épigastriques")."""
     for k in range(1, len(spans)):
         if out[k]:
             continue
@@ -1452,7 +1473,8 @@ def _conditional_list(norms, spans, out) -> None:
         if not (1 <= len(between) <= 2 and between[0] in _COORDINATORS
                 and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
             continue
-        out[k].extend(c for c in out[k - 1] if c[1] <= ps and norms[c[0]] in ("si", "s'il", "s'ils"))
+        out[k].extend(c for c in out[k - 1] if c[1] <= ps and (norms[c[0]] in ("si", "s'il", "s'ils") or (
+            norms[c[0]] == "en" and c[0] + 1 < len(norms) and norms[c[0] + 1] == "cas")))
 
 
 def _indefinite_complement(norms, spans, neg) -> None:
