@@ -389,6 +389,8 @@ ADJECTIVES = {
     "impaludé": "B54",
     # round 18b
     "incontinent": "R32", "basedowien": "E05.0",
+    # round 19b ("patient glaucomateux", "patiente myope", "malentendant appareillé")
+    "glaucomateux": "H40.9", "myasthénique": "G70.0", "myope": "H52.1", "malentendant": "H91.9",
 }
 
 # osteochondritis: the code is the site's (round 12b; a bare "ostéochondrite" stays uncoded)

@@ -106,6 +106,12 @@ PROBES = [
     ("Aspergillome dans une cavité séquellaire.", "B44.1", "affirmed"),
     ("Désaturation nocturne à l'oxymétrie.", "R09.0", "affirmed"),
     ("Traitement : Oxis 12 µg x2/j.", "R03AC13", "affirmed"),
+    # patient adjectives
+    ("Patient glaucomateux sous Xalatan.", "H40.9", "affirmed"),
+    ("Patiente myope forte, opérée au laser.", "H52.1", "affirmed"),
+    ("Patiente malentendante appareillée.", "H91.9", "affirmed"),
+    ("Patient myasthénique sous Mestinon.", "G70.0", "affirmed"),
+    ("Insuffisante surrénalienne connue, sous Hydrocortisone.", "E27.4", "affirmed"),
 ]
 
 # (sentence, code it must not give): words read in another sense
