@@ -43,7 +43,7 @@ PROBES = [
     ("Trouble cognitif léger au bilan neuropsychologique.", "R41.8", "affirmed"),
     ("Paralysie du VI droit d'origine microvasculaire.", "H49.2", "affirmed"),
     ("Paralysie du III avec ptosis.", "H49.0", "affirmed"),
-    ("Atrophie multisystématisée évoluée, en fauteuil.", "G90.3", "affirmed"),
+    ("Atrophie multisystématisée évoluée, en fauteuil.", "G23.8", "affirmed"),
     # ophthalmology
     ("Uvéite postérieure bilatérale ancienne.", "H30.9", "affirmed"),
     ("Panuvéite granulomateuse.", "H44.1", "affirmed"),
@@ -87,7 +87,6 @@ PROBES = [
     ("Syndrome main-pied de grade 2 sous capécitabine.", "L27.1", "affirmed"),
     ("Polyneuropathie à l'oxaliplatine invalidante.", "G62.0", "affirmed"),
     ("Radiomucite de grade 3.", "K12.3", "affirmed"),
-    ("Cystite radique hémorragique.", "N30.4", "affirmed"),
     ("Colite immuno-induite de grade 2 sous nivolumab.", "K52.1", "affirmed"),
     ("Pneumopathie immuno-induite, corticothérapie débutée.", "J70.4", "affirmed"),
     ("Hépatite immuno-induite de grade 3.", "K71.9", "affirmed"),
