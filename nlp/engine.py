@@ -367,6 +367,31 @@ def oral_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
     return _recoded(concepts, ATC_SYSTEM, ORAL_ATC, oral, display)
 
 
+# round 19b: a molecule or brand drugs.json lists both systemic and ophthalmic, named as an eye drop or
+# ointment ("atropine collyre", "Neosynephrine et Mydriaticum collyres", "collyre à la dexaméthasone",
+# "Zovirax pommade ophtalmique"), is the ophthalmic one (S01); without such a word it keeps its code.
+OCULAR_ATC = {"C01CA06": "S01FB01", "A03BA01": "S01FA01", "J05AB01": "S01AD03", "H02AB02": "S01BA01",
+              "J01GB01": "S01AA12", "J01FA10": "S01AA26", "J01XC01": "S01AA13", "R06AX17": "S01GX08",
+              "R03BC01": "S01GX01", "H02AB09": "S01BA02"}
+_OCULAR_AFTER = re.compile(r"[^.;:\n]{0,30}?(?<![\w-])(?:collyres?|gouttes?\s+(?:oculaires?|ophtalmiques?)"
+                           r"|(?:pommade|gel|onguent)\s+ophtalmique|ophtalmiques?|intravitr[ée])", re.IGNORECASE)
+_OCULAR_BEFORE = re.compile(r"(?<![\w-])(?:collyres?|(?:pommade|gel|onguent)\s+ophtalmique)\s+(?:à\s+la\s+|à\s+l'"
+                            r"|au\s+|de\s+|d'|à\s+base\s+de\s+)?\s*$", re.IGNORECASE)
+
+
+def ocular_atc(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """Codes of :data:`OCULAR_ATC` named with an eye-drop or ophthalmic-ointment word of their clause."""
+    if not any(c.system == ATC_SYSTEM and c.code in OCULAR_ATC for c in concepts):
+        return concepts
+
+    def ocular(c: Concept) -> str | None:
+        if _OCULAR_AFTER.match(text, c.end) or _OCULAR_BEFORE.search(text[max(0, c.start - 40):c.start]):
+            return OCULAR_ATC[c.code]
+        return None
+
+    return _recoded(concepts, ATC_SYSTEM, OCULAR_ATC, ocular, display)
+
+
 # Metronidazole named as an antibiotic therapy ("antibiothérapie par Rocéphine et Flagyl") is the
 # systemic antibacterial J01XD01; otherwise the lexicon's P01AB01 (round 14b)
 METRONIDAZOLE_ATC = ("P01AB01", "J01XD01")
@@ -840,6 +865,7 @@ class EdsEngine:
         concepts = indication_atc(concepts, self._display, text)
         concepts = aspirin_dose(oral_atc(concepts, text, self._display), text, self._display)
         concepts = antibiotic_metronidazole(concepts, text, self._display)
+        concepts = ocular_atc(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
         concepts = qualifying_adjectives(identifiers(concepts, text), text)

@@ -92,6 +92,14 @@ ORGANS.update({
     "de côlon": "C18", "de colon": "C18", "de rectum": "C20", "d'estomac": "C16", "d'ovaire": "C56",
     "de poumon": "C34", "d'oesophage": "C15", "d'œsophage": "C15", "de sein": "C50",
 })
+# round 19b: the sub-sites of the stomach ("adénocarcinome de l'antre gastrique", "cancer du fundus")
+ORGANS.update({
+    "de l'antre gastrique": "C16.3", "de l'antre": "C16.3", "antral": "C16.3", "de l'antre pylorique": "C16.3",
+    "du pylore": "C16.4", "pylorique": "C16.4", "du fundus": "C16.1", "du fundus gastrique": "C16.1",
+    "de la grosse tubérosité": "C16.1", "du corps gastrique": "C16.2", "du corps de l'estomac": "C16.2",
+    "de la petite courbure": "C16.5", "de la petite courbure gastrique": "C16.5",
+    "de la grande courbure": "C16.6", "de la grande courbure gastrique": "C16.6", "sous-cardial": "C16.0",
+})
 # words written between a cancer head and its organ ("carcinome épidermoïde bien
 # différencié du poumon", "cancer localement avancé du sein"), round 12b: matched by a
 # regular expression of the engine (nlp/engine.py, cancer_pattern), not as rows (their
@@ -105,6 +113,10 @@ CANCER_MODIFIERS = (
     "de bas grade", "synchrone", "multifocal", "bilatéral", "opéré", "inopérable", "résécable",
     "non résécable", "droit", "gauche", "épidermoïde", "canalaire", "lobulaire", "urothélial",
     "à cellules claires", "in situ et infiltrant", "du tiers moyen", "du tiers inférieur",
+    # round 19b: the thyroid's histologies ("cancer vésiculaire de la thyroïde", "carcinome médullaire
+    # thyroïdien"), the signet-ring cells of the stomach
+    "vésiculaire", "médullaire", "oncocytaire", "peu différencié à cellules indépendantes",
+    "à cellules indépendantes", "en bague à chaton",
 )
 # heads of the modified form: the cancer heads but the one-letter and clipped shorthand
 CANCER_MODIFIED_HEADS = tuple(h for h in CANCER_HEADS if h not in ("K", "néo", "ADK"))
@@ -377,6 +389,8 @@ ADJECTIVES = {
     "impaludé": "B54",
     # round 18b
     "incontinent": "R32", "basedowien": "E05.0",
+    # round 19b ("patient glaucomateux", "patiente myope", "malentendant appareillé")
+    "glaucomateux": "H40.9", "myasthénique": "G70.0", "myope": "H52.1", "malentendant": "H91.9",
 }
 
 # osteochondritis: the code is the site's (round 12b; a bare "ostéochondrite" stays uncoded)
