@@ -9,6 +9,8 @@ from schemas import ID_CHARS
 
 LOCAL_REFERENCE = re.compile(f"^([A-Z][A-Za-z]+)/({ID_CHARS})(?:/_history/{ID_CHARS})?$")
 RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)[/?]")
+#: Longest reference text :func:`split_local` memoises.
+MEMO_CHARS = 256
 
 
 def iter_references(node: Any) -> list[str]:
@@ -91,10 +93,15 @@ def normalize_reference(reference: str, base_url: str = "") -> str:
     return local[0] if local else reference
 
 
-@functools.lru_cache(maxsize=4096)
 def split_local(reference: str) -> tuple[str, str] | None:
-    """``(Type/id, Type)`` of a relative reference ``Type/id[/_history/v]``; None for any other. Memoised (a pure
-    function of the text): a write reads the same references several times (the Phenotypes of a note, dozens)."""
+    """``(Type/id, Type)`` of a relative reference ``Type/id[/_history/v]``; None for any other. Memoised up to
+    MEMO_CHARS characters (a pure function of the text): a write reads the same references several times (the
+    Phenotypes of a note, dozens), and no long text is kept."""
+    return _split_local(reference) if len(reference) <= MEMO_CHARS else _split_local.__wrapped__(reference)
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_local(reference: str) -> tuple[str, str] | None:
     match = LOCAL_REFERENCE.match(reference)
     return (f"{match.group(1)}/{match.group(2)}", match.group(1)) if match else None
 

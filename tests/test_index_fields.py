@@ -207,3 +207,14 @@ def test_over_a_search_key_limit_names_the_parameters_producing_the_most(setting
     with pytest.raises(PayloadTooLargeError) as raised:
         handler.index_fields(OBSERVATION)
     assert str(raised.value) == message
+
+
+def test_a_long_reference_is_split_alike_but_not_memoised():
+    from handlers.references import MEMO_CHARS, _split_local, split_local
+
+    long_type = "P" + "a" * MEMO_CHARS
+    kept = _split_local.cache_info().currsize
+    assert split_local(f"{long_type}/1/_history/2") == (f"{long_type}/1", long_type)
+    assert split_local(f"{long_type}/1?x") is None
+    assert _split_local.cache_info().currsize == kept
+    assert split_local("Patient/1/_history/2") == ("Patient/1", "Patient")
