@@ -109,11 +109,8 @@ class ResourceHandler:
         """Helper values kept under ``_codoc`` for indexing (``refs``; ``sp``: scalar search helpers; ``keys``: search
         keys); ``unique`` keys are claimed by the store."""
         fields = {REFS: local_references(resource), **index.index_values(self.search_params, resource)}
-        by_param: dict[str, list[str]] = {}
-        for key in (*fields.get(KEYS, ()), *fields.get(CHECKS, ())):
-            by_param.setdefault(key.partition("|")[0], []).append(key)
-        check_search_keys(by_param, self.config.get("CODOC_MAX_SEARCH_KEYS"), self.resource_type,
-                          self.config.get("CODOC_MAX_SEARCH_KEY_CHARS"))
+        check_search_keys([*fields.get(KEYS, ()), *fields.get(CHECKS, ())], self.config.get("CODOC_MAX_SEARCH_KEYS"),
+                          self.resource_type, self.config.get("CODOC_MAX_SEARCH_KEY_CHARS"))
         return fields
 
     def check_unique(self, resource: dict) -> None:

@@ -1,6 +1,7 @@
 """Find the local references (``Type/id``) inside a FHIR resource."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable, Iterable, Iterator
 
@@ -8,6 +9,8 @@ from schemas import ID_CHARS
 
 LOCAL_REFERENCE = re.compile(f"^([A-Z][A-Za-z]+)/({ID_CHARS})(?:/_history/{ID_CHARS})?$")
 RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)[/?]")
+#: Longest reference text :func:`split_local` memoises.
+MEMO_CHARS = 256
 
 
 def iter_references(node: Any) -> list[str]:
@@ -19,12 +22,20 @@ def iter_references(node: Any) -> list[str]:
 
 
 def _collect_references(node: Any, found: list[str]) -> None:
+    """The walk of :func:`iter_references`; a list's objects are walked from its holder (one call less each)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "reference" and isinstance(value, str):
-                found.append(value)
-            elif key != "contained" and isinstance(value, (dict, list)):
+            if isinstance(value, str):
+                if key == "reference":
+                    found.append(value)
+            elif key == "contained":
+                continue
+            elif isinstance(value, dict):
                 _collect_references(value, found)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, (dict, list)):
+                        _collect_references(item, found)
     elif isinstance(node, list):
         for item in node:
             if isinstance(item, (dict, list)):
@@ -48,8 +59,9 @@ def local_references(resource: dict) -> list[str]:
     """Distinct relative ``Type/id`` references (version suffix dropped), in order of appearance."""
     found: dict[str, None] = {}
     for reference in iter_references(resource):
-        if LOCAL_REFERENCE.match(reference):
-            found[normalize_reference(reference)] = None
+        local = split_local(reference)
+        if local:
+            found[local[0]] = None
     return list(found)
 
 
@@ -77,8 +89,21 @@ def normalize_reference(reference: str, base_url: str = "") -> str:
     """``Patient/1/_history/2`` → ``Patient/1``; an absolute URL to this server becomes relative."""
     if base_url and reference.startswith(base_url.rstrip("/") + "/"):
         reference = reference[len(base_url.rstrip("/")) + 1:]
+    local = split_local(reference)
+    return local[0] if local else reference
+
+
+def split_local(reference: str) -> tuple[str, str] | None:
+    """``(Type/id, Type)`` of a relative reference ``Type/id[/_history/v]``; None for any other. Memoised up to
+    MEMO_CHARS characters (a pure function of the text): a write reads the same references several times (the
+    Phenotypes of a note, dozens), and no long text is kept."""
+    return _split_local(reference) if len(reference) <= MEMO_CHARS else _split_local.__wrapped__(reference)
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_local(reference: str) -> tuple[str, str] | None:
     match = LOCAL_REFERENCE.match(reference)
-    return f"{match.group(1)}/{match.group(2)}" if match else reference
+    return (f"{match.group(1)}/{match.group(2)}", match.group(1)) if match else None
 
 
 def rewrite_references(node: Any, replace: Callable[[str], str], into_contained: bool = False) -> Any:

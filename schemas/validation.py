@@ -166,23 +166,21 @@ def _misshapen(expression: str, expected: str, value: Any) -> None:
     raise InvalidError(message, issues=[Issue("structure", message, expression=expression)])
 
 
-def check_search_keys(values: dict, limit: int | None, resource_type: str, max_chars: int | None = None) -> None:
-    """A resource may produce at most ``limit`` search keys (``CODOC_MAX_SEARCH_KEYS``) of at most ``max_chars``
-    characters in all (``CODOC_MAX_SEARCH_KEY_CHARS``): they are stored beside it, so a resource of many distinct
-    words would otherwise outgrow what one database document holds (16 MB).
+def check_search_keys(keys: list[str], limit: int | None, resource_type: str, max_chars: int | None = None) -> None:
+    """A resource may produce at most ``limit`` search keys (``name|value``, ``CODOC_MAX_SEARCH_KEYS``) of at most
+    ``max_chars`` characters in all (``CODOC_MAX_SEARCH_KEY_CHARS``): they are stored beside it, so a resource of many
+    distinct words would otherwise outgrow what one database document holds (16 MB).
 
     :raises PayloadTooLargeError: over a limit (413), naming the parameters that produce the most.
     """
-    counts, chars = {}, {}
-    for name, value in values.items():
-        keys = value if isinstance(value, list) else [value]
-        counts[name] = len(keys)
-        chars[name] = sum(len(k) for k in keys if isinstance(k, str))
-    for measure, total, bound, setting in (("search keys", sum(counts.values()), limit, "CODOC_MAX_SEARCH_KEYS"),
-                                           ("characters of search keys", sum(chars.values()), max_chars,
+    for measure, total, bound, setting in (("search keys", len(keys), limit, "CODOC_MAX_SEARCH_KEYS"),
+                                           ("characters of search keys", sum(map(len, keys)), max_chars,
                                             "CODOC_MAX_SEARCH_KEY_CHARS")):
         if bound and total > bound:
-            by = counts if setting == "CODOC_MAX_SEARCH_KEYS" else chars
+            by: dict[str, int] = {}
+            for key in keys:
+                name = key.partition("|")[0]
+                by[name] = by.get(name, 0) + (1 if setting == "CODOC_MAX_SEARCH_KEYS" else len(key))
             worst = ", ".join(f"{name} ({n})" for name, n in sorted(by.items(), key=lambda c: -c[1])[:3])
             message = (f"{resource_type} would need {total} {measure}, over this server's limit of {bound} "
                        f"({setting}); most from {worst}")

@@ -45,7 +45,8 @@ class ObservationHandler(ResourceHandler):
         if run and source:
             fields.update({SOURCE: source, RUN: run})
             if (resource.get("subject") or {}).get("reference"):
-                fields[REFS] = [r for r in fields[REFS] if r != f"DocumentReference/{source}"]
+                document = f"DocumentReference/{source}"
+                fields[REFS] = [r for r in fields[REFS] if r != document]
         return fields
 
 

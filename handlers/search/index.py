@@ -17,6 +17,8 @@ from handlers.search.params import META_PARAMS, SearchParam
 
 DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?"
                           r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
+TYPE_NAME = re.compile(r"^[A-Z][A-Za-z]+$")
+WORD_BREAK = re.compile(r"[\W_]+")
 MIN_INSTANT = "0001-01-01T00:00:00.000Z"
 MAX_INSTANT = "9999-12-31T23:59:59.999Z"
 #: Longest word kept for string search; longer query words match on their first WORD_MAX characters.
@@ -59,7 +61,8 @@ def exact_word(value: str) -> str | None:
 
 def search_key(param: SearchParam, value: str) -> str:
     """The search key of one value of a keyed parameter: ``name|value``, bounded in length."""
-    return bounded(f"{param.key}|{value}")
+    key = f"{param.key}|{value}"
+    return key if len(key) <= KEY_MAX else bounded(key)
 
 
 def bounded(key: str) -> str:
@@ -70,7 +73,7 @@ def bounded(key: str) -> str:
 
 def escape_token(part: str) -> str:
     """``\\`` and ``|`` escaped, so that ``system|code`` is unambiguous whatever the two hold."""
-    return part.replace("\\", "\\\\").replace("|", "\\|")
+    return part.replace("\\", "\\\\").replace("|", "\\|") if "|" in part or "\\" in part else part
 
 
 def token(system: str | None, code: str | None) -> str:
@@ -106,7 +109,7 @@ def normalize_text(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\W_]+", normalize_text(text)) if w]
+    return [w for w in WORD_BREAK.split(normalize_text(text)) if w]
 
 
 def string_keys(node: Any) -> list[str]:
@@ -125,7 +128,7 @@ def reference_type(reference: str) -> str | None:
     parts = reference.split("?")[0].rstrip("/").split("/")
     if "_history" in parts:
         parts = parts[:parts.index("_history")]
-    return parts[-2] if len(parts) >= 2 and re.match(r"^[A-Z][A-Za-z]+$", parts[-2]) else None
+    return parts[-2] if len(parts) >= 2 and TYPE_NAME.match(parts[-2]) else None
 
 
 # -- dates ---------------------------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 from fhirstore import IndexSpec
 from fhirstore.fields import SEARCH, path
-from handlers.references import normalize_reference
+from handlers.references import split_local
 
 HELPER = path(SEARCH)
 
@@ -67,31 +67,47 @@ class SearchParam:
     def _steps(self) -> tuple[tuple[str, ...], ...]:
         return tuple(tuple(p.split(".")) for p in self.paths)
 
+    @cached_property
+    def _roots(self) -> frozenset[str]:
+        """The fields of the resource its paths start at."""
+        return frozenset(steps[0] for steps in self._steps)
+
+    @cached_property
+    def _extract(self) -> Callable[[Any], Any]:
+        """What gives one node's values (a date's: its range), by type."""
+        index = _index()
+        extract = {"token": index.token_values, "reference": self._reference_values, "string": index.string_keys,
+                   "uri": _uri_values, "date": index.value_range}.get(self.type)
+        if extract is None:
+            raise KeyError(self.type)
+        return extract
+
     def index_value(self, resource: dict) -> Any:
         """The helper value kept for this parameter, or None when the resource has nothing to find it by."""
-        nodes = [node for steps in self._steps for node in values_at(resource, steps)]
+        if resource.keys().isdisjoint(self._roots):  # most parameters of a resource: nothing to walk
+            return None
+        nodes = values_at(resource, self._steps[0])
+        for steps in self._steps[1:]:
+            nodes += values_at(resource, steps)
         if not nodes:
             return None
-        index = _index()
-        kind = self.type
-        if kind == "date":
-            ranges = [r for r in (index.value_range(n) for n in nodes) if r]
+        extract = self._extract
+        if self.type == "date":
+            ranges = [r for r in map(extract, nodes) if r]
             return {"lo": min(r[0] for r in ranges), "hi": max(r[1] for r in ranges)} if ranges else None
-        extract = index.token_values if kind == "token" else self._reference_values if kind == "reference" \
-            else index.string_keys if kind == "string" else _uri_values if kind == "uri" else None
-        if extract is None:
-            raise KeyError(kind)
-        values = list(dict.fromkeys(v for n in nodes for v in extract(n)))
+        values = extract(nodes[0]) if len(nodes) == 1 else [v for n in nodes for v in extract(n)]
         if not values:
             return None
-        return values[0] if self.single else values
+        if self.single:
+            return values[0]
+        return list(dict.fromkeys(values)) if len(values) > 1 else values
 
     def _reference_values(self, node: Any) -> list[str]:
         reference = node.get("reference") if isinstance(node, dict) else None
         if not isinstance(reference, str):
             return []
-        reference = normalize_reference(reference)
-        kind = _index().reference_type(reference)
+        local = split_local(reference)  # normalize_reference and reference_type in one match
+        reference, kind = local or (reference, _index().reference_type(reference))
         return [reference] if not self.targets or kind is None or kind in self.targets else []
 
 
