@@ -249,6 +249,16 @@ def _resources() -> tuple[set[str], set[str]]:
     return icd, atc
 
 
+def unknown_probe_codes(probes, no_concept=()) -> list[str]:
+    """The codes of a round's probe tables (``(text, code, assertion)`` and ``(text, code)`` rows) absent from the
+    edsnlp resources: an ICD-10 code or an ATC code or prefix, a no-concept code also as an ICD-10 category."""
+    icd, atc = _resources()
+    atc_prefixes = {code[:n] for code in atc for n in (1, 3, 4, 5, 7)}
+    bad = [code for _, code, _ in probes if code.replace(".", "") not in icd and code not in atc_prefixes]
+    return bad + [code for _, code in no_concept if code not in atc_prefixes
+                  and not any(c.startswith(code.replace(".", "")) for c in icd)]
+
+
 def test_letters_are_well_formed():
     items = load_letters()
     assert len(items) >= 30
