@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Sequence
+from typing import Callable, Sequence
 
 from . import config
 from .lexicon import is_case_sensitive
@@ -555,16 +555,26 @@ def persisting_signs(concepts: list[Concept], text: str, folded: str) -> list[Co
     """Affirm a hypothetical sign whose condition is its persistence or worsening (see ``_PERSISTING_BEFORE``)."""
     if "persist" not in folded and "aggrav" not in folded and "major" not in folded:
         return concepts
-    affirmed = {c.code for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED}
-    out = []
-    for c in concepts:
-        if c.system == ICD10_SYSTEM and c.assertion == HYPOTHETICAL and c.code in affirmed:
-            before = text[max(0, c.start - 40):c.start]
-            if "persistance" in before.lower() or _PERSISTING_AFTER.match(text, c.end):
-                if _PERSISTING_BEFORE.search(before):
-                    c = dataclasses.replace(c, assertion=AFFIRMED)
-        out.append(c)
-    return out
+
+    def persisting(c: Concept) -> bool:
+        before = text[max(0, c.start - 40):c.start]
+        return bool(("persistance" in before.lower() or _PERSISTING_AFTER.match(text, c.end))
+                    and _PERSISTING_BEFORE.search(before))
+
+    return _affirm_repeated(concepts, lambda c: c.code, persisting)
+
+
+def _affirm_repeated(concepts: list[Concept], key: Callable[[Concept], str],
+                     repeated: Callable[[Concept], bool]) -> list[Concept]:
+    """Affirm each hypothetical ICD-10 concept whose ``key`` an affirmed ICD-10 concept of the note has, where
+    ``repeated`` says the hedge only names that finding again (the note-wide twin of
+    ``qualifiers._conditional_repeat``, which compares words within a chunk)."""
+    affirmed = {key(c) for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED}
+    if not affirmed:
+        return concepts
+    return [dataclasses.replace(c, assertion=AFFIRMED)
+            if c.system == ICD10_SYSTEM and c.assertion == HYPOTHETICAL and key(c) in affirmed and repeated(c) else c
+            for c in concepts]
 
 
 # round 19a: "Migraine sans aura ... Doliprane si migraine", "Ventoline en cas de crise d'asthme": a known
@@ -577,18 +587,13 @@ _ON_DEMAND_BEFORE = re.compile(r"(?:\s*\d+(?:[,.]\d+)?\s*(?:mg|g|µg|mcg|bouffé
 
 def known_on_demand(concepts: list[Concept], text: str) -> list[Concept]:
     """Affirm a hypothetical known disease (``_KNOWN_ON_DEMAND``) that conditions a drug taken on demand."""
-    affirmed = {c.code[:3] for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED
-                and c.code.startswith(_KNOWN_ON_DEMAND)}
-    if not affirmed:
-        return concepts
     drug_ends = [c.end for c in concepts if c.system == ATC_SYSTEM]
-    out = []
-    for c in concepts:
-        if c.system == ICD10_SYSTEM and c.assertion == HYPOTHETICAL and c.code[:3] in affirmed and any(
-                0 <= c.start - e <= 40 and _ON_DEMAND_BEFORE.fullmatch(text, e, c.start) for e in drug_ends):
-            c = dataclasses.replace(c, assertion=AFFIRMED)
-        out.append(c)
-    return out
+
+    def on_demand(c: Concept) -> bool:
+        return c.code.startswith(_KNOWN_ON_DEMAND) and any(
+            0 <= c.start - e <= 40 and _ON_DEMAND_BEFORE.fullmatch(text, e, c.start) for e in drug_ends)
+
+    return _affirm_repeated(concepts, lambda c: c.code[:3], on_demand)
 
 
 # round 17a: "le Kardégic sera à rediscuter", "son Lasilix pourra être réduit": the patient's drug (named with
