@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import gc
 import logging
 import queue
 import threading
@@ -365,6 +366,7 @@ class Enricher:
         the previous one. Returns how many were taken."""
         done = 0
         engine = nlp.get_engine(wait=None)
+        gc.freeze()  # what the process holds by now (app, engine) stays: out of the collector's walks (nlp/loader.py)
         last_sweep = 0.0
         with _Writer() as writer:
             while not (stop and stop.is_set()):

@@ -186,6 +186,18 @@ def test_loader_failure_is_sticky_and_raises_engine_error():
         loader.get()
 
 
+def test_loaded_engine_is_out_of_the_collectors_walks():
+    """What the process holds once the engine is loaded is frozen: a full collection no longer walks it."""
+    import gc
+
+    gc.unfreeze()
+    held = _FakeEngine()
+    assert gc.get_freeze_count() == 0
+    assert Loader(lambda: held).get(wait=None) is held
+    assert gc.get_freeze_count() > 0
+    assert not any(o is held for o in gc.get_objects())  # frozen objects are not tracked in any generation
+
+
 def test_get_engine_starts_loading_lazily():
     loader = Loader(lambda: _FakeEngine())
     assert loader.get(wait=None) is not None
