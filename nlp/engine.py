@@ -758,6 +758,50 @@ def qualifying_adjectives(concepts: list[Concept], text: str) -> list[Concept]:
     return [c for i, c in enumerate(concepts) if i not in drop] if drop else concepts
 
 
+# round 20b: "œdématié" qualifying a mucosa, a wall or an organ seen at endoscopy or imaging ("muqueuse
+# gastrique œdématiée", "paroi vésiculaire œdématiée", "aspect œdématié de la muqueuse") is no oedema R60
+# of the patient's limbs or body; a limb ("cheville œdématiée") keeps it.
+_OEDEMA_ADJECTIVE = re.compile(r"(?:œ|oe)d[ée]mati[ée]e?s?", re.IGNORECASE)
+_OEDEMA_ORGAN = re.compile(r"(?<![\w-])(?:muqueuses?|parois?|aspect|[ée]piglotte|aryt[ée]no[iï]des?|cordes?\s+vocales?"
+                           r"|conjonctives?|cornets?|luette|glotte|larynx|pylore|bulbe|antre|c[æa]cum|vulve|gland"
+                           r"|pr[ée]puce|tympans?|pancr[ée]as|appendice|v[ée]sicule|anses?|sigmo[iï]de|rectum"
+                           r"|c[ôo]lon|estomac|(?:œ|oe)sophage|duod[ée]num|fundus|villosit[ée]s|plis|m[ée]sent[èe]re"
+                           r"|graisse|tissus?\s+sous-cutan[ée]s?)(?![\w-])", re.IGNORECASE)
+
+
+# round 20b: "carence martiale" is the iron-deficiency anaemia D50 of the dev letters; followed by "sans
+# anémie" ("carence martiale sans anémie", "sans anémie associée") it is the iron deficiency E61.1 (the
+# denied anaemia keeps its own D64 negated)
+_WITHOUT_ANAEMIA = re.compile(r"\s*,?\s+(?:sans|non)\s+an[ée]mi(?:e|ante|que)\b", re.IGNORECASE)
+
+
+def iron_deficiency(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """A D50.9 directly followed by "sans anémie" becomes E61.1."""
+    if "an" not in text or not any(c.code == "D50.9" for c in concepts):
+        return concepts
+
+    def without_anaemia(c: Concept) -> str | None:
+        return "E61.1" if _WITHOUT_ANAEMIA.match(text, c.end) and "an" not in c.text[:3].lower() else None
+
+    return _recoded(concepts, ICD10_SYSTEM, ("D50.9",), without_anaemia, display)
+
+
+def organ_oedema(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop the R60 of an "œdématié" adjective whose clause names a mucosa, a wall or an organ before it."""
+    if "dématié" not in text and "dematie" not in text and "DÉMATIÉ" not in text:
+        return concepts
+
+    def organ(c: Concept) -> bool:
+        if c.system != ICD10_SYSTEM or c.code != "R60" or not _OEDEMA_ADJECTIVE.fullmatch(c.text):
+            return False
+        before = text[max(0, c.start - 60):c.start]
+        before = before[max(before.rfind("."), before.rfind(";"), before.rfind(":"), before.rfind("\n")) + 1:]
+        return bool(_OEDEMA_ORGAN.search(before))
+
+    kept = [c for c in concepts if not organ(c)]
+    return kept if len(kept) != len(concepts) else concepts
+
+
 class _LocalMatcher:
     """Phrase matchers for the concepts of server-side CodeSystems.
 
@@ -873,7 +917,8 @@ class EdsEngine:
         concepts = ocular_atc(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
-        concepts = qualifying_adjectives(identifiers(concepts, text), text)
+        concepts = organ_oedema(qualifying_adjectives(identifiers(concepts, text), text), text)
+        concepts = iron_deficiency(concepts, text, self._display)
         concepts = known_on_demand(persisting_signs(concepts, text, sections.folded), text)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
