@@ -769,6 +769,56 @@ _OEDEMA_ORGAN = re.compile(r"(?<![\w-])(?:muqueuses?|parois?|aspect|[ée]piglott
                            r"|graisse|tissus?\s+sous-cutan[ée]s?)(?![\w-])", re.IGNORECASE)
 
 
+# round 20b: "goutte(s)" as drops ("quelques gouttes de collyre", "8 gouttes le soir", "gouttes buvables",
+# "2 gouttes dans chaque oeil") is no gout M10; the rows of round 10 ("1 goutte", "une goutte") cover the
+# usual doses, this covers the rest of the dose wordings
+_DROPS_BEFORE = re.compile(r"(?:\d+|quelques|plusieurs|deux|trois|quatre|cinq|six|huit|dix|quinze|vingt|trente"
+                           r"|quarante|en|les|des|par|aux|avec|\bx|goutte\s+[àa])\s*$", re.IGNORECASE)
+_DROPS_AFTER = re.compile(r"\s*(?:de\s+(?:collyre|solution|sang|s[ée]rum|lait|liquide|pus)|d'(?:huile|eau|urine)"
+                          r"|dans\b|par\s+(?:jour|prise|narine|oreille|[œo]e?il)|le\s+(?:matin|midi|soir)|matin\b"
+                          r"|midi\b|soir\b|x\s*\d|/\s*(?:j|jour|h)\b|buvables?\b|oculaires?\b|auriculaires?\b"
+                          r"|nasales?\b|ophtalmiques?\b|[àa]\s+goutte\b)", re.IGNORECASE)
+
+
+def drops_no_gout(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop the M10 of a bare "goutte(s)" read as drops by its dose or its route."""
+    if "goutte" not in text and "GOUTTE" not in text:
+        return concepts
+
+    def drops(c: Concept) -> bool:
+        if c.system != ICD10_SYSTEM or c.code != "M10" or c.text.lower() not in ("goutte", "gouttes"):
+            return False
+        return bool(_DROPS_BEFORE.search(text[max(0, c.start - 16):c.start]) or _DROPS_AFTER.match(text, c.end))
+
+    kept = [c for c in concepts if not drops(c)]
+    return kept if len(kept) != len(concepts) else concepts
+
+
+# round 20b: a drug class named with one of its molecules beside it ("sous statine (atorvastatine 40)",
+# "bêtabloquant : bisoprolol", "AVK (fluindione)", "clopidogrel (antiagrégant)") is that molecule: the
+# class code adds nothing of the patient's (a class alone keeps its code)
+_CLASS_GAP = re.compile(r"[^.;\n]{0,40}")
+
+
+def class_with_molecule(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop an ATC class (under 7 characters) whose molecule (a 7-character code under it) is named
+    within 40 characters of it in the same sentence."""
+    classes = [c for c in concepts if c.system == ATC_SYSTEM and len(c.code) < 7]
+    if not classes:
+        return concepts
+    molecules = [c for c in concepts if c.system == ATC_SYSTEM and len(c.code) == 7]
+    drop = set()
+    for k in classes:
+        for m in molecules:
+            if not m.code.startswith(k.code) or m.assertion != k.assertion:
+                continue
+            if (0 <= m.start - k.end <= 40 and _CLASS_GAP.fullmatch(text, k.end, m.start)) or (
+                    0 <= k.start - m.end <= 40 and _CLASS_GAP.fullmatch(text, m.end, k.start)):
+                drop.add(id(k))
+                break
+    return [c for c in concepts if id(c) not in drop] if drop else concepts
+
+
 # round 20b: "carence martiale" is the iron-deficiency anaemia D50 of the dev letters; followed by "sans
 # anémie" ("carence martiale sans anémie", "sans anémie associée") it is the iron deficiency E61.1 (the
 # denied anaemia keeps its own D64 negated)
@@ -918,7 +968,7 @@ class EdsEngine:
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
         concepts = organ_oedema(qualifying_adjectives(identifiers(concepts, text), text), text)
-        concepts = iron_deficiency(concepts, text, self._display)
+        concepts = iron_deficiency(class_with_molecule(drops_no_gout(concepts, text), text), text, self._display)
         concepts = known_on_demand(persisting_signs(concepts, text, sections.folded), text)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
