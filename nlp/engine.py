@@ -758,6 +758,100 @@ def qualifying_adjectives(concepts: list[Concept], text: str) -> list[Concept]:
     return [c for i, c in enumerate(concepts) if i not in drop] if drop else concepts
 
 
+# round 20b: "œdématié" qualifying a mucosa, a wall or an organ seen at endoscopy or imaging ("muqueuse
+# gastrique œdématiée", "paroi vésiculaire œdématiée", "aspect œdématié de la muqueuse") is no oedema R60
+# of the patient's limbs or body; a limb ("cheville œdématiée") keeps it.
+_OEDEMA_ADJECTIVE = re.compile(r"(?:œ|oe)d[ée]mati[ée]e?s?", re.IGNORECASE)
+_OEDEMA_ORGAN = re.compile(r"(?<![\w-])(?:muqueuses?|parois?|aspect|[ée]piglotte|aryt[ée]no[iï]des?|cordes?\s+vocales?"
+                           r"|conjonctives?|cornets?|luette|glotte|larynx|pylore|bulbe|antre|c[æa]cum|vulve|gland"
+                           r"|pr[ée]puce|tympans?|pancr[ée]as|appendice|v[ée]sicule|anses?|sigmo[iï]de|rectum"
+                           r"|c[ôo]lon|estomac|(?:œ|oe)sophage|duod[ée]num|fundus|villosit[ée]s|plis|m[ée]sent[èe]re"
+                           r"|graisse|tissus?\s+sous-cutan[ée]s?)(?![\w-])", re.IGNORECASE)
+
+
+# round 20b: "goutte(s)" as drops ("quelques gouttes de collyre", "8 gouttes le soir", "gouttes buvables",
+# "2 gouttes dans chaque oeil") is no gout M10; the rows of round 10 ("1 goutte", "une goutte") cover the
+# usual doses, this covers the rest of the dose wordings
+_DROPS_BEFORE = re.compile(r"(?:\d+|quelques|plusieurs|deux|trois|quatre|cinq|six|huit|dix|quinze|vingt|trente"
+                           r"|quarante|en|les|des|par|aux|avec|\bx|goutte\s+[àa])\s*$", re.IGNORECASE)
+_DROPS_AFTER = re.compile(r"\s*(?:de\s+(?:collyre|solution|sang|s[ée]rum|lait|liquide|pus)|d'(?:huile|eau|urine)"
+                          r"|dans\b|par\s+(?:jour|prise|narine|oreille|[œo]e?il)|le\s+(?:matin|midi|soir)|matin\b"
+                          r"|midi\b|soir\b|x\s*\d|/\s*(?:j|jour|h)\b|buvables?\b|oculaires?\b|auriculaires?\b"
+                          r"|nasales?\b|ophtalmiques?\b|[àa]\s+goutte\b)", re.IGNORECASE)
+
+
+def drops_no_gout(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop the M10 of a bare "goutte(s)" read as drops by its dose or its route."""
+    if "goutte" not in text and "GOUTTE" not in text:
+        return concepts
+
+    def drops(c: Concept) -> bool:
+        if c.system != ICD10_SYSTEM or c.code != "M10" or c.text.lower() not in ("goutte", "gouttes"):
+            return False
+        return bool(_DROPS_BEFORE.search(text[max(0, c.start - 16):c.start]) or _DROPS_AFTER.match(text, c.end))
+
+    kept = [c for c in concepts if not drops(c)]
+    return kept if len(kept) != len(concepts) else concepts
+
+
+# round 20b: a drug class named with one of its molecules beside it ("sous statine (atorvastatine 40)",
+# "bêtabloquant : bisoprolol", "AVK (fluindione)", "clopidogrel (antiagrégant)") is that molecule: the
+# class code adds nothing of the patient's (a class alone keeps its code)
+_CLASS_GAP = re.compile(r"[^.;\n]{0,40}")
+
+
+def class_with_molecule(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop an ATC class (under 7 characters) whose molecule (a 7-character code under it) is named
+    within 40 characters of it in the same sentence."""
+    classes = [c for c in concepts if c.system == ATC_SYSTEM and len(c.code) < 7]
+    if not classes:
+        return concepts
+    molecules = [c for c in concepts if c.system == ATC_SYSTEM and len(c.code) == 7]
+    drop = set()
+    for k in classes:
+        for m in molecules:
+            if not m.code.startswith(k.code) or m.assertion != k.assertion:
+                continue
+            if (0 <= m.start - k.end <= 40 and _CLASS_GAP.fullmatch(text, k.end, m.start)) or (
+                    0 <= k.start - m.end <= 40 and _CLASS_GAP.fullmatch(text, m.end, k.start)):
+                drop.add(id(k))
+                break
+    return [c for c in concepts if id(c) not in drop] if drop else concepts
+
+
+# round 20b: "carence martiale" is the iron-deficiency anaemia D50 of the dev letters; followed by "sans
+# anémie" ("carence martiale sans anémie", "sans anémie associée") it is the iron deficiency E61.1 (the
+# denied anaemia keeps its own D64 negated)
+_WITHOUT_ANAEMIA = re.compile(r"\s*,?\s+(?:sans|non)\s+an[ée]mi(?:e|ante|que)\b", re.IGNORECASE)
+
+
+def iron_deficiency(concepts: list[Concept], text: str, display) -> list[Concept]:
+    """A D50.9 directly followed by "sans anémie" becomes E61.1."""
+    if "an" not in text or not any(c.code == "D50.9" for c in concepts):
+        return concepts
+
+    def without_anaemia(c: Concept) -> str | None:
+        return "E61.1" if _WITHOUT_ANAEMIA.match(text, c.end) and "an" not in c.text[:3].lower() else None
+
+    return _recoded(concepts, ICD10_SYSTEM, ("D50.9",), without_anaemia, display)
+
+
+def organ_oedema(concepts: list[Concept], text: str) -> list[Concept]:
+    """Drop the R60 of an "œdématié" adjective whose clause names a mucosa, a wall or an organ before it."""
+    if "dématié" not in text and "dematie" not in text and "DÉMATIÉ" not in text:
+        return concepts
+
+    def organ(c: Concept) -> bool:
+        if c.system != ICD10_SYSTEM or c.code != "R60" or not _OEDEMA_ADJECTIVE.fullmatch(c.text):
+            return False
+        before = text[max(0, c.start - 60):c.start]
+        before = before[max(before.rfind("."), before.rfind(";"), before.rfind(":"), before.rfind("\n")) + 1:]
+        return bool(_OEDEMA_ORGAN.search(before))
+
+    kept = [c for c in concepts if not organ(c)]
+    return kept if len(kept) != len(concepts) else concepts
+
+
 class _LocalMatcher:
     """Phrase matchers for the concepts of server-side CodeSystems.
 
@@ -873,7 +967,8 @@ class EdsEngine:
         concepts = ocular_atc(concepts, text, self._display)
         concepts = label_mentions(taken_drugs(apposition(concepts, text), text), sections.folded)
         concepts = prevented_diseases(concepts, sections.folded)
-        concepts = qualifying_adjectives(identifiers(concepts, text), text)
+        concepts = organ_oedema(qualifying_adjectives(identifiers(concepts, text), text), text)
+        concepts = iron_deficiency(class_with_molecule(drops_no_gout(concepts, text), text), text, self._display)
         concepts = known_on_demand(persisting_signs(concepts, text, sections.folded), text)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
