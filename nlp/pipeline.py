@@ -286,6 +286,10 @@ EXTRA_NEGATION_PSEUDO = [
     "pas impossible", "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas",
     "n'écarte pas", "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer",
     "sans pouvoir écarter", "sans exclure", "sans éliminer", "sans écarter",
+    # round 20a: "Ne pas hésiter à reconsulter si fièvre", "n'hésitez pas à nous appeler en cas de malaise": an
+    # instruction, no denial
+    "ne pas hésiter", "n'hésitez pas", "n'hésitez surtout pas", "ne pas hésiter à", "n'hésitez pas à",
+    "sans hésiter", "ne pas tarder", "ne tardez pas",
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",

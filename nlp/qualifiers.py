@@ -772,7 +772,8 @@ def _title_colon(norms, s: int, e: int) -> int | None:
 # "Plusieurs hypothèses restent ouvertes pour l'AEG :", "Cadre nosologique incertain : X ou Y")
 _HEDGED_TITLE_HEADS = ("hypothes", "diagnost", "etiolog", "cause", "origine", "piste", "cadre", "orientation")
 _HEDGED_TITLE_LEADS = _TITLE_DETERMINERS | {"l'", "le", "la", "ses", "son", "sa", "leur", "leurs", "plusieur",
-                                             "autre", "quelque", "principaux", "principale"}
+                                             "autre", "quelque", "principaux", "principale",
+                                             "un", "une"}  # round 20a: "Une cause secondaire est à rechercher :"
 # what starts the context of a list item ("- cardiopathie ischémique, qui ne peut être éliminée chez ce patient
 # hypertendu"): the spans after it are not the item's diagnosis
 _ITEM_CONTEXT = frozenset({"chez", "sous", "qui", "avec", "sur", "devant", "malgre", "compte", "car", "puisque",
@@ -805,7 +806,9 @@ def _hedged_titles(doc, norms, spans, matches, out) -> None:
         h = a
         while h < c and norms[h] in _HEDGED_TITLE_LEADS:
             h += 1
-        if h >= c or not norms[h].startswith(_HEDGED_TITLE_HEADS) \
+        if h >= c or not (norms[h].startswith(_HEDGED_TITLE_HEADS) or (
+                # round 20a: "Bilan à la recherche d'une cause secondaire : dysthyroïdie, hypercorticisme"
+                norms[h] == "bilan" and any(norms[i].startswith(("recherch", "depist")) for i in range(h + 1, c)))) \
                 or any(norms[i].startswith(_SETTLED_TITLE) for i in range(h, c)):
             continue
         cue = next(((m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c), None)
@@ -1702,15 +1705,27 @@ def _namely(norms, spans, matches, out) -> None:
     """Round 20a: "Un saignement digestif est à rechercher, notamment un cancer colique", "une cause
     secondaire est à éliminer, en particulier une tumeur": the examples after ", notamment" take the
     following cue that ends right before the comma (in place)."""
-    ends = {}
+    ends, begins = {}, {}
     for cs, ce, label in matches:
         if label in FOLLOWING:
             ends.setdefault(ce, (cs, ce))
+            begins.setdefault(cs, (cs, ce))
     if not ends:
         return
+    n = len(norms)
     for k, (s, e) in enumerate(spans):
         if out[k]:
             continue
+        # "Une néoplasie sous-jacente, notamment pulmonaire, doit être éliminée": an incise of examples between
+        # the span and its cue
+        j = e
+        while j < n and j - e < 3 and (norms[j] == "-" or _adjective_like(norms[j])):
+            j += 1  # an adjective ("sous-jacente": three tokens)
+        if j + 2 < n and norms[j] == "," and (norms[j + 1] in _NAMELY or norms[j + 1:j + 3] == ["en", "particulier"]):
+            q = next((i for i in range(j + 2, min(n, j + 8)) if norms[i] in _CLAUSE_STARTS or "\n" in norms[i]), None)
+            if q is not None and norms[q] == "," and (q + 1) in begins:
+                out[k].append(begins[q + 1])
+                continue
         i = s - 1
         while i > 0 and norms[i] in _LIST_ARTICLES:
             i -= 1
