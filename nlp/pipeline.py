@@ -290,6 +290,9 @@ EXTRA_NEGATION_PSEUDO = [
     # instruction, no denial
     "ne pas hésiter", "n'hésitez pas", "n'hésitez surtout pas", "ne pas hésiter à", "n'hésitez pas à",
     "sans hésiter", "ne pas tarder", "ne tardez pas",
+    # round 20a: "Pas de contre-indication à la poursuite du Kardégic": the drug may go on, nothing is denied
+    "pas de contre-indication", "aucune contre-indication", "sans contre-indication", "absence de contre-indication",
+    "pas de contre indication", "pas de CI",
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
@@ -337,6 +340,9 @@ EXTRA_HYPOTHESIS_PSEUDO = [
     "sans risque", "risque faible", "bas risque", "haut risque", "très haut risque",
 ]
 EXTRA_HYPOTHESIS_PRECEDING = [
+    # round 20a: "Je pense qu'il s'agit d'une migraine", "il me semble qu'il s'agit d'une sciatique"
+    *[f"{who} qu'il s'agit" for who in ("je pense", "nous pensons", "on pense", "je crois", "nous croyons",
+                                         "il me semble", "il nous semble", "je suppose", "nous supposons")],
     # round 13a: "Parmi les hypothèses, une sarcoïdose"
     *[f"parmi les {h}{w}" for h in ("hypothèses", "diagnostics différentiels", "diagnostics possibles",
                                     "diagnostics évoqués", "causes possibles", "étiologies possibles")
