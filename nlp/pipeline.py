@@ -492,6 +492,8 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "en réserve", *_genders("gardé en réserve", "est gardé en réserve", "tenu en réserve", "est tenu en réserve",
                             "conservé en réserve"),
     "à reconsidérer", "sera à reconsidérer", "seront à reconsidérer", "est à reconsidérer", "reste à reconsidérer",
+    # round 20a: "Indication d'un traitement par Prolia à poser après la densitométrie" (a treatment cue)
+    "à poser", "reste à poser", "sera à poser", *_genders("sera posé", "sera discuté", "seront discuté"),
     "sera à rediscuter", "seront à rediscuter", "est à rediscuter",
     "sera à prescrire", "seront à prescrire", "serait à prescrire", "seraient à prescrire",
     # round 18a: a treatment planned or weighed ("Taxol prévu le 12/03", "Keppra en alternative", "le Keppra
@@ -587,7 +589,7 @@ TREATMENT_CUE_PATTERN = (
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
     r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav"
     r"|responsable|a l'origine)[\w ]+"
-    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
+    r"|proposee?s?|envisagee?s?|(?:(?:reste|sera)\s+)?a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager|poser)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "discussion d'anakinra", a treatment held in reserve: "en cas d'échec", "à défaut" (round 15)
     r"|discussion\s+(?:d'|(?:de|du|des)\b)"

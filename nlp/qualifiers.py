@@ -469,6 +469,8 @@ class CueQualifier:
                 _parenthesis_alternatives(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
             _denied_or_list(norms, spans, neg)
+            if "abandonn" in text or "delaiss" in text or "rejet" in text:
+                _dropped_hypothesis(norms, spans, neg)
             _indefinite_complement(norms, spans, neg)
             if "eliminer" in text or "exclure" in text or "ecarter" in text:
                 _plan_infinitive(norms, spans, starts, neg, hyp)
@@ -1735,6 +1737,31 @@ def _namely(norms, spans, matches, out) -> None:
             continue  # (the later items, "notamment une tumeur ou une SEP": _coordinated_articles)
         if norms[i - 1] == "," and i - 1 in ends:
             out[k].append(ends[i - 1])
+
+
+_DROPPED = ("abandonn", "delaiss", "rejet")
+_WEIGHED_HEADS = ("hypothes", "piste", "diagnostic", "suspicion")
+
+
+def _dropped_hypothesis(norms, spans, neg) -> None:
+    """Round 20a: "L'hypothèse d'un lymphome a été abandonnée", "la piste d'une sarcoïdose est délaissée": a
+    hypothesis given up is denied (a drug "abandonné" is a stopped one, annotated affirmed: only a span that an
+    "hypothèse / piste / diagnostic de" introduces; in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k] or s < 2:
+            continue
+        i = s - 1
+        if norms[i] in _ARTICLES:
+            i -= 1
+        if not (i > 0 and norms[i] in ("de", "d'", "du", "des") and norms[i - 1].startswith(_WEIGHED_HEADS)):
+            continue
+        for j in range(e, min(n, e + 8)):
+            if norms[j] in _CLAUSE_STARTS or "\n" in norms[j]:
+                break
+            if norms[j].startswith(_DROPPED):
+                neg[k].append((j, j + 1))
+                break
 
 
 def _indefinite_complement(norms, spans, neg) -> None:
