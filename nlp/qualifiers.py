@@ -1515,7 +1515,7 @@ def _conditional_list(norms, spans, out) -> None:
         between = norms[pe:spans[k][0]]
         # round 20a: an adjective or two after the previous item ("en cas de vertige prolongé, de céphalées")
         skipped = 0
-        while skipped < 2 and len(between) > 2 and between[0] not in _COORDINATORS and _adjective_like(between[0]):
+        while skipped < 2 and len(between) > 1 and between[0] not in _COORDINATORS and _adjective_like(between[0]):
             between, skipped = between[1:], skipped + 1
         if not (1 <= len(between) <= 2 and between[0] in _COORDINATORS
                 and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
