@@ -808,6 +808,8 @@ def _hedged_titles(doc, norms, spans, matches, out) -> None:
         h = a
         while h < c and norms[h] in _HEDGED_TITLE_LEADS:
             h += 1
+        if h > a and norms[h - 1] in ("un", "une") and not norms[h].startswith(("cause", "etiolog", "diagnost")):
+            continue  # round 20a: "Une cause secondaire est à rechercher :", not "Une origine ... est suspectée : arrêt"
         if h >= c or not (norms[h].startswith(_HEDGED_TITLE_HEADS) or (
                 # round 20a: "Bilan à la recherche d'une cause secondaire : dysthyroïdie, hypercorticisme"
                 norms[h] == "bilan" and any(norms[i].startswith(("recherch", "depist")) for i in range(h + 1, c)))) \
