@@ -340,6 +340,13 @@ EXTRA_HYPOTHESIS_PSEUDO = [
     "sans risque", "risque faible", "bas risque", "haut risque", "très haut risque",
 ]
 EXTRA_HYPOTHESIS_PRECEDING = [
+    # round 20a: a complication watched for ("Surveillance de l'apparition d'une mucite"), the signs to come back
+    # for ("Signes devant faire reconsulter : fièvre, céphalées")
+    *[f"{w}{e} {d}" for w in ("surveillance de l'", "surveiller l'", "guetter l'", "dépister l'")
+      for e in ("apparition", "survenue") for d in ("d'", "de", "du", "des")],
+    *[f"signes {w}" for w in ("devant faire reconsulter", "devant faire consulter", "devant amener à consulter",
+                              "devant amener à reconsulter", "d'alerte", "d'alarme", "qui doivent faire consulter",
+                              "qui doivent faire reconsulter")],
     # round 20a: "Je pense qu'il s'agit d'une migraine", "il me semble qu'il s'agit d'une sciatique"
     *[f"{who} qu'il s'agit" for who in ("je pense", "nous pensons", "on pense", "je crois", "nous croyons",
                                          "il me semble", "il nous semble", "je suppose", "nous supposons")],
@@ -589,7 +596,8 @@ TREATMENT_CUE_PATTERN = (
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
     r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav"
     r"|responsable|a l'origine)[\w ]+"
-    r"|proposee?s?|envisagee?s?|(?:(?:reste|sera)\s+)?a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager|poser)"
+    r"|proposee?s?|envisagee?s?"
+    r"|(?:(?:reste|sera)\s+)?a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager|poser)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "discussion d'anakinra", a treatment held in reserve: "en cas d'échec", "à défaut" (round 15)
     r"|discussion\s+(?:d'|(?:de|du|des)\b)"

@@ -809,7 +809,7 @@ def _hedged_titles(doc, norms, spans, matches, out) -> None:
         while h < c and norms[h] in _HEDGED_TITLE_LEADS:
             h += 1
         if h > a and norms[h - 1] in ("un", "une") and not norms[h].startswith(("cause", "etiolog", "diagnost")):
-            continue  # round 20a: "Une cause secondaire est à rechercher :", not "Une origine ... est suspectée : arrêt"
+            continue  # round 20a: "Une cause secondaire est à rechercher :", not "Une origine est suspectée : arrêt"
         if h >= c or not (norms[h].startswith(_HEDGED_TITLE_HEADS) or (
                 # round 20a: "Bilan à la recherche d'une cause secondaire : dysthyroïdie, hypercorticisme"
                 norms[h] == "bilan" and any(norms[i].startswith(("recherch", "depist")) for i in range(h + 1, c)))) \
@@ -1506,6 +1506,36 @@ def _coordinated(norms, spans, out) -> None:
 _LIST_ARTICLES = _ARTICLES | {"d'", "de", "des", "du"}
 
 
+_LIST_EVENTS = frozenset({"apparition", "majoration", "aggravation", "persistance", "survenue", "reprise",
+                          "recidive", "reapparition", "installation"})
+_MEASURE = re.compile(r"^(?:[<>≥≤=]|\d[\d,.]*|°c?|c|%|mmhg|kg|mg|g|g/l|mmol/l|h|j|jours?|heures?)$")
+
+
+def _list_gap(between: list[str]) -> bool:
+    """Round 20a: the words between two items of a list: a coordinator, then an article, a preposition or an
+    event ("apparition d'oedèmes"); after the first item an adjective or two ("fièvre persistante, toux") or a
+    measure ("fièvre > 38,5 °C, frissons"), and a comma before the coordinator (", ou palpitations")."""
+    i, skipped = 0, 0
+    while i < len(between) - 1 and skipped < 4 and between[i] not in _COORDINATORS and (
+            _MEASURE.match(between[i]) or (skipped < 2 and _adjective_like(between[i]))):
+        i, skipped = i + 1, skipped + 1
+    rest = between[i:]
+    if len(rest) > 1 and rest[0] == "," and rest[1] in ("ou", "et", "ni"):
+        rest = rest[1:]
+    if not rest or rest[0] not in _COORDINATORS:
+        return False
+    rest = rest[1:]
+    if rest and rest[0] in _LIST_EVENTS:
+        rest = rest[1:]
+        if not rest or rest[0] not in ("de", "d'", "du", "des"):
+            return False
+        rest = rest[1:]
+        if rest and rest[0] in _ARTICLES:
+            rest = rest[1:]
+        return not rest
+    return len(rest) == 0 or (len(rest) == 1 and rest[0] in _LIST_ARTICLES)
+
+
 def _conditional_list(norms, spans, out) -> None:
     """Round 18a: "Reconsulter si fièvre, toux ou dyspnée": the bare items coordinated after a span that a
     preceding "si" qualifies take that cue (in place); round 19a: also "en cas de" ("Reconsulter en cas de
@@ -1514,13 +1544,8 @@ def _conditional_list(norms, spans, out) -> None:
         if out[k]:
             continue
         ps, pe = spans[k - 1]
-        between = norms[pe:spans[k][0]]
-        # round 20a: an adjective or two after the previous item ("en cas de vertige prolongé, de céphalées")
-        skipped = 0
-        while skipped < 2 and len(between) > 1 and between[0] not in _COORDINATORS and _adjective_like(between[0]):
-            between, skipped = between[1:], skipped + 1
-        if not (1 <= len(between) <= 2 and between[0] in _COORDINATORS
-                and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
+        # round 20a: an adjective, a measure, an event between the items (_list_gap)
+        if not _list_gap(norms[pe:spans[k][0]]):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps and (norms[c[0]] in ("si", "s'il", "s'ils") or (
             norms[c[0]] == "en" and c[0] + 1 < len(norms) and norms[c[0] + 1] == "cas")))

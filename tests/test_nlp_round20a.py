@@ -56,6 +56,12 @@ PROBES = [
     ("Une cause secondaire est à rechercher : hypothyroïdie, hypercorticisme.", "E24.9", "hypothetical"),
     ("Bilan à la recherche d'une cause secondaire : hypothyroïdie, hypercorticisme.", "E24.9", "hypothetical"),
     ("Uvéite antérieure droite, évoquant une uvéite liée à une spondylarthrite.", "H20.9", "affirmed"),
+    # second pass: the items of a conditional list past an event, a measure, a ", ou"; watched complications
+    ("À revoir si majoration de la dyspnée, apparition d'oedèmes ou prise de poids.", "R60", "hypothetical"),
+    ("Appeler le 15 si douleur thoracique, malaise, ou palpitations.", "R00.2", "hypothetical"),
+    ("En cas de fièvre > 38,5 °C, frissons ou brûlures mictionnelles, consulter.", "R30.0", "hypothetical"),
+    ("Surveillance de l'apparition d'une mucite sous 5-FU.", "K12.1", "hypothetical"),
+    ("Signes devant faire reconsulter : fièvre, céphalées, raideur de nuque.", "R51", "hypothetical"),
     # one's own guess
     ("Je pense qu'il s'agit d'une sciatique.", "M54", "hypothetical"),
     ("Indication d'un traitement par Fosamax à poser après la densitométrie.", "M05BA04", "hypothetical"),
