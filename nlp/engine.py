@@ -577,6 +577,29 @@ def _affirm_repeated(concepts: list[Concept], key: Callable[[Concept], str],
             for c in concepts]
 
 
+# round 20a: "Uvéite antérieure aiguë, évoquant une uvéite liée à l'HLA-B27", "pneumopathie ... faisant discuter une
+# pneumopathie d'origine virale": a hedged mention of an affirmed disease's category, in its sentence, qualified by
+# a cause ("liée à", "due à", "secondaire à", "d'origine", "dans le cadre de"): the hedge weighs the cause
+_CAUSE_AFTER = re.compile(r"\s*(?:[\w-]+\s+){0,2}?(?:(?:li[ée]e?s?|due?s?|secondaires?|imputables?|associ[ée]e?s?)\s+"
+                          r"(?:à|a|au|aux)\b|d'origine\b|dans\s+le\s+cadre\b|sur\s+(?:une?|des)\b)", re.IGNORECASE)
+_SENTENCE_ENDS = (".", ";", "\n", "?", "!")
+
+
+def evoked_cause(concepts: list[Concept], text: str) -> list[Concept]:
+    """Affirm a hypothetical ICD-10 concept that names again the category of a disease affirmed before it in its
+    sentence, followed by its cause (see ``_CAUSE_AFTER``)."""
+    if not any(c.assertion == HYPOTHETICAL for c in concepts):
+        return concepts
+    affirmed = [c for c in concepts if c.system == ICD10_SYSTEM and c.assertion == AFFIRMED]
+
+    def evoked(c: Concept) -> bool:
+        return bool(_CAUSE_AFTER.match(text, c.end)) and any(
+            a.code[:3] == c.code[:3] and a.end <= c.start and c.start - a.end <= 160
+            and not any(ch in text[a.end:c.start] for ch in _SENTENCE_ENDS) for a in affirmed)
+
+    return _affirm_repeated(concepts, lambda c: c.code[:3], evoked)
+
+
 # round 19a: "Migraine sans aura ... Doliprane si migraine", "Ventoline en cas de crise d'asthme": a known
 # chronic disease (affirmed elsewhere in the note) named as the condition of a drug taken on demand is there
 _KNOWN_ON_DEMAND = ("G40", "G43", "G44", "G47", "J30", "J44", "J45", "K21", "L50", "M10", "N94", "F41")
@@ -969,7 +992,7 @@ class EdsEngine:
         concepts = prevented_diseases(concepts, sections.folded)
         concepts = organ_oedema(qualifying_adjectives(identifiers(concepts, text), text), text)
         concepts = iron_deficiency(class_with_molecule(drops_no_gout(concepts, text), text), text, self._display)
-        concepts = known_on_demand(persisting_signs(concepts, text, sections.folded), text)
+        concepts = evoked_cause(known_on_demand(persisting_signs(concepts, text, sections.folded), text), text)
         concepts = compound_signs(concepts, self._display)
         concepts.sort(key=lambda c: (c.start, c.end, c.system, c.code))
         log.debug(

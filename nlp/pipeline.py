@@ -286,6 +286,13 @@ EXTRA_NEGATION_PSEUDO = [
     "pas impossible", "n'élimine pas", "n'éliminent pas", "n'exclut pas", "n'excluent pas",
     "n'écarte pas", "n'écartent pas", "sans pouvoir exclure", "sans pouvoir éliminer",
     "sans pouvoir écarter", "sans exclure", "sans éliminer", "sans écarter",
+    # round 20a: "Ne pas hésiter à reconsulter si fièvre", "n'hésitez pas à nous appeler en cas de malaise": an
+    # instruction, no denial
+    "ne pas hésiter", "n'hésitez pas", "n'hésitez surtout pas", "ne pas hésiter à", "n'hésitez pas à",
+    "sans hésiter", "ne pas tarder", "ne tardez pas",
+    # round 20a: "Pas de contre-indication à la poursuite du Kardégic": the drug may go on, nothing is denied
+    "pas de contre-indication", "aucune contre-indication", "sans contre-indication", "absence de contre-indication",
+    "pas de contre indication", "pas de CI",
 ]
 EXTRA_NEGATION_PRECEDING = [
     "absence d'", "absence de", "pas d'argument pour", "pas d'argument en faveur d'",
@@ -333,6 +340,16 @@ EXTRA_HYPOTHESIS_PSEUDO = [
     "sans risque", "risque faible", "bas risque", "haut risque", "très haut risque",
 ]
 EXTRA_HYPOTHESIS_PRECEDING = [
+    # round 20a: a complication watched for ("Surveillance de l'apparition d'une mucite"), the signs to come back
+    # for ("Signes devant faire reconsulter : fièvre, céphalées")
+    *[f"{w}{e} {d}" for w in ("surveillance de l'", "surveiller l'", "guetter l'", "dépister l'")
+      for e in ("apparition", "survenue") for d in ("d'", "de", "du", "des")],
+    *[f"signes {w}" for w in ("devant faire reconsulter", "devant faire consulter", "devant amener à consulter",
+                              "devant amener à reconsulter", "d'alerte", "d'alarme", "qui doivent faire consulter",
+                              "qui doivent faire reconsulter")],
+    # round 20a: "Je pense qu'il s'agit d'une migraine", "il me semble qu'il s'agit d'une sciatique"
+    *[f"{who} qu'il s'agit" for who in ("je pense", "nous pensons", "on pense", "je crois", "nous croyons",
+                                         "il me semble", "il nous semble", "je suppose", "nous supposons")],
     # round 13a: "Parmi les hypothèses, une sarcoïdose"
     *[f"parmi les {h}{w}" for h in ("hypothèses", "diagnostics différentiels", "diagnostics possibles",
                                     "diagnostics évoqués", "causes possibles", "étiologies possibles")
@@ -482,6 +499,8 @@ EXTRA_HYPOTHESIS_FOLLOWING = [
     "en réserve", *_genders("gardé en réserve", "est gardé en réserve", "tenu en réserve", "est tenu en réserve",
                             "conservé en réserve"),
     "à reconsidérer", "sera à reconsidérer", "seront à reconsidérer", "est à reconsidérer", "reste à reconsidérer",
+    # round 20a: "Indication d'un traitement par Prolia à poser après la densitométrie" (a treatment cue)
+    "à poser", "reste à poser", "sera à poser", *_genders("sera posé", "sera discuté", "seront discuté"),
     "sera à rediscuter", "seront à rediscuter", "est à rediscuter",
     "sera à prescrire", "seront à prescrire", "serait à prescrire", "seraient à prescrire",
     # round 18a: a treatment planned or weighed ("Taxol prévu le 12/03", "Keppra en alternative", "le Keppra
@@ -577,7 +596,8 @@ TREATMENT_CUE_PATTERN = (
     r"(?!expliqu|en cause|rendre compte|correspond|evoqu|temoign|tradui|lie|en rapport"
     r"|elimin|exclu|ecart|confirm|recherch|y\s|contribu|particip|jouer|implique|favoris|aggrav"
     r"|responsable|a l'origine)[\w ]+"
-    r"|proposee?s?|envisagee?s?|a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager)"
+    r"|proposee?s?|envisagee?s?"
+    r"|(?:(?:reste|sera)\s+)?a\s+(?:proposer|introduire|prevoir|instaurer|debuter|envisager|poser)"
     r"|propositions?\s+(?:de|d'|du)|discuter(?:ons|a|ont)|(?:introduction|mise\s+en\s+route)\s+prochaine"
     # "discussion d'anakinra", a treatment held in reserve: "en cas d'échec", "à défaut" (round 15)
     r"|discussion\s+(?:d'|(?:de|du|des)\b)"

@@ -58,6 +58,7 @@ qualifiers, built with the same cues, on the development letters.
 from __future__ import annotations
 
 import bisect
+import re
 from itertools import accumulate, chain
 from operator import add
 from typing import NamedTuple, Sequence
@@ -463,7 +464,13 @@ class CueQualifier:
             _post_cue_after_comma(norms, spans, cues[1], hyp)
             _parenthesis_before_cue(norms, spans, cues[0], neg)
             _parenthesis_before_cue(norms, spans, cues[1], hyp)
+            if "(" in text:
+                _parenthesis_alternatives(norms, spans, cues[0], neg)
+                _parenthesis_alternatives(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, neg)
+            _denied_or_list(norms, spans, neg)
+            if "abandonn" in text or "delaiss" in text or "rejet" in text:
+                _dropped_hypothesis(norms, spans, neg)
             _indefinite_complement(norms, spans, neg)
             if "eliminer" in text or "exclure" in text or "ecarter" in text:
                 _plan_infinitive(norms, spans, starts, neg, hyp)
@@ -475,6 +482,9 @@ class CueQualifier:
             _taken_drug(norms, spans, hyp)
             _dosed_after_colon(norms, spans, hyp)
             _known_disease(norms, spans, neg)
+            if "notamment" in text or "particulier" in text or "surtout" in text or "essentiellement" in text \
+                    or "principalement" in text:
+                _namely(norms, spans, cues[1], hyp)
             _coordinated(norms, spans, hyp)
             _conditional_list(norms, spans, hyp)
             _agent_following(norms, spans, hyp)
@@ -505,6 +515,11 @@ class CueQualifier:
                 _dd_title(doc, norms, spans, hyp)
             if "confirm" in text or "positi" in text:
                 _if_confirmed(norms, spans, hyp)
+                _preposed_confirmation(norms, spans, hyp)
+            if "reevalu" in text or "rediscut" in text or "reconsider" in text:
+                _indefinite_treatment_reassessed(norms, spans, hyp)
+            if "justifi" in text or "s'impose" in text or "recommand" in text:
+                _unjustified_subject(norms, spans, starts, neg)
             if "si " in text or "s'il" in text or "s' il" in text or "absence" in text or "defaut" in text \
                     or "echec" in text or "toleran" in text or "effets" in text:
                 _if_result_then(norms, spans, hyp)
@@ -759,7 +774,8 @@ def _title_colon(norms, s: int, e: int) -> int | None:
 # "Plusieurs hypothèses restent ouvertes pour l'AEG :", "Cadre nosologique incertain : X ou Y")
 _HEDGED_TITLE_HEADS = ("hypothes", "diagnost", "etiolog", "cause", "origine", "piste", "cadre", "orientation")
 _HEDGED_TITLE_LEADS = _TITLE_DETERMINERS | {"l'", "le", "la", "ses", "son", "sa", "leur", "leurs", "plusieur",
-                                             "autre", "quelque", "principaux", "principale"}
+                                             "autre", "quelque", "principaux", "principale",
+                                             "un", "une"}  # round 20a: "Une cause secondaire est à rechercher :"
 # what starts the context of a list item ("- cardiopathie ischémique, qui ne peut être éliminée chez ce patient
 # hypertendu"): the spans after it are not the item's diagnosis
 _ITEM_CONTEXT = frozenset({"chez", "sous", "qui", "avec", "sur", "devant", "malgre", "compte", "car", "puisque",
@@ -792,7 +808,11 @@ def _hedged_titles(doc, norms, spans, matches, out) -> None:
         h = a
         while h < c and norms[h] in _HEDGED_TITLE_LEADS:
             h += 1
-        if h >= c or not norms[h].startswith(_HEDGED_TITLE_HEADS) \
+        if h > a and norms[h - 1] in ("un", "une") and not norms[h].startswith(("cause", "etiolog", "diagnost")):
+            continue  # round 20a: "Une cause secondaire est à rechercher :", not "Une origine est suspectée : arrêt"
+        if h >= c or not (norms[h].startswith(_HEDGED_TITLE_HEADS) or (
+                # round 20a: "Bilan à la recherche d'une cause secondaire : dysthyroïdie, hypercorticisme"
+                norms[h] == "bilan" and any(norms[i].startswith(("recherch", "depist")) for i in range(h + 1, c)))) \
                 or any(norms[i].startswith(_SETTLED_TITLE) for i in range(h, c)):
             continue
         cue = next(((m[0], m[1]) for m in matches if a <= m[0] and m[1] <= c), None)
@@ -910,6 +930,26 @@ def _following_eventual(norms, spans, matches):
             else (s, e, label) for s, e, label in matches]
 
 
+_REASON_LEADS = (("vu",), ("devant",), ("compte", "tenu"), ("en", "raison"), ("du", "fait"), ("etant", "donne"),
+                 ("au", "vu"), ("en", "regard"), ("par", "rapport"))
+_REASON_ENDS = frozenset({".", ";", ",", ")", ":", "?", "!", "et"})
+
+
+def _reason_history(norms, s: int) -> bool:
+    """Round 20a: "familial(e)" of a bare "antécédent(s) familial(aux)" given as a reason ("vu l'antécédent
+    familial", "compte tenu des antécédents familiaux", then the clause ends): it names no relative's
+    disease ("Vu l'antécédent familial de cancer colique, ..." keeps its family reading)."""
+    if s < 2 or not norms[s - 1].startswith("antecedent") or (
+            s + 1 < len(norms) and norms[s + 1] not in _REASON_ENDS and "\n" not in norms[s + 1]):
+        return False
+    j = s - 2
+    if norms[j] in ("l'", "les", "des", "de", "d'", "du", "cet", "ces", "cet", "ses", "son", "ce"):
+        j -= 1
+    if j >= 0 and norms[j] in ("de", "d'"):
+        j -= 1
+    return any(tuple(norms[j - len(lead) + 1:j + 1]) == lead for lead in _REASON_LEADS if j - len(lead) + 1 >= 0)
+
+
 def _not_relatives(norms, spans, starts, matches):
     """Family cues that name no relative of the patient: "familial(e)" right
     after or inside a span (a disease's name: "hypercholestérolémie
@@ -920,6 +960,9 @@ def _not_relatives(norms, spans, starts, matches):
     sentence_starts = set(starts)
     for m in matches:
         s, e, label = m
+        if label == "family" and e == s + 2 and norms[s].startswith("antecedent") \
+                and norms[s + 1].startswith("famili") and _reason_history(norms, s + 1):
+            continue  # round 20a: "un cancer colique à rechercher vu l'antécédent familial": a reason
         if label == "family" and e == s + 1:
             w = norms[s]
             if w.startswith("famili") and w != "famille" and any(
@@ -935,6 +978,8 @@ def _not_relatives(norms, spans, starts, matches):
                 continue  # "une forme familiale de SLA": the patient's disease (round 12a)
             if w.startswith("famili") and w != "famille" and s > 0 and norms[s - 1] in _SCREENINGS:
                 continue  # round 19a: "hémochromatose découverte par dépistage familial": the patient's
+            if w.startswith("famili") and w != "famille" and _reason_history(norms, s):
+                continue  # round 20a: "un cancer colique à rechercher vu l'antécédent familial": a reason
             if w in ("enfant", "enfants") and (
                     (s > 0 and norms[s - 1] in _THE_PATIENT)
                     or (s > 1 and norms[s - 1] in ("un", "une") and norms[s - 2] == "chez")
@@ -1461,6 +1506,36 @@ def _coordinated(norms, spans, out) -> None:
 _LIST_ARTICLES = _ARTICLES | {"d'", "de", "des", "du"}
 
 
+_LIST_EVENTS = frozenset({"apparition", "majoration", "aggravation", "persistance", "survenue", "reprise",
+                          "recidive", "reapparition", "installation"})
+_MEASURE = re.compile(r"^(?:[<>≥≤=]|\d[\d,.]*|°c?|c|%|mmhg|kg|mg|g|g/l|mmol/l|h|j|jours?|heures?)$")
+
+
+def _list_gap(between: list[str]) -> bool:
+    """Round 20a: the words between two items of a list: a coordinator, then an article, a preposition or an
+    event ("apparition d'oedèmes"); after the first item an adjective or two ("fièvre persistante, toux") or a
+    measure ("fièvre > 38,5 °C, frissons"), and a comma before the coordinator (", ou palpitations")."""
+    i, skipped = 0, 0
+    while i < len(between) - 1 and skipped < 4 and between[i] not in _COORDINATORS and (
+            _MEASURE.match(between[i]) or (skipped < 2 and _adjective_like(between[i]))):
+        i, skipped = i + 1, skipped + 1
+    rest = between[i:]
+    if len(rest) > 1 and rest[0] == "," and rest[1] in ("ou", "et", "ni"):
+        rest = rest[1:]
+    if not rest or rest[0] not in _COORDINATORS:
+        return False
+    rest = rest[1:]
+    if rest and rest[0] in _LIST_EVENTS:
+        rest = rest[1:]
+        if not rest or rest[0] not in ("de", "d'", "du", "des"):
+            return False
+        rest = rest[1:]
+        if rest and rest[0] in _ARTICLES:
+            rest = rest[1:]
+        return not rest
+    return len(rest) == 0 or (len(rest) == 1 and rest[0] in _LIST_ARTICLES)
+
+
 def _conditional_list(norms, spans, out) -> None:
     """Round 18a: "Reconsulter si fièvre, toux ou dyspnée": the bare items coordinated after a span that a
     preceding "si" qualifies take that cue (in place); round 19a: also "en cas de" ("Reconsulter en cas de
@@ -1469,12 +1544,251 @@ def _conditional_list(norms, spans, out) -> None:
         if out[k]:
             continue
         ps, pe = spans[k - 1]
-        between = norms[pe:spans[k][0]]
-        if not (1 <= len(between) <= 2 and between[0] in _COORDINATORS
-                and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
+        # round 20a: an adjective, a measure, an event between the items (_list_gap)
+        if not _list_gap(norms[pe:spans[k][0]]):
             continue
         out[k].extend(c for c in out[k - 1] if c[1] <= ps and (norms[c[0]] in ("si", "s'il", "s'ils") or (
             norms[c[0]] == "en" and c[0] + 1 < len(norms) and norms[c[0] + 1] == "cas")))
+
+
+_PAREN_LIST_SEPARATORS = frozenset({",", "ou", "et", "/"})
+
+
+def _alternatives(norms, spans, a: int, b: int) -> bool:
+    """``norms[a:b]`` is a list of short alternatives: each item between "," / "ou" / "et" a span (an article
+    before it allowed) or one bare word ("(SEP, tumeur)", not "(patient sous Doliprane, HTA)")."""
+    covered = set()
+    for s, e in spans:
+        if a <= s and e <= b:
+            covered.update(range(s, e))
+    item: list[int] = []
+    for i in range(a, b + 1):
+        if i == b or norms[i] in _PAREN_LIST_SEPARATORS:
+            rest = [j for j in item if j not in covered and norms[j] not in _ARTICLES]
+            if not item or (len(rest) > 1 or (rest and len(rest) < len(item))) \
+                    or any(not norms[j].replace("-", "").isalpha() for j in rest):
+                return False
+            item = []
+        else:
+            item.append(i)
+    return True
+
+
+def _parenthesis_alternatives(norms, spans, matches, out) -> None:
+    """Round 20a: "Pas d'argument pour une névralgie symptomatique (SEP, tumeur)", "évoquant une maladie
+    systémique (lupus, sarcoïdose)": the items of a parenthesis that lists alternatives (a "," or "ou"
+    inside) right after a noun phrase take the preceding cue of that phrase, which edsnlp's termination "("
+    cut off (in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if out[k] or s < 3:
+            continue
+        opening = next((j for j in range(s - 1, max(-1, s - 8), -1) if norms[j] in ("(", ")")), None)
+        if opening is None or norms[opening] != "(":
+            continue
+        close = next((j for j in range(e, min(n, e + 10)) if norms[j] in ("(", ")", ".", ";", "\n")), None)
+        if close is None or norms[close] != ")":
+            continue
+        inside = norms[opening + 1:close]
+        if not any(w in (",", "ou") for w in inside) or not _alternatives(norms, spans, opening + 1, close):
+            continue
+        for cs, ce, *label in matches:
+            if label and label[0] not in PRECEDING:
+                continue
+            # the phrase between the cue and the "(" names no concept: a class the parenthesis details
+            # ("une névralgie symptomatique (SEP, tumeur)"), not a finding and its evidence ("IRA probablement
+            # fonctionnelle sur déshydratation (diarrhées, diurétique)")
+            if ce < opening and opening - ce <= 4 and norms[ce] in _LIST_ARTICLES and not any(
+                    w in _CLAUSE_STARTS or w in ("(", ")", "sur", "devant") or "\n" in w
+                    for w in norms[ce:opening]) and not any(ce <= a < opening for a, _ in spans) \
+                    and (cs, ce) not in out[k]:
+                out[k].append((cs, ce))
+
+
+_REASSESSED = ("reevalu", "rediscut", "reconsider", "reflechi")
+_TREATMENT_NOUNS = frozenset({"traitement", "relais", "recours", "switch", "passage", "ajout", "introduction",
+                              "anticoagulation", "antibiotherapie", "corticotherapie", "immunotherapie"})
+
+
+def _indefinite_treatment_reassessed(norms, spans, hyp) -> None:
+    """Round 20a: "Le bénéfice d'un traitement par Inexium sera réévalué", "l'intérêt d'un relais par
+    Xarelto sera rediscuté": a drug named only as "un traitement par X" (an indefinite, not the drug taken:
+    "le bénéfice du Kardégic sera réévalué" keeps it affirmed) whose clause ends on "sera réévalué(e)",
+    "sera rediscuté(e)", "à réévaluer" is a treatment to come (a treatment cue: no disease is hedged)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if hyp[k] or s < 3 or norms[s - 1] not in ("par", "de", "d'", "au", "a"):
+            continue
+        lead = norms[max(0, s - 5):s - 1]
+        if not (lead and lead[-1] in _TREATMENT_NOUNS and len(lead) >= 2 and lead[-2] in ("un", "une")):
+            continue
+        j = e
+        while j < n and j - e <= 12 and norms[j] not in _TITLE_STOPS and norms[j] != "\n":
+            w = norms[j]
+            if w.startswith(_REASSESSED) and j > 0 and norms[j - 1] in (
+                    "sera", "seront", "est", "a", "etre", "pourra", "devra", "reste"):
+                a = j - 1 if norms[j - 1] != "a" or norms[j - 2] not in ("est", "sera", "reste") else j - 2
+                hyp[k].append((a, j + 1))
+                break
+            j += 1
+
+
+_UNJUSTIFIED = re.compile(r"^(?:n'(?:est|sont|etait|etaient|apparait|semble)\s+(?:pas|plus|nullement)\s+"
+                          r"(?:\w+\s+)?justifiee?s?|ne\s+(?:se\s+justifie|s'impose)\s+pas"
+                          r"|n'est\s+(?:pas|plus)\s+(?:recommandee?|licite|raisonnable|souhaitable))\b")
+_SUBJECT_LEAD = frozenset({"le", "la", "l'", "les", "un", "une", "ce", "cet", "cette", "-", "*", "•", "par",
+                           "traitement", "anticoagulation", "antibiotherapie", "corticotherapie", "relais",
+                           "d'emblee"})
+
+
+def _unjustified_subject(norms, spans, starts, neg) -> None:
+    """Round 20a: "Le Solupred n'est pas justifié d'emblée", "Un traitement par Eliquis ne se justifie pas",
+    "Une antibiothérapie par Augmentin n'est pas justifiée": the only span of the subject of "n'est pas
+    justifié(e)" is denied; a subject that coordinates ("L'association Kardégic et Eliquis n'est pas
+    justifiée", round 19a) or names more than a drug keeps its assertion (in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k]:
+            continue
+        i = bisect.bisect_right(starts, s) - 1
+        lead = norms[starts[i]:s]
+        if not all(w in _SUBJECT_LEAD for w in lead):
+            continue
+        j = e
+        while j < n and j - e <= 4 and not norms[j].startswith("n'") and norms[j] != "ne" \
+                and norms[j] not in _CLAUSE_STARTS and norms[j] not in ("et", "ou", "avec", "+", "\n"):
+            j += 1
+        if j >= n or not (norms[j].startswith("n'") or norms[j] == "ne"):
+            continue
+        tail = " ".join(norms[j:j + 6]).replace("n' ", "n'")
+        m = _UNJUSTIFIED.match(tail)
+        if m:
+            neg[k].append((j, j + len(m.group(0).split())))
+
+
+def _preposed_confirmation(norms, spans, hyp) -> None:
+    """Round 20a: "En cas de confirmation, Entocort 9 mg/j", "Si le diagnostic se confirme : Tamiflu": a
+    condition of confirmation that opens a clause, then a "," or ":", hedges the spans of what follows up to
+    the clause's end (a treatment cue: the diseases there stay affirmed; in place)."""
+    n = len(norms)
+    for c, w in enumerate(norms):
+        if not (w in _IF or (w == "en" and c + 1 < n and norms[c + 1] == "cas")):
+            continue
+        if c > 0 and norms[c - 1] not in _CLAUSE_STARTS and norms[c - 1] not in _BULLETS \
+                and "\n" not in norms[c - 1]:
+            continue
+        q = c + 1
+        while q < n and q - c <= 8 and norms[q] not in _CLAUSE_STARTS and "\n" not in norms[q]:
+            q += 1
+        if q >= n or norms[q] not in (",", ":") or not any(
+                x.startswith(("confirm", "positi")) for x in norms[c + 1:q]):
+            continue
+        end = q + 1
+        while end < n and norms[end] not in _TITLE_STOPS and "\n" not in norms[end]:
+            end += 1
+        for k, (s, e) in enumerate(spans):
+            if q < s and e <= end and (c, q) not in hyp[k]:
+                hyp[k].append((c, q))
+
+
+_LIST_ENDS = frozenset({"ou", "ni"})
+
+
+def _denied_or_list(norms, spans, neg) -> None:
+    """Round 20a: "Pas de fièvre, toux ou dyspnée", "sans nausée, vomissement ni diarrhée": the bare items
+    of a list closed by "ou" / "ni" after a span that a preceding cue denies take that cue (the "," of edsnlp
+    ends its scope; a list closed by "et" stays as it is: "Pas de fièvre, toux grasse et expectorations"
+    may list new findings; in place)."""
+    k = 0
+    while k < len(spans) - 1:
+        if not neg[k]:
+            k += 1
+            continue
+        cues = [c for c in neg[k] if c[1] <= spans[k][0]]
+        chain_, j, closed = [], k, False
+        while j + 1 < len(spans):
+            pe, s = spans[j][1], spans[j + 1][0]
+            between, skipped = norms[pe:s], 0
+            while skipped < 2 and len(between) > 1 and between[0] not in _COORDINATORS \
+                    and _adjective_like(between[0]):
+                between, skipped = between[1:], skipped + 1
+            if not (1 <= len(between) <= 2 and between[0] in _COORDINATORS
+                    and (len(between) == 1 or between[1] in _LIST_ARTICLES)):
+                break
+            chain_.append(j + 1)
+            j += 1
+            if between[0] in _LIST_ENDS:
+                closed = True
+                break
+        if closed and cues:
+            for m in chain_:
+                if not neg[m]:
+                    neg[m].extend(cues)
+        k = max(k + 1, j)
+
+
+_NAMELY = frozenset({"notamment", "surtout", "particulierement", "essentiellement", "principalement"})
+
+
+def _namely(norms, spans, matches, out) -> None:
+    """Round 20a: "Un saignement digestif est à rechercher, notamment un cancer colique", "une cause
+    secondaire est à éliminer, en particulier une tumeur": the examples after ", notamment" take the
+    following cue that ends right before the comma (in place)."""
+    ends, begins = {}, {}
+    for cs, ce, label in matches:
+        if label in FOLLOWING:
+            ends.setdefault(ce, (cs, ce))
+            begins.setdefault(cs, (cs, ce))
+    if not ends:
+        return
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if out[k]:
+            continue
+        # "Une néoplasie sous-jacente, notamment pulmonaire, doit être éliminée": an incise of examples between
+        # the span and its cue
+        j = e
+        while j < n and j - e < 3 and (norms[j] == "-" or _adjective_like(norms[j])):
+            j += 1  # an adjective ("sous-jacente": three tokens)
+        if j + 2 < n and norms[j] == "," and (norms[j + 1] in _NAMELY or norms[j + 1:j + 3] == ["en", "particulier"]):
+            q = next((i for i in range(j + 2, min(n, j + 8)) if norms[i] in _CLAUSE_STARTS or "\n" in norms[i]), None)
+            if q is not None and norms[q] == "," and (q + 1) in begins:
+                out[k].append(begins[q + 1])
+                continue
+        i = s - 1
+        while i > 0 and norms[i] in _LIST_ARTICLES:
+            i -= 1
+        if i > 1 and norms[i] == "particulier" and norms[i - 1] == "en":
+            i -= 1
+        elif not (i > 0 and norms[i] in _NAMELY):
+            continue  # (the later items, "notamment une tumeur ou une SEP": _coordinated_articles)
+        if norms[i - 1] == "," and i - 1 in ends:
+            out[k].append(ends[i - 1])
+
+
+_DROPPED = ("abandonn", "delaiss", "rejet")
+_WEIGHED_HEADS = ("hypothes", "piste", "diagnostic", "suspicion")
+
+
+def _dropped_hypothesis(norms, spans, neg) -> None:
+    """Round 20a: "L'hypothèse d'un lymphome a été abandonnée", "la piste d'une sarcoïdose est délaissée": a
+    hypothesis given up is denied (a drug "abandonné" is a stopped one, annotated affirmed: only a span that an
+    "hypothèse / piste / diagnostic de" introduces; in place)."""
+    n = len(norms)
+    for k, (s, e) in enumerate(spans):
+        if neg[k] or s < 2:
+            continue
+        i = s - 1
+        if norms[i] in _ARTICLES:
+            i -= 1
+        if not (i > 0 and norms[i] in ("de", "d'", "du", "des") and norms[i - 1].startswith(_WEIGHED_HEADS)):
+            continue
+        for j in range(e, min(n, e + 8)):
+            if norms[j] in _CLAUSE_STARTS or "\n" in norms[j]:
+                break
+            if norms[j].startswith(_DROPPED):
+                neg[k].append((j, j + 1))
+                break
 
 
 def _indefinite_complement(norms, spans, neg) -> None:
