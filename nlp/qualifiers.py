@@ -912,11 +912,16 @@ _IF_WORDS = frozenset({"si", "s'il", "s'ils", "lorsque", "quand"})
 def _family_before_condition(norms, spans, fam) -> None:
     """Round 18a: "traitement des parents par azithromycine si la coqueluche est confirmée": a condition
     ("si", "en cas de") between a relative and a span ends the relative's scope (in place)."""
+    if not any(fam):
+        return
+    # where a condition starts ("si", "en cas"): one pass over the note, then a look-up per cue
+    ifs = [j for j, w in enumerate(norms) if w in _IF_WORDS]
+    ens = [j for j, w in enumerate(norms) if w == "en" and j + 1 < len(norms) and norms[j + 1] == "cas"]
     for k, (s, e) in enumerate(spans):
         if fam[k]:
-            fam[k][:] = [c for c in fam[k] if not (c[1] <= s and any(
-                w in _IF_WORDS or (w == "en" and j + 1 < s and norms[j + 1] == "cas")
-                for j, w in enumerate(norms[c[1]:s], c[1])))]
+            fam[k][:] = [c for c in fam[k] if not (c[1] <= s and (
+                bisect.bisect_left(ifs, c[1]) < bisect.bisect_left(ifs, s)
+                or bisect.bisect_left(ens, c[1]) < bisect.bisect_left(ens, s - 1)))]
 
 
 _EVENTUAL = frozenset({"eventuel", "eventuelle", "eventuels", "eventuelles"})
