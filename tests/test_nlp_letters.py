@@ -80,6 +80,11 @@ HOLDOUT11_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout11"
 # 51 hypothetical and 37 family triples; scored on the fourteenth session's start and once after its rounds (see its
 # FIRST_SCORE.md).
 HOLDOUT12_DIR = Path(__file__).parent / "data" / "nlp" / "letters_holdout12"
+# every held-out set, oldest first, with the fewest letters it must hold
+HOLDOUT_MINIMUMS = {HOLDOUT_DIR: 7, HOLDOUT2_DIR: 5, HOLDOUT3_DIR: 8, HOLDOUT4_DIR: 12, HOLDOUT5_DIR: 12,
+                    HOLDOUT6_DIR: 14, HOLDOUT7_DIR: 14, HOLDOUT8_DIR: 16, HOLDOUT9_DIR: 16, HOLDOUT10_DIR: 16,
+                    HOLDOUT11_DIR: 16, HOLDOUT12_DIR: 16}
+HOLDOUT_DIRS = list(HOLDOUT_MINIMUMS)
 ASSERTIONS = {"A": "affirmed", "N": "negated", "H": "hypothetical", "F": "family"}
 SPECIALTIES = {
     "cardiology", "pneumology", "oncology", "diabetology", "nephrology", "neurology",
@@ -284,12 +289,12 @@ def test_letters_are_well_formed():
                 assert len(g["code"]) == 3 or "." in g["code"], (item["id"], g["code"])
 
 
-@pytest.mark.parametrize("directory,minimum", [(HOLDOUT_DIR, 7), (HOLDOUT2_DIR, 5),
-                                               (HOLDOUT3_DIR, 8), (HOLDOUT4_DIR, 12),
-                                               (HOLDOUT5_DIR, 12), (HOLDOUT6_DIR, 14),
-                                               (HOLDOUT7_DIR, 14), (HOLDOUT8_DIR, 16),
-                                               (HOLDOUT9_DIR, 16), (HOLDOUT10_DIR, 16),
-                                               (HOLDOUT11_DIR, 16), (HOLDOUT12_DIR, 16)])
+def holdout_name(directory: Path) -> str:
+    """``holdout2`` for ``letters_holdout2``: the test id of the set and the script's flag (``--holdout2``)."""
+    return directory.name.removeprefix("letters_")
+
+
+@pytest.mark.parametrize("directory,minimum", HOLDOUT_MINIMUMS.items())
 def test_holdout_letters_are_well_formed(directory, minimum):
     items = load_letters(directory)
     assert len(items) >= minimum
@@ -308,11 +313,7 @@ def test_letters_codes_exist_in_edsnlp_resources():
     icd, atc = _resources()
     atc_prefixes = {code[:n] for code in atc for n in (1, 3, 4, 5, 7)}
     bad = []
-    for item in load_letters() + load_letters(HOLDOUT_DIR) + load_letters(HOLDOUT2_DIR) + \
-            load_letters(HOLDOUT3_DIR) + load_letters(HOLDOUT4_DIR) + load_letters(HOLDOUT5_DIR) + \
-            load_letters(HOLDOUT6_DIR) + load_letters(HOLDOUT7_DIR) + load_letters(HOLDOUT8_DIR) + \
-            load_letters(HOLDOUT9_DIR) + load_letters(HOLDOUT10_DIR) + load_letters(HOLDOUT11_DIR) + \
-            load_letters(HOLDOUT12_DIR):
+    for item in load_letters() + [i for directory in HOLDOUT_DIRS for i in load_letters(directory)]:
         for g in item["expected"]:
             raw = g["code"].replace(".", "")
             if (g["system"] == ICD10 and raw not in icd) or (g["system"] == ATC and raw not in atc):
@@ -377,12 +378,7 @@ def test_letters_quality(nlp_engine):
 
 
 @pytest.mark.nlp
-@pytest.mark.parametrize("directory", [HOLDOUT_DIR, HOLDOUT2_DIR, HOLDOUT3_DIR, HOLDOUT4_DIR,
-                                       HOLDOUT5_DIR, HOLDOUT6_DIR, HOLDOUT7_DIR, HOLDOUT8_DIR, HOLDOUT9_DIR,
-                                       HOLDOUT10_DIR, HOLDOUT11_DIR, HOLDOUT12_DIR],
-                         ids=["holdout", "holdout2", "holdout3", "holdout4", "holdout5",
-                              "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11",
-                              "holdout12"])
+@pytest.mark.parametrize("directory", HOLDOUT_DIRS, ids=[holdout_name(d) for d in HOLDOUT_DIRS])
 def test_holdout_letters_quality(nlp_engine, directory):
     result = run(nlp_engine, directory)
     print()
@@ -402,16 +398,5 @@ if __name__ == "__main__":  # pragma: no cover
     import nlp
 
     engine = nlp.get_engine(wait=None)
-    directory = (HOLDOUT12_DIR if "--holdout12" in sys.argv else
-                 HOLDOUT11_DIR if "--holdout11" in sys.argv else
-                 HOLDOUT10_DIR if "--holdout10" in sys.argv else
-                 HOLDOUT9_DIR if "--holdout9" in sys.argv else
-                 HOLDOUT8_DIR if "--holdout8" in sys.argv else
-                 HOLDOUT7_DIR if "--holdout7" in sys.argv else
-                 HOLDOUT6_DIR if "--holdout6" in sys.argv else
-                 HOLDOUT5_DIR if "--holdout5" in sys.argv else
-                 HOLDOUT4_DIR if "--holdout4" in sys.argv else
-                 HOLDOUT3_DIR if "--holdout3" in sys.argv else
-                 HOLDOUT2_DIR if "--holdout2" in sys.argv else
-                 HOLDOUT_DIR if "--holdout" in sys.argv else LETTERS_DIR)
+    directory = next((d for d in HOLDOUT_DIRS if f"--{holdout_name(d)}" in sys.argv), LETTERS_DIR)
     print(report(run(engine, directory), show_errors="-q" not in sys.argv))
